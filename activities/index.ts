@@ -1,0 +1,25 @@
+/** All activities, built by one factory over their dependencies (the worker injects them). */
+import { backupActivities } from './backup';
+import { binlogActivities } from './binlog';
+import { withFailureTranslation } from './boundary';
+import { checkActivities } from './checks';
+import type { ActivityDeps } from './deps';
+import { restoreActivities } from './restore';
+import { sandboxActivities } from './sandbox';
+
+export function createActivities(deps: ActivityDeps) {
+  return withFailureTranslation({
+    ...backupActivities(deps),
+    ...binlogActivities(deps),
+    ...sandboxActivities(deps),
+    ...restoreActivities(deps),
+    ...checkActivities(deps),
+  });
+}
+
+export type DrillActivities = ReturnType<typeof createActivities>;
+
+export type { SourceFacts, PublishedBackup, SourceCheckpoint } from './backup';
+export type { ReplayPlan, ArchivedBinlog, TransactionSummary } from './binlog';
+export type { SandboxHandle } from './sandbox';
+export type { VerifyResult } from './checks';

@@ -1,0 +1,68 @@
+/**
+ * Restore activities: load a logical dump into the drill's sandbox and replay archived
+ * binlogs into it. Both refuse any target but the drill's own labelled sandbox.
+ */
+import path from 'node:path';
+import { withSession } from '../adapters/mysql';
+import { DrillError, DrillErrorTypes } from '../domain/errors';
+import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASES } from '../domain/flavors';
+import type { ReplayPlan } from './binlog';
+import { withHeartbeat } from './boundary';
+import type { ActivityDeps } from './deps';
+import type { SandboxHandle } from './sandbox';
+import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox } from './sandbox';
+
+export interface PhaseOutcome {
+  seconds: number;
+}
+
+export function restoreActivities(deps: ActivityDeps) {
+  async function guard(sandbox: SandboxHandle, drillId: string): Promise<void> {
+    assertOwnSandbox(await deps.runtime.inspect(sandbox.name), sandbox.name, drillId);
+  }
+
+  async function runInSandbox(sandbox: SandboxHandle, what: string, pipelineText: string, progress: () => unknown): Promise<void> {
+    const result = await withHeartbeat(progress, (signal) =>
+      deps.runtime.exec(sandbox.name, ['bash', '-o', 'pipefail', '-c', pipelineText], { env: ['TZ=UTC'], signal }),
+    );
+    if (result.exitCode !== 0)
+      throw new DrillError(DrillErrorTypes.ToolFailed, `${what} in sandbox ${sandbox.name} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-1200)}`, { details: { exitCode: result.exitCode } });
+  }
+
+  return {
+    /**
+     * Empties the sandbox (so a retry starts clean), then streams the dump into the server's
+     * own client inside the sandbox: the server and client versions always match.
+     */
+    async restoreLogicalDump(req: { drillId: string; sandbox: SandboxHandle; dumpFile: string }): Promise<PhaseOutcome> {
+      const started = Date.now();
+      await guard(req.sandbox, req.drillId);
+      await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
+        const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name).filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase()));
+        for (const sql of resetSandboxSql(req.sandbox.flavor, dbs)) {
+          // MySQL before 8.2 knows RESET BINARY LOGS AND GTIDS as RESET MASTER.
+          await s.query(sql).catch((err) => (sql.startsWith('RESET BINARY') ? s.query('RESET MASTER') : Promise.reject(err)));
+        }
+      });
+      const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
+      await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));
+      return { seconds: (Date.now() - started) / 1000 };
+    },
+
+    /**
+     * Replays the planned binlog range in ONE client run (temporary tables and session state
+     * survive file boundaries), starting at the backup's coordinates and stopping exactly at
+     * the plan's stop position. TZ=UTC: the tool reads times in its own zone.
+     */
+    async replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan }): Promise<PhaseOutcome & { transactions: number }> {
+      const started = Date.now();
+      const { plan } = req;
+      if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
+      await guard(req.sandbox, req.drillId);
+      const files = plan.files.map((f) => shellQuote(path.posix.join(SANDBOX_BINLOG_DIR, f)));
+      const binlog = [FLAVOR_TOOLS[req.sandbox.flavor].binlog, `--start-position=${plan.start.position}`, `--stop-position=${plan.stop.position}`, ...files].join(' ');
+      await runInSandbox(req.sandbox, 'binlog replay', `${binlog} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'replay', seconds: Math.round((Date.now() - started) / 1000), stop: plan.stop }));
+      return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Sandbox activities: the throwaway server a backup is restored into. Named from the
+ * workflow id and labelled, so a retry adopts the one it made and nothing else is ever
+ * written to. No network: reached only through its socket in a bind-mounted folder.
+ */
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ContainerInfo } from '../adapters/container-runtime';
+import { waitUntilAnswering } from '../adapters/mysql';
+import { DrillError, DrillErrorTypes } from '../domain/errors';
+import { CONTAINER_SOCKET_DIR, serverCommand } from '../domain/flavors';
+import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '../domain/naming';
+import type { Flavor } from '../domain/types';
+import { withHeartbeat } from './boundary';
+import type { ActivityDeps } from './deps';
+import { drillWorkDir } from './deps';
+
+export const SANDBOX_BACKUP_DIR = '/backup';
+export const SANDBOX_BINLOG_DIR = '/binlogs';
+const SANDBOX_SERVER_ID = 4242;
+
+export interface SandboxHandle {
+  name: string;
+  containerId: string;
+  flavor: Flavor;
+  /** Host path of the server socket. */
+  socketPath: string;
+  image: string;
+  expiresAt: string;
+  /** Milliseconds from container start (or adoption) to the first answered query. */
+  readyMs: number;
+  adopted: boolean;
+}
+
+export interface CreateSandboxRequest {
+  drillId: string;
+  source: string;
+  flavor: Flavor;
+  image: string;
+  /** Host folders mounted read-only: the backup's folder and the binlog archive. */
+  backupDir: string;
+  binlogDir: string;
+  ttlSeconds: number;
+}
+
+/**
+ * Refuses any container the engine did not create and label as this drill's sandbox:
+ * the only thing restore-drill ever writes to.
+ */
+export function assertOwnSandbox(info: ContainerInfo | undefined, name: string, drillId: string): ContainerInfo {
+  if (!info) throw new DrillError(DrillErrorTypes.UnsafeTarget, `restore target ${name} does not exist; only a sandbox created by this drill can be restored into`);
+  const l = info.labels;
+  if (l[SandboxLabels.managed] !== MANAGED_LABEL_VALUE || l[SandboxLabels.role] !== 'sandbox' || l[SandboxLabels.run] !== drillId)
+    throw new DrillError(DrillErrorTypes.UnsafeTarget, `refusing to write to container ${name}: it is not a restore-drill sandbox of drill ${drillId} (labels ${JSON.stringify(l)})`, { details: { name } });
+  if (info.networkMode !== 'none')
+    throw new DrillError(DrillErrorTypes.UnsafeTarget, `refusing to write to container ${name}: it has network mode ${info.networkMode}, a sandbox has none`);
+  return info;
+}
+
+export function sandboxSocketDir(deps: ActivityDeps, drillId: string): string {
+  return path.join(drillWorkDir(deps.paths, drillId), 'sandbox-sock');
+}
+
+export function sandboxActivities(deps: ActivityDeps) {
+  return {
+    async createSandbox(req: CreateSandboxRequest): Promise<SandboxHandle> {
+      const name = sandboxName(req.drillId);
+      const socketDir = sandboxSocketDir(deps, req.drillId);
+      const socketPath = path.join(socketDir, 'mysqld.sock');
+      let info = await deps.runtime.inspect(name);
+      const adopted = info !== undefined;
+      const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000).toISOString();
+      if (info) {
+        assertOwnSandbox(info, name, req.drillId);
+        if (!info.running) await deps.runtime.start(name);
+      } else {
+        await deps.runtime.ensureImage(req.image);
+        await mkdir(socketDir, { recursive: true });
+        // The server inside may run as another uid (official images): let it create its socket.
+        await chmod(socketDir, 0o777);
+        info = await deps.runtime.createAndStart({
+          name,
+          image: req.image,
+          cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID),
+          labels: sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }),
+          binds: [`${socketDir}:${CONTAINER_SOCKET_DIR}`, `${req.backupDir}:${SANDBOX_BACKUP_DIR}:ro`, `${req.binlogDir}:${SANDBOX_BINLOG_DIR}:ro`],
+          networkMode: 'none',
+          env: ['TZ=UTC'],
+          shmBytes: 64 * 1024 * 1024,
+        });
+      }
+      const readyMs = await withHeartbeat(
+        () => ({ phase: 'sandbox', name }),
+        () =>
+          waitUntilAnswering({ socket: socketPath }, { user: 'root' }, 120_000, async (attempt) => {
+            if (attempt % 10 !== 0) return;
+            const now = await deps.runtime.inspect(name);
+            if (now && !now.running) {
+              const logs = await deps.runtime.logs(name, 30);
+              throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${name} exited with ${now.exitCode} before it answered: ${logs.trim().slice(-1500)}`);
+            }
+          }),
+      );
+      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted };
+    },
+
+    /** Removes the drill's sandbox and its scratch folder; "already gone" is success. Only ever removes a labelled sandbox. */
+    async removeSandbox(req: { drillId: string }): Promise<{ removed: boolean }> {
+      const name = sandboxName(req.drillId);
+      const info = await deps.runtime.inspect(name);
+      if (info) {
+        assertOwnSandbox({ ...info, networkMode: 'none' }, name, req.drillId);
+        await deps.runtime.remove(name);
+      }
+      await rm(drillWorkDir(deps.paths, req.drillId), { recursive: true, force: true });
+      return { removed: info !== undefined };
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/** The dockerode adapter of the container port. */
+import Docker from 'dockerode';
+import { PassThrough, Writable } from 'node:stream';
+import { DrillError, DrillErrorTypes } from '../domain/errors';
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExecOptions, ExecResult } from './container-runtime';
+
+const STDERR_KEEP_BYTES = 8 * 1024;
+const STDOUT_KEEP_BYTES = 4 * 1024 * 1024;
+
+/** Keeps the last `limit` bytes written to it. */
+class TailBuffer extends Writable {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - this.chunks[0].length >= this.limit) this.size -= this.chunks.shift()!.length;
+    done();
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number })?.statusCode === 404;
+}
+
+/** Docker's own failures (daemon restarting, socket refused) are worth a retry. */
+function dockerFailure(action: string, err: unknown): DrillError {
+  const code = (err as { code?: string })?.code;
+  const status = (err as { statusCode?: number })?.statusCode;
+  const transient = code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || (status !== undefined && status >= 500);
+  return new DrillError(transient ? DrillErrorTypes.Transient : DrillErrorTypes.ToolFailed, `Docker ${action} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+export class DockerodeRuntime implements ContainerRuntime {
+  constructor(private readonly docker: Docker = new Docker()) {}
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new DrillError(DrillErrorTypes.Transient, `the Docker engine does not answer (${(err as Error).message}); start it with deploy/docker-engine.sh`, { cause: err });
+    }
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw dockerFailure(`inspect of image ${image}`, err);
+    }
+  }
+
+  async ensureImage(image: string): Promise<void> {
+    if (await this.imageExists(image)) return;
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      throw new DrillError(DrillErrorTypes.ImageMissing, `image ${image} is not present and could not be pulled (${(err as Error).message}); build it with deploy/images.sh or load it with docker load`, { cause: err, details: { image } });
+    }
+  }
+
+  async inspect(name: string): Promise<ContainerInfo | undefined> {
+    try {
+      const c = await this.docker.getContainer(name).inspect();
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ''),
+        image: c.Config.Image,
+        labels: c.Config.Labels ?? {},
+        running: c.State.Running,
+        networkMode: c.HostConfig.NetworkMode ?? '',
+        exitCode: c.State.Running ? undefined : c.State.ExitCode,
+        mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, rw: m.RW })),
+      };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw dockerFailure(`inspect of ${name}`, err);
+    }
+  }
+
+  private createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+    return {
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Entrypoint: [],
+      Labels: spec.labels,
+      Env: spec.env,
+      User: spec.user,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      HostConfig: {
+        NetworkMode: spec.networkMode,
+        Binds: spec.binds,
+        Memory: spec.memoryBytes,
+        ShmSize: spec.shmBytes,
+      },
+    };
+  }
+
+  async createAndStart(spec: ContainerSpec): Promise<ContainerInfo> {
+    try {
+      const container = await this.docker.createContainer(this.createOptions(spec));
+      await container.start();
+    } catch (err) {
+      throw dockerFailure(`create of ${spec.name}`, err);
+    }
+    const info = await this.inspect(spec.name);
+    if (!info) throw new DrillError(DrillErrorTypes.Transient, `container ${spec.name} vanished right after it was created`);
+    return info;
+  }
+
+  async start(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).start();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 304) return; // already started
+      throw dockerFailure(`start of ${name}`, err);
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).remove({ force: true, v: true });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // 409: removal already in progress; the engine finishes it.
+      if ((err as { statusCode?: number }).statusCode === 409) return;
+      throw dockerFailure(`removal of ${name}`, err);
+    }
+  }
+
+  async exec(name: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const container = this.docker.getContainer(name);
+    let exec: Docker.Exec;
+    try {
+      exec = await container.exec({ Cmd: cmd, Env: options.env, AttachStdout: true, AttachStderr: true, AttachStdin: options.stdin !== undefined, Tty: false });
+    } catch (err) {
+      throw dockerFailure(`exec in ${name}`, err);
+    }
+    const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
+    const { stdoutSink, stdoutText } = this.stdoutSink(options);
+    const stderr = new TailBuffer(STDERR_KEEP_BYTES);
+    this.docker.modem.demuxStream(stream, stdoutSink, stderr);
+    if (options.stdin) options.stdin.pipe(stream);
+    const onAbort = () => {
+      // Docker has no "kill exec": kill the process it started, which runs on this host.
+      void exec.inspect().then((i) => { if (i.Pid) try { process.kill(i.Pid, 'SIGKILL'); } catch { /* already gone */ } });
+      stream.destroy();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    const inspected = await exec.inspect();
+    return { exitCode: inspected.ExitCode ?? -1, stdout: stdoutText(), stderr: stderr.text() };
+  }
+
+  async run(spec: ContainerSpec, options: ExecOptions = {}): Promise<ExecResult> {
+    await this.remove(spec.name); // a leftover of a crashed attempt: its output is worthless now
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(this.createOptions(spec));
+    } catch (err) {
+      throw dockerFailure(`create of ${spec.name}`, err);
+    }
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const { stdoutSink, stdoutText } = this.stdoutSink(options);
+      const stderr = new TailBuffer(STDERR_KEEP_BYTES);
+      const drained = new Promise<void>((resolve) => stream.on('end', resolve));
+      this.docker.modem.demuxStream(stream, stdoutSink, stderr);
+      const onAbort = () => void container.kill().catch(() => undefined);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await container.start();
+        const waited = (await container.wait()) as { StatusCode: number };
+        await drained;
+        return { exitCode: waited.StatusCode, stdout: stdoutText(), stderr: stderr.text() };
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+    } finally {
+      await this.remove(spec.name);
+    }
+  }
+
+  async listByLabel(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify(filters) });
+    const infos = await Promise.all(list.map((c) => this.inspect(c.Id)));
+    return infos.filter((i): i is ContainerInfo => i !== undefined);
+  }
+
+  async logs(name: string, tailLines: number): Promise<string> {
+    try {
+      const buf = (await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail: tailLines, follow: false })) as unknown as Buffer;
+      const out = new TailBuffer(64 * 1024);
+      const err = new TailBuffer(64 * 1024);
+      const pt = new PassThrough();
+      const done = new Promise<void>((r) => pt.on('end', r));
+      this.docker.modem.demuxStream(pt, out, err);
+      pt.end(buf);
+      await done;
+      return out.text() + err.text();
+    } catch (e) {
+      if (isNotFound(e)) return '';
+      throw dockerFailure(`logs of ${name}`, e);
+    }
+  }
+
+  private stdoutSink(options: ExecOptions): { stdoutSink: Writable; stdoutText: () => string } {
+    if (options.onStdout) {
+      const onStdout = options.onStdout;
+      const sink = new Writable({ write(chunk: Buffer, _e, done) { onStdout(chunk); done(); } });
+      return { stdoutSink: sink, stdoutText: () => '' };
+    }
+    const collected = new TailBuffer(STDOUT_KEEP_BYTES);
+    return { stdoutSink: collected, stdoutText: () => collected.text() };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The one schema for everything a user configures: sources, drills and their checks.
+ * Defaults sit beside their keys; secrets are references, never values.
+ */
+import { z } from 'zod';
+import { DrillError, DrillErrorTypes } from '../domain/errors';
+
+export const secretRefSchema = z.union([
+  z.object({ file: z.string().min(1).describe('path of a file on the worker host holding only the secret') }).strict(),
+  z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as SOURCE_PASSWORD') }).strict(),
+]);
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+const sourceName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'lowercase letters, digits, - and _ (at most 41), starting with a letter or digit');
+
+export const connectionSchema = z.union([
+  z.object({ socket: z.string().startsWith('/', 'an absolute path to the server socket') }).strict(),
+  z.object({
+    host: z.string().regex(/^(127\.\d+\.\d+\.\d+|localhost|::1|[a-zA-Z0-9.-]+)$/, 'a host name or address'),
+    port: z.number().int().min(1).max(65535).default(3306),
+  }).strict(),
+]);
+
+export const sourceSchema = z.object({
+  name: sourceName,
+  flavor: z.enum(['mysql', 'mariadb']).optional().describe('auto-detected from SELECT VERSION() when absent'),
+  connection: connectionSchema,
+  user: z.string().min(1),
+  passwordRef: secretRefSchema.optional(),
+  /** Image whose server and client tools match the source (dump, binlog, sandbox). */
+  image: z.string().min(1).optional(),
+  /** Databases to back up and verify; absent means every user database. */
+  databases: z.array(z.string().min(1)).min(1).optional(),
+}).strict();
+export type SourceSpec = z.infer<typeof sourceSchema>;
+
+export const assertionSpecSchema = z.object({
+  name: z.string().min(1),
+  sql: z.string().min(1).describe('a read-only SELECT run in the restored sandbox'),
+  /** The first column of the first row must equal this; or 'nonzero' / 'zero' / 'rows' (at least one row) / 'empty'. */
+  expect: z.union([z.string(), z.number(), z.enum(['nonzero', 'zero', 'rows', 'empty'])]),
+}).strict();
+export type AssertionSpec = z.infer<typeof assertionSpecSchema>;
+
+export const targetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('checkpoint') }).strict(),
+  z.object({ kind: z.literal('latest') }).strict(),
+  z.object({ kind: z.literal('time'), at: z.string().regex(/(Z|[+-]\d\d:?\d\d)$/, 'an ISO-8601 time with an explicit zone (Z or +hh:mm)') }).strict(),
+  z.object({ kind: z.literal('position'), file: z.string().min(1), position: z.number().int().min(4) }).strict(),
+  z.object({ kind: z.literal('gtid'), gtid: z.string().min(3) }).strict(),
+  z.object({ kind: z.literal('beforeEvent'), pattern: z.string().min(3) }).strict(),
+]);
+export type DrillTarget = z.infer<typeof targetSchema>;
+
+export const drillRequestSchema = z.object({
+  source: sourceSchema,
+  /** Restore an existing, already published backup instead of taking one. */
+  backup: z.object({ manifest: z.string().startsWith('/') }).strict().optional(),
+  /** Where the replay stops. 'checkpoint': a consistent snapshot of the source taken after the backup, compared table by table. */
+  target: targetSchema.default({ kind: 'checkpoint' }),
+  assertions: z.array(assertionSpecSchema).default([]),
+  keepSandbox: z.boolean().default(false),
+  sandboxTtlSeconds: z.number().int().min(60).default(4 * 3600),
+}).strict();
+export type DrillRequest = z.infer<typeof drillRequestSchema>;
+export type DrillRequestInput = z.input<typeof drillRequestSchema>;
+
+/** Validates before any work starts; the message names every bad key and what it wants. */
+export function parseDrillRequest(input: unknown): DrillRequest {
+  const parsed = drillRequestSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new DrillError(DrillErrorTypes.BadConfig, `invalid drill request:\n${lines.join('\n')}`);
+}

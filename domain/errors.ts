@@ -1,0 +1,82 @@
+/**
+ * Every failure restore-drill knows about, with a stable `type` and a retry decision.
+ *
+ * Pure module: no Temporal import. Activities translate a DrillError into an
+ * ApplicationFailure once, at their boundary (activities/failures.ts), and workflows and
+ * tests match on `type`, never on `instanceof` (the workflow sandbox and jest's module
+ * registry break `instanceof` across realms).
+ */
+
+export const DrillErrorTypes = {
+  /** Configuration or input that can never work as given. */
+  BadConfig: 'BadConfig',
+  /** A PITR target that the archive cannot reach or that makes no sense. */
+  BadTarget: 'BadTarget',
+  /** An artifact whose bytes are not what its manifest says, or are unreadable. */
+  ArtifactCorrupt: 'ArtifactCorrupt',
+  /** A logical dump without its completion trailer: the dumper died part-way. */
+  DumpTruncated: 'DumpTruncated',
+  /** A gap in the archived binlog sequence between a backup and its target. */
+  BinlogGap: 'BinlogGap',
+  /** Source, backup and sandbox flavors or versions that cannot be combined. */
+  VersionMismatch: 'VersionMismatch',
+  /** A restore aimed at a server the engine did not create and label as a sandbox. */
+  UnsafeTarget: 'UnsafeTarget',
+  /** A client tool (dump, restore, replay) exited non-zero. Permanent: its input is bad. */
+  ToolFailed: 'ToolFailed',
+  /** A consistency check failed: the restored data is not what the source had. */
+  CheckFailed: 'CheckFailed',
+  /** An image is missing and cannot be pulled. */
+  ImageMissing: 'ImageMissing',
+  /** Transient: a server still starting, a Docker hiccup, a dropped connection. */
+  Transient: 'Transient',
+  /** A sandbox that did not answer a query before its deadline. */
+  SandboxNotReady: 'SandboxNotReady',
+} as const;
+
+export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];
+
+/** Failure kinds that a retry can fix. Everything else fails the activity at once. */
+const RETRYABLE: ReadonlySet<DrillErrorType> = new Set<DrillErrorType>([
+  DrillErrorTypes.Transient,
+  DrillErrorTypes.SandboxNotReady,
+]);
+
+/** Every non-retryable type, for Temporal retry policies (`nonRetryableErrorTypes`). */
+export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = Object.values(DrillErrorTypes).filter(
+  (t) => !RETRYABLE.has(t),
+);
+
+export function isRetryableType(type: string): boolean {
+  return RETRYABLE.has(type as DrillErrorType);
+}
+
+export interface DrillErrorOptions {
+  /** Facts a DBA needs to act: file names, positions, table names. Never secrets. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class DrillError extends Error {
+  readonly type: DrillErrorType;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(type: DrillErrorType, message: string, options: DrillErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = `DrillError[${type}]`;
+    this.type = type;
+    this.retryable = RETRYABLE.has(type);
+    this.details = options.details ?? {};
+  }
+}
+
+export function isDrillError(err: unknown): err is DrillError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { type?: unknown }).type === 'string' &&
+    typeof (err as { retryable?: unknown }).retryable === 'boolean' &&
+    err instanceof Error
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * What differs between MySQL and MariaDB for the engine: binary names, server options,
+ * and the SQL that reads replication state. Pure: commands are built here, run elsewhere.
+ */
+import type { Flavor } from './types';
+
+export interface FlavorTools {
+  server: string;
+  client: string;
+  dump: string;
+  binlog: string;
+  defaultImage: string;
+}
+
+export const FLAVOR_TOOLS: Record<Flavor, FlavorTools> = {
+  mysql: { server: 'mysqld', client: 'mysql', dump: 'mysqldump', binlog: 'mysqlbinlog', defaultImage: 'restore-drill/mysql:9.7' },
+  mariadb: { server: 'mariadbd', client: 'mariadb', dump: 'mariadb-dump', binlog: 'mariadb-binlog', defaultImage: 'restore-drill/mariadb:10.11' },
+};
+
+export function detectFlavor(version: string): Flavor {
+  return /mariadb/i.test(version) ? 'mariadb' : 'mysql';
+}
+
+/** Where a server started by the engine puts its socket, inside the container. */
+export const CONTAINER_SOCKET_DIR = '/sock';
+export const CONTAINER_SOCKET = `${CONTAINER_SOCKET_DIR}/mysqld.sock`;
+export const CONTAINER_DATADIR = '/var/lib/mysql';
+
+export type ServerRole = 'sandbox' | 'source';
+
+/**
+ * Server options. A sandbox is disposable: no binary log, no doublewrite, lazy redo flush
+ * (durable settings made replay about 3x slower, see ENVIRONMENT.md). A source logs ROW
+ * binlogs with GTIDs, as production sources must for point-in-time recovery.
+ */
+export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number): string[] {
+  const common = [
+    '--user=root',
+    `--datadir=${CONTAINER_DATADIR}`,
+    `--socket=${CONTAINER_SOCKET}`,
+    `--pid-file=${CONTAINER_SOCKET_DIR}/mysqld.pid`,
+    '--skip-networking',
+    `--server-id=${serverId}`,
+    '--character-set-server=utf8mb4',
+    '--max-allowed-packet=1073741824',
+    '--secure-file-priv=/var/lib/mysql-files',
+    '--local-infile=0',
+  ];
+  const gtid = flavor === 'mysql' ? ['--gtid-mode=ON', '--enforce-gtid-consistency=ON'] : [];
+  if (role === 'source') {
+    return [...common, ...gtid, '--log-bin=mysql-bin', '--binlog-format=ROW', '--innodb-buffer-pool-size=256M', ...(flavor === 'mariadb' ? ['--log-slave-updates=ON'] : [])];
+  }
+  return [
+    ...common,
+    ...gtid,
+    ...(flavor === 'mysql' ? ['--skip-log-bin'] : []),
+    '--innodb-flush-log-at-trx-commit=0',
+    '--innodb-doublewrite=0',
+    '--innodb-buffer-pool-size=512M',
+    '--skip-name-resolve',
+  ];
+}
+
+/**
+ * The container command: our own, not the image's entrypoint, so official images (mysql:8.4,
+ * mariadb:11) and the ones built here start the same way. Initialises an empty datadir first.
+ */
+export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number): string[] {
+  const tools = FLAVOR_TOOLS[flavor];
+  const init =
+    flavor === 'mysql'
+      ? `mysqld --initialize-insecure --user=root --datadir=${CONTAINER_DATADIR}`
+      : `(command -v mariadb-install-db >/dev/null && mariadb-install-db || mysql_install_db) --user=root --datadir=${CONTAINER_DATADIR} --auth-root-authentication-method=socket >/dev/null`;
+  const script = [
+    'set -eu',
+    // --secure-file-priv aborts the server when its directory is missing (MySQL).
+    `mkdir -p /var/lib/mysql-files /run/mysqld ${CONTAINER_SOCKET_DIR}`,
+    `if [ ! -d ${CONTAINER_DATADIR}/mysql ]; then ${init}; fi`,
+    `server=$(command -v ${tools.server} || command -v mysqld)`,
+    `exec "$server" ${serverOptions(flavor, role, serverId).join(' ')}`,
+  ].join('\n');
+  return ['bash', '-c', script];
+}
+
+/** Shell-quotes one argument for bash -c. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Client invocation inside a container started by the engine (root over the socket). */
+export function localClient(flavor: Flavor): string[] {
+  return [FLAVOR_TOOLS[flavor].client, '--binary-mode', '--default-character-set=utf8mb4', '--user=root', `--socket=${CONTAINER_SOCKET}`];
+}
+
+/** Empties a sandbox before a (re)load so a retried restore starts from a clean server. */
+export function resetSandboxSql(flavor: Flavor, userDatabases: string[]): string[] {
+  const drops = userDatabases.map((db) => `DROP DATABASE IF EXISTS \`${db.replace(/`/g, '``')}\``);
+  return flavor === 'mysql' ? [...drops, 'RESET BINARY LOGS AND GTIDS'] : [...drops, "SET GLOBAL gtid_slave_pos = ''"];
+}
+
+export const SYSTEM_DATABASES = ['mysql', 'sys', 'information_schema', 'performance_schema'];

@@ -1,0 +1,50 @@
+// Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O libraries,
+// and only *types* from activities. This config makes those mistakes lint errors.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { ecmaVersion: 2022, sourceType: 'module' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflows and domain logic must not use Node built-ins: do I/O in an activity.' })),
+            { name: 'dockerode', message: 'Docker is I/O: use it from activities/adapters.' },
+            { name: 'mysql2', message: 'Database access is I/O: use it from activities/adapters.' },
+            { name: 'mysql2/promise', message: 'Database access is I/O: use it from activities/adapters.' },
+          ],
+          patterns: [
+            { group: ['../adapters/*', '../activities/*', '../workers/*', '../cli/*'], message: 'Workflows import activity types only (import type), and no adapters.', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Domain logic is pure: no Node built-ins.' })),
+          patterns: [{ group: ['@temporalio/*', 'dockerode', 'mysql2', 'mysql2/*', '../adapters/*', '../activities/*', '../workflows/*'], message: 'Domain logic has no Temporal, Docker or database imports.' }],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,2 @@
+export { drillWorkflow, progressQuery, releaseSignal, extendSignal } from './drill';
+export type { DrillProgress, DrillStatus } from './drill';
