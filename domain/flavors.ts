@@ -70,7 +70,7 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
   const init =
     flavor === 'mysql'
       ? `mysqld --initialize-insecure --user=root --datadir=${CONTAINER_DATADIR}`
-      : `(command -v mariadb-install-db >/dev/null && mariadb-install-db || mysql_install_db) --user=root --datadir=${CONTAINER_DATADIR} --auth-root-authentication-method=socket >/dev/null`;
+      : `"$(command -v mariadb-install-db || command -v mysql_install_db)" --user=root --datadir=${CONTAINER_DATADIR} --auth-root-authentication-method=socket >/dev/null`;
   const script = [
     'set -eu',
     // --secure-file-priv aborts the server when its directory is missing (MySQL).

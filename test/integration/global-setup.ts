@@ -1,0 +1,30 @@
+/**
+ * Integration tests need the real components. Nothing is skipped: when one is missing the
+ * run fails here, saying which and how to bring it up (deploy/up.sh does all of it).
+ */
+import Docker from 'dockerode';
+import { Connection } from '@temporalio/client';
+import { FLAVOR_TOOLS } from '../../domain/flavors';
+
+export default async function globalSetup(): Promise<void> {
+  const problems: string[] = [];
+  const docker = new Docker();
+  try {
+    await docker.ping();
+    for (const flavor of ['mariadb', 'mysql'] as const) {
+      const image = process.env[`RD_${flavor.toUpperCase()}_IMAGE`] ?? FLAVOR_TOOLS[flavor].defaultImage;
+      await docker.getImage(image).inspect().catch(() => problems.push(`image ${image} is missing: run deploy/images.sh`));
+    }
+  } catch (err) {
+    problems.push(`the Docker engine does not answer (${(err as Error).message}): run deploy/docker-engine.sh`);
+  }
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 5000 });
+    await connection.healthService.check({});
+    await connection.close();
+  } catch (err) {
+    problems.push(`no Temporal server answers on ${address} (${(err as Error).message}): run deploy/temporal.sh start`);
+  }
+  if (problems.length > 0) throw new Error(`integration tests cannot run:\n  - ${problems.join('\n  - ')}`);
+}

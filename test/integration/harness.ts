@@ -1,0 +1,56 @@
+/** Shared set-up for integration tests: one Temporal connection and one worker per file, unique names per test. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DockerodeRuntime } from '../../adapters/docker';
+import type { EnginePaths } from '../../activities/deps';
+import { SandboxLabels } from '../../domain/naming';
+import { createDrillWorker } from '../../workers/drill-worker';
+
+export interface Harness {
+  client: Client;
+  runtime: DockerodeRuntime;
+  paths: EnginePaths;
+  home: string;
+  taskQueue: string;
+  worker: Worker;
+  uniqueId(prefix: string): string;
+  /** Labelled containers of one drill still present. */
+  leftovers(drillId: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(name: string): Promise<Harness> {
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const home = await mkdtemp(path.join(os.tmpdir(), `rd-it-${name}-`));
+  const paths: EnginePaths = { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work') };
+  const runtime = new DockerodeRuntime();
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const taskQueue = `it-${name}-${process.pid}-${Date.now().toString(36)}`;
+  const worker = await createDrillWorker({ connection: nativeConnection, taskQueue, deps: { runtime, paths } });
+  const running = worker.run();
+  let n = 0;
+  return {
+    client,
+    runtime,
+    paths,
+    home,
+    taskQueue,
+    worker,
+    uniqueId: (prefix) => `${prefix}-${name}-${Date.now().toString(36)}-${(n++).toString(36)}`,
+    async leftovers(drillId) {
+      return (await runtime.listByLabel({ [SandboxLabels.run]: drillId })).map((c) => c.name);
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}

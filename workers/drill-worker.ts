@@ -1,0 +1,39 @@
+/** Builds a drill worker: the composition root that wires real adapters into the activities. */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
+import { DockerodeRuntime } from '../adapters/docker';
+import { createActivities } from '../activities';
+import type { ActivityDeps } from '../activities/deps';
+import { defaultPaths } from '../activities/deps';
+
+export const DEFAULT_TASK_QUEUE = 'restore-drill';
+
+export interface DrillWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  deps?: Partial<ActivityDeps>;
+  /** Passed through, e.g. shutdownGraceTime or a prebuilt workflowBundle. */
+  worker?: Partial<WorkerOptions>;
+}
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+export async function createDrillWorker(opts: DrillWorkerOptions): Promise<Worker> {
+  const deps: ActivityDeps = {
+    runtime: opts.deps?.runtime ?? new DockerodeRuntime(),
+    paths: opts.deps?.paths ?? defaultPaths(),
+    uiBaseUrl: opts.deps?.uiBaseUrl,
+  };
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowsPath: opts.worker?.workflowBundle ? undefined : workflowsPath(),
+    activities: createActivities(deps),
+    maxConcurrentActivityTaskExecutions: 8,
+    ...opts.worker,
+  });
+}
