@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Shared helpers for the deploy/ scripts. Source it; it does nothing by itself.
+#
+# Conventions other code depends on:
+#   RD_HOME  - state that must survive: temporal db, artifacts, sandboxes, logs.
+#   RD_CACHE - slow-to-build things that can be thrown away: the temporal binary, build scratch.
+
+RD_HOME=${RESTORE_DRILL_HOME:-$HOME/.restore-drill}
+RD_CACHE=${RESTORE_DRILL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/restore-drill}
+RD_LOGS=$RD_HOME/logs
+RD_DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+RD_REPO_ROOT=$(cd "$RD_DEPLOY_DIR/.." && pwd)
+export RD_HOME RD_CACHE RD_LOGS
+mkdir -p "$RD_HOME" "$RD_CACHE" "$RD_LOGS"
+
+# Progress and errors go to stderr so stdout stays usable by callers (e.g. temporal.sh prints the address).
+rd_log() { printf '[restore-drill %s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+rd_die() {
+  printf '[restore-drill %s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2
+  exit 1
+}
+
+# up.sh collects one line per component ("reused ..." / "built ...") through this file.
+rd_note() { if [[ -n ${RD_SUMMARY_FILE:-} ]]; then printf '%s\n' "$*" >>"$RD_SUMMARY_FILE"; fi; }
+
+# rd_run LOG DESCRIPTION CMD...: run quietly, output appended to $RD_LOGS/LOG.log.
+# On failure show the tail of that log, so the error is visible without digging.
+rd_run() {
+  local log=$RD_LOGS/$1.log desc=$2 rc=0
+  shift 2
+  printf '\n=== %s: %s\n' "$(date -Is)" "$*" >>"$log"
+  "$@" >>"$log" 2>&1 </dev/null || rc=$?
+  if ((rc != 0)); then
+    tail -n 25 "$log" | sed 's/^/    | /' >&2
+    rd_die "$desc failed (exit $rc). Full log: $log"
+  fi
+}
+
+# The Debian mirror this machine is configured with. Never hard-code one: machines differ.
+# deb822 files first (field URIs of the first "Types: deb" stanza), then the one-line format.
+rd_apt_mirror() {
+  local uri=''
+  if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+    uri=$(awk '
+      /^[[:space:]]*#/ { next }
+      /^[[:space:]]*$/ { if (isdeb && u != "") { print u; exit } isdeb = 0; u = ""; next }
+      tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") isdeb = 1 }
+      tolower($1) == "uris:"  { u = $2 }
+      END { if (isdeb && u != "") print u }
+    ' /etc/apt/sources.list.d/*.sources | head -n 1)
+  fi
+  if [[ -z $uri && -f /etc/apt/sources.list ]]; then
+    # "deb [opts] URI suite comps": skip the optional [..] block.
+    uri=$(awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++; print $i; exit }' /etc/apt/sources.list)
+  fi
+  [[ -n $uri ]] || rd_die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list; configure apt first"
+  printf '%s\n' "${uri%/}"
+}
+
+# Install Debian packages, running apt-get update at most once per script run.
+RD_APT_UPDATED=${RD_APT_UPDATED:-}
+rd_apt_install() {
+  [[ $(id -u) == 0 ]] || rd_die "need root to apt-get install $*; run as root or install them by hand"
+  export DEBIAN_FRONTEND=noninteractive
+  if [[ -z $RD_APT_UPDATED ]]; then
+    rd_run apt "apt-get update" apt-get update
+    RD_APT_UPDATED=1
+  fi
+  rd_log "installing Debian packages: $*"
+  rd_run apt "apt-get install $*" apt-get install -y --no-install-recommends "$@"
+}
+
+# Seconds since the epoch, for timings.
+rd_now() { date +%s; }
