@@ -16,7 +16,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest },
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
-      testTimeout: 15 * 60 * 1000,
+      setupFilesAfterEnv: ['<rootDir>/test/integration/timeouts.ts'],
     },
   ],
 };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DrillTarget, SourceSpec } from '../config/schema';
 import { scanBinlogFile } from '../domain/binlog-events';
 import type { BinlogTransaction } from '../domain/binlog-events';
-import { filesForReplay, sortBinlogNames } from '../domain/binlog-files';
+import { compareCoordinates, filesForReplay, sortBinlogNames } from '../domain/binlog-files';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { FLAVOR_TOOLS } from '../domain/flavors';
 import { resolveStop } from '../domain/targets';
@@ -140,7 +140,7 @@ export function binlogActivities(deps: ActivityDeps) {
       const resolved = resolveStop(target, req.start, transactions, { bestEffort: req.bestEffort });
       const files = filesForReplay(names, req.start, resolved.stop);
       const applied = transactions.filter(
-        (t) => (t.file > req.start.file || (t.file === req.start.file && t.startPosition >= req.start.position)) && (t.file < resolved.stop.file || (t.file === resolved.stop.file && t.endPosition <= resolved.stop.position)),
+        (t) => compareCoordinates({ file: t.file, position: t.startPosition }, req.start) >= 0 && compareCoordinates({ file: t.file, position: t.endPosition }, resolved.stop) <= 0,
       );
       return {
         archiveDir,

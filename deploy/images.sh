@@ -104,13 +104,14 @@ import() {
 # BASE and commit the result as $CANDIDATE, with SERVER as the default command. Initialising
 # once at build time saves every sandbox those seconds. Labels carry over from BASE.
 init_datadir() {
-  local base=$1 server=$2 name=rd-init-$$
+  local base=$1 server=$2 name=rd-init-${1//[^a-zA-Z0-9_.-]/-}
   shift 2
   TMP_CONTAINERS+=("$name")
   rd_run images "initialising the datadir in $base ($*)" docker run --name "$name" --network none "$base" "$@"
   TMP_IMAGES+=("$CANDIDATE")
   rd_run images "docker commit of $CANDIDATE" docker commit \
     --change "CMD [\"$server\",\"--user=root\",\"--datadir=/var/lib/mysql\"]" "$name" "$CANDIDATE"
+  docker rm "$name" >/dev/null
 }
 
 # Both images run the server as root (--user=root): the engine starts it with its own command

@@ -21,6 +21,12 @@
  *   - `{ equals: <value> }`: the literal value, for strings that are keywords (`{ equals: rows }`).
  * Numbers beyond 2^53 lose precision in YAML and JavaScript: write them as strings.
  *
+ * Run the queries with mysql2 options `supportBigNumbers: true, bigNumberStrings: true,
+ * dateStrings: true`: BIGINT and DECIMAL then arrive as exact strings and DATE/DATETIME as
+ * the server's text (`2026-11-21`), not as a Date shifted by the worker's time zone.
+ * Verified with mysql2 against MariaDB 10.11 and MySQL 9.7 (BIGINT UNSIGNED max, SUM of
+ * DECIMAL, utf8mb4 text, empty BLOB, EXISTS, NULL, DATE).
+ *
  * Pure module (zod only).
  */
 

@@ -317,7 +317,6 @@ function readU55(b: Buffer, at: number): { value: number; highBit: boolean } {
   return { value: b.readUIntLE(at, 6) + (high & 0x7f) * 2 ** 48, highBit: (high & 0x80) !== 0 };
 }
 
-
 /** A reader of mysql::serialization varlen integers and strings (tagged GTID events). */
 class VarlenReader {
   constructor(
@@ -918,7 +917,7 @@ function decodeMysqlGtid(body: Buffer): { gtid?: string; commitTimeMicros?: numb
   const out: { gtid?: string; commitTimeMicros?: number } = {};
   if (gno > 0n) out.gtid = formatMysqlGtid({ uuid, tag: '', gno });
   const LOGICAL_TIMESTAMP_TYPECODE = 2;
-  if (body.length >= 42 && body[25] === LOGICAL_TIMESTAMP_TYPECODE && body.length >= 42 + 7) {
+  if (body.length >= 42 + 7 && body[25] === LOGICAL_TIMESTAMP_TYPECODE) {
     const { value } = readU55(body, 42);
     if (value > 0) out.commitTimeMicros = value;
   }

@@ -122,7 +122,10 @@ export function tableChecksumSql(db: string, table: string, columns: readonly Co
  * Columns of the base tables of the given schemas, in ordinal order. One parameter: an array
  * of schema names, expanded by mysql2's `query()` (not `execute()`) into `IN ('a', 'b')`.
  * Returns `db`, `table_name`, `column_name`, `data_type`. MariaDB system-versioned tables
- * count as base tables; views and sequences do not.
+ * count as base tables (their current rows are compared); views and sequences do not.
+ * Invisible and generated columns are included. The ROW START / ROW END columns of a MariaDB
+ * system-versioned table are left out: they hold the time each row was written, which a
+ * restore necessarily changes (implicit ones are not listed by information_schema anyway).
  */
 export const COLUMNS_SQL =
   'SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, ' +
@@ -130,6 +133,7 @@ export const COLUMNS_SQL =
   'FROM information_schema.COLUMNS c ' +
   'JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME ' +
   "WHERE t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND c.TABLE_SCHEMA IN (?) " +
+  "AND COALESCE(c.GENERATION_EXPRESSION, '') NOT IN ('ROW START', 'ROW END') " +
   'ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION';
 
 /**

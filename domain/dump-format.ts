@@ -45,15 +45,18 @@ export interface DumpHead {
 }
 
 /**
- * Lines that open the per-database part of a dump. Binlog coordinates and GTID state are
- * always printed before them, so parsing stops here: table data can never be mistaken for
- * a CHANGE MASTER comment.
+ * Lines that open the per-database part of a dump. Binlog coordinates and MySQL's GTID state
+ * are always printed before them, so parsing stops here: table data can never be mistaken for
+ * a CHANGE MASTER comment. (MariaDB's GTID position comes after the tables: parseDumpTail.)
  */
 const BODY_START = /^(?:-- (?:Current Database:|Table structure for table|Dumping data for table|Dumping routines|Dumping events)|CREATE |USE |INSERT |DROP |LOCK TABLES )/m;
 
 /** `-- MySQL dump 10.13  Distrib 9.7.4, for Linux (x86_64)`; `-- MariaDB dump 10.19  Distrib 10.11.11-MariaDB, for ...`. */
 const TOOL_DISTRIB = /^-- (?:MySQL|MariaDB) dump \S+\s+Distrib (\S+?),/m;
-/** MariaDB 11.x: `-- MariaDB dump 10.19-11.4.5-MariaDB, for debian-linux-gnu (x86_64)`. */
+/**
+ * MariaDB 11.x: `-- MariaDB dump 10.19-11.4.5-MariaDB, for debian-linux-gnu (x86_64)`
+ * (format from client/mysqldump.c; no 11.x image was available to confirm it).
+ */
 const TOOL_DASHED = /^-- MariaDB dump \d+\.\d+-(\S+?),/m;
 /** `-- Server version\t9.7.4` (a tab in real dumps; spaces tolerated). */
 const SERVER_VERSION = /^-- Server version[ \t]+(\S+)/m;
@@ -69,7 +72,7 @@ const COORDINATES =
 /**
  * `SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*\/ 'uuid:1-5,\nuuid2:1-3';` (MySQL 8+; the set may
  * span lines), `SET @@GLOBAL.GTID_PURGED='...';` (5.7), and the `--set-gtid-purged=COMMENTED`
- * form `/* SET @@GLOBAL.GTID_PURGED=... *\/`.
+ * form `/* SET @@GLOBAL.GTID_PURGED='+uuid:1-5,\nuuid2:1-3';*\/` (9.7).
  */
 const MYSQL_GTID_PURGED = /SET @@GLOBAL\.GTID_PURGED\s*=\s*(?:\/\*!\d+\s*'\+'\s*\*\/\s*)?'([^']*)'/i;
 
@@ -113,7 +116,8 @@ export function parseDumpHead(head: string, flavor: Flavor): DumpHead {
   const gtid = flavor === 'mysql' ? MYSQL_GTID_PURGED.exec(text) : MARIADB_GTID_POS.exec(text);
   if (gtid) {
     // MySQL prints gtid_executed with ",\n" between server UUIDs; the set itself has no spaces.
-    const set = (gtid[1] as string).replace(/\s+/g, '');
+    // The COMMENTED form puts the "add to" '+' inside the quotes: it is not part of the set.
+    const set = (gtid[1] as string).replace(/\s+/g, '').replace(/^\+/, '');
     if (set !== '') out.gtidSet = set;
   }
   return out;
@@ -206,8 +210,9 @@ export interface MysqldumpOptions {
   port?: number;
   /**
    * The source runs with GTIDs (MySQL `gtid_mode=ON`; MariaDB always has GTIDs when it has
-   * a binlog). On MySQL pass `true` only when `gtid_mode=ON`: `--set-gtid-purged=ON` fails on
-   * a server with GTIDs off.
+   * a binlog). On MySQL pass `true` only when `gtid_mode=ON`: against a server with GTIDs off,
+   * mysqldump 9.7 with `--set-gtid-purged=ON` prints "Error: Server has GTIDs disabled.",
+   * writes only the dump header and EXITS 0 (verified) — {@link checkDumpTrailer} catches it.
    */
   gtid: boolean;
 }

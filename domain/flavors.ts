@@ -76,6 +76,10 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
     // --secure-file-priv aborts the server when its directory is missing (MySQL).
     `mkdir -p /var/lib/mysql-files /run/mysqld ${CONTAINER_SOCKET_DIR}`,
     `if [ ! -d ${CONTAINER_DATADIR}/mysql ]; then ${init}; fi`,
+    // A datadir pre-initialised in an image carries that image's server_uuid (auto.cnf):
+    // every container would share it, and GTIDs of different servers would collide. The
+    // first start of each container forgets it so the server makes its own.
+    `if [ ! -f ${CONTAINER_DATADIR}/.restore-drill-started ]; then rm -f ${CONTAINER_DATADIR}/auto.cnf; touch ${CONTAINER_DATADIR}/.restore-drill-started; fi`,
     `server=$(command -v ${tools.server} || command -v mysqld)`,
     `exec "$server" ${serverOptions(flavor, role, serverId).join(' ')}`,
   ].join('\n');

@@ -1,6 +1,6 @@
 /** Shared set-up for integration tests: one Temporal connection and one worker per file, unique names per test. */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Worker logs at WARN: INFO lines would bury jest's output. Once per process (jest may load this per file). */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    /* already installed by an earlier test file in this process */
+  }
+}
+
 export async function startHarness(name: string): Promise<Harness> {
+  quietRuntime();
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const home = await mkdtemp(path.join(os.tmpdir(), `rd-it-${name}-`));
   const paths: EnginePaths = { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work') };

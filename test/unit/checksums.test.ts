@@ -52,10 +52,16 @@ describe('columnBytesExpression', () => {
     expect(columnBytesExpression({ name: 'flags', dataType: 'bit' })).toBe('CAST(`flags` AS UNSIGNED)');
   });
 
-  test('takes numbers, dates and JSON as utf8mb4 text', () => {
-    for (const t of ['int', 'decimal', 'double', 'datetime', 'json']) {
+  test('takes numbers and dates as utf8mb4 text', () => {
+    for (const t of ['int', 'decimal', 'double', 'float', 'datetime', 'year']) {
       expect(columnBytesExpression({ name: 'x', dataType: t })).toBe('CAST(`x` AS CHAR CHARACTER SET utf8mb4)');
     }
+  });
+
+  test('takes MySQL JSON as its text re-parsed, the form a dump carries', () => {
+    expect(columnBytesExpression({ name: 'j', dataType: 'json' })).toBe(
+      'CAST(CAST(CAST(`j` AS CHAR CHARACTER SET utf8mb4) AS JSON) AS CHAR CHARACTER SET utf8mb4)',
+    );
   });
 });
 
@@ -96,6 +102,10 @@ describe('COLUMNS_SQL and TABLES_SQL', () => {
     expect(COLUMNS_SQL).toMatch(/ORDER BY c\.TABLE_SCHEMA, c\.TABLE_NAME, c\.ORDINAL_POSITION$/);
     expect(TABLES_SQL).toContain("TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')");
     expect(TABLES_SQL).toContain('TABLE_SCHEMA IN (?)');
+  });
+
+  test('leave out the ROW START / ROW END columns of MariaDB system-versioned tables', () => {
+    expect(COLUMNS_SQL).toContain("COALESCE(c.GENERATION_EXPRESSION, '') NOT IN ('ROW START', 'ROW END')");
   });
 });
 
@@ -191,6 +201,18 @@ describe('checkTableResult', () => {
     expect(r?.message).toBe(
       'CHECK TABLE shop.orders reports a problem: Corrupt; InnoDB: The B-tree of index PRIMARY is corrupted.',
     );
+  });
+
+  test('fails a corrupt MyISAM table as MariaDB 10.11 reports it (errors, no status row)', () => {
+    const [r] = checkTableResult([
+      { Table: 'shop.cor', Op: 'check', Msg_type: 'error', Msg_text: "Can't read indexpage from filepos: 3072" },
+      { Table: 'shop.cor', Op: 'check', Msg_type: 'Error', Msg_text: "Index for table './shop/cor.MYI' is corrupt; try to repair it" },
+      { Table: 'shop.cor', Op: 'check', Msg_type: 'error', Msg_text: 'Corrupt' },
+    ]);
+    expect(r).toMatchObject({
+      passed: false,
+      actual: "Can't read indexpage from filepos: 3072; Index for table './shop/cor.MYI' is corrupt; try to repair it; Corrupt",
+    });
   });
 
   test('fails a table whose status is not OK even without an error line', () => {

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's test command: bring up what the tests need, then run every test (unit and
+# integration, against the real Temporal dev server, Docker engine and MariaDB/MySQL
+# containers). Ends with one line "N passed, N failed". Extra arguments go to jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+bash deploy/up.sh
+results=$RD_LOGS/jest-results.json
+rm -f "$results"
+rc=0
+# --runInBand: integration suites start workers and containers; one at a time on 2 cores.
+npx jest --runInBand --json --outputFile="$results" "$@" || rc=$?
+if [[ -s $results ]]; then
+  node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`)' "$results"
+else
+  echo "0 passed, 1 failed"
+fi
+exit "$rc"

@@ -1,0 +1,117 @@
+/**
+ * A drill end to end on real components: Temporal dev server, Docker engine, MariaDB 10.11
+ * and MySQL 9.7 containers, a source under a live write load.
+ */
+import { copyFile, mkdir, readFile, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { withSession } from '../../adapters/mysql';
+import { awaitDrill, startDrill } from '../../cli/drill-client';
+import { SandboxLabels } from '../../domain/naming';
+import type { Flavor } from '../../domain/types';
+import { UNIVERSITY_TABLES } from '../../sample/university-schema';
+import { progressQuery, releaseSignal } from '../../workflows';
+import type { DrillProgress } from '../../workflows';
+import { startHarness } from './harness';
+import type { Harness } from './harness';
+import { groundTruth, startLiveSource } from './sources';
+import type { LiveSource } from './sources';
+
+const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
+
+describe.each(FLAVORS)('drill on %s', (flavor) => {
+  let h: Harness;
+  let source: LiveSource;
+  let firstManifest: string;
+
+  beforeAll(async () => {
+    h = await startHarness(`drill-${flavor}`);
+    source = await startLiveSource(h.runtime, flavor, h.home, `it-src-${flavor}-${process.pid}`);
+  });
+
+  afterAll(async () => {
+    await source?.destroy();
+    await h?.close();
+  });
+
+  test('a drill of a live source restores its backup, replays binlogs to a checkpoint and matches it table by table', async () => {
+    source.writer.start();
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('drill'), request: { source: source.spec } });
+    const { report, failure } = await awaitDrill(handle);
+    const stats = await source.writer.stop();
+
+    expect(failure).toBeUndefined();
+    expect(report!.outcome).toBe('passed');
+    expect(stats.transactions).toBeGreaterThan(20);
+    // Binlogs were replayed: the point reached lies beyond the backup's coordinates.
+    expect(report!.recoveryPoint!.coordinates).not.toEqual(report!.backup.coordinates);
+    for (const table of UNIVERSITY_TABLES) {
+      expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'checksum', target: `university.${table}`, passed: true }));
+      expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'check-table', passed: true, target: expect.stringContaining(table) }));
+    }
+    if (flavor === 'mysql') expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'gtid', passed: true }));
+    const phaseNames = report!.phases.map((p) => p.phase);
+    expect(phaseNames).toEqual(expect.arrayContaining(['backup', 'verify-artifact', 'sandbox-start', 'restore', 'replay', 'checks', 'cleanup']));
+    expect(report!.rtoSeconds).toBeGreaterThan(0);
+    const manifest = JSON.parse(await readFile(path.join(path.dirname(report!.backup.artifactPath), 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ source: source.spec.name, server: { flavor }, coordinates: report!.backup.coordinates, sha256: report!.backup.sha256 });
+    expect(await h.leftovers(handle.workflowId)).toEqual([]);
+    firstManifest = path.join(path.dirname(report!.backup.artifactPath), 'manifest.json');
+  });
+
+  test('an existing backup restored to an exact binlog position equals the quiesced source, checked independently', async () => {
+    expect(firstManifest).toBeDefined();
+    source.writer.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    await source.writer.stop();
+    const status = await source.admin<{ File: string; Position: number }>(flavor === 'mysql' ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS');
+    const truth = await groundTruth((sql) => source.admin(sql), UNIVERSITY_TABLES);
+    const [sourceGtid] = flavor === 'mysql' ? await source.admin<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g') : [{ g: '' }];
+
+    const handle = await startDrill({
+      client: h.client,
+      taskQueue: h.taskQueue,
+      workflowId: h.uniqueId('pitr'),
+      request: { source: source.spec, backup: { manifest: firstManifest }, target: { kind: 'position', file: status[0].File, position: Number(status[0].Position) }, keepSandbox: true, sandboxTtlSeconds: 600 },
+    });
+    let progress: DrillProgress | undefined;
+    for (let i = 0; i < 240 && progress?.status !== 'kept' && progress?.status !== 'done'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      progress = await handle.query(progressQuery).catch(() => undefined);
+    }
+    expect(progress?.status).toBe('kept');
+    const sandbox = await h.runtime.inspect(progress!.sandbox!.name);
+    expect(sandbox).toMatchObject({ running: true, networkMode: 'none' });
+    expect(sandbox!.labels).toMatchObject({ [SandboxLabels.managed]: 'true', [SandboxLabels.role]: 'sandbox', [SandboxLabels.run]: handle.workflowId });
+
+    const restored = await withSession({ socket: progress!.sandbox!.socketPath }, { user: 'root' }, async (s) => {
+      const t = await groundTruth((sql) => s.query(sql), UNIVERSITY_TABLES);
+      const [g] = flavor === 'mysql' ? await s.query<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g') : [{ g: '' }];
+      return { truth: t, gtid: g.g };
+    });
+    expect(restored.truth).toEqual(truth);
+    expect(restored.gtid.replace(/\s/g, '')).toEqual(sourceGtid.g.replace(/\s/g, ''));
+
+    await handle.signal(releaseSignal);
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure).toBeUndefined();
+    expect(report!.recoveryPoint!.coordinates).toEqual({ file: status[0].File, position: Number(status[0].Position) });
+    expect(await h.leftovers(handle.workflowId)).toEqual([]);
+  });
+
+  test('a published backup whose gzip was truncated is refused before any sandbox starts', async () => {
+    expect(firstManifest).toBeDefined();
+    const copyDir = path.join(h.home, 'tampered');
+    await mkdir(copyDir, { recursive: true });
+    await copyFile(firstManifest, path.join(copyDir, 'manifest.json'));
+    await copyFile(path.join(path.dirname(firstManifest), 'dump.sql.gz'), path.join(copyDir, 'dump.sql.gz'));
+    const manifest = JSON.parse(await readFile(firstManifest, 'utf8'));
+    await truncate(path.join(copyDir, 'dump.sql.gz'), Math.floor(manifest.bytes / 2));
+
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('tampered'), request: { source: source.spec, backup: { manifest: path.join(copyDir, 'manifest.json') } } });
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure?.type).toBe('ArtifactCorrupt');
+    expect(failure?.message).toMatch(/truncated or overwritten/);
+    expect(report!.phases.map((p) => p.phase)).not.toContain('sandbox-start');
+    expect(await h.leftovers(handle.workflowId)).toEqual([]);
+  });
+});
