@@ -15,7 +15,7 @@ import { resolveSecret } from '../adapters/secrets';
 import type { SourceSpec } from '../config/schema';
 import { COLUMNS_SQL, groupColumns, tableChecksumSql } from '../domain/checksums';
 import type { TableState } from '../domain/checksums';
-import { DUMP_HEAD_BYTES, DUMP_TAIL_BYTES, USER_DATABASES_SQL, checkDumpTrailer, mysqldumpArgs, parseDumpHead } from '../domain/dump-format';
+import { DUMP_HEAD_BYTES, DUMP_TAIL_BYTES, USER_DATABASES_SQL, checkDumpTrailer, mysqldumpArgs, parseDump } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
 import { DUMP_FILE, MANIFEST_FILE, parseManifest } from '../domain/manifest';
@@ -158,7 +158,7 @@ export function backupActivities(deps: ActivityDeps) {
         if (result.exitCode !== 0)
           throw new DrillError(DrillErrorTypes.ToolFailed, `${FLAVOR_TOOLS[flavor].dump} of source ${source.name} exited with ${result.exitCode}: ${result.stderr.trim().slice(-800)}`, { details: { exitCode: result.exitCode } });
         checkDumpTrailer(tail.toString('utf8'));
-        const parsedHead = parseDumpHead(head.toString('utf8'), flavor);
+        const parsedHead = parseDump(head.toString('utf8'), tail.toString('utf8'), flavor);
         if (!parsedHead.coordinates)
           throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump of ${source.name} has no binlog coordinates (CHANGE MASTER/REPLICATION SOURCE comment); replay cannot start without them`);
         const fh = await open(dumpPath, 'r');

@@ -9,6 +9,9 @@ bash deploy/up.sh
 results=$RD_LOGS/jest-results.json
 rm -f "$results"
 rc=0
+# Types and the workflow-determinism lint are part of the tests.
+npx tsc --noEmit -p tsconfig.json || rc=$?
+npx eslint . || rc=$?
 # --runInBand: integration suites start workers and containers; one at a time on 2 cores.
 npx jest --runInBand --json --outputFile="$results" "$@" || rc=$?
 if [[ -s $results ]]; then

@@ -55,7 +55,7 @@ const BODY_START = /^(?:-- (?:Current Database:|Table structure for table|Dumpin
 const TOOL_DISTRIB = /^-- (?:MySQL|MariaDB) dump \S+\s+Distrib (\S+?),/m;
 /**
  * MariaDB 11.x: `-- MariaDB dump 10.19-11.4.5-MariaDB, for debian-linux-gnu (x86_64)`
- * (format from client/mysqldump.c; no 11.x image was available to confirm it).
+ * (as in published 11.1-11.8 dumps; no 11.x image here to produce one).
  */
 const TOOL_DASHED = /^-- MariaDB dump \d+\.\d+-(\S+?),/m;
 /** `-- Server version\t9.7.4` (a tab in real dumps; spaces tolerated). */
