@@ -16,15 +16,8 @@ import {
   assertionResult,
   evaluateAssertion,
 } from '../../domain/assertions';
+import { errorType } from './expect-error';
 
-function errorType(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { type?: string }).type;
-  }
-  return undefined;
-}
 
 describe('quoteIdentifier', () => {
   test('wraps in backticks and doubles embedded backticks', () => {

@@ -11,15 +11,8 @@ import {
   shortHash,
   toolContainerName,
 } from '../../domain/naming';
+import { errorType } from './expect-error';
 
-function errorType(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { type?: string }).type;
-  }
-  return undefined;
-}
 
 describe('fnv1a64', () => {
   test('matches the published FNV-1a 64 test vectors', () => {
