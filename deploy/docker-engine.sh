@@ -3,6 +3,7 @@
 # (no registry is reachable here, so Docker's own repository is not an option) and starts dockerd
 # in the background, because these machines have no systemd to do it.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 if docker info >/dev/null 2>&1; then

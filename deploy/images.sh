@@ -17,6 +17,7 @@
 # (472 MB), mysql 77-90 s (655 MB), each including a test start of the server; warm run 0.1 s.
 # The sid debootstrap works with bookworm's debian-archive-keyring as it is.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 # Bump when the recipe below changes: an image with another recipe label is rebuilt.

@@ -10,6 +10,7 @@
 # with `go install`: ~6 min cold on 2 cores, then cached. The server keeps its history in
 # $RD_HOME/temporal/dev.db across restarts.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 PORT=${TEMPORAL_PORT:-7233}
