@@ -27,6 +27,7 @@ if ! pgrep -x dockerd >/dev/null; then
   rd_log "starting dockerd (log: $RD_LOGS/dockerd.log)"
   # setsid+nohup: the engine must outlive this script and the shell that ran it.
   setsid nohup dockerd >>"$RD_LOGS/dockerd.log" 2>&1 </dev/null &
+  pid=$!
 fi
 
 for _ in $(seq 60); do
@@ -34,7 +35,8 @@ for _ in $(seq 60); do
     rd_note "docker engine: started in $(($(rd_now) - start)) s"
     exit 0
   fi
+  [[ -z ${pid:-} ]] || kill -0 "$pid" 2>/dev/null || break # ours died: no point waiting
   sleep 1
 done
 tail -n 20 "$RD_LOGS/dockerd.log" 2>/dev/null | sed 's/^/    | /' >&2 || true
-rd_die "dockerd did not answer 'docker info' within 60 s. See $RD_LOGS/dockerd.log; on a machine without cgroups or overlayfs try 'dockerd --storage-driver=vfs'"
+rd_die "dockerd exited or did not answer 'docker info' within 60 s. See $RD_LOGS/dockerd.log; on a machine without cgroups or overlayfs try 'dockerd --storage-driver=vfs'"

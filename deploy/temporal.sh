@@ -7,8 +7,9 @@
 #   temporal.sh status   health and address; exit 1 when nothing answers
 #
 # No Temporal server ships in npm or Debian, so the CLI (which embeds the dev server) is built
-# with `go install`: ~6 min cold on 2 cores, then cached. The server keeps its history in
-# $RD_HOME/temporal/dev.db across restarts.
+# with `go install`: ~6 min cold on 2 cores (15-40 s with a warm Go build cache), then cached.
+# The server keeps its history in $RD_HOME/temporal/dev.db across restarts. start-dev 1.29
+# needs no --dynamic-config-value for us: custom search attributes come from --search-attribute.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
