@@ -35,7 +35,18 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
 
   test('a drill of a live source restores its backup, replays binlogs to a checkpoint and matches it table by table', async () => {
     source.writer.start();
-    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('drill'), request: { source: source.spec } });
+    const handle = await startDrill({
+      client: h.client,
+      taskQueue: h.taskQueue,
+      workflowId: h.uniqueId('drill'),
+      request: {
+        source: source.spec,
+        assertions: [
+          { name: 'students enrolled', sql: 'SELECT COUNT(*) FROM university.students', expect: 'nonzero' },
+          { name: 'no grade without an enrollment', sql: 'SELECT COUNT(*) FROM university.grades g LEFT JOIN university.enrollments e ON e.id = g.enrollment_id WHERE e.id IS NULL', expect: 'zero' },
+        ],
+      },
+    });
     const { report, failure } = await awaitDrill(handle);
     const stats = await source.writer.stop();
 
@@ -49,6 +60,10 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
       expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'check-table', passed: true, target: expect.stringContaining(table) }));
     }
     if (flavor === 'mysql') expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'gtid', passed: true }));
+    expect(report!.checks.filter((c) => c.kind === 'assertion').map((c) => [c.target, c.passed])).toEqual([
+      ['students enrolled', true],
+      ['no grade without an enrollment', true],
+    ]);
     const phaseNames = report!.phases.map((p) => p.phase);
     expect(phaseNames).toEqual(expect.arrayContaining(['backup', 'verify-artifact', 'sandbox-start', 'restore', 'replay', 'checks', 'cleanup']));
     expect(report!.rtoSeconds).toBeGreaterThan(0);
@@ -95,6 +110,23 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     const { report, failure } = await awaitDrill(handle);
     expect(failure).toBeUndefined();
     expect(report!.recoveryPoint!.coordinates).toEqual({ file: status[0].File, position: Number(status[0].Position) });
+    expect(await h.leftovers(handle.workflowId)).toEqual([]);
+  });
+
+  test('a user assertion that does not hold fails the drill with CheckFailed, showing expected and actual, and still cleans up', async () => {
+    expect(firstManifest).toBeDefined();
+    const handle = await startDrill({
+      client: h.client,
+      taskQueue: h.taskQueue,
+      workflowId: h.uniqueId('assert'),
+      request: { source: source.spec, backup: { manifest: firstManifest }, target: { kind: 'latest' }, assertions: [{ name: 'no students at all', sql: 'SELECT COUNT(*) FROM university.students', expect: 'zero' }] },
+    });
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure?.type).toBe('CheckFailed');
+    const [assertion] = report!.checks.filter((c) => c.kind === 'assertion');
+    expect(assertion).toMatchObject({ target: 'no students at all', passed: false, expected: expect.stringMatching(/0|zero/) });
+    expect(Number(assertion.actual)).toBeGreaterThan(0);
+    expect(report!.checks.filter((c) => c.kind === 'check-table').every((c) => c.passed)).toBe(true);
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
 
