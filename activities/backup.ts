@@ -126,12 +126,20 @@ export function backupActivities(deps: ActivityDeps) {
       const createdAt = new Date().toISOString();
       const flavor: Flavor = facts.identity.flavor;
 
-      const gzip = createGzip({ level: 6 });
       const hash = createHash('sha256');
       let bytes = 0;
       let rawBytes = 0;
       let head = Buffer.alloc(0);
       let tail = Buffer.alloc(0);
+      // Keeps the dump's head (coordinates) and tail (trailer, MariaDB's GTID) as it streams.
+      const capture = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          rawBytes += chunk.length;
+          if (head.length < DUMP_HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, DUMP_HEAD_BYTES - head.length)]);
+          tail = tail.length + chunk.length > DUMP_TAIL_BYTES ? Buffer.concat([tail, chunk]).subarray(-DUMP_TAIL_BYTES) : Buffer.concat([tail, chunk]);
+          done(null, chunk);
+        },
+      });
       const hashing = new Transform({
         transform(chunk: Buffer, _e, done) {
           hash.update(chunk);
@@ -139,22 +147,29 @@ export function backupActivities(deps: ActivityDeps) {
           done(null, chunk);
         },
       });
-      const written = pipeline(gzip, hashing, createWriteStream(dumpPath, { mode: 0o640 }));
-      const onStdout = (chunk: Buffer) => {
-        rawBytes += chunk.length;
-        if (head.length < DUMP_HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, DUMP_HEAD_BYTES - head.length)]);
-        tail = Buffer.concat([tail, chunk]);
-        if (tail.length > DUMP_TAIL_BYTES) tail = tail.subarray(tail.length - DUMP_TAIL_BYTES);
-        gzip.write(chunk);
-      };
+      // One pipeline with backpressure: a slow disk pauses the dumper instead of filling the
+      // worker's memory. A failure (a full disk) stops the dumper at once and is reported below;
+      // it is caught here so it never becomes an unhandled rejection that kills the worker.
+      const stopDumper = new AbortController();
+      let writeError: NodeJS.ErrnoException | undefined;
+      const written = pipeline(capture, createGzip({ level: 6 }), hashing, createWriteStream(dumpPath, { mode: 0o640 })).catch((err: NodeJS.ErrnoException) => {
+        writeError = err;
+        stopDumper.abort();
+      });
       const args = mysqldumpArgs({ flavor, databases: facts.databases, optionFile: '/secrets/client.cnf', gtid: facts.gtidMode.toUpperCase() === 'ON' }).filter((a) => !a.startsWith('--defaults-extra-file'));
       const result = await withHeartbeat(
         () => ({ phase: 'backup', rawBytes }),
-        (signal) => runSourceTool(deps, { drillId: req.drillId, step: 'dump', source, image: facts.image, tool: FLAVOR_TOOLS[flavor].dump, args }, { onStdout, signal }),
+        (signal) =>
+          runSourceTool(
+            deps,
+            { drillId: req.drillId, step: 'dump', source, image: facts.image, tool: FLAVOR_TOOLS[flavor].dump, args },
+            { stdout: capture, signal: signal ? AbortSignal.any([signal, stopDumper.signal]) : stopDumper.signal },
+          ),
       );
-      gzip.end();
+      if (!capture.destroyed) capture.end();
       await written;
       try {
+        if (writeError) throw writeError;
         if (result.exitCode !== 0)
           throw new DrillError(DrillErrorTypes.ToolFailed, `${FLAVOR_TOOLS[flavor].dump} of source ${source.name} exited with ${result.exitCode}: ${result.stderr.trim().slice(-800)}`, { details: { exitCode: result.exitCode } });
         checkDumpTrailer(tail.toString('utf8'));
@@ -187,6 +202,8 @@ export function backupActivities(deps: ActivityDeps) {
         return { manifestPath, backupDir: finalDir, dumpPath: path.join(finalDir, DUMP_FILE), manifest };
       } catch (err) {
         await rm(partialDir, { recursive: true, force: true });
+        if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+          throw new DrillError(DrillErrorTypes.DiskFull, `the disk holding ${backupsDir} is full: the dump of source ${source.name} could not be written and was not published; free space there or move RESTORE_DRILL_HOME`, { cause: err });
         throw err;
       }
     },

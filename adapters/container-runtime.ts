@@ -2,7 +2,7 @@
  * The small container port the engine needs. One adapter (dockerode, adapters/docker.ts)
  * implements it; unit tests may fake it. Shape learned from testcontainers' container-runtime.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface ContainerSpec {
   name: string;
@@ -33,7 +33,12 @@ export interface ContainerInfo {
 
 export interface ExecOptions {
   env?: string[];
-  /** Receives stdout as it arrives; when absent stdout is collected (bounded) into the result. */
+  /**
+   * Receives stdout with backpressure (the container's output pauses while it is full); the
+   * caller ends it. When neither this nor `onStdout` is given, stdout is collected (bounded).
+   */
+  stdout?: Writable;
+  /** Receives stdout chunks as they arrive, without backpressure: for small outputs only. */
   onStdout?: (chunk: Buffer) => void;
   stdin?: Readable;
   signal?: AbortSignal;

@@ -1,6 +1,7 @@
 /** The dockerode adapter of the container port. */
 import Docker from 'dockerode';
 import { PassThrough, Writable } from 'node:stream';
+import { DockerStreamDemuxer } from './docker-demux';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExecOptions, ExecResult } from './container-runtime';
 
@@ -152,7 +153,7 @@ export class DockerodeRuntime implements ContainerRuntime {
     const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
     const { stdoutSink, stdoutText } = this.stdoutSink(options);
     const stderr = new TailBuffer(STDERR_KEEP_BYTES);
-    this.docker.modem.demuxStream(stream, stdoutSink, stderr);
+    stream.pipe(new DockerStreamDemuxer(stdoutSink, stderr));
     if (options.stdin) options.stdin.pipe(stream);
     const onAbort = () => {
       // Docker has no "kill exec": kill the process it started, which runs on this host.
@@ -185,8 +186,11 @@ export class DockerodeRuntime implements ContainerRuntime {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const { stdoutSink, stdoutText } = this.stdoutSink(options);
       const stderr = new TailBuffer(STDERR_KEEP_BYTES);
-      const drained = new Promise<void>((resolve) => stream.on('end', resolve));
-      this.docker.modem.demuxStream(stream, stdoutSink, stderr);
+      const drained = new Promise<void>((resolve) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+      });
+      stream.pipe(new DockerStreamDemuxer(stdoutSink, stderr));
       const onAbort = () => void container.kill().catch(() => undefined);
       options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -227,6 +231,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   private stdoutSink(options: ExecOptions): { stdoutSink: Writable; stdoutText: () => string } {
+    if (options.stdout) return { stdoutSink: options.stdout, stdoutText: () => '' };
     if (options.onStdout) {
       const onStdout = options.onStdout;
       const sink = new Writable({ write(chunk: Buffer, _e, done) { onStdout(chunk); done(); } });

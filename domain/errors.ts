@@ -32,6 +32,10 @@ export const DrillErrorTypes = {
   Transient: 'Transient',
   /** A sandbox that did not answer a query before its deadline. */
   SandboxNotReady: 'SandboxNotReady',
+  /** Another drill of the same source is running: drills of one source never overlap. */
+  SourceBusy: 'SourceBusy',
+  /** The artifact file system ran out of space while writing: nothing was published. */
+  DiskFull: 'DiskFull',
 } as const;
 
 export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];
