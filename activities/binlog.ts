@@ -1,24 +1,51 @@
 /**
- * Binlog activities: copy the source's binary logs into the per-source archive (verified
- * event by event), and plan a replay from a backup's coordinates to a target.
+ * Binlog activities: keep the per-source binlog archive (copied from the source, verified
+ * event by event, indexed with sha256 and GTID state per file), plan a replay from a
+ * backup's coordinates to a target, refusing unreachable targets before any sandbox exists,
+ * and prove afterwards which transactions the sandbox applied.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { withSession } from '../adapters/mysql';
 import type { DrillTarget, SourceSpec } from '../config/schema';
 import { scanBinlogFile } from '../domain/binlog-events';
 import type { BinlogTransaction } from '../domain/binlog-events';
-import { compareCoordinates, filesForReplay, sortBinlogNames } from '../domain/binlog-files';
+import { compareBinlogNames, compareCoordinates, filesForReplay, formatCoordinates } from '../domain/binlog-files';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { FLAVOR_TOOLS } from '../domain/flavors';
-import { resolveStop } from '../domain/targets';
+import type { ArchivedFileEntry, BackupCandidate, RecoverableWindow, RecoveryProof, ReplaySegment, SkipSpec, TransactionSummary } from '../domain/recovery';
+import {
+  achievedRpoSeconds,
+  archiveResumeFile,
+  assertNoGapBetween,
+  firstGapBetween,
+  gapLimitFile,
+  chooseBaseBackup,
+  expectedGtidSet,
+  findArchiveGaps,
+  gtidSetOf,
+  proveByGtidExecuted,
+  proveByGtidSlavePos,
+  recoverableWindow,
+  replaySegments,
+  resolveSkips,
+  summarizeTransaction,
+} from '../domain/recovery';
+import { describeTarget, resolveStop, targetTimeMicros, transactionTimeMicros } from '../domain/targets';
 import type { RecoveryTarget } from '../domain/targets';
 import type { BinlogCoordinates, Flavor } from '../domain/types';
 import type { SourceCheckpoint, SourceFacts } from './backup';
 import { withHeartbeat } from './boundary';
+import { archivedNames, listPublishedBackups, readArchiveIndex, updateArchiveIndex } from './catalog';
 import type { ActivityDeps } from './deps';
 import { binlogArchiveDir, safeSegment } from './deps';
+import type { SandboxHandle } from './sandbox';
+import { assertOwnSandbox } from './sandbox';
 import { runSourceTool } from './source-tools';
+
+export { summarizeTransaction };
+export type { TransactionSummary };
 
 export interface ArchivedBinlog {
   file: string;
@@ -26,40 +53,47 @@ export interface ArchivedBinlog {
   sha256: string;
 }
 
-export interface TransactionSummary {
-  file: string;
-  startPosition: number;
-  endPosition: number;
-  gtid?: string;
-  commitTime: string;
-}
-
 export interface ReplayPlan {
   /** Archive folder the files live in (mounted read-only into the sandbox). */
   archiveDir: string;
+  /** Every file any segment reads, in order. */
   files: string[];
+  /** One binlog-tool run per segment, all into one client session (skips fall between segments). */
+  segments: ReplaySegment[];
   start: BinlogCoordinates;
   stop: BinlogCoordinates;
+  /** Transactions the replay applies (skipped ones excluded). */
   transactions: number;
   lastApplied?: TransactionSummary;
+  /** The first transaction after the stop: not applied. */
   firstExcluded?: TransactionSummary;
+  /** Transactions left out on request. */
+  skipped: TransactionSummary[];
   /** The archive's reach: its last transaction. */
   lastArchived?: TransactionSummary;
+  /** Best effort only: why the target itself was not reached. */
+  shortfall?: string;
+  /** Data loss of this recovery (0 when the target was reached). */
+  rpoSeconds: number;
+  /** The recoverable window of the source, in words. */
+  window: string;
+  /** MySQL: the gtid_executed the sandbox must show after the replay. */
+  expectedGtidSet?: string;
 }
 
-export function summarizeTransaction(t: BinlogTransaction | undefined): TransactionSummary | undefined {
-  if (!t) return undefined;
-  const micros = t.commitTimeMicros ?? t.timestamp * 1_000_000;
-  return { file: t.file, startPosition: t.startPosition, endPosition: t.endPosition, gtid: t.gtid, commitTime: new Date(Math.floor(micros / 1000)).toISOString() };
+export interface RecoveryPlan {
+  /** The published backup the recovery starts from. */
+  backup: BackupCandidate;
+  plan: ReplayPlan;
 }
 
-async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
-}
-
-async function archivedNames(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return sortBinlogNames(names.filter((n) => !n.startsWith('.') && /\.\d+$/.test(n)));
+interface PlanRequest {
+  source: SourceSpec;
+  flavor: Flavor;
+  target: DrillTarget;
+  checkpoint?: SourceCheckpoint;
+  skip?: SkipSpec[];
+  bestEffort?: boolean;
 }
 
 export function toRecoveryTarget(target: DrillTarget, checkpoint?: SourceCheckpoint): RecoveryTarget {
@@ -70,22 +104,150 @@ export function toRecoveryTarget(target: DrillTarget, checkpoint?: SourceCheckpo
   return target;
 }
 
+/** The index entry of one archived file, from its bytes. */
+function indexEntry(file: string, bytes: Buffer, flavor: Flavor): ArchivedFileEntry {
+  const { transactions, summary } = scanBinlogFile(file, bytes); // throws ArtifactCorrupt on a bad event checksum
+  const gtids = gtidSetOf(flavor, transactions.flatMap((t) => (t.gtid === undefined ? [] : [t.gtid])));
+  const first = transactions[0];
+  const last = transactions[transactions.length - 1];
+  const entry: ArchivedFileEntry = {
+    file,
+    bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    endPosition: summary.endPosition,
+    gtids,
+    sealed: summary.rotatesTo !== undefined || summary.stopped,
+    archivedAt: new Date().toISOString(),
+  };
+  if (summary.previousGtids !== undefined) entry.previousGtids = summary.previousGtids;
+  if (first) entry.firstCommitTime = summarizeTransaction(first).commitTime;
+  if (last) entry.lastCommitTime = summarizeTransaction(last).commitTime;
+  return entry;
+}
+
+/**
+ * Reads the archive: files present, index and gaps; scans (and checks against the index's
+ * sha256) the files from `from`'s file onwards: earlier ones can serve no replay from there.
+ */
+async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, from?: BinlogCoordinates) {
+  const archiveDir = binlogArchiveDir(deps.paths, source);
+  const names = await archivedNames(archiveDir);
+  if (names.length === 0) throw new DrillError(DrillErrorTypes.BinlogGap, `the binlog archive of source ${source} is empty: nothing can be replayed`);
+  const index = await readArchiveIndex(deps.paths, source);
+  const byName = new Map(index.files.map((f) => [f.file, f]));
+  const transactions: BinlogTransaction[] = [];
+  await withHeartbeat(
+    () => ({ phase: 'plan', transactions: transactions.length }),
+    async () => {
+      for (const name of names) {
+        if (from !== undefined && compareCoordinates({ file: name, position: Number.MAX_SAFE_INTEGER }, from) < 0) continue;
+        const bytes = await readFile(path.join(archiveDir, name));
+        const entry = byName.get(name);
+        if (entry !== undefined) {
+          const sha = createHash('sha256').update(bytes).digest('hex');
+          if (sha !== entry.sha256 || bytes.length !== entry.bytes)
+            throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `archived binlog ${name} of source ${source} changed after archiving (sha256 ${sha}, ${bytes.length} bytes; index says ${entry.sha256}, ${entry.bytes} bytes)`, { details: { file: name } });
+        }
+        transactions.push(...scanBinlogFile(name, bytes).transactions);
+      }
+    },
+  );
+  const gaps = findArchiveGaps(index, names, flavor);
+  return { archiveDir, names, transactions, gaps };
+}
+
 export function binlogActivities(deps: ActivityDeps) {
+  /** Plans the replay from `start` (a backup's coordinates) to the target. */
+  async function planFrom(req: PlanRequest, start: BinlogCoordinates, backupGtidSet: string | undefined, backups: BackupCandidate[]): Promise<ReplayPlan> {
+    const { archiveDir, names, transactions, gaps } = await loadArchive(deps, req.source.name, req.flavor, start);
+    const lastArchived = summarizeTransaction(transactions[transactions.length - 1]);
+    const window = recoverableWindow(backups, gaps, names, lastArchived);
+    const target = toRecoveryTarget(req.target, req.checkpoint);
+    const resolve = (reachable: BinlogTransaction[]) => {
+      try {
+        return resolveStop(target, start, reachable, { bestEffort: req.bestEffort, startGtidSet: backupGtidSet });
+      } catch (err) {
+        if ((err as DrillError).type === DrillErrorTypes.BadTarget) throw new DrillError(DrillErrorTypes.BadTarget, `${(err as Error).message}. ${window.text}`, { details: (err as DrillError).details });
+        throw err;
+      }
+    };
+    let resolved = resolve(transactions);
+    const gap = firstGapBetween(start, resolved.stop, gaps);
+    if (gap !== undefined && req.bestEffort) {
+      // Best effort: stop at the last transaction before the gap, and say what was lost.
+      const limit = gapLimitFile(gap);
+      resolved = resolve(transactions.filter((t) => compareBinlogNames(t.file, limit) < 0));
+      resolved.shortfall = `${gap.description}: stopped at the last transaction before it${resolved.shortfall === undefined ? '' : ` (${resolved.shortfall})`}`;
+    } else {
+      assertNoGapBetween(start, resolved.stop, gaps, window);
+    }
+    try {
+      filesForReplay(names, start, resolved.stop); // also: the backup's own file must be archived
+    } catch (err) {
+      throw new DrillError(DrillErrorTypes.BinlogGap, `${(err as Error).message}. ${window.text}`, { details: (err as DrillError).details, cause: err });
+    }
+    const skipped = resolveSkips(req.skip ?? [], start, resolved.stop, transactions);
+    const skippedAt = new Set(skipped.map((t) => formatCoordinates({ file: t.file, position: t.startPosition })));
+    const applied = transactions.filter(
+      (t) =>
+        compareCoordinates({ file: t.file, position: t.startPosition }, start) >= 0 &&
+        compareCoordinates({ file: t.file, position: t.endPosition }, resolved.stop) <= 0 &&
+        !skippedAt.has(formatCoordinates({ file: t.file, position: t.startPosition })),
+    );
+    const segments = replaySegments(names, start, resolved.stop, skipped);
+    const plan: ReplayPlan = {
+      archiveDir,
+      files: [...new Set(segments.flatMap((s) => s.files))],
+      segments,
+      start,
+      stop: resolved.stop,
+      transactions: applied.length,
+      skipped: skipped.map((t) => summarizeTransaction(t)),
+      rpoSeconds: achievedRpoSeconds({
+        reached: resolved.shortfall === undefined,
+        targetTimeMicros: target.kind === 'time' ? targetTimeMicros(target.at) : undefined,
+        lastAppliedMicros: resolved.lastApplied ? transactionTimeMicros(resolved.lastApplied) : undefined,
+        nowMicros: Date.now() * 1000,
+      }),
+      window: window.text,
+    };
+    if (resolved.lastApplied) plan.lastApplied = summarizeTransaction(resolved.lastApplied);
+    if (resolved.firstExcluded) plan.firstExcluded = summarizeTransaction(resolved.firstExcluded);
+    if (lastArchived) plan.lastArchived = lastArchived;
+    if (resolved.shortfall !== undefined) plan.shortfall = resolved.shortfall;
+    const expected = expectedGtidSet(req.flavor, backupGtidSet, applied);
+    if (expected !== undefined) plan.expectedGtidSet = expected;
+    return plan;
+  }
+
   return {
     /**
-     * Copies the source's binlogs from `fromFile` through the active one (read as far as it
-     * is written) into the archive. Files are fetched into a staging folder, checked event by
-     * event (checksums), then moved in: a longer copy of the active file replaces a shorter one.
+     * Copies the source's binlogs into the archive, resuming where the archive ends (its
+     * newest file may have grown) unless it does not reach back to `fromFile` (default: the
+     * oldest published backup's file). Files are fetched into a staging folder, checked
+     * event by event (checksums), then moved in: a longer copy of the active file replaces a
+     * shorter one. The index records sha256, size and GTID state of every file.
      */
-    async archiveBinlogs(req: { drillId: string; source: SourceSpec; facts: SourceFacts; fromFile: string }): Promise<ArchivedBinlog[]> {
+    async archiveBinlogs(req: { drillId: string; source: SourceSpec; facts: SourceFacts; fromFile?: string }): Promise<ArchivedBinlog[]> {
       const archiveDir = binlogArchiveDir(deps.paths, req.source.name);
+      const flavor = req.facts.identity.flavor;
+      let wanted = req.fromFile;
+      if (wanted === undefined) {
+        const backups = await listPublishedBackups(deps.paths, req.source.name);
+        const oldest = backups.sort((a, b) => compareCoordinates(a.coordinates, b.coordinates))[0];
+        // Without a backup, an archive already started simply continues.
+        const newest = (await archivedNames(archiveDir)).pop();
+        if (!oldest && !newest) throw new DrillError(DrillErrorTypes.BadTarget, `source ${req.source.name} has no published backup: point-in-time recovery needs one taken before the target (a backup taken now would contain the damage)`);
+        wanted = oldest ? oldest.coordinates.file : newest!;
+      }
+      const fromFile = archiveResumeFile(await archivedNames(archiveDir), wanted);
       const staging = path.join(archiveDir, `.staging-${safeSegment(req.drillId)}`);
       await rm(staging, { recursive: true, force: true });
       await mkdir(staging, { recursive: true, mode: 0o750 });
       try {
-        const tool = FLAVOR_TOOLS[req.facts.identity.flavor].binlog;
+        const tool = FLAVOR_TOOLS[flavor].binlog;
         const result = await withHeartbeat(
-          () => ({ phase: 'archive', from: req.fromFile }),
+          () => ({ phase: 'archive', from: fromFile }),
           (signal) =>
             runSourceTool(
               deps,
@@ -95,7 +257,7 @@ export function binlogActivities(deps: ActivityDeps) {
                 source: req.source,
                 image: req.facts.image,
                 tool,
-                args: ['--read-from-remote-server', '--raw', '--to-last-log', '--result-file=/archive/', req.fromFile],
+                args: ['--read-from-remote-server', '--raw', '--to-last-log', '--result-file=/archive/', fromFile],
                 binds: [`${staging}:/archive`],
               },
               { signal },
@@ -104,54 +266,88 @@ export function binlogActivities(deps: ActivityDeps) {
         if (result.exitCode !== 0)
           throw new DrillError(
             /Could not find first log|not found|purged/i.test(result.stderr) ? DrillErrorTypes.BinlogGap : DrillErrorTypes.ToolFailed,
-            `${tool} could not copy binlogs from ${req.fromFile} on source ${req.source.name} (exit ${result.exitCode}): ${result.stderr.trim().slice(-600)}`,
+            `${tool} could not copy binlogs from ${fromFile} on source ${req.source.name} (exit ${result.exitCode}): ${result.stderr.trim().slice(-600)}`,
           );
         const fetched = await archivedNames(staging);
-        if (fetched.length === 0) throw new DrillError(DrillErrorTypes.BinlogGap, `no binlog was copied from source ${req.source.name} starting at ${req.fromFile}`);
+        if (fetched.length === 0) throw new DrillError(DrillErrorTypes.BinlogGap, `no binlog was copied from source ${req.source.name} starting at ${fromFile}`);
         const archived: ArchivedBinlog[] = [];
+        const entries: ArchivedFileEntry[] = [];
         for (const name of fetched) {
           const stagedPath = path.join(staging, name);
           scanBinlogFile(name, await readFile(stagedPath)); // throws ArtifactCorrupt on a bad event checksum
           const finalPath = path.join(archiveDir, name);
           const [staged, current] = await Promise.all([stat(stagedPath), stat(finalPath).catch(() => undefined)]);
           if (!current || current.size < staged.size) await rename(stagedPath, finalPath);
-          const kept = await stat(finalPath);
-          archived.push({ file: name, bytes: kept.size, sha256: await sha256File(finalPath) });
+          const entry = indexEntry(name, await readFile(finalPath), flavor);
+          entries.push(entry);
+          archived.push({ file: name, bytes: entry.bytes, sha256: entry.sha256 });
         }
+        await updateArchiveIndex(deps.paths, req.source.name, flavor, entries);
         return archived;
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
     },
 
-    /** Decides which archived files to replay and exactly where to stop. Refuses unreachable targets before any restore. */
-    async planReplay(req: { source: SourceSpec; flavor: Flavor; start: BinlogCoordinates; target: DrillTarget; checkpoint?: SourceCheckpoint; bestEffort?: boolean }): Promise<ReplayPlan> {
-      const archiveDir = binlogArchiveDir(deps.paths, req.source.name);
-      const names = await archivedNames(archiveDir);
-      const candidates = filesForReplay(names, req.start);
-      const transactions: BinlogTransaction[] = [];
-      await withHeartbeat(
-        () => ({ phase: 'plan', transactions: transactions.length }),
-        async () => {
-          for (const name of candidates) transactions.push(...scanBinlogFile(name, await readFile(path.join(archiveDir, name))).transactions);
-        },
-      );
+    /** Decides which archived files to replay and exactly where to stop, from a given backup. Refuses unreachable targets before any restore. */
+    async planReplay(req: PlanRequest & { start: BinlogCoordinates; gtidSet?: string }): Promise<ReplayPlan> {
+      const backups = await listPublishedBackups(deps.paths, req.source.name);
+      return planFrom(req, req.start, req.gtidSet, backups);
+    },
+
+    /**
+     * For an incident: resolves the target against the whole archive, picks the newest
+     * published backup that precedes it (never a new one: it would contain the damage), then
+     * plans the replay from that backup's recorded coordinates.
+     */
+    async planRecovery(req: PlanRequest): Promise<RecoveryPlan> {
+      const backups = await listPublishedBackups(deps.paths, req.source.name);
+      const oldestBackup = [...backups].sort((a, b) => compareCoordinates(a.coordinates, b.coordinates))[0];
+      const { names, transactions, gaps } = await loadArchive(deps, req.source.name, req.flavor, oldestBackup?.coordinates);
       const target = toRecoveryTarget(req.target, req.checkpoint);
-      const resolved = resolveStop(target, req.start, transactions, { bestEffort: req.bestEffort });
-      const files = filesForReplay(names, req.start, resolved.stop);
-      const applied = transactions.filter(
-        (t) => compareCoordinates({ file: t.file, position: t.startPosition }, req.start) >= 0 && compareCoordinates({ file: t.file, position: t.endPosition }, resolved.stop) <= 0,
-      );
-      return {
-        archiveDir,
-        files,
-        start: req.start,
-        stop: resolved.stop,
-        transactions: applied.length,
-        lastApplied: summarizeTransaction(resolved.lastApplied),
-        firstExcluded: summarizeTransaction(resolved.firstExcluded),
-        lastArchived: summarizeTransaction(transactions[transactions.length - 1]),
-      };
+      // Resolve from the oldest backup: nothing before it can be recovered.
+      const origin = oldestBackup?.coordinates ?? { file: names[0]!, position: 4 };
+      let stop: BinlogCoordinates;
+      try {
+        stop = resolveStop(target, origin, transactions, { bestEffort: req.bestEffort }).stop;
+      } catch (err) {
+        // Let the precise planning below word the refusal with the window (when a backup exists).
+        if (!oldestBackup) throw err;
+        stop = oldestBackup.coordinates;
+      }
+      let backup: BackupCandidate;
+      try {
+        backup = chooseBaseBackup(backups, stop, describeTarget(target));
+      } catch (err) {
+        const window = recoverableWindow(backups, gaps, names, summarizeTransaction(transactions[transactions.length - 1]));
+        throw new DrillError(DrillErrorTypes.BadTarget, `${(err as Error).message}. ${window.text}`, { details: (err as DrillError).details });
+      }
+      return { backup, plan: await planFrom(req, backup.coordinates, backup.gtidSet, backups) };
+    },
+
+    /** The recoverable window of a source right now: oldest usable backup → last archived transaction, and every gap. */
+    async describeArchive(req: { source: SourceSpec; flavor: Flavor }): Promise<RecoverableWindow> {
+      const backups = await listPublishedBackups(deps.paths, req.source.name);
+      const oldestBackup = [...backups].sort((a, b) => compareCoordinates(a.coordinates, b.coordinates))[0];
+      const { names, transactions, gaps } = await loadArchive(deps, req.source.name, req.flavor, oldestBackup?.coordinates);
+      return recoverableWindow(backups, gaps, names, summarizeTransaction(transactions[transactions.length - 1]));
+    },
+
+    /**
+     * Reads back, from the sandbox itself, which transactions it applied and compares them
+     * with the archive. MySQL: @@gtid_executed. MariaDB: @@gtid_slave_pos, which only the
+     * server's applier keeps (a client replay into a sandbox without binary log leaves none).
+     */
+    async proveRecoveryPoint(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan; method?: 'applier' | 'client' }): Promise<RecoveryProof> {
+      assertOwnSandbox(await deps.runtime.inspect(req.sandbox.name), req.sandbox.name, req.drillId);
+      if (req.sandbox.flavor === 'mariadb') {
+        // A client replay leaves gtid_slave_pos at the backup's position (mariadb-dump --gtid sets it).
+        if (req.method === 'client') return proveByGtidSlavePos('', req.plan.lastApplied, req.plan.firstExcluded);
+        const [pos] = await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, (s) => s.query<{ g: string }>('SELECT @@GLOBAL.gtid_slave_pos AS g'));
+        return proveByGtidSlavePos(String(pos?.g ?? ''), req.plan.lastApplied, req.plan.firstExcluded);
+      }
+      const [row] = await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, (s) => s.query<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g'));
+      return proveByGtidExecuted(String(row?.g ?? ''), req.plan.expectedGtidSet, req.plan.lastApplied, req.plan.firstExcluded, req.plan.skipped);
     },
   };
 }

@@ -4,7 +4,10 @@ import { binlogActivities } from './binlog';
 import { withFailureTranslation } from './boundary';
 import { checkActivities } from './checks';
 import type { ActivityDeps } from './deps';
+import { janitorActivities } from './janitor';
+import { notifyActivities } from './notify';
 import { restoreActivities } from './restore';
+import { reportActivities } from './reports';
 import { sandboxActivities } from './sandbox';
 
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +17,9 @@ export function createActivities(deps: ActivityDeps) {
     ...sandboxActivities(deps),
     ...restoreActivities(deps),
     ...checkActivities(deps),
+    ...reportActivities(deps),
+    ...janitorActivities(deps),
+    ...notifyActivities(deps),
   });
 }
 
@@ -23,3 +29,4 @@ export type { SourceFacts, PublishedBackup, SourceCheckpoint } from './backup';
 export type { ReplayPlan, ArchivedBinlog, TransactionSummary } from './binlog';
 export type { SandboxHandle } from './sandbox';
 export type { VerifyResult } from './checks';
+export type { PublishedReport } from './reports';

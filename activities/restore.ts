@@ -5,10 +5,13 @@
 import path from 'node:path';
 import { withSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
+import { replayPipeline } from '../domain/recovery';
 import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASES } from '../domain/flavors';
 import type { ReplayPlan } from './binlog';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
+import { restoreInParallel } from './fast-restore';
+import { replayWithApplier, stopApplier } from './fast-replay';
 import type { SandboxHandle } from './sandbox';
 import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox } from './sandbox';
 
@@ -34,16 +37,22 @@ export function restoreActivities(deps: ActivityDeps) {
      * Empties the sandbox (so a retry starts clean), then streams the dump into the server's
      * own client inside the sandbox: the server and client versions always match.
      */
-    async restoreLogicalDump(req: { drillId: string; sandbox: SandboxHandle; dumpFile: string }): Promise<PhaseOutcome> {
+    async restoreLogicalDump(req: { drillId: string; sandbox: SandboxHandle; dumpFile: string; method?: 'parallel' | 'client' }): Promise<PhaseOutcome> {
       const started = Date.now();
       await guard(req.sandbox, req.drillId);
       await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
+        await stopApplier(s, req.sandbox.flavor);
         const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name).filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase()));
         for (const sql of resetSandboxSql(req.sandbox.flavor, dbs)) {
           // MySQL before 8.2 knows RESET BINARY LOGS AND GTIDS as RESET MASTER.
           await s.query(sql).catch((err) => (sql.startsWith('RESET BINARY') ? s.query('RESET MASTER') : Promise.reject(err)));
         }
       });
+      // Several client sessions at once (activities/fast-restore.ts); one gunzip | client below is the fallback.
+      if ((req.method ?? 'parallel') === 'parallel') {
+        await restoreInParallel(deps, req.sandbox, req.dumpFile);
+        return { seconds: (Date.now() - started) / 1000 };
+      }
       const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
       await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));
       return { seconds: (Date.now() - started) / 1000 };
@@ -54,14 +63,19 @@ export function restoreActivities(deps: ActivityDeps) {
      * survive file boundaries), starting at the backup's coordinates and stopping exactly at
      * the plan's stop position. TZ=UTC: the tool reads times in its own zone.
      */
-    async replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan }): Promise<PhaseOutcome & { transactions: number }> {
+    async replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan; method?: 'applier' | 'client' }): Promise<PhaseOutcome & { transactions: number }> {
       const started = Date.now();
       const { plan } = req;
       if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
       await guard(req.sandbox, req.drillId);
-      const files = plan.files.map((f) => shellQuote(path.posix.join(SANDBOX_BINLOG_DIR, f)));
-      const binlog = [FLAVOR_TOOLS[req.sandbox.flavor].binlog, `--start-position=${plan.start.position}`, `--stop-position=${plan.stop.position}`, ...files].join(' ');
-      await runInSandbox(req.sandbox, 'binlog replay', `${binlog} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'replay', seconds: Math.round((Date.now() - started) / 1000), stop: plan.stop }));
+      // The server's own applier (activities/fast-replay.ts); the client pipeline below is the fallback.
+      if ((req.method ?? 'applier') === 'applier') {
+        await replayWithApplier(deps, req.sandbox, plan);
+        return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
+      }
+      // Segments around skipped transactions, all into one client session (domain/recovery.ts).
+      const pipelineText = replayPipeline(FLAVOR_TOOLS[req.sandbox.flavor].binlog, SANDBOX_BINLOG_DIR, plan.segments, localClient(req.sandbox.flavor));
+      await runInSandbox(req.sandbox, 'binlog replay', pipelineText, () => ({ phase: 'replay', seconds: Math.round((Date.now() - started) / 1000), stop: plan.stop }));
       return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
     },
   };

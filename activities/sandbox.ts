@@ -6,7 +6,7 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerInfo } from '../adapters/container-runtime';
-import { waitUntilAnswering } from '../adapters/mysql';
+import { waitUntilAnswering, withSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { CONTAINER_SOCKET_DIR, serverCommand } from '../domain/flavors';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '../domain/naming';
@@ -102,6 +102,33 @@ export function sandboxActivities(deps: ActivityDeps) {
           }),
       );
       return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted };
+    },
+
+    /** Whether the drill's sandbox exists and runs: tells a failed restore from a killed sandbox. */
+    async inspectSandbox(req: { drillId: string }): Promise<{ exists: boolean; running: boolean }> {
+      const info = await deps.runtime.inspect(sandboxName(req.drillId));
+      return { exists: info !== undefined, running: info?.running ?? false };
+    },
+
+    /**
+     * Stops what a crashed attempt left running in the sandbox (the restore or replay client a
+     * dead worker exec'd keeps writing), so the next attempt starts from a clean state.
+     */
+    async quiesceSandbox(req: { drillId: string }): Promise<{ killedConnections: number }> {
+      const name = sandboxName(req.drillId);
+      assertOwnSandbox(await deps.runtime.inspect(name), name, req.drillId);
+      // kill -1 signals every process but PID 1 (the server: serverCommand execs it) and the caller.
+      await deps.runtime.exec(name, ['bash', '-c', 'kill -9 -1 2>/dev/null; true']);
+      const socket = path.join(sandboxSocketDir(deps, req.drillId), 'mysqld.sock');
+      return withSession({ socket }, { user: 'root' }, async (s) => {
+        const rows = await s.query<{ id: number }>(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_SQL', 'Slave_IO') AND USER NOT IN ('system user', 'event_scheduler')",
+        );
+        for (const r of rows) await s.query(`KILL ${Number(r.id)}`).catch(() => undefined);
+        // A replay through the server's own applier keeps running without its worker.
+        for (const stop of ['STOP ALL SLAVES', 'STOP REPLICA']) await s.query(stop).catch(() => undefined);
+        return { killedConnections: rows.length };
+      });
     },
 
     /** Removes the drill's sandbox and its scratch folder; "already gone" is success. Only ever removes a labelled sandbox. */

@@ -13,6 +13,8 @@ export interface StartDrillOptions {
   taskQueue: string;
   request: DrillRequestInput;
   workflowId?: string;
+  /** One line shown in the Temporal UI's run header (user metadata). */
+  summary?: string;
 }
 
 export async function startDrill(opts: StartDrillOptions): Promise<WorkflowHandle<typeof drillWorkflow>> {
@@ -22,6 +24,7 @@ export async function startDrill(opts: StartDrillOptions): Promise<WorkflowHandl
     taskQueue: opts.taskQueue,
     workflowId: opts.workflowId ?? drillWorkflowId(request.source.name, new Date().toISOString()),
     args: [request],
+    ...(opts.summary ? { staticSummary: opts.summary } : {}),
   });
 }
 

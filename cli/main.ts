@@ -3,6 +3,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, Option } from 'commander';
 import { isDrillError } from '../domain/errors';
+import { registerCommands } from './commands';
 import { runDemo } from './demo';
 
 // The worker's INFO chatter would drown the drill's own progress lines.
@@ -10,6 +11,7 @@ Runtime.install({ logger: new DefaultLogger((process.env.RESTORE_DRILL_LOG_LEVEL
 
 const program = new Command();
 program.name('restore-drill').description('Prove MySQL and MariaDB backups restore, and restore them to any point in time.').showHelpAfterError();
+registerCommands(program);
 
 program
   .command('demo')

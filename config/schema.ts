@@ -58,9 +58,22 @@ export const drillRequestSchema = z.object({
   backup: z.object({ manifest: z.string().startsWith('/') }).strict().optional(),
   /** Where the replay stops. 'checkpoint': a consistent snapshot of the source taken after the backup, compared table by table. */
   target: targetSchema.default({ kind: 'checkpoint' }),
+  /** Transactions to leave out of the replay (a bad UPDATE): by GTID, or by exact byte range in the archive. */
+  skip: z.array(z.union([
+    z.object({ gtid: z.string().min(3) }).strict(),
+    z.object({ file: z.string().min(1), startPosition: z.number().int().min(4), endPosition: z.number().int().min(5) }).strict(),
+  ])).default([]),
+  /** How binlogs are replayed: 'applier' hands them to the sandbox's own SQL thread as relay logs (fast); 'client' pipes mysqlbinlog into the client (the fallback). */
+  replayMethod: z.enum(['applier', 'client']).default('applier'),
+  /** How the dump is loaded: 'parallel' feeds table chunks to several client sessions (fast); 'client' is one gunzip | client (the fallback). */
+  restoreMethod: z.enum(['parallel', 'client']).default('parallel'),
+  /** Restore to the last reachable point when the target is beyond the archive, reporting the shortfall as RPO. */
+  bestEffort: z.boolean().default(false),
   assertions: z.array(assertionSpecSchema).default([]),
   keepSandbox: z.boolean().default(false),
   sandboxTtlSeconds: z.number().int().min(60).default(4 * 3600),
+  /** The source's RTO target: a drill whose RTO exceeds it is marked as missing it. */
+  rtoTargetSeconds: z.number().positive().optional(),
 }).strict();
 export type DrillRequest = z.infer<typeof drillRequestSchema>;
 export type DrillRequestInput = z.input<typeof drillRequestSchema>;

@@ -7,6 +7,8 @@
  */
 
 import type { CheckKind, CheckResult } from './checksums';
+import { describeRecovery } from './recovery';
+import type { RecoveryReport } from './recovery';
 import type { BinlogCoordinates, Flavor, RecoveryPoint } from './types';
 
 export type PhaseOutcome = 'ok' | 'failed' | 'skipped';
@@ -75,6 +77,8 @@ export interface DrillReport {
   target: string;
   /** Where the restored sandbox actually stopped. Absent if the drill failed before replay. */
   recoveryPoint?: RecoveryPoint;
+  /** Point-in-time recovery: base backup, last applied / first not applied / skipped transactions, shortfall, proof. */
+  recovery?: RecoveryReport;
   /**
    * Data loss of this recovery: source's latest commit time minus the last commit time
    * reached, when both are known.
@@ -83,6 +87,10 @@ export interface DrillReport {
   phases: PhaseTiming[];
   /** {@link rtoSeconds} of `phases`. */
   rtoSeconds: number;
+  /** The source's RTO target, when configured. */
+  rtoTargetSeconds?: number;
+  /** True when the restore completed but took longer than {@link rtoTargetSeconds}. */
+  rtoMissed?: boolean;
   /** Wall-clock seconds from `startedAt` to `finishedAt`. */
   totalSeconds: number;
   checks: CheckResult[];
@@ -225,6 +233,7 @@ export function renderMarkdown(report: DrillReport): string {
     `- **Started:** ${report.startedAt} — **finished:** ${report.finishedAt}`,
     `- **Target:** ${report.target}`,
     `- **RTO:** ${formatSeconds(report.rtoSeconds)} (sandbox start to verified data) — **total:** ${formatSeconds(report.totalSeconds)}`,
+    ...(report.rtoTargetSeconds === undefined ? [] : [`- **RTO target:** ${formatSeconds(report.rtoTargetSeconds)}: ${report.rtoMissed ? '**MISSED**' : 'met'}`]),
     ...(report.rpoSeconds === undefined ? [] : [`- **RPO:** ${formatSeconds(report.rpoSeconds)}`]),
     '',
   );
@@ -257,6 +266,7 @@ export function renderMarkdown(report: DrillReport): string {
       '',
     );
   }
+  if (report.recovery) out.push(...describeRecovery(report.recovery).map((l) => `- ${cell(l)}`), '');
 
   out.push('## Phases', '', '| Phase | Outcome | Duration | Started | Finished | RTO |', '| --- | --- | ---: | --- | --- | :---: |');
   for (const p of report.phases) {
@@ -307,8 +317,11 @@ export function renderText(report: DrillReport): string {
           (rp.gtidSet ? ` gtid ${rp.gtidSet}` : '') +
           (rp.lastCommitTime ? ` last commit ${rp.lastCommitTime}` : ''),
   );
+  if (report.recovery) lines.push(...describeRecovery(report.recovery).map((l) => `         ${l}`));
   lines.push(
-    `time     RTO ${formatSeconds(report.rtoSeconds)}  total ${formatSeconds(report.totalSeconds)}` +
+    `time     RTO ${formatSeconds(report.rtoSeconds)}` +
+      (report.rtoTargetSeconds === undefined ? '' : ` (target ${formatSeconds(report.rtoTargetSeconds)}: ${report.rtoMissed ? 'MISSED' : 'met'})`) +
+      `  total ${formatSeconds(report.totalSeconds)}` +
       (report.rpoSeconds === undefined ? '' : `  RPO ${formatSeconds(report.rpoSeconds)}`),
   );
   if (report.phases.length > 0) {

@@ -10,30 +10,37 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
-  proxyActivities,
+  log,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
-import type { DrillActivities, ReplayPlan, SandboxHandle, SourceCheckpoint } from '../activities';
+import type { ReplayPlan, SandboxHandle, SourceCheckpoint } from '../activities';
 import type { DrillRequest } from '../config/schema';
 import type { CheckResult } from '../domain/checksums';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import { Phases, drillOutcome, rtoSeconds } from '../domain/report';
 import type { DrillFailure, DrillReport, PhaseTiming } from '../domain/report';
+import type { RecoveryProof, RecoveryReport } from '../domain/recovery';
 import type { RecoveryPoint } from '../domain/types';
 import { DrillFailureType, DrillKind, DrillOutcome, DrillRtoSeconds, DrillSource, DrillTarget } from './search-attributes';
+import { proxyWithSummaries } from './activity-summaries';
+import { acquireSourceLock } from './source-lock';
+import type { HeldSourceLock } from './source-lock';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
 
 /** Quick reads and decisions. */
-const quick = proxyActivities<DrillActivities>({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 5 } });
+const quick = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 5 } });
 /** Long I/O: heartbeats every 2 s, so a dead worker is noticed within the heartbeat timeout. */
-const long = proxyActivities<DrillActivities>({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 4 } });
+const long = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 4 } });
+/** Restore and replay: one attempt per call; the workflow retries the pair from a clean sandbox. */
+const once = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 1 } });
+const RESTORE_ATTEMPTS = 4;
 /** Cleanup must outlast transient Docker trouble. */
-const cleanup = proxyActivities<DrillActivities>({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });
+const cleanup = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });
 
 export type DrillStatus = 'running' | 'kept' | 'cleaning' | 'done';
 
@@ -60,6 +67,12 @@ function failureOf(err: unknown): DrillFailure {
     e = e.cause as typeof e;
   }
   return { type: 'Unknown', message: top };
+}
+
+/** A heartbeat timeout (the worker died) or a failure its activity marked retryable. */
+function isRetryableActivityFailure(err: unknown): boolean {
+  const cause = (err as { cause?: { name?: string; nonRetryable?: boolean } } | undefined)?.cause;
+  return cause?.name === 'TimeoutFailure' || (cause?.name === 'ApplicationFailure' && cause.nonRetryable === false);
 }
 
 function describe(target: DrillRequest['target']): string {
@@ -129,19 +142,42 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
   let serverVersion = '';
   let plan: ReplayPlan | undefined;
   let checkpoint: SourceCheckpoint | undefined;
+  let proof: RecoveryProof | undefined;
+  let baseChosen: RecoveryReport['baseBackup']['chosen'] = 'taken';
+  let baseManifestPath = '';
+  let lock: HeldSourceLock | undefined;
 
   try {
+    // Before anything touches the source: a second drill of it fails here with SourceBusy.
+    lock = await acquireSourceLock({ source: request.source.name, drillId, runId: workflowInfo().runId });
     const facts = await phase('inspect-source', () => quick.inspectSource(request.source));
     flavor = facts.identity.flavor;
     serverVersion = facts.identity.version;
-    const published = request.backup
-      ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: request.backup!.manifest }))
+    // An incident recovery (a target, no backup named) starts from the newest published backup
+    // before the target and never takes a new one: it would already contain the damage.
+    const incident = !request.backup && request.target.kind !== 'checkpoint';
+    let baseManifest = request.backup?.manifest;
+    if (incident) {
+      await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts }));
+      const recovery = await phase('plan-replay', () => quick.planRecovery({ source: request.source, flavor, target: request.target, skip: request.skip, bestEffort: request.bestEffort }));
+      plan = recovery.plan;
+      baseManifest = recovery.backup.manifestPath;
+    }
+    const givenManifest = baseManifest;
+    const published = givenManifest
+      ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest }))
       : await phase(Phases.Backup, () => long.takeLogicalBackup({ drillId, source: request.source, facts }));
-    if (!request.backup) await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath }));
+    if (!givenManifest) await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath }));
     backupFacts = { artifactPath: published.dumpPath, bytes: published.manifest.bytes, sha256: published.manifest.sha256, coordinates: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, takenAt: published.manifest.createdAt };
+    baseChosen = incident ? 'newest-before-target' : request.backup ? 'given' : 'taken';
+    baseManifestPath = published.manifestPath;
     if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => quick.captureSourceCheckpoint({ source: request.source, facts }));
-    await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
-    plan = await phase('plan-replay', () => quick.planReplay({ source: request.source, flavor, start: published.manifest.coordinates, target: request.target, checkpoint }));
+    if (!incident) {
+      await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
+      plan = await phase('plan-replay', () =>
+        quick.planReplay({ source: request.source, flavor, start: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, target: request.target, checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
+      );
+    }
 
     // Registered before the create: removal is idempotent, so a sandbox that was created but
     // never answered is removed too.
@@ -150,13 +186,33 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
     );
     progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
-    await phase(Phases.Restore, () => long.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath }));
-    await phase(Phases.Replay, () => long.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan! }));
+    // Restore and replay retry together, from the dump: a crashed attempt leaves the sandbox
+    // half-loaded, and MariaDB would apply replayed events twice (only MySQL skips known GTIDs).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (attempt > 1) {
+          // Adopts the sandbox (restarting it if it was killed) and stops the dead attempt's clients.
+          sandbox = await phase(Phases.SandboxStart, () =>
+            long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
+          );
+          await quick.quiesceSandbox({ drillId });
+        }
+        await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
+        await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
+        break;
+      } catch (err) {
+        if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
+        if (!isRetryableActivityFailure(err) && (await quick.inspectSandbox({ drillId })).running) throw err;
+      }
+    }
     const verified = await phase(Phases.Checks, () =>
       long.verifyRestore({ drillId, sandbox: sandbox!, databases: facts.databases, plan: plan!, checkpoint, assertions: request.assertions }),
     );
     checks = verified.checks;
     reached = verified.reached;
+    // Which transactions the sandbox itself says it applied, against the archive.
+    proof = await phase('prove-point', () => quick.proveRecoveryPoint({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
+    if (proof.passed !== undefined) checks.push({ name: `recovery-point:${proof.method}`, kind: 'gtid', target: proof.method, passed: proof.passed, expected: proof.expected, actual: proof.actual, message: proof.message });
   } catch (err) {
     if (isCancellation(err)) cancelled = err;
     else failure = failureOf(err);
@@ -175,9 +231,12 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       backup: backupFacts,
       target: targetText,
       recoveryPoint: reached,
-      rpoSeconds: plan && reached ? shortfallSeconds(request.target, plan) : undefined,
+      rpoSeconds: plan && reached ? plan.rpoSeconds : undefined,
+      recovery: plan && backupFacts.coordinates ? recoveryReport(plan, { manifestPath: baseManifestPath, coordinates: backupFacts.coordinates, chosen: baseChosen }, proof) : undefined,
       phases: [...phases],
       rtoSeconds: rtoSeconds(phases),
+      rtoTargetSeconds: request.rtoTargetSeconds,
+      rtoMissed: request.rtoTargetSeconds !== undefined && reached !== undefined ? rtoSeconds(phases) > request.rtoTargetSeconds : undefined,
       totalSeconds: (Date.now() - Date.parse(startedAt)) / 1000,
       checks,
       outcome,
@@ -204,8 +263,15 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       failure ??= failureOf(err);
     });
   }
+  // Only after cleanup may the next drill of this source start. Should the release fail, the
+  // lock still ends with this run (ParentClosePolicy TERMINATE).
+  await lock?.release().catch(() => undefined);
 
   const report = buildReport();
+  // Failed and cancelled drills get their report on disk too: it is what `history` reads.
+  await CancellationScope.nonCancellable(() => cleanup.publishReport({ report })).catch((err) => log.warn('report not written', { error: String(err) }));
+  // Alerts on a failure and on the first pass after failures (activities/notify.ts); never changes the outcome.
+  if (!cancelled) await CancellationScope.nonCancellable(() => quick.notifyDrillOutcome({ report, runId: workflowInfo().runId })).catch((err) => log.warn('alert not delivered', { error: String(err) }));
   progress.report = report;
   progress.status = 'done';
   upsertSearchAttributes([
@@ -213,7 +279,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     { key: DrillRtoSeconds, value: report.rtoSeconds },
     ...(report.failure ? [{ key: DrillFailureType, value: report.failure.type }] : []),
   ]);
-  upsertMemo({ summary: `${report.outcome}: ${report.source} to ${report.target}, RTO ${report.rtoSeconds.toFixed(1)} s, ${checks.filter((c) => c.passed).length}/${checks.length} checks passed` });
+  upsertMemo({ summary: `${report.outcome}: ${report.source} to ${report.target}, RTO ${report.rtoSeconds.toFixed(1)} s${report.rtoMissed ? ` (target ${report.rtoTargetSeconds} s MISSED)` : ''}, ${checks.filter((c) => c.passed).length}/${checks.length} checks passed` });
 
   if (cancelled) throw cancelled;
   if (report.outcome === 'failed') {
@@ -223,9 +289,17 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
   return report;
 }
 
-/** Seconds between what was asked and what was reached (0 when the target was reached exactly). */
-function shortfallSeconds(target: DrillRequest['target'], plan: ReplayPlan): number {
-  if (target.kind === 'latest' && plan.lastArchived && plan.lastApplied) return (Date.parse(plan.lastArchived.commitTime) - Date.parse(plan.lastApplied.commitTime)) / 1000;
-  if (target.kind === 'time' && plan.lastApplied) return Math.max(0, (Date.parse(target.at) - Date.parse(plan.lastApplied.commitTime)) / 1000);
-  return 0;
+/** What the recovery reached, for the report (domain/recovery.ts). */
+function recoveryReport(plan: ReplayPlan, baseBackup: RecoveryReport['baseBackup'], proof: RecoveryProof | undefined): RecoveryReport {
+  return {
+    baseBackup,
+    transactionsApplied: plan.transactions,
+    lastApplied: plan.lastApplied,
+    firstNotApplied: plan.firstExcluded,
+    skipped: plan.skipped,
+    lastArchived: plan.lastArchived,
+    shortfall: plan.shortfall,
+    window: plan.window,
+    proof,
+  };
 }

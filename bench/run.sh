@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command for the benchmark: bash bench/run.sh [--size smoke|ci|1g] [--flavor mariadb|mysql|both] [--reps N]
+# Needs the Docker engine, the images (deploy/images.sh) and the Temporal dev server (deploy/temporal.sh).
+# Not run by deploy/test.sh: CI never gates on times. Results: bench/results/latest.{json,png}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# The myloader baseline's tool image (Debian's mydumper 0.10): needs the Debian mirror once; skipped when it cannot be built.
+if ! docker image inspect restore-drill/bench-mydumper:10.11 >/dev/null 2>&1; then
+  docker build -q -t restore-drill/bench-mydumper:10.11 -f bench/mydumper.Dockerfile bench >/dev/null || echo "bench: mydumper image not built: the myloader baseline is skipped" >&2
+fi
+npx tsc -p bench/tsconfig.json || echo "bench: type errors above; running what was emitted" >&2
+exec node dist/bench-build/bench/bench.js "$@"

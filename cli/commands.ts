@@ -1,0 +1,143 @@
+/**
+ * Every operator command of the CLI, registered on the program by one call from cli/main.ts.
+ * Commands return an exit code; only the entry point exits.
+ */
+import { Command, Option } from 'commander';
+import type { CliContext, GlobalOptions } from './context';
+import { createContext, emit } from './context';
+import { doctorCommand } from './doctor';
+import { drillCommand, extendCommand, historyCommand, pitrCommand, releaseCommand, statusCommand } from './drills';
+import { scheduleCreate, scheduleDelete, scheduleDescribe, scheduleList, schedulePause, scheduleTrigger } from './schedules';
+import { runWorker } from './worker';
+
+/** Runs a command with a context built from the global options; sets the exit code; always closes the connection. */
+function run<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<number>) {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const ctx = createContext(cmd.optsWithGlobals<GlobalOptions>());
+    try {
+      process.exitCode = await fn(ctx, ...(args.slice(0, -1) as A));
+    } finally {
+      await ctx.close();
+    }
+  };
+}
+
+export function registerCommands(program: Command): void {
+  program
+    .option('-c, --config <file>', 'configuration file (default $RESTORE_DRILL_CONFIG, ./restore-drill.yaml, /etc/restore-drill/restore-drill.yaml)')
+    .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+    .option('--namespace <name>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
+    .option('--task-queue <name>', 'task queue the workers poll (default $RESTORE_DRILL_TASK_QUEUE or restore-drill)')
+    .option('--home <dir>', 'where backups, binlog archives and reports live (default $RESTORE_DRILL_HOME or ~/.restore-drill)')
+    .option('--json', 'print results as JSON (for scripts); progress still goes to stderr', false)
+    .configureHelp({ showGlobalOptions: true });
+
+  program
+    .command('drill')
+    .description('Run a drill of a configured source now: back up, restore into a sandbox, replay binlogs, check, clean up; print the report.')
+    .argument('<source>', 'source name from the configuration file')
+    .option('--target <target>', 'where replay stops: checkpoint (default), latest, a time with zone, file:pos, a GTID, before:<pattern>')
+    .option('--no-wait', 'start it and print its id without waiting')
+    .addHelpText('after', '\nExamples:\n  restore-drill drill sample-mariadb\n  restore-drill drill sample-mariadb --json | jq .report.rtoSeconds\n')
+    .action(run((ctx, source: string, o: { target?: string; wait: boolean }) => drillCommand(ctx, source, o)));
+
+  program
+    .command('pitr')
+    .description('Restore a source to a point in time into a sandbox that is kept for you; print how to connect to it.')
+    .argument('<source>', 'source name from the configuration file')
+    .option('--to <target>', 'a time with zone (2026-11-21T14:37:00Z), a position (mysql-bin.000042:1234), a GTID (uuid:n or d-s-n), or latest')
+    .option('--before-event <pattern>', 'stop just before the first transaction whose statement matches, e.g. "DROP TABLE grades"')
+    .option('--ttl <duration>', 'how long the sandbox is kept (default: sandboxTtl of the source, 4h)')
+    .option('--backup <manifest>', 'restore this published backup (its manifest.json) instead of taking a new one')
+    .addHelpText('after', '\nExamples:\n  restore-drill pitr sample-mariadb --to 2026-11-21T14:37:00Z\n  restore-drill pitr sample-mariadb --before-event "DROP TABLE grades" --ttl 2h\n  restore-drill pitr sample-mysql --to mysql-bin.000003:4711\n')
+    .action(run((ctx, source: string, o: { to?: string; beforeEvent?: string; ttl?: string; backup?: string }) => pitrCommand(ctx, source, o)));
+
+  program
+    .command('extend')
+    .description('Keep the sandbox of a pitr longer.')
+    .argument('<id>', 'drill id (workflow id) printed by pitr')
+    .requiredOption('--by <duration>', 'extra time, e.g. 30m, 2h, 1d')
+    .addHelpText('after', '\nExample:\n  restore-drill extend pitr-sample-mariadb-20261121T143700Z --by 2h\n')
+    .action(run((ctx, id: string, o: { by: string }) => extendCommand(ctx, id, o.by)));
+
+  program
+    .command('release')
+    .description('Remove the sandbox of a pitr now (it would expire by itself after its TTL).')
+    .argument('<id>', 'drill id (workflow id) printed by pitr')
+    .option('--no-wait', 'return without waiting for the removal')
+    .action(run((ctx, id: string, o: { wait: boolean }) => releaseCommand(ctx, id, o)));
+
+  program
+    .command('status')
+    .description('Show where a drill is: run status, phases, kept sandbox, outcome.')
+    .argument('<id>', 'drill id (workflow id)')
+    .action(run((ctx, id: string) => statusCommand(ctx, id)));
+
+  program
+    .command('history')
+    .description('Past drills of a source, newest first, with outcome, RTO (and whether it met the target) and RPO.')
+    .argument('<source>', 'source name')
+    .addOption(new Option('--limit <n>', 'at most this many').default(20).argParser((v) => Number.parseInt(v, 10)))
+    .action(run((ctx, source: string, o: { limit: number }) => historyCommand(ctx, source, o)));
+
+  program
+    .command('doctor')
+    .description('Preflight: Docker engine and images, Temporal and its search attributes, source privileges, binlog_format=ROW, binlog retention against the schedule, free disk.')
+    .argument('[source]', 'check only this source')
+    .action(run((ctx, source: string | undefined) => doctorCommand(ctx, source)));
+
+  const config = program.command('config').description('The configuration file.');
+  config
+    .command('validate')
+    .description('Validate the configuration file and list its sources; every bad key is named with its fix.')
+    .action(
+      run(async (ctx) => {
+        const loaded = ctx.config();
+        emit(ctx, loaded, () => `${loaded.path}: ${Object.keys(loaded.sources).length} source(s): ${Object.keys(loaded.sources).join(', ')}`);
+        return 0;
+      }),
+    );
+
+  const schedule = program.command('schedule').description('Nightly drills on Temporal Schedules (one per source, overlap SKIP, catch-up window, jitter).');
+  schedule
+    .command('create')
+    .description("Create or update the schedule of a source from its config 'schedule:' (idempotent).")
+    .argument('[source]', 'source name')
+    .option('--all', 'every source that has a schedule', false)
+    .addHelpText('after', '\nExamples:\n  restore-drill schedule create sample-mariadb\n  restore-drill schedule create --all\n')
+    .action(run((ctx, source: string | undefined, o: { all: boolean }) => scheduleCreate(ctx, source, o)));
+  schedule.command('list').description('All restore-drill schedules with next run and counts.').action(run((ctx) => scheduleList(ctx)));
+  schedule
+    .command('describe')
+    .description('One schedule: spec, policies, next runs, running and recent drills, skipped runs.')
+    .argument('<source>', 'source name')
+    .action(run((ctx, source: string) => scheduleDescribe(ctx, source)));
+  schedule
+    .command('pause')
+    .description('Pause the nightly drills of a source.')
+    .argument('<source>', 'source name')
+    .option('--note <text>', 'why (shown in describe and the Temporal UI)')
+    .action(run((ctx, source: string, o: { note?: string }) => schedulePause(ctx, source, true, o.note)));
+  schedule
+    .command('unpause')
+    .description('Resume the nightly drills of a source.')
+    .argument('<source>', 'source name')
+    .option('--note <text>', 'why')
+    .action(run((ctx, source: string, o: { note?: string }) => schedulePause(ctx, source, false, o.note)));
+  schedule
+    .command('trigger')
+    .description('Run the scheduled drill now (skipped if one is still running).')
+    .argument('<source>', 'source name')
+    .action(run((ctx, source: string) => scheduleTrigger(ctx, source)));
+  schedule
+    .command('delete')
+    .description('Delete the schedule of a source (running drills continue).')
+    .argument('<source>', 'source name')
+    .action(run((ctx, source: string) => scheduleDelete(ctx, source)));
+
+  program
+    .command('worker')
+    .description('Run a drill worker until SIGINT/SIGTERM (graceful: in-flight activities get 30 s).')
+    .action(run((ctx) => runWorker(ctx)));
+}

@@ -1,0 +1,87 @@
+/**
+ * What every command needs: the Temporal client, the task queue, the configuration file and
+ * where artifacts live. Options on the command line win over the environment, which wins over
+ * the configuration file.
+ */
+import { Client, Connection } from '@temporalio/client';
+import path from 'node:path';
+import type { EnginePaths } from '../activities/deps';
+import { defaultPaths } from '../activities/deps';
+import { loadConfig, resolveConfigPath } from '../config/load';
+import type { LoadedConfig } from '../config/load';
+import { temporalSettings } from '../workers/temporal-env';
+import type { TemporalSettings } from '../workers/temporal-env';
+
+export interface GlobalOptions {
+  config?: string;
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+  home?: string;
+  json?: boolean;
+}
+
+export interface CliContext {
+  settings: TemporalSettings;
+  json: boolean;
+  /** Lazily loaded: `status`, `release` and friends work without a config file. */
+  config(): LoadedConfig;
+  paths(): EnginePaths;
+  client(): Promise<Client>;
+  close(): Promise<void>;
+  /** Human progress and hints: stderr, so stdout stays the result. */
+  log(line: string): void;
+}
+
+export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
+  let config: LoadedConfig | undefined;
+  let connection: Connection | undefined;
+  const loadedConfig = (): LoadedConfig => (config ??= loadConfig(resolveConfigPath(opts.config, env)));
+  // The config file may name the Temporal connection; the environment overrides it, flags override both.
+  const fileTemporal = (): LoadedConfig['temporal'] => {
+    try {
+      return opts.config || env.RESTORE_DRILL_CONFIG ? loadedConfig().temporal : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const base = temporalSettings(env);
+  const t = fileTemporal();
+  const settings: TemporalSettings = {
+    ...base,
+    address: opts.address ?? env.TEMPORAL_ADDRESS ?? t?.address ?? base.address,
+    namespace: opts.namespace ?? env.TEMPORAL_NAMESPACE ?? t?.namespace ?? base.namespace,
+    taskQueue: opts.taskQueue ?? env.RESTORE_DRILL_TASK_QUEUE ?? t?.taskQueue ?? base.taskQueue,
+  };
+  return {
+    settings,
+    json: opts.json ?? false,
+    config: loadedConfig,
+    paths() {
+      const home = opts.home ?? env.RESTORE_DRILL_HOME ?? (opts.config || env.RESTORE_DRILL_CONFIG ? safeHome(loadedConfig) : undefined);
+      return home ? defaultPaths(path.resolve(home)) : defaultPaths();
+    },
+    async client() {
+      connection ??= await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: 10_000 });
+      return new Client({ connection, namespace: settings.namespace });
+    },
+    async close() {
+      await connection?.close();
+    },
+    log: (line) => console.error(line),
+  };
+}
+
+function safeHome(load: () => LoadedConfig): string | undefined {
+  try {
+    return load().home;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prints a result: JSON on --json, else the text rendering. */
+export function emit(ctx: CliContext, value: unknown, text: () => string): void {
+  if (ctx.json) console.log(JSON.stringify(value, null, 2));
+  else process.stdout.write(text().replace(/\n?$/, '\n'));
+}

@@ -1,0 +1,105 @@
+/**
+ * The configuration file (YAML): every source restore-drill drills, with its connection, secret
+ * reference, schedule, RTO target, retention and checks. One zod schema; defaults beside keys.
+ * Pure: parsing text and reading the file live in config/load.ts.
+ */
+import { z } from 'zod';
+import { assertionSpecSchema, connectionSchema, secretRefSchema, targetSchema } from './schema';
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** `90s`, `15m`, `4h`, `2d`, `1w` (or a plain number of seconds) → seconds; undefined when unreadable. */
+export function durationSeconds(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : undefined;
+  const m = DURATION.exec(text.trim());
+  return m ? Number(m[1]) * UNIT_SECONDS[m[2]!]! : undefined;
+}
+
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => durationSeconds(v) !== undefined, { message: 'a duration such as 90s, 15m, 4h or 2d (units ms, s, m, h, d, w)' })
+  .transform((v) => durationSeconds(v)!);
+
+/** Five cron fields (minute hour day-of-month month day-of-week), or a Temporal shorthand like @daily. */
+const cron = z
+  .string()
+  .refine((v) => /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(v.trim()) || v.trim().split(/\s+/).length === 5, {
+    message: 'a cron expression with five fields, e.g. "30 2 * * *" for 02:30 every night, or @daily',
+  });
+
+export const scheduleConfigSchema = z
+  .object({
+    cron,
+    /** IANA zone the cron is read in. */
+    timezone: z.string().min(1).default('UTC'),
+    /** Random delay added to each run, so many sources do not all start at 02:30:00. */
+    jitter: duration.default(0),
+    /** How late a missed run (server down) may still start; older ones are skipped. */
+    catchupWindow: duration.default(3600),
+    /** Where scheduled drills stop replaying. */
+    target: targetSchema.default({ kind: 'checkpoint' }),
+    paused: z.boolean().default(false),
+  })
+  .strict();
+
+export const retentionConfigSchema = z
+  .object({
+    /** Published backups kept per source (newest first); older ones may be pruned. */
+    keepBackups: z.number().int().min(1).default(7),
+    /** Reports kept per source, for `history`. */
+    keepReports: z.number().int().min(1).default(90),
+  })
+  .strict();
+
+export const backupConfigSchema = z
+  .object({
+    /** Only logical dumps (mysqldump / mariadb-dump) today. */
+    method: z.literal('logical').default('logical'),
+    /** Databases to back up and verify; absent means every user database. */
+    databases: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+export const sourceConfigSchema = z
+  .object({
+    /** `auto` detects it from SELECT VERSION(). */
+    flavor: z.enum(['auto', 'mysql', 'mariadb']).default('auto'),
+    /** Expected server version prefix (e.g. "10.11"); `doctor` warns when the server differs. */
+    version: z.union([z.string(), z.number()]).transform(String).optional(),
+    connection: connectionSchema,
+    user: z.string().min(1),
+    passwordRef: secretRefSchema.optional(),
+    /** Image whose server and client tools match the source. */
+    image: z.string().min(1).optional(),
+    backup: backupConfigSchema.default({ method: 'logical' }),
+    schedule: scheduleConfigSchema.optional(),
+    /** A drill whose RTO exceeds this is marked as missing its target. */
+    rtoTarget: duration.optional(),
+    retention: retentionConfigSchema.default({ keepBackups: 7, keepReports: 90 }),
+    checks: z.object({ assertions: z.array(assertionSpecSchema).default([]) }).strict().default({ assertions: [] }),
+    /** How long `pitr` keeps its sandbox unless extended or released. */
+    sandboxTtl: duration.default(4 * 3600),
+  })
+  .strict();
+
+const sourceName = /^[a-z0-9][a-z0-9_-]{0,40}$/;
+
+export const configFileSchema = z
+  .object({
+    /** Optional; environment variables TEMPORAL_ADDRESS etc. take precedence. */
+    temporal: z
+      .object({ address: z.string().min(1).optional(), namespace: z.string().min(1).optional(), taskQueue: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    /** Where backups, binlog archives and reports live (default ~/.restore-drill). */
+    home: z.string().startsWith('/', 'an absolute path').optional(),
+    sources: z
+      .record(z.string().regex(sourceName, 'a source name of lowercase letters, digits, - and _ (at most 41), starting with a letter or digit'), sourceConfigSchema)
+      .refine((sources) => Object.keys(sources).length > 0, { message: 'at least one source under sources:' }),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type SourceConfig = z.infer<typeof sourceConfigSchema>;
+export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;

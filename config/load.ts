@@ -1,0 +1,158 @@
+/**
+ * Loads the configuration file: one function, one schema (config/file-schema.ts), and errors
+ * that name every bad key with what it wants, so a DBA fixes the file in one pass.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { DrillError, DrillErrorTypes } from '../domain/errors';
+import { configFileSchema } from './file-schema';
+import type { ConfigFile, SourceConfig } from './file-schema';
+import type { DrillRequestInput, DrillTarget } from './schema';
+
+export const DEFAULT_CONFIG_FILES = ['restore-drill.yaml', '/etc/restore-drill/restore-drill.yaml'];
+
+export interface LoadedConfig extends ConfigFile {
+  /** The file it came from. */
+  path: string;
+}
+
+/** The config file: `explicit`, else $RESTORE_DRILL_CONFIG, else ./restore-drill.yaml, else /etc/restore-drill/restore-drill.yaml. */
+export function resolveConfigPath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return path.resolve(explicit);
+  if (env.RESTORE_DRILL_CONFIG) return path.resolve(env.RESTORE_DRILL_CONFIG);
+  for (const candidate of DEFAULT_CONFIG_FILES) {
+    try {
+      readFileSync(candidate);
+      return path.resolve(candidate);
+    } catch {
+      /* next */
+    }
+  }
+  throw new DrillError(DrillErrorTypes.BadConfig, `no configuration file: pass --config <file>, set RESTORE_DRILL_CONFIG, or create ./restore-drill.yaml (see restore-drill.example.yaml)`);
+}
+
+export function loadConfig(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DrillError(DrillErrorTypes.BadConfig, `cannot read configuration file ${file} (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+  }
+  return { ...parseConfigText(text, file), path: file };
+}
+
+/** Parses and validates YAML text; throws one BadConfig listing every problem. */
+export function parseConfigText(text: string, file = 'restore-drill.yaml'): ConfigFile {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => `  ${e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)'}: ${e.message.split('\n')[0]}`);
+    throw new DrillError(DrillErrorTypes.BadConfig, `${file} is not valid YAML:\n${lines.join('\n')}`);
+  }
+  const parsed = configFileSchema.safeParse(doc.toJS(), { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.flatMap((i) => describeIssue(i));
+  throw new DrillError(DrillErrorTypes.BadConfig, `${file} has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n${lines.map((l) => `  ${l}`).join('\n')}`, {
+    details: { problems: lines },
+  });
+}
+
+type Issue = z.core.$ZodIssue;
+
+function keyPath(p: readonly PropertyKey[]): string {
+  return p.length === 0 ? '(top level)' : p.map((k) => (typeof k === 'number' ? `[${k}]` : String(k))).join('.').replace(/\.\[/g, '[');
+}
+
+/** One line per problem: `<key>: <what is wrong> — <the fix>`. */
+export function describeIssue(issue: Issue, prefix: readonly PropertyKey[] = []): string[] {
+  const at = [...prefix, ...issue.path];
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => `${keyPath([...at, k])}: unknown key — remove it or fix its spelling${suggest(k)}`);
+    case 'invalid_type':
+      if ((issue as { input?: unknown }).input === undefined) return [`${keyPath(at)}: missing — add it (${issue.expected})`];
+      return [`${keyPath(at)}: expected ${issue.expected}${received(issue)}`];
+    case 'invalid_union': {
+      // Report the alternative the user most likely meant: the one with the fewest problems.
+      const branches = issue.errors.filter((b) => b.length > 0).sort((a, b) => a.length - b.length);
+      if (branches.length === 0) return [`${keyPath(at)}: ${issue.message}`];
+      return branches[0]!.flatMap((i) => describeIssue(i, at));
+    }
+    case 'invalid_key':
+      return [`${keyPath(at)}: ${issue.issues[0]?.message ?? issue.message} — rename it`];
+    case 'invalid_value':
+      return [`${keyPath(at)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${received(issue)}`];
+    default:
+      return [`${keyPath(at)}: expected ${issue.message}${received(issue)}`];
+  }
+}
+
+function received(issue: Issue): string {
+  const input = (issue as { input?: unknown }).input;
+  return input === undefined || typeof input === 'object' ? '' : `, got ${JSON.stringify(input)}`;
+}
+
+const KNOWN_KEYS = [
+  'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
+  'image', 'backup', 'method', 'databases', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups',
+  'keepReports', 'checks', 'assertions', 'name', 'sql', 'expect', 'sandboxTtl', 'kind', 'at', 'position', 'gtid', 'pattern',
+];
+
+function suggest(key: string): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of KNOWN_KEYS) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best ? ` (did you mean ${best}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function sourceConfig(config: ConfigFile & { path?: string }, name: string): SourceConfig {
+  const source = config.sources[name];
+  if (!source) {
+    throw new DrillError(DrillErrorTypes.BadConfig, `no source ${JSON.stringify(name)} in ${config.path ?? 'the configuration'}; it has: ${Object.keys(config.sources).join(', ')}`);
+  }
+  return source;
+}
+
+/** The drill request for a configured source (target and sandbox keeping come from the command). */
+export function drillRequestFor(
+  config: ConfigFile & { path?: string },
+  name: string,
+  opts: { target?: DrillTarget; keepSandbox?: boolean; sandboxTtlSeconds?: number; backupManifest?: string } = {},
+): DrillRequestInput {
+  const s = sourceConfig(config, name);
+  return {
+    source: {
+      name,
+      ...(s.flavor === 'auto' ? {} : { flavor: s.flavor }),
+      connection: s.connection,
+      user: s.user,
+      ...(s.passwordRef ? { passwordRef: s.passwordRef } : {}),
+      ...(s.image ? { image: s.image } : {}),
+      ...(s.backup.databases ? { databases: s.backup.databases } : {}),
+    },
+    ...(opts.backupManifest ? { backup: { manifest: opts.backupManifest } } : {}),
+    target: opts.target ?? s.schedule?.target ?? { kind: 'checkpoint' },
+    assertions: s.checks.assertions,
+    keepSandbox: opts.keepSandbox ?? false,
+    sandboxTtlSeconds: Math.round(opts.sandboxTtlSeconds ?? s.sandboxTtl),
+    ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * Parallel loading of a mysqldump/mariadb-dump file. The dump is one ordered stream, but its
+ * bulk is independent extended INSERTs; cut into three kinds of work:
+ *   ddl    the preamble (GTID_PURGED), CREATE DATABASE/TABLE, view placeholders: in dump order
+ *   chunk  INSERTs of one table, a few MB each: any order, several sessions at once, each
+ *          chunk after its table's DDL
+ *   post   triggers, routines, events, final views, the GTID tail and the trailer: in dump
+ *          order, after all data (as the dump itself creates triggers after the rows)
+ * Every piece starts with the dump's own session settings (UNIQUE_CHECKS=0,
+ * FOREIGN_KEY_CHECKS=0, SQL_MODE, TIME_ZONE, NAMES) and a USE of its database.
+ * Pure: bytes in, pieces out; lines are kept as bytes (text columns are not always UTF-8).
+ */
+
+export type LoadPieceKind = 'ddl' | 'chunk' | 'post';
+
+export interface LoadPiece {
+  kind: LoadPieceKind;
+  /** The table a chunk belongs to (`db`.`table`), for progress and ordering. */
+  table?: string;
+  sql: Buffer;
+}
+
+type State = 'ddl' | 'data' | 'post';
+
+const NL = Buffer.from('\n');
+
+/** Starts of lines that open a section of the dump, and what it becomes. */
+const SECTION_MARKERS: [string, State][] = [
+  ['-- Table structure for table', 'ddl'],
+  ['-- Current Database:', 'ddl'],
+  ['-- Temporary view structure for view', 'ddl'],
+  ['-- Temporary table structure for view', 'ddl'],
+  // After every table: final views, stored programs, and the trailer that restores session state.
+  ['-- Final view structure for view', 'post'],
+  ['-- Dumping routines for database', 'post'],
+  ['-- Dumping events for database', 'post'],
+  ['-- The deferred gtid setting', 'post'],
+  ['SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;', 'post'],
+  ['/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;', 'post'],
+];
+
+function startsWith(line: Buffer, prefix: string): boolean {
+  return line.length >= prefix.length && line.toString('latin1', 0, prefix.length) === prefix;
+}
+
+/** A preamble line that sets session state every piece needs (not GLOBAL: GTID_PURGED runs once). */
+export function isSessionSetting(line: Buffer): boolean {
+  const text = line.toString('latin1', 0, Math.min(line.length, 200));
+  if (/^\/\*!\d+ SET /.test(text)) return !/@@GLOBAL/i.test(text);
+  // MariaDB 10.11.8+ dumps start with a sandbox-mode marker; the client wants it first.
+  if (text.startsWith('/*M!999999\\- enable the sandbox mode */')) return true;
+  // MySQL: saved and restored by the trailer, which runs in the post piece's own session.
+  return /^SET @MYSQLDUMP_TEMP_LOG_BIN\s*=/.test(text) || /^SET @@SESSION\.SQL_LOG_BIN\s*=\s*0;/i.test(text);
+}
+
+/** A line that ends a statement: its last non-blank byte is `;` (newlines inside values are escaped). */
+function endsStatement(line: Buffer): boolean {
+  let i = line.length - 1;
+  while (i >= 0 && (line[i] === 0x20 || line[i] === 0x0d || line[i] === 0x09)) i--;
+  return i >= 0 && line[i] === 0x3b;
+}
+
+function useStatement(db: string): Buffer {
+  return Buffer.from(`USE \`${db.replace(/`/g, '``')}\`;\n`);
+}
+
+/** `USE `db`;` → db. */
+function parseUse(line: Buffer): string | undefined {
+  if (!startsWith(line, 'USE `')) return undefined;
+  const m = /^USE `((?:[^`]|``)+)`;/.exec(line.toString('utf8'));
+  return m ? m[1].replace(/``/g, '`') : undefined;
+}
+
+/** `LOCK TABLES `t` WRITE;` → t. */
+function parseLock(line: Buffer): string | undefined {
+  if (!startsWith(line, 'LOCK TABLES `')) return undefined;
+  const m = /^LOCK TABLES `((?:[^`]|``)+)` WRITE;/.exec(line.toString('utf8'));
+  return m ? m[1].replace(/``/g, '`') : undefined;
+}
+
+class Piece {
+  readonly parts: Buffer[] = [];
+  bytes = 0;
+  db: string | undefined;
+
+  add(line: Buffer): void {
+    this.parts.push(line, NL);
+    this.bytes += line.length + 1;
+  }
+}
+
+/**
+ * Feed it the dump's lines (without their newline) in order; it returns pieces as soon as
+ * they are complete. `finish()` returns the rest. A chunk closes at `chunkBytes`.
+ */
+export class DumpSplitter {
+  private state: State = 'ddl';
+  private inInsert = false;
+  private inPreamble = true;
+  private readonly header: Buffer[] = [];
+  private db: string | undefined;
+  private table: string | undefined;
+  private ddl = new Piece();
+  private chunk = new Piece();
+  private readonly post = new Piece();
+  private postDb: string | undefined;
+  private ddlDb: string | undefined;
+
+  constructor(private readonly chunkBytes = 8 * 1024 * 1024) {}
+
+  push(line: Buffer): LoadPiece[] {
+    const out: LoadPiece[] = [];
+    if (this.state === 'data') {
+      // MariaDB 10.11's dump writes one row per line: a chunk only ever closes between statements.
+      if (this.inInsert || startsWith(line, 'INSERT ')) {
+        this.chunk.add(line);
+        this.inInsert = !endsStatement(line);
+        if (!this.inInsert && this.chunk.bytes >= this.chunkBytes) out.push(this.closeChunk());
+        return out;
+      }
+      if (startsWith(line, 'UNLOCK TABLES;')) {
+        if (this.chunk.bytes > 0) out.push(this.closeChunk());
+        this.state = 'post';
+        return out;
+      }
+      // DISABLE/ENABLE KEYS are no-ops for InnoDB and would serialise on MyISAM: dropped.
+      if (startsWith(line, '/*!40000 ALTER TABLE')) return out;
+      this.chunk.add(line);
+      return out;
+    }
+    for (const [marker, next] of SECTION_MARKERS) {
+      if (startsWith(line, marker)) {
+        this.inPreamble = false;
+        this.state = next;
+      }
+    }
+    const table = parseLock(line);
+    if (table !== undefined) {
+      // The table's DDL runs before any of its rows.
+      if (this.ddl.bytes > 0) out.push(this.closeDdl());
+      this.inPreamble = false;
+      this.state = 'data';
+      this.table = table;
+      this.chunk = new Piece();
+      this.chunk.db = this.db;
+      return out;
+    }
+    const used = parseUse(line);
+    if (used !== undefined) this.db = used;
+    if (this.inPreamble && isSessionSetting(line)) this.header.push(line);
+    if (this.state === 'ddl') {
+      if (this.ddl.bytes === 0) this.ddlDb = this.db;
+      this.ddl.add(line);
+    } else {
+      if (this.post.bytes === 0) this.postDb = this.db;
+      else if (used === undefined && this.db !== undefined && this.post.db !== this.db) this.post.add(useStatement(this.db));
+      this.post.add(line);
+      this.post.db = this.db;
+    }
+    return out;
+  }
+
+  finish(): LoadPiece[] {
+    const out: LoadPiece[] = [];
+    if (this.ddl.bytes > 0) out.push(this.closeDdl());
+    if (this.post.bytes > 0) out.push({ kind: 'post', sql: this.wrap(this.post, this.postDb) });
+    return out;
+  }
+
+  private wrap(piece: Piece, db: string | undefined): Buffer {
+    const head = this.header.flatMap((h) => [h, NL]);
+    return Buffer.concat([...head, ...(db !== undefined ? [useStatement(db)] : []), ...piece.parts]);
+  }
+
+  private closeDdl(): LoadPiece {
+    const piece: LoadPiece = { kind: 'ddl', sql: this.wrap(this.ddl, this.ddlDb) };
+    this.ddl = new Piece();
+    return piece;
+  }
+
+  private closeChunk(): LoadPiece {
+    const piece: LoadPiece = { kind: 'chunk', table: `${this.chunk.db ?? ''}.${this.table ?? ''}`, sql: this.wrap(this.chunk, this.chunk.db) };
+    const db = this.chunk.db;
+    this.chunk = new Piece();
+    this.chunk.db = db;
+    return piece;
+  }
+}
+
+/** Splits a byte stream into lines (without the newline), carrying partial lines across chunks. */
+export class LineSplitter {
+  private rest: Buffer = Buffer.alloc(0);
+
+  push(data: Buffer): Buffer[] {
+    const buf = this.rest.length > 0 ? Buffer.concat([this.rest, data]) : data;
+    const lines: Buffer[] = [];
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      lines.push(buf.subarray(start, nl));
+      start = nl + 1;
+    }
+    this.rest = Buffer.from(buf.subarray(start));
+    return lines;
+  }
+
+  finish(): Buffer[] {
+    const last = this.rest;
+    this.rest = Buffer.alloc(0);
+    return last.length > 0 ? [last] : [];
+  }
+}
+
+/** Sessions loading chunks at once: one per core, at least two (one waits on the disk while the other parses). */
+export function loadParallelism(cpus: number): number {
+  return Math.max(2, Math.min(4, cpus));
+}
+
+/**
+ * The statements of a ddl or chunk piece, for a driver session: mysqldump ends every
+ * statement at the end of a line with `;` (newlines inside values are escaped), and writes
+ * no DELIMITER outside the post part. Comment lines between statements are dropped.
+ */
+export function statementsOf(sql: Buffer): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  for (const raw of sql.toString('utf8').split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (current.length === 0 && (line.trim() === '' || line.startsWith('--'))) continue;
+    current.push(line);
+    if (/;\s*$/.test(line)) {
+      out.push(current.join('\n'));
+      current = [];
+    }
+  }
+  if (current.length > 0) out.push(current.join('\n'));
+  return out;
+}

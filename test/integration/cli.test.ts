@@ -1,0 +1,361 @@
+/**
+ * The CLI as an operator runs it: the built `restore-drill` spawned as a process, against the
+ * real Temporal dev server, Docker and MariaDB 10.11 / MySQL 9.7 sources. The drills run on an
+ * in-process worker polling this file's own task queue, which the CLI is pointed at.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { withSession } from '../../adapters/mysql';
+import { UNIVERSITY_TABLES } from '../../sample/university-schema';
+import type { Flavor } from '../../domain/types';
+import { DrillRtoSeconds } from '../../workflows/search-attributes';
+import { startHarness } from './harness';
+import type { Harness } from './harness';
+import { groundTruth, startLiveSource } from './sources';
+import type { LiveSource } from './sources';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/cli/main.js');
+const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let h: Harness;
+const sources = {} as Record<Flavor, LiveSource>;
+let configPath: string;
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      cwd: h.home,
+      env: { ...process.env, RESTORE_DRILL_CONFIG: configPath, RESTORE_DRILL_TASK_QUEUE: h.taskQueue, RESTORE_DRILL_HOME: h.home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs a command that must succeed and returns its --json output. */
+async function cliJson<T = Record<string, unknown>>(args: string[], env?: NodeJS.ProcessEnv): Promise<T> {
+  const r = await cli(['--json', ...args], env);
+  if (r.code !== 0) throw new Error(`restore-drill ${args.join(' ')} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+function sourceName(flavor: Flavor): string {
+  return `it-cli-${flavor}-${process.pid}`;
+}
+
+function ttlSourceName(flavor: Flavor): string {
+  return `${sourceName(flavor)}-ttl`;
+}
+
+async function writeConfig(overrides: { cron?: string } = {}): Promise<void> {
+  const config = {
+    sources: Object.fromEntries(
+      FLAVORS.flatMap((flavor) => {
+        const spec = sources[flavor].spec;
+        const entry = {
+            flavor,
+            connection: spec.connection,
+            user: spec.user,
+            passwordRef: spec.passwordRef,
+            schedule: { cron: overrides.cron ?? '0 3 * * *', jitter: '5m', catchupWindow: '2h' },
+            // Unreachable on purpose: every drill here is marked as missing its RTO target.
+            rtoTarget: '1ms',
+        };
+        return [
+          [spec.name, entry],
+          [ttlSourceName(flavor), { ...entry, schedule: undefined }],
+        ];
+      }),
+    ),
+  };
+  await writeFile(configPath, stringify(config));
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+interface PitrJson {
+  drillId: string;
+  sandbox: { name: string; socketPath: string; expiresAt: string; dockerExec: string };
+  report: { outcome: string; rtoMissed?: boolean };
+}
+
+interface DrillJson {
+  drillId: string;
+  reportPath: string;
+  report: { outcome: string; rtoSeconds: number; rtoTargetSeconds: number; rtoMissed: boolean };
+}
+
+/** Per flavor: the first drill (its backup serves the pitrs), and a pitr with the shortest TTL whose expiry the last test checks. */
+const drilled = {} as Record<Flavor, DrillJson>;
+const expiring = {} as Record<Flavor, PitrJson>;
+
+beforeAll(async () => {
+  // Emit only: type errors are the typecheck step's to report, and one in an unrelated file must not stop the CLI being built.
+  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.json', '--noCheck'], { cwd: ROOT }).catch((err: { stdout?: string; message: string }) => {
+    throw new Error(`the CLI does not build:\n${err.stdout ?? err.message}`);
+  });
+  h = await startHarness('cli');
+  configPath = path.join(h.home, 'restore-drill.yaml');
+  for (const flavor of FLAVORS) sources[flavor] = await startLiveSource(h.runtime, flavor, h.home, sourceName(flavor));
+  await writeConfig();
+});
+
+afterAll(async () => {
+  for (const flavor of FLAVORS) {
+    await cli(['schedule', 'delete', sourceName(flavor)]).catch(() => undefined);
+    await sources[flavor]?.destroy();
+  }
+  await h?.close();
+});
+
+describe.each(FLAVORS)('restore-drill CLI on %s', (flavor) => {
+  let kept: PitrJson;
+
+  beforeAll(async () => {
+    // The nightly drill that a pitr later restores from (a pitr never backs up: that copy would hold the damage).
+    drilled[flavor] = await cliJson<DrillJson>(['drill', sourceName(flavor)]);
+    // Drills of one source never overlap, and a kept sandbox holds its source: the TTL pitr runs on a
+    // second name for the same server, so its minute of waiting overlaps the other tests.
+    await cliJson<DrillJson>(['drill', ttlSourceName(flavor)]);
+    expiring[flavor] = await cliJson<PitrJson>(['pitr', ttlSourceName(flavor), '--to', 'latest', '--ttl', '60s']);
+  });
+
+  test('pitr keeps a restored sandbox that answers queries and prints how to connect to it', async () => {
+    const source = sources[flavor];
+    source.writer.start();
+    await new Promise((r) => setTimeout(r, 1000));
+    await source.writer.stop();
+    const truth = await groundTruth((sql) => source.admin(sql), UNIVERSITY_TABLES);
+
+    const r = await cli(['pitr', source.spec.name, '--to', 'latest', '--ttl', '10m']);
+    expect(r.code).toBe(0);
+    const id = /restore-drill release (\S+)/.exec(r.stdout)?.[1];
+    expect(id).toMatch(new RegExp(`^pitr-${source.spec.name}-\\d{8}T\\d{6}Z$`));
+    const status = await cliJson<{ progress: { status: string; sandbox: PitrJson['sandbox'] } }>(['status', id!]);
+    expect(status.progress.status).toBe('kept');
+    kept = { drillId: id!, sandbox: status.progress.sandbox, report: { outcome: 'passed' } };
+    expect(r.stdout).toContain(`docker exec -it ${kept.sandbox.name} ${flavor === 'mysql' ? 'mysql' : 'mariadb'} -uroot -S /sock/mysqld.sock`);
+    expect(r.stdout).toContain(`socket: ${kept.sandbox.socketPath}`);
+
+    const restored = await withSession({ socket: kept.sandbox.socketPath }, { user: 'root' }, (s) => groundTruth((sql) => s.query(sql), UNIVERSITY_TABLES));
+    expect(restored).toEqual(truth);
+    const viaDockerExec = await h.runtime.exec(kept.sandbox.name, [flavor === 'mysql' ? 'mysql' : 'mariadb', '-uroot', '-S', '/sock/mysqld.sock', '-N', '-e', 'SELECT COUNT(*) FROM university.students']);
+    expect(Number(viaDockerExec.stdout.trim())).toBe(truth.students!.length);
+  });
+
+  test('extend moves the expiry of a kept sandbox by the given duration', async () => {
+    expect(kept).toBeDefined();
+    const out = await cliJson<{ previousExpiresAt: string; expiresAt: string }>(['extend', kept.drillId, '--by', '2h']);
+    expect(Date.parse(out.expiresAt) - Date.parse(out.previousExpiresAt)).toBe(2 * 3600 * 1000);
+    const status = await cliJson<{ progress: { sandbox: { expiresAt: string } } }>(['status', kept.drillId]);
+    expect(status.progress.sandbox.expiresAt).toBe(out.expiresAt);
+  });
+
+  test('release removes a kept sandbox and ends its drill', async () => {
+    expect(kept).toBeDefined();
+    expect(await h.runtime.inspect(kept.sandbox.name)).toBeDefined();
+    const r = await cli(['release', kept.drillId]);
+    expect(r.code).toBe(0);
+    expect(await h.runtime.inspect(kept.sandbox.name)).toBeUndefined();
+    const status = await cliJson<{ runStatus: string; outcome: string }>(['status', kept.drillId]);
+    expect(status).toMatchObject({ runStatus: 'COMPLETED', outcome: 'passed' });
+  });
+
+  test('drill writes report.json and report.md beside the backups, marking a missed RTO target', async () => {
+    const out = drilled[flavor];
+    expect(out.report).toMatchObject({ outcome: 'passed', rtoTargetSeconds: 0.001, rtoMissed: true });
+    expect(out.reportPath).toBe(path.join(h.paths.artifactRoot, sourceName(flavor), 'reports', out.drillId));
+    const json = JSON.parse(await readFile(path.join(out.reportPath, 'report.json'), 'utf8'));
+    expect(json).toMatchObject({ drillId: out.drillId, outcome: 'passed', rtoSeconds: out.report.rtoSeconds, rtoMissed: true });
+    const md = await readFile(path.join(out.reportPath, 'report.md'), 'utf8');
+    expect(md).toContain(`# Restore drill ${out.drillId}: PASSED`);
+    expect(md).toContain('**MISSED**');
+  });
+
+  test('history lists past drills newest first with outcome, RTO and RPO', async () => {
+    const list = await cliJson<{ drillId: string; startedAt: string; outcome: string; rtoSeconds?: number; rpoSeconds?: number; from: string }[]>(['history', sourceName(flavor)]);
+    // This source's drill, then its pitr (released above): newest first.
+    const ids = list.map((e) => e.drillId);
+    expect(ids).toContain(kept.drillId);
+    expect(ids.indexOf(kept.drillId)).toBeLessThan(ids.indexOf(drilled[flavor].drillId));
+    const starts = list.map((e) => Date.parse(e.startedAt));
+    expect([...starts].sort((a, b) => b - a)).toEqual(starts);
+    const drill = list.find((e) => e.drillId === drilled[flavor].drillId);
+    expect(drill).toMatchObject({ outcome: 'passed', from: 'report', rpoSeconds: 0 });
+    expect(drill!.rtoSeconds).toBeGreaterThan(0);
+    const text = await cli(['history', sourceName(flavor)]);
+    expect(text.stdout).toMatch(new RegExp(`${drill!.drillId}\\s+\\S+\\s+PASSED\\s+\\S+ > target 0\\.0s MISSED`));
+  });
+
+  test('the search attributes of a drill are found by a visibility query', async () => {
+    const src = sourceName(flavor);
+    const query = `DrillSource = "${src}" AND DrillOutcome = "passed" AND DrillKind = "drill"`;
+    // Visibility is eventually consistent: poll.
+    const found = await until(`a passed drill of ${src} in visibility`, async () => {
+      for await (const wf of h.client.workflow.list({ query })) return wf;
+      return undefined;
+    });
+    expect(found.workflowId).toMatch(new RegExp(`^drill-${src}-`));
+    expect(found.typedSearchAttributes.get(DrillRtoSeconds)).toBeGreaterThan(0);
+    expect((found.memo as { summary?: string }).summary).toMatch(/^passed: /);
+  });
+
+  test('doctor passes for a healthy source', async () => {
+    const r = await cli(['--json', 'doctor', sourceName(flavor)]);
+    const out = JSON.parse(r.stdout) as { ok: boolean; checks: { check: string; status: string }[] };
+    expect(out.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(out.checks.map((c) => c.check)).toEqual(expect.arrayContaining(['docker engine', 'temporal', 'search attributes', 'free disk', 'privileges', 'binlog_format', 'binlog retention', 'image']));
+  });
+
+  test('doctor reports a source whose binlog_format is STATEMENT', async () => {
+    const source = sources[flavor];
+    await source.admin("SET GLOBAL binlog_format = 'STATEMENT'");
+    try {
+      const r = await cli(['--json', 'doctor', sourceName(flavor)]);
+      expect(r.code).toBe(1);
+      const out = JSON.parse(r.stdout) as { checks: { check: string; source?: string; status: string; detail: string }[] };
+      expect(out.checks).toContainEqual(expect.objectContaining({ check: 'binlog_format', source: sourceName(flavor), status: 'fail', detail: expect.stringContaining('binlog_format=STATEMENT') }));
+    } finally {
+      await source.admin("SET GLOBAL binlog_format = 'ROW'");
+    }
+  });
+
+  test('a kept sandbox expires by itself after its TTL', async () => {
+    const first = expiring[flavor];
+    expect(first.sandbox.expiresAt).toBeDefined();
+    const status = await until(
+      `${first.drillId} to expire`,
+      async () => {
+        const s = await cliJson<{ runStatus: string; progress?: { status: string } }>(['status', first.drillId]);
+        return s.runStatus === 'RUNNING' ? undefined : s;
+      },
+      150_000,
+      2000,
+    );
+    expect(status.runStatus).toBe('COMPLETED');
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(first.sandbox.expiresAt));
+    expect(await h.runtime.inspect(first.sandbox.name)).toBeUndefined();
+  });
+});
+
+describe('restore-drill schedules', () => {
+  const source = () => sourceName('mariadb');
+
+  test('schedule create twice leaves one schedule, updated to the new configuration', async () => {
+    expect((await cliJson<{ result: string }[]>(['schedule', 'create', source()]))[0]!.result).toBe('created');
+    await writeConfig({ cron: '15 4 * * *' });
+    expect((await cliJson<{ result: string }[]>(['schedule', 'create', source()]))[0]!.result).toBe('updated');
+    const list = await cliJson<{ scheduleId: string; cron: string; overlap: string }[]>(['schedule', 'list']);
+    const mine = list.filter((s) => s.scheduleId === `restore-drill-${source()}`);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ cron: '15 4 * * *', overlap: 'SKIP' });
+    const d = await cliJson<{ jitterSeconds: number; catchupWindowSeconds: number; taskQueue: string }>(['schedule', 'describe', source()]);
+    expect(d).toMatchObject({ jitterSeconds: 300, catchupWindowSeconds: 7200, taskQueue: h.taskQueue });
+  });
+
+  test('trigger while a scheduled drill is still running is skipped', async () => {
+    // A drill of the small sample source takes seconds, too short to trigger into reliably: the
+    // schedule is pointed at a task queue no worker polls, so its run stays in progress (waiting
+    // for a worker) for as long as the test needs. The overlap policy acts on exactly that state.
+    const idle = { RESTORE_DRILL_TASK_QUEUE: `${h.taskQueue}-idle` };
+    expect((await cliJson<{ result: string }[]>(['schedule', 'create', source()], idle))[0]!.result).toBe('updated');
+    await cliJson(['schedule', 'trigger', source()], idle);
+    const running = await until('the triggered drill to be in progress', async () => {
+      const d = await cliJson<{ running: string[] }>(['schedule', 'describe', source()]);
+      return d.running.length === 1 ? d : undefined;
+    });
+    expect(running.running[0]).toMatch(new RegExp(`^drill-${source()}-\\d{4}-\\d{2}-\\d{2}T`));
+    try {
+      await cliJson(['schedule', 'trigger', source()], idle);
+      const after = await until('the second trigger to be processed', async () => {
+        const d = await cliJson<{ running: string[]; actions: number; skippedOverlap: number }>(['schedule', 'describe', source()]);
+        return d.skippedOverlap > 0 ? d : undefined;
+      });
+      expect(after).toMatchObject({ actions: 1, skippedOverlap: 1, running: running.running });
+    } finally {
+      await h.client.workflow.getHandle(running.running[0]!).terminate('test over: the run only had to be in progress');
+    }
+  });
+
+  test('pause and unpause switch the schedule off and on', async () => {
+    await cliJson(['schedule', 'pause', source(), '--note', 'maintenance window']);
+    expect(await cliJson(['schedule', 'describe', source()])).toMatchObject({ paused: true, note: 'maintenance window' });
+    await cliJson(['schedule', 'unpause', source()]);
+    expect(await cliJson(['schedule', 'describe', source()])).toMatchObject({ paused: false });
+  });
+
+  test('schedule delete removes the schedule', async () => {
+    await cliJson(['schedule', 'delete', source()]);
+    const list = await cliJson<{ scheduleId: string }[]>(['schedule', 'list']);
+    expect(list.map((s) => s.scheduleId)).not.toContain(`restore-drill-${source()}`);
+    const r = await cli(['schedule', 'describe', source()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no schedule restore-drill-${source()}`);
+  });
+});
+
+describe('restore-drill configuration and preflight', () => {
+  test('a bad configuration file gives an error naming each bad key and its fix', async () => {
+    const bad = path.join(h.home, 'bad.yaml');
+    await writeFile(
+      bad,
+      [
+        'sources:',
+        '  orders:',
+        '    flavor: postgres',
+        '    connection: { socket: run/mysqld.sock }',
+        '    schedule:',
+        '      cronn: "30 2 * * *"',
+        '      jitter: soon',
+        '    rtoTarget: 15m',
+        '  Bad Name:',
+        '    connection: { socket: /run/mysqld.sock }',
+        '    user: reader',
+      ].join('\n'),
+    );
+    const r = await cli(['--config', bad, 'config', 'validate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('BadConfig');
+    for (const line of [
+      'sources.orders.flavor: expected one of "auto", "mysql", "mariadb", got "postgres"',
+      'sources.orders.connection.socket: expected an absolute path to the server socket, got "run/mysqld.sock"',
+      'sources.orders.user: missing — add it',
+      'sources.orders.schedule.cronn: unknown key — remove it or fix its spelling (did you mean cron?)',
+      'sources.orders.schedule.cron: missing — add it',
+      'sources.orders.schedule.jitter: expected a duration such as 90s, 15m, 4h or 2d',
+      'sources.Bad Name: a source name of lowercase letters',
+    ])
+      expect(r.stderr).toContain(line);
+  });
+
+  test('doctor reports a Docker engine that does not answer', async () => {
+    const r = await cli(['--json', 'doctor', sourceName('mariadb')], { DOCKER_HOST: `unix://${path.join(h.home, 'no-docker.sock')}` });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { checks: { check: string; status: string; detail: string }[] };
+    expect(out.checks).toContainEqual(expect.objectContaining({ check: 'docker engine', status: 'fail', detail: expect.stringContaining('no-docker.sock') }));
+  });
+});

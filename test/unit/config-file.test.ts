@@ -1,0 +1,75 @@
+/** The configuration file: one schema, readable errors, and what the CLI derives from it. */
+import path from 'node:path';
+import { durationSeconds } from '../../config/file-schema';
+import { drillRequestFor, loadConfig, parseConfigText } from '../../config/load';
+import { parseDrillRequest } from '../../config/schema';
+import { cronIntervalSeconds, missingPrivileges } from '../../cli/doctor';
+
+function problems(yaml: string): string {
+  try {
+    parseConfigText(yaml, 'test.yaml');
+  } catch (err) {
+    expect((err as { type?: string }).type).toBe('BadConfig');
+    return (err as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+const minimal = (extra = '') => `sources:\n  orders:\n    connection: { socket: /run/mysqld/mysqld.sock }\n    user: drill_reader\n${extra}`;
+
+test('the example configuration file in the repository is valid', () => {
+  const config = loadConfig(path.resolve(__dirname, '../../restore-drill.example.yaml'));
+  expect(Object.keys(config.sources)).toEqual(['sample-mariadb', 'sample-mysql']);
+  expect(config.sources['sample-mariadb']!.schedule).toMatchObject({ cron: '30 2 * * *', jitter: 600, catchupWindow: 21600 });
+});
+
+test('durations are read with their unit and refused without one', () => {
+  expect([durationSeconds('90s'), durationSeconds('15m'), durationSeconds('4h'), durationSeconds('2d'), durationSeconds('1w'), durationSeconds('250ms')]).toEqual([90, 900, 14400, 172800, 604800, 0.25]);
+  expect(durationSeconds('soon')).toBeUndefined();
+  expect(durationSeconds('15')).toBeUndefined();
+});
+
+test('defaults fill what a minimal source leaves out', () => {
+  const s = parseConfigText(minimal()).sources.orders!;
+  expect(s).toMatchObject({ flavor: 'auto', sandboxTtl: 14400, backup: { method: 'logical' }, retention: { keepBackups: 7, keepReports: 90 }, checks: { assertions: [] } });
+  expect(s.schedule).toBeUndefined();
+});
+
+test('an unknown key is named with its path and the key it was probably meant to be', () => {
+  expect(problems(minimal('    rtoTraget: 15m\n'))).toContain('sources.orders.rtoTraget: unknown key — remove it or fix its spelling (did you mean rtoTarget?)');
+});
+
+test('every bad key of a file is reported at once', () => {
+  const message = problems(minimal('    flavor: postgres\n    schedule: { cron: "daily", jitter: 5 minutes }\n'));
+  expect(message).toContain('has 3 problems');
+  expect(message).toContain('sources.orders.flavor: expected one of "auto", "mysql", "mariadb", got "postgres"');
+  expect(message).toContain('sources.orders.schedule.cron: expected a cron expression with five fields');
+  expect(message).toContain('sources.orders.schedule.jitter: expected a duration such as 90s');
+});
+
+test('a YAML syntax error is reported with its line', () => {
+  expect(problems('sources:\n  orders:\n    user: [unclosed\n')).toMatch(/not valid YAML:\n {2}line \d+, column \d+/);
+});
+
+test('a configured source becomes a valid drill request, with auto flavor left to detection', () => {
+  const config = parseConfigText(minimal('    rtoTarget: 15m\n    checks:\n      assertions:\n        - { name: rows, sql: "SELECT 1", expect: 1 }\n'));
+  const request = parseDrillRequest(drillRequestFor(config, 'orders', { keepSandbox: true, sandboxTtlSeconds: 600 }));
+  expect(request.source).toEqual({ name: 'orders', connection: { socket: '/run/mysqld/mysqld.sock' }, user: 'drill_reader' });
+  expect(request).toMatchObject({ keepSandbox: true, sandboxTtlSeconds: 600, rtoTargetSeconds: 900, target: { kind: 'checkpoint' }, assertions: [{ name: 'rows' }] });
+});
+
+test('an unknown source name lists the configured ones', () => {
+  expect(() => drillRequestFor(parseConfigText(minimal()), 'ordres')).toThrow(/no source "ordres".*it has: orders/);
+});
+
+test('the schedule interval doctor compares binlog retention with is the longest gap of the cron', () => {
+  expect(cronIntervalSeconds('30 2 * * *')).toBe(86400);
+  expect(cronIntervalSeconds('0 * * * *')).toBe(3600);
+  expect(cronIntervalSeconds('0 3 * * 0')).toBe(7 * 86400);
+  expect(cronIntervalSeconds('@weekly')).toBe(7 * 86400);
+});
+
+test('doctor names the privileges a source user lacks', () => {
+  expect(missingPrivileges('mysql', ["GRANT SELECT, RELOAD, LOCK TABLES ON *.* TO `r`@`localhost`"])).toEqual(['EXECUTE', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'PROCESS', 'REPLICATION SLAVE', 'REPLICATION CLIENT']);
+  expect(missingPrivileges('mariadb', ["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost`"])).toEqual([]);
+});

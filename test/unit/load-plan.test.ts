@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DumpSplitter, LineSplitter, isSessionSetting, loadParallelism, statementsOf } from '../../domain/load-plan';
+import type { LoadPiece } from '../../domain/load-plan';
+
+/** The shape of a mariadb-dump / mysqldump file, trimmed to what the splitter looks at. */
+const DUMP = `/*M!999999\\- enable the sandbox mode */
+-- MariaDB dump 10.19
+/*!40101 SET NAMES utf8mb4 */;
+/*!40103 SET TIME_ZONE='+00:00' */;
+/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;
+SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ 'uuid:1-5';
+--
+-- Current Database: \`shop\`
+--
+CREATE DATABASE /*!32312 IF NOT EXISTS*/ \`shop\`;
+USE \`shop\`;
+--
+-- Table structure for table \`a\`
+--
+DROP TABLE IF EXISTS \`a\`;
+CREATE TABLE \`a\` (id INT PRIMARY KEY);
+--
+-- Dumping data for table \`a\`
+--
+LOCK TABLES \`a\` WRITE;
+/*!40000 ALTER TABLE \`a\` DISABLE KEYS */;
+INSERT INTO \`a\` VALUES (1),(2);
+INSERT INTO \`a\` VALUES (3),(4);
+INSERT INTO \`a\` VALUES (5),(6);
+/*!40000 ALTER TABLE \`a\` ENABLE KEYS */;
+UNLOCK TABLES;
+DELIMITER ;;
+/*!50003 CREATE*/ /*!50003 TRIGGER a_ins BEFORE INSERT ON a FOR EACH ROW SET NEW.id = NEW.id */;;
+DELIMITER ;
+--
+-- Table structure for table \`b\`
+--
+CREATE TABLE \`b\` (id INT PRIMARY KEY);
+LOCK TABLES \`b\` WRITE;
+INSERT INTO \`b\` VALUES (7);
+UNLOCK TABLES;
+--
+-- Dumping routines for database 'shop'
+--
+CREATE PROCEDURE p() SELECT 1;
+-- SET GLOBAL gtid_slave_pos='0-1-7';
+-- Dump completed on 2026-01-01
+`;
+
+function split(text: string, chunkBytes = 1 << 20): LoadPiece[] {
+  const s = new DumpSplitter(chunkBytes);
+  const lines = new LineSplitter();
+  const out: LoadPiece[] = [];
+  for (const line of [...lines.push(Buffer.from(text)), ...lines.finish()]) out.push(...s.push(line));
+  return [...out, ...s.finish()];
+}
+
+const text = (p: LoadPiece) => p.sql.toString('utf8');
+
+describe('splitting a dump for a parallel load', () => {
+  test('pieces come out as the schema of a table, then its rows, then the next table, with the post part last', () => {
+    expect(split(DUMP).map((p) => `${p.kind}${p.table ? ` ${p.table}` : ''}`)).toEqual(['ddl', 'chunk shop.a', 'ddl', 'chunk shop.b', 'post']);
+  });
+
+  test('every row of every table lands in exactly one chunk, in dump order', () => {
+    const rows = split(DUMP, 40)
+      .filter((p) => p.kind === 'chunk')
+      .flatMap((p) => text(p).split('\n').filter((l) => l.startsWith('INSERT')));
+    expect(rows).toEqual(['INSERT INTO `a` VALUES (1),(2);', 'INSERT INTO `a` VALUES (3),(4);', 'INSERT INTO `a` VALUES (5),(6);', 'INSERT INTO `b` VALUES (7);']);
+  });
+
+  test('a table larger than the chunk size is cut into several chunks of that table', () => {
+    expect(split(DUMP, 40).filter((p) => p.table === 'shop.a').length).toBeGreaterThan(1);
+  });
+
+  test('each chunk carries the dump session settings and selects its database, but never the global GTID setting', () => {
+    const chunk = text(split(DUMP).find((p) => p.kind === 'chunk')!);
+    expect(chunk).toContain('FOREIGN_KEY_CHECKS=0');
+    expect(chunk).toContain("SET TIME_ZONE='+00:00'");
+    expect(chunk).toContain('USE `shop`;');
+    expect(chunk).not.toContain('GTID_PURGED');
+    expect(chunk.startsWith('/*M!999999\\- enable the sandbox mode */\n')).toBe(true);
+  });
+
+  test('LOCK TABLES and DISABLE KEYS are left out of chunks: sessions load one table at once', () => {
+    const chunks = split(DUMP).filter((p) => p.kind === 'chunk').map(text).join('\n');
+    expect(chunks).not.toMatch(/LOCK TABLES|DISABLE KEYS/);
+  });
+
+  test('the global GTID setting runs once, in the first schema piece', () => {
+    const ddl = split(DUMP).filter((p) => p.kind === 'ddl');
+    expect(text(ddl[0])).toContain('GTID_PURGED');
+    expect(ddl.slice(1).some((p) => text(p).includes('GTID_PURGED'))).toBe(false);
+  });
+
+  test('triggers go to the post part, after all rows, as the dump creates them after its table\'s rows', () => {
+    const pieces = split(DUMP);
+    const post = text(pieces[pieces.length - 1]);
+    expect(post).toContain('TRIGGER a_ins');
+    expect(pieces.slice(0, -1).some((p) => text(p).includes('TRIGGER'))).toBe(false);
+    expect(post).toContain('CREATE PROCEDURE p()');
+    expect(post).toContain('-- Dump completed');
+  });
+
+  test('bytes that are not UTF-8 pass through unchanged', () => {
+    const raw = Buffer.concat([Buffer.from('USE `x`;\nLOCK TABLES `t` WRITE;\nINSERT INTO `t` VALUES (\''), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from("');\nUNLOCK TABLES;\n")]);
+    const s = new DumpSplitter();
+    const lines = new LineSplitter();
+    const pieces = [...lines.push(raw), ...lines.finish()].flatMap((l) => s.push(l));
+    expect(pieces.find((p) => p.kind === 'chunk')!.sql.includes(Buffer.from([0xff, 0xfe, 0x80]))).toBe(true);
+  });
+});
+
+describe('lines from a byte stream', () => {
+  test('a line cut across two reads is joined', () => {
+    const l = new LineSplitter();
+    expect([...l.push(Buffer.from('ab\ncd')), ...l.push(Buffer.from('ef\ng')), ...l.finish()].map((b) => b.toString())).toEqual(['ab', 'cdef', 'g']);
+  });
+});
+
+describe('session settings', () => {
+  test('versioned SET comments are session settings, global ones are not', () => {
+    expect(isSessionSetting(Buffer.from('/*!40101 SET NAMES utf8mb4 */;'))).toBe(true);
+    expect(isSessionSetting(Buffer.from('/*!80000 SET @@GLOBAL.x=1 */;'))).toBe(false);
+  });
+
+  test('at least two loading sessions, at most four', () => {
+    expect([1, 2, 8].map(loadParallelism)).toEqual([2, 2, 4]);
+  });
+});
+
+describe('real dump heads and tails (test/fixtures/dumps)', () => {
+  const fixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'dumps', name), 'utf8');
+
+  test.each(['mysql-9.7', 'mariadb-10.11'])('a %s dump keeps its trailer, and the session state the trailer restores, in the post piece', (flavor) => {
+    const pieces = split(`${fixture(`${flavor}-head.sql`)}\n${fixture(`${flavor}-tail.sql`)}`);
+    const post = text(pieces[pieces.length - 1]);
+    expect(pieces[pieces.length - 1].kind).toBe('post');
+    expect(post).toContain('-- Dump completed');
+    if (flavor === 'mysql-9.7') expect(post.indexOf('SET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN;')).toBeLessThan(post.indexOf('SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;'));
+  });
+});
+
+describe('statements of a piece', () => {
+  test('a statement spanning lines ends at the line ending with a semicolon; comment lines between statements are dropped', () => {
+    const sql = Buffer.from("--\n-- Table structure\n--\nCREATE TABLE `a` (\n  id INT PRIMARY KEY\n);\n/*!40101 SET NAMES utf8mb4 */;\nINSERT INTO `a` VALUES (1),(2);\n");
+    expect(statementsOf(sql)).toEqual(['CREATE TABLE `a` (\n  id INT PRIMARY KEY\n);', '/*!40101 SET NAMES utf8mb4 */;', 'INSERT INTO `a` VALUES (1),(2);']);
+  });
+
+  test('every piece but the post part splits into statements that each end with a semicolon', () => {
+    const statements = split(DUMP).filter((p) => p.kind !== 'post').flatMap((p) => statementsOf(p.sql));
+    expect(statements.length).toBeGreaterThan(5);
+    expect(statements.every((s) => s.trimEnd().endsWith(';'))).toBe(true);
+  });
+});
+
+describe('one row per line (MariaDB 10.11 dumps)', () => {
+  const rowsPerLine = 'USE `shop`;\nLOCK TABLES `a` WRITE;\nINSERT INTO `a` VALUES\n(1,\'x;\'),\n(2,\'y\');\nINSERT INTO `a` VALUES\n(3,\'z\');\nUNLOCK TABLES;\n';
+
+  test('a chunk never closes inside a statement whose rows span lines', () => {
+    const chunks = split(rowsPerLine, 10).filter((p) => p.kind === 'chunk');
+    expect(chunks.flatMap((c) => statementsOf(c.sql)).filter((st) => st.startsWith('INSERT'))).toEqual(["INSERT INTO `a` VALUES\n(1,'x;'),\n(2,'y');", "INSERT INTO `a` VALUES\n(3,'z');"]);
+    expect(chunks.length).toBe(2);
+  });
+});

@@ -1,0 +1,100 @@
+import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/relay-replay';
+import type { ApplierStatus } from '../../domain/relay-replay';
+import { errorType } from './expect-error';
+
+const files = ['mysql-bin.000007', 'mysql-bin.000008', 'mysql-bin.000009'];
+const whole = [{ from: { file: 'mysql-bin.000007', position: 1200 }, to: { file: 'mysql-bin.000009', position: 880 } }];
+
+function status(over: Partial<ApplierStatus>): ApplierStatus {
+  return { host: 'relay-replay.invalid', sqlRunning: true, relayFile: 'relay-bin.000001', relayPosition: 4, sqlErrno: 0, sqlError: '', ...over };
+}
+
+describe('relay-log replay layout', () => {
+  test('archived files become relay logs numbered from 1 in replay order', () => {
+    expect(relayReplayLayout(files, whole).links).toEqual([
+      { binlog: 'mysql-bin.000007', relay: 'relay-bin.000001' },
+      { binlog: 'mysql-bin.000008', relay: 'relay-bin.000002' },
+      { binlog: 'mysql-bin.000009', relay: 'relay-bin.000003' },
+    ]);
+  });
+
+  test('start and stop keep their byte positions in the relay log their binlog is linked as', () => {
+    expect(relayReplayLayout(files, whole).runs).toEqual([{ start: { relayFile: 'relay-bin.000001', position: 1200 }, until: { relayFile: 'relay-bin.000003', position: 880 } }]);
+  });
+
+  test('each segment around a skipped transaction is its own applier run', () => {
+    const segments = [
+      { from: { file: 'mysql-bin.000007', position: 1200 }, to: { file: 'mysql-bin.000008', position: 500 } },
+      { from: { file: 'mysql-bin.000008', position: 900 }, to: { file: 'mysql-bin.000009', position: 880 } },
+    ];
+    expect(relayReplayLayout(files, segments).runs.map((r) => [r.start.relayFile, r.start.position, r.until.relayFile, r.until.position])).toEqual([
+      ['relay-bin.000001', 1200, 'relay-bin.000002', 500],
+      ['relay-bin.000002', 900, 'relay-bin.000003', 880],
+    ]);
+  });
+
+  test('a stop outside the planned files is refused as a bad target', () => {
+    expect(errorType(() => relayReplayLayout(files, [{ from: whole[0].from, to: { file: 'mysql-bin.000010', position: 4 } }]))).toBe('BadTarget');
+  });
+
+  test('the link script indexes every relay log, in order, and links the read-only archive files', () => {
+    const script = relayLinkScript(relayReplayLayout(files, whole), '/binlogs');
+    expect(script).toContain("ln -s '/binlogs/mysql-bin.000008' 'relay-bin.000002'");
+    expect(script).toContain("printf '%s\\n' './relay-bin.000001' './relay-bin.000002' './relay-bin.000003' > relay-bin.index");
+  });
+});
+
+describe('applier statements', () => {
+  test('MariaDB starts only the SQL thread, until the stop as a relay log position', () => {
+    expect(applierStatements('mariadb').start({ relayFile: 'relay-bin.000003', position: 880 })).toBe("START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000003', RELAY_LOG_POS=880");
+  });
+
+  test('MariaDB runs a single applier thread without GTID positioning', () => {
+    const first = applierStatements('mariadb').position({ relayFile: 'relay-bin.000001', position: 1200 }, true);
+    expect(first).toContain('SET GLOBAL slave_parallel_threads = 0');
+    expect(first[first.length - 1]).toBe("CHANGE MASTER TO MASTER_HOST='relay-replay.invalid', MASTER_USE_GTID=no, RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=1200");
+  });
+
+  test('MySQL uses the replica statements and positions without auto-positioning', () => {
+    const sql = applierStatements('mysql');
+    expect(sql.position({ relayFile: 'relay-bin.000001', position: 1200 }, true)).toContain(
+      "CHANGE REPLICATION SOURCE TO SOURCE_HOST='relay-replay.invalid', SOURCE_AUTO_POSITION=0, RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=1200",
+    );
+    expect(sql.start({ relayFile: 'relay-bin.000002', position: 9 })).toBe("START REPLICA SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=9");
+  });
+
+  test('a later segment only moves the applier, without naming a source again', () => {
+    expect(applierStatements('mariadb').position({ relayFile: 'relay-bin.000002', position: 900 }, false)).toEqual(["CHANGE MASTER TO RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=900"]);
+  });
+});
+
+describe('applier progress', () => {
+  const until = { relayFile: 'relay-bin.000003', position: 880 };
+
+  test('reading MySQL status columns and MariaDB status columns gives the same fields', () => {
+    const mysql = readApplierStatus({ Source_Host: 'h', Replica_SQL_Running: 'Yes', Relay_Log_File: 'relay-bin.000002', Relay_Log_Pos: '77', Last_SQL_Errno: 0, Last_SQL_Error: '' });
+    const mariadb = readApplierStatus({ Master_Host: 'h', Slave_SQL_Running: 'Yes', Relay_Log_File: 'relay-bin.000002', Relay_Log_Pos: 77, Last_SQL_Errno: '0', Last_SQL_Error: '' });
+    expect(mysql).toEqual(mariadb);
+    expect(mysql).toMatchObject({ sqlRunning: true, relayPosition: 77 });
+  });
+
+  test('an applier short of the stop is still applying', () => {
+    expect(applierProgress(status({ relayFile: 'relay-bin.000003', relayPosition: 879 }), until)).toEqual({ state: 'applying', relayFile: 'relay-bin.000003', position: 879 });
+  });
+
+  test('an applier at the stop position of the stop file has reached it', () => {
+    expect(applierProgress(status({ sqlRunning: false, relayFile: 'relay-bin.000003', relayPosition: 880 }), until).state).toBe('reached');
+  });
+
+  test('an applier waiting in a relay log after the stop file has reached a stop at the end of the last file', () => {
+    expect(applierProgress(status({ relayFile: 'relay-bin.000004', relayPosition: 4 }), until).state).toBe('reached');
+  });
+
+  test('an SQL error is a failure carrying the server error', () => {
+    expect(applierProgress(status({ sqlRunning: false, sqlErrno: 1062, sqlError: "Duplicate entry '5'" }), until)).toEqual({ state: 'failed', errno: 1062, message: "Duplicate entry '5'" });
+  });
+
+  test('a thread stopped short of the stop without an error is stopped, not reached', () => {
+    expect(applierProgress(status({ sqlRunning: false, relayFile: 'relay-bin.000002', relayPosition: 5000 }), until).state).toBe('stopped');
+  });
+});
