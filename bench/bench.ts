@@ -24,8 +24,8 @@ import type { DrillReport } from '../domain/report';
 import type { BinlogCoordinates, Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
 import { createDrillWorker } from '../workers/drill-worker';
-import { BENCH_TABLES, SIZES, datasetSql, totalRows, workloadSql } from './dataset';
-import type { BenchSize } from './dataset';
+import { BENCH_TABLES, SIZES, datasetSql, totalRows, workloadShape, workloadSql } from './dataset';
+import type { BenchSize, WorkloadKind } from './dataset';
 import { renderSvg } from './plot';
 
 const run = promisify(execFile);
@@ -35,19 +35,21 @@ const BENCH_DIR = path.resolve(process.env.BENCH_DIR ?? path.join(process.cwd(),
 
 interface Args {
   size: BenchSize;
+  workload: WorkloadKind;
   flavors: Flavor[];
   reps: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { size: 'ci', flavors: ['mariadb', 'mysql'], reps: 3 };
+  const args: Args = { size: 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3 };
   for (let i = 0; i < argv.length; i++) {
     const [key, value] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[++i]];
     if (key === '--size' && (value === 'smoke' || value === 'ci' || value === '1g')) args.size = value;
     else if (key === '--flavor' && (value === 'mariadb' || value === 'mysql')) args.flavors = [value];
     else if (key === '--flavor' && value === 'both') args.flavors = ['mariadb', 'mysql'];
     else if (key === '--reps' && Number(value) >= 1) args.reps = Number(value);
-    else throw new Error(`unknown argument ${argv[i]}; usage: bench/run.sh [--size smoke|ci|1g] [--flavor mariadb|mysql|both] [--reps N]`);
+    else if (key === '--workload' && (value === 'batch' || value === 'oltp')) args.workload = value;
+    else throw new Error(`unknown argument ${argv[i]}; usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N]`);
   }
   return args;
 }
@@ -89,7 +91,8 @@ async function main(): Promise<void> {
   const worker = await createDrillWorker({ connection: native, taskQueue, deps: { runtime, paths } });
   const running = worker.run();
   const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-  const results: Record<string, unknown> = { size: args.size, sizeSpec: size, reps: args.reps, startedAt: new Date().toISOString(), flavors: {} };
+  const shape = workloadShape(size, args.workload);
+  const results: Record<string, unknown> = { size: args.size, workload: args.workload, sizeSpec: size, reps: args.reps, startedAt: new Date().toISOString(), flavors: {} };
 
   try {
     for (const flavor of args.flavors) {
@@ -153,10 +156,10 @@ async function main(): Promise<void> {
 
       t = Date.now();
       await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
-        for (const sql of workloadSql(size)) await s.query(sql);
+        for (const sql of workloadSql(size, args.workload)) await s.query(sql);
       });
       const stop = await status();
-      log(`${flavor}: workload of ${size.transactions} transactions (${size.transactions * 101} row events) in ${((Date.now() - t) / 1000).toFixed(1)} s, stop ${stop.file}:${stop.position}`);
+      log(`${flavor}: ${args.workload} workload of ${shape.transactions} transactions (${shape.rowEvents} row events) in ${((Date.now() - t) / 1000).toFixed(1)} s, stop ${stop.file}:${stop.position}`);
 
       // Ground truth at the target, read from the quiesced source.
       const truthRows = await admin<{ Table: string; Checksum: string }>(`CHECKSUM TABLE ${BENCH_TABLES.map((x) => `bench.${x}`).join(', ')}`);
@@ -225,8 +228,9 @@ async function main(): Promise<void> {
       const summary = {
         dumpBytes,
         rows,
-        transactions: size.transactions,
-        rowEvents: size.transactions * 101,
+        workload: args.workload,
+        transactions: shape.transactions,
+        rowEvents: shape.rowEvents,
         start,
         stop,
         gtidAtTarget: gtid?.g,
@@ -249,8 +253,8 @@ async function main(): Promise<void> {
         restoreMBps: dumpBytes / 1e6 / fast.restore,
         restoreRowsPerSecond: rows / fast.restore,
         loadDataMBps: dumpBytes / 1e6 / m['load-data'].restore,
-        replayTransactionsPerSecond: size.transactions / fast.replay,
-        mysqlbinlogClientTransactionsPerSecond: size.transactions / m['shell-script'].replay,
+        replayTransactionsPerSecond: shape.transactions / fast.replay,
+        mysqlbinlogClientTransactionsPerSecond: shape.transactions / m['shell-script'].replay,
       };
       (results.flavors as Record<string, unknown>)[flavor] = { ...summary, ratios };
       await writeFile(path.join(resultsDir, 'partial.json'), JSON.stringify(results, null, 2));
@@ -264,7 +268,7 @@ async function main(): Promise<void> {
   }
 
   results.finishedAt = new Date().toISOString();
-  const stamp = `${args.size}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+  const stamp = `${args.size}-${args.workload}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
   const jsonPath = path.join(resultsDir, `bench-${stamp}.json`);
   await writeFile(jsonPath, JSON.stringify(results, null, 2));
   await writeFile(path.join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2));

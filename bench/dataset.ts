@@ -70,8 +70,39 @@ export function datasetSql(s: SizeSpec): string[] {
   ];
 }
 
+export type WorkloadKind = 'batch' | 'oltp';
+
+/** Transactions and row events of a workload. */
+export function workloadShape(s: SizeSpec, kind: WorkloadKind): { transactions: number; rowEvents: number } {
+  return kind === 'batch' ? { transactions: s.transactions, rowEvents: s.transactions * 101 } : { transactions: OLTP_TRANSACTIONS, rowEvents: OLTP_TRANSACTIONS * 2 };
+}
+
+/** OLTP: small transactions (one updated order, one inserted row), as sysbench writes them; 220,000 row events. */
+const OLTP_TRANSACTIONS = 110_000;
+
+export function workloadSql(s: SizeSpec, kind: WorkloadKind = 'batch'): string[] {
+  if (kind === 'oltp') {
+    return [
+      'DROP PROCEDURE IF EXISTS bench.workload',
+      `CREATE PROCEDURE bench.workload(n INT)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  WHILE i < n DO
+    START TRANSACTION;
+    UPDATE bench.orders SET amount = amount + 1, status = (status + 1) % 5 WHERE id = 1 + (i * 7919) % ${s.orders};
+    INSERT INTO bench.skewed (id, k, v) VALUES (${s.skewed} + i + 1, i % 7, CONCAT('oltp ', i));
+    COMMIT;
+    SET i = i + 1;
+  END WHILE;
+END`,
+      `CALL bench.workload(${OLTP_TRANSACTIONS})`,
+    ];
+  }
+  return batchWorkloadSql(s);
+}
+
 /** One transaction per iteration: 100 updated order rows and one inserted skewed row. */
-export function workloadSql(s: SizeSpec): string[] {
+function batchWorkloadSql(s: SizeSpec): string[] {
   return [
     'DROP PROCEDURE IF EXISTS bench.workload',
     `CREATE PROCEDURE bench.workload(n INT)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for the benchmark: bash bench/run.sh [--size smoke|ci|1g] [--flavor mariadb|mysql|both] [--reps N]
+# One command for the benchmark: bash bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N]
 # Needs the Docker engine, the images (deploy/images.sh) and the Temporal dev server (deploy/temporal.sh).
 # Not run by deploy/test.sh: CI never gates on times. Results: bench/results/latest.{json,png}.
 set -euo pipefail

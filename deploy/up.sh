@@ -73,11 +73,22 @@ temporal_start() {
   bash "$RD_DEPLOY_DIR/temporal.sh" start
 }
 
+# The UI test drives Debian's Chromium headless (a browser download cannot work here).
+browser() {
+  if command -v chromium >/dev/null; then
+    rd_note "chromium: reused"
+  else
+    rd_apt_install chromium
+    rd_note "chromium: installed"
+  fi
+}
+
 step docker bash "$RD_DEPLOY_DIR/docker-engine.sh"
 step images bash "$RD_DEPLOY_DIR/images.sh" all
 step temporal temporal_start
 step npm npm_install
 step build npm_build
+step browser browser
 
 printf 'restore-drill environment ready in %ss\n' "$(($(rd_now) - total_start))"
 printf '%s\n' "${summary[@]}"
