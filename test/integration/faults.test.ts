@@ -39,7 +39,7 @@ function typeOf(err: unknown): string | undefined {
 
 const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 
-/** Activity types whose attempts timed out (the worker running them died), from a drill's history. */
+/** Activity types with an attempt that timed out (the worker running it died), from a drill's history. */
 async function timedOutActivities(client: Client, workflowId: string): Promise<string[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const scheduled = new Map<string, string>();
@@ -47,6 +47,9 @@ async function timedOutActivities(client: Client, workflowId: string): Promise<s
   for (const e of history.events ?? []) {
     if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
     if (e.activityTaskTimedOutEventAttributes) out.push(scheduled.get(String(e.activityTaskTimedOutEventAttributes.scheduledEventId)) ?? '?');
+    // An activity with retries left records no timeout event: its next attempt carries the timeout as lastFailure.
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && (started.attempt ?? 1) > 1 && started.lastFailure?.timeoutFailureInfo) out.push(scheduled.get(String(started.scheduledEventId)) ?? '?');
   }
   return out;
 }
@@ -100,6 +103,11 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
       const since = Math.floor(Date.now() / 1000) - 1;
       let worker = await startWorker(taskQueue);
       source.writer.start();
+      // Large row changes between backup and checkpoint give the replay tens of MB to apply: long enough to be hit.
+      let churning = true;
+      const churn = (async () => {
+        while (churning) await source.admin('UPDATE bulk.pages SET body = REVERSE(body)');
+      })();
       const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('kill'), request: { source: source.spec } });
       const dumper = new Docker().getContainer(toolContainerName(handle.workflowId, 'dump'));
       for (const phase of ['backup', 'restore', 'replay']) {
@@ -107,7 +115,11 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
         // Mid-backup means while the dumper runs: the worker is then surely inside the activity.
         if (phase === 'backup') for (let i = 0; i < 1200 && !(await dumper.inspect().catch(() => undefined)); i++) await sleep(25);
         await worker.kill('SIGKILL');
-        if (phase === 'backup') await source.writer.stop();
+        if (phase === 'restore') {
+          churning = false;
+          await churn;
+          await source.writer.stop();
+        }
         worker = await startWorker(taskQueue);
       }
       const { report, failure } = await awaitDrill(handle);

@@ -51,7 +51,7 @@ describe.each(FLAVORS)('safety on %s', (flavor) => {
   let drillId: string;
   let outcome: DrillOutcome;
   let kept: DrillProgress;
-  let inside: { interfaces: string; routes: string; sockets: string; tcpToHostLoopback: number };
+  let inside: { interfaces: string; routes: string; sockets: string; tcpToHostLoopback: number; mounts: string[] };
   let cmdlineScans = 0;
   let toolProcessesSeen = 0;
   const leakedInCmdline: string[] = [];
@@ -102,6 +102,7 @@ describe.each(FLAVORS)('safety on %s', (flavor) => {
       sockets: (await sh('find / -type s -not -path "/proc/*" -not -path "/sys/*" 2>/dev/null; true')).stdout.trim(),
       // Temporal listens on the host's 127.0.0.1:7233; from the sandbox's own loopback nothing answers.
       tcpToHostLoopback: (await sh('exec 3<>/dev/tcp/127.0.0.1/7233')).exitCode,
+      mounts: ((await h.runtime.inspect(sandbox))?.mounts ?? []).map((m) => m.source),
     };
     await handle.signal(releaseSignal);
     outcome = await awaitDrill(handle);
@@ -171,7 +172,9 @@ describe.each(FLAVORS)('safety on %s', (flavor) => {
     expect(kept.sandbox!.name).toBe(sandboxName(drillId));
     expect(inside.interfaces.split(/\s+/)).toEqual(['lo']);
     expect(inside.routes.split('\n')).toHaveLength(1); // the header line only
-    expect(inside.sockets.split('\n')).toEqual([`${CONTAINER_SOCKET_DIR}/mysqld.sock`]);
+    // Only the sandbox server's own sockets (MySQL adds its X-protocol one); the source's folder is not mounted.
+    expect(inside.sockets.split('\n').filter((s) => s !== '/run/mysqld/mysqlx.sock')).toEqual([`${CONTAINER_SOCKET_DIR}/mysqld.sock`]);
+    expect(inside.mounts).not.toContain(path.dirname(source.socketPath));
     expect(inside.tcpToHostLoopback).not.toBe(0);
     // The same port answers on the host, so the refusal inside is the sandbox's isolation.
     await new Promise<void>((resolve, reject) => net.connect(7233, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); resolve(); }).once('error', reject));
