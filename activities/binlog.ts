@@ -5,7 +5,7 @@
  * and prove afterwards which transactions the sandbox applied.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { withSession } from '../adapters/mysql';
 import type { DrillTarget, SourceSpec } from '../config/schema';
@@ -156,6 +156,35 @@ async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, f
   return { archiveDir, names, transactions, gaps };
 }
 
+/** Bytes compared between an archived binlog and a fresh copy of the same name: the format description event and what follows. */
+const HISTORY_PREFIX_BYTES = 64 * 1024;
+
+/**
+ * A fresh copy of an archived file must extend it. A source re-created under the same name,
+ * or whose binlogs were reset (RESET MASTER), writes a new `mysql-bin.000001` with another
+ * format description event: keeping the old, longer file would replay another history.
+ */
+async function assertSameHistory(source: string, name: string, stagedPath: string, archivedPath: string, commonBytes: number): Promise<void> {
+  const length = Math.min(commonBytes, HISTORY_PREFIX_BYTES);
+  const read = async (file: string) => {
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(length);
+      await fh.read(buf, 0, length, 0);
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  };
+  const [fresh, archived] = await Promise.all([read(stagedPath), read(archivedPath)]);
+  if (!fresh.equals(archived))
+    throw new DrillError(
+      DrillErrorTypes.ArchiveDiverged,
+      `the archived binlog ${name} of source ${source} is not the start of the source's current ${name}: the source was re-created or its binlogs were reset. Its archive (${path.dirname(archivedPath)}) holds another history: move it away, or give the new server another source name`,
+      { details: { file: name } },
+    );
+}
+
 export function binlogActivities(deps: ActivityDeps) {
   /** Plans the replay from `start` (a backup's coordinates) to the target. */
   async function planFrom(req: PlanRequest, start: BinlogCoordinates, backupGtidSet: string | undefined, backups: BackupCandidate[]): Promise<ReplayPlan> {
@@ -277,6 +306,7 @@ export function binlogActivities(deps: ActivityDeps) {
           scanBinlogFile(name, await readFile(stagedPath)); // throws ArtifactCorrupt on a bad event checksum
           const finalPath = path.join(archiveDir, name);
           const [staged, current] = await Promise.all([stat(stagedPath), stat(finalPath).catch(() => undefined)]);
+          if (current) await assertSameHistory(req.source.name, name, stagedPath, finalPath, Math.min(staged.size, current.size));
           if (!current || current.size < staged.size) await rename(stagedPath, finalPath);
           const entry = indexEntry(name, await readFile(finalPath), flavor);
           entries.push(entry);

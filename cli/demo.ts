@@ -5,9 +5,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import mysql from 'mysql2/promise';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { DockerodeRuntime } from '../adapters/docker';
-import { defaultPaths } from '../activities/deps';
+import { defaultPaths, sourceArtifactDir } from '../activities/deps';
 import { renderText } from '../domain/report';
 import type { Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
@@ -23,6 +24,13 @@ export async function runDemo(opts: { flavor: Flavor; json: boolean; log: (s: st
   const home = process.env.RESTORE_DRILL_HOME ?? path.join(process.env.HOME ?? '/root', '.restore-drill');
   opts.log(`sample source: ${opts.flavor} (container sample-${opts.flavor})`);
   const source = await ensureSampleSource({ runtime, flavor: opts.flavor, name: `sample-${opts.flavor}`, home: path.join(home, 'sources') });
+  if (source.created) {
+    // A new sample server has a binlog history of its own: an archive of an earlier one would
+    // be refused (ArchiveDiverged). Set it aside, nothing is deleted.
+    const artifacts = sourceArtifactDir(defaultPaths(home), source.spec.name);
+    const aside = `${artifacts}.replaced-${new Date().toISOString().replace(/[:.]/g, '')}`;
+    if (await rename(artifacts, aside).then(() => true, () => false)) opts.log(`the sample source was re-created: its earlier artifacts were moved to ${aside}`);
+  }
   const pool = mysql.createPool({ socketPath: source.socketPath, user: 'root', connectionLimit: 2 });
   const writer = new UniversityWriter(pool, { intervalMs: 10 });
   writer.start();

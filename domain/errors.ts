@@ -36,6 +36,8 @@ export const DrillErrorTypes = {
   SourceBusy: 'SourceBusy',
   /** The artifact file system ran out of space while writing: nothing was published. */
   DiskFull: 'DiskFull',
+  /** The binlog archive holds another history than the source's (re-created source, RESET MASTER). */
+  ArchiveDiverged: 'ArchiveDiverged',
 } as const;
 
 export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];

@@ -33,6 +33,8 @@ export interface SampleSource {
   socketPath: string;
   /** For setup and for tests that inspect the source as an administrator would. */
   rootCredentials: { user: string };
+  /** The container was made now: a new server, with a binlog history of its own. */
+  created: boolean;
 }
 
 /** Grants a drill needs on a source: reads (EXECUTE: views that call functions), consistent snapshots, binlog coordinates and binlog reads. Nothing that writes data. */
@@ -91,5 +93,6 @@ export async function ensureSampleSource(opts: SampleSourceOptions): Promise<Sam
     containerName: opts.name,
     socketPath,
     rootCredentials: root,
+    created: !existing,
   };
 }

@@ -146,4 +146,16 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     expect(report!.phases.map((p) => p.phase)).not.toContain('sandbox-start');
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
+  test('after the source resets its binlogs, the archive of the old history is refused, never replayed', async () => {
+    await source.admin(flavor === 'mysql' ? 'RESET BINARY LOGS AND GTIDS' : 'RESET MASTER');
+    source.writer.start();
+    await new Promise((r) => setTimeout(r, 500));
+    await source.writer.stop();
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('reset'), request: { source: source.spec } });
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure?.type).toBe('ArchiveDiverged');
+    expect(failure?.message).toMatch(/re-created or its binlogs were reset/);
+    expect(report!.phases.map((p) => p.phase)).not.toContain('restore');
+    expect(await h.leftovers(handle.workflowId)).toEqual([]);
+  });
 });
