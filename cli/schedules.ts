@@ -9,7 +9,8 @@ import { drillRequestFor, sourceConfig } from '../config/load';
 import type { ConfigFile } from '../config/file-schema';
 import { parseDrillRequest } from '../config/schema';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
-import { drillWorkflow } from '../workflows';
+import { binlogArchiverWorkflow, drillWorkflow } from '../workflows';
+import type { SourceSpec } from '../config/schema';
 import { DrillKind, DrillSource } from '../workflows/search-attributes';
 import type { CliContext } from './context';
 import { emit } from './context';
@@ -47,6 +48,37 @@ export function scheduleOptions(config: ConfigFile, source: string, taskQueue: s
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: s.schedule.catchupWindow * 1000, pauseOnFailure: false },
     state: { paused: s.schedule.paused, note: s.schedule.paused ? 'paused in the configuration file' : undefined },
     memo: { source },
+  };
+}
+
+/** The binlog archiver's schedule of a source (not listed among the drill schedules). */
+export function archiverScheduleId(source: string): string {
+  return `binlog-archiver-${source}`;
+}
+
+/**
+ * Continuous archiving: every `everySeconds` one archiver run copies what the source wrote
+ * since the archive's end. Overlap SKIP: a slow run is never doubled, and the archive itself is
+ * the resumable state, so a skipped or missed run is caught up by the next.
+ */
+export function archiverScheduleOptions(source: SourceSpec, everySeconds: number, taskQueue: string): ScheduleOptions {
+  return {
+    scheduleId: archiverScheduleId(source.name),
+    spec: { intervals: [{ every: everySeconds * 1000 }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: binlogArchiverWorkflow,
+      workflowId: `archive-${source.name}`,
+      taskQueue,
+      args: [{ source }],
+      typedSearchAttributes: [
+        { key: DrillSource, value: source.name },
+        { key: DrillKind, value: 'archive' },
+      ],
+      staticSummary: `binlog archiving of ${source.name} every ${everySeconds} s`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: everySeconds * 1000, pauseOnFailure: false },
+    memo: { source: source.name },
   };
 }
 
@@ -129,6 +161,9 @@ export async function scheduleCreate(ctx: CliContext, source: string | undefined
   for (const name of sourcesFor(ctx, source, opts.all)) {
     const options = scheduleOptions(ctx.config(), name, ctx.settings.taskQueue);
     results.push({ scheduleId: options.scheduleId, result: await upsertSchedule(client, options) });
+    const every = sourceConfig(ctx.config(), name).schedule!.archiveEvery;
+    const archiver = archiverScheduleOptions(parseDrillRequest(drillRequestFor(ctx.config(), name)).source, every, ctx.settings.taskQueue);
+    results.push({ scheduleId: archiver.scheduleId, result: await upsertSchedule(client, archiver) });
   }
   emit(ctx, results, () => results.map((r) => `${r.result} ${r.scheduleId}`).join('\n'));
   return 0;
@@ -203,6 +238,12 @@ export async function scheduleDelete(ctx: CliContext, source: string): Promise<n
   const client = await ctx.client();
   await describeOrExplain(client, source);
   await client.schedule.getHandle(scheduleId(source)).delete();
-  emit(ctx, { scheduleId: scheduleId(source), deleted: true }, () => `${scheduleId(source)} deleted (drills already started keep running)`);
+  await client.schedule
+    .getHandle(archiverScheduleId(source))
+    .delete()
+    .catch((err: unknown) => {
+      if (!(err instanceof ScheduleNotFoundError) && (err as Error)?.name !== 'ScheduleNotFoundError') throw err;
+    });
+  emit(ctx, { scheduleId: scheduleId(source), deleted: true }, () => `${scheduleId(source)} and ${archiverScheduleId(source)} deleted (drills already started keep running)`);
   return 0;
 }

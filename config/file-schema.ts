@@ -40,6 +40,8 @@ export const scheduleConfigSchema = z
     /** Where scheduled drills stop replaying. */
     target: targetSchema.default({ kind: 'checkpoint' }),
     paused: z.boolean().default(false),
+    /** How often the binlog archiver copies what the source wrote: the recovery point objective between drills. */
+    archiveEvery: duration.default(900),
   })
   .strict();
 

@@ -12,6 +12,7 @@ import { withSession } from '../../adapters/mysql';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import type { Flavor } from '../../domain/types';
 import { DrillRtoSeconds } from '../../workflows/search-attributes';
+import type { binlogArchiverWorkflow } from '../../workflows';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { groundTruth, startLiveSource } from './sources';
@@ -275,6 +276,21 @@ describe('restore-drill schedules', () => {
     expect(mine[0]).toMatchObject({ cron: '15 4 * * *', overlap: 'SKIP' });
     const d = await cliJson<{ jitterSeconds: number; catchupWindowSeconds: number; taskQueue: string }>(['schedule', 'describe', source()]);
     expect(d).toMatchObject({ jitterSeconds: 300, catchupWindowSeconds: 7200, taskQueue: h.taskQueue });
+  });
+
+  test('schedule create also archives binlogs continuously: the archiver schedule copies the source binlogs and reports the recoverable window', async () => {
+    const archiver = h.client.schedule.getHandle(`binlog-archiver-${source()}`);
+    const described = await archiver.describe();
+    expect(described.spec.intervals?.[0]?.every).toBe(15 * 60 * 1000);
+    expect(described.policies.overlap).toBe('SKIP');
+    await archiver.trigger();
+    const workflowId = await until('the archiver run to start', async () => (await archiver.describe()).info.recentActions.at(-1)?.action.workflow.workflowId);
+    const result = await h.client.workflow.getHandle<typeof binlogArchiverWorkflow>(workflowId).result();
+    expect(result.files).toBeGreaterThan(0);
+    expect(result.bytes).toBeGreaterThan(0);
+    expect(result.window.gaps).toEqual([]);
+    expect(result.window.to?.gtid).toBeDefined();
+    expect(result.window.from).toBeDefined();
   });
 
   test('trigger while a scheduled drill is still running is skipped', async () => {
