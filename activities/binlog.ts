@@ -269,32 +269,44 @@ export function binlogActivities(deps: ActivityDeps) {
         if (!oldest && !newest) throw new DrillError(DrillErrorTypes.BadTarget, `source ${req.source.name} has no published backup: point-in-time recovery needs one taken before the target (a backup taken now would contain the damage)`);
         wanted = oldest ? oldest.coordinates.file : newest!;
       }
-      const fromFile = archiveResumeFile(await archivedNames(archiveDir), wanted);
+      const resumeAt = archiveResumeFile(await archivedNames(archiveDir), wanted);
       const staging = path.join(archiveDir, `.staging-${safeSegment(req.drillId)}`);
       await rm(staging, { recursive: true, force: true });
       await mkdir(staging, { recursive: true, mode: 0o750 });
       try {
         const tool = FLAVOR_TOOLS[flavor].binlog;
-        const result = await withHeartbeat(
-          () => ({ phase: 'archive', from: fromFile }),
-          (signal) =>
-            runSourceTool(
-              deps,
-              {
-                drillId: req.drillId,
-                step: 'binlog',
-                source: req.source,
-                image: req.facts.image,
-                tool,
-                args: ['--read-from-remote-server', '--raw', '--to-last-log', '--result-file=/archive/', fromFile],
-                binds: [`${staging}:/archive`],
-              },
-              { signal },
-            ),
-        );
+        const fetchFrom = (fromFile: string) =>
+          withHeartbeat(
+            () => ({ phase: 'archive', from: fromFile }),
+            (signal) =>
+              runSourceTool(
+                deps,
+                {
+                  drillId: req.drillId,
+                  step: 'binlog',
+                  source: req.source,
+                  image: req.facts.image,
+                  tool,
+                  args: ['--read-from-remote-server', '--raw', '--to-last-log', '--result-file=/archive/', fromFile],
+                  binds: [`${staging}:/archive`],
+                },
+                { signal },
+              ),
+          );
+        const purged = (stderr: string) => /Could not find first log|not found|purged/i.test(stderr);
+        let fromFile = resumeAt;
+        let result = await fetchFrom(fromFile);
+        if (result.exitCode !== 0 && purged(result.stderr) && fromFile !== wanted) {
+          // The source purged the archive's newest file before it was completed: that tail is a
+          // real hole (planning reports it for ranges that cross it); archive what this backup needs.
+          await rm(staging, { recursive: true, force: true });
+          await mkdir(staging, { recursive: true, mode: 0o750 });
+          fromFile = wanted;
+          result = await fetchFrom(fromFile);
+        }
         if (result.exitCode !== 0)
           throw new DrillError(
-            /Could not find first log|not found|purged/i.test(result.stderr) ? DrillErrorTypes.BinlogGap : DrillErrorTypes.ToolFailed,
+            purged(result.stderr) ? DrillErrorTypes.BinlogGap : DrillErrorTypes.ToolFailed,
             `${tool} could not copy binlogs from ${fromFile} on source ${req.source.name} (exit ${result.exitCode}): ${result.stderr.trim().slice(-600)}`,
           );
         const fetched = await archivedNames(staging);

@@ -412,19 +412,20 @@ export function proveByGtidExecuted(actual: string, expected: string | undefined
 }
 
 /**
- * Where an archiving run resumes: the archive is append-only, so it refetches only its newest
- * file (which may have grown) and what follows, unless it does not reach back to `wanted`
- * (the oldest file a backup needs). A hole in the middle is never papered over by a refetch
- * here: it is reported as a gap.
+ * Where an archiving run resumes: the archive is append-only, so it refetches its newest file
+ * (which may be a partial copy of a file that was active then) and what follows, even when
+ * the backup at hand needs only a later file: starting past the newest file would leave its
+ * missing tail as a hole in the archive. Only an archive that does not reach back to `wanted`
+ * (the oldest file a backup needs) is refetched from `wanted`. A hole in the middle is never
+ * papered over by a refetch here: it is reported as a gap.
  */
 export function archiveResumeFile(archived: readonly string[], wanted: string): string {
   const base = binlogBase(wanted);
   const same = sortBinlogNames(archived.filter((n) => binlogBase(n) === base));
   if (same.length === 0) return wanted;
   const oldest = same[0]!;
-  const newest = same[same.length - 1]!;
   if (compareBinlogNames(wanted, oldest) < 0) return wanted;
-  return compareBinlogNames(newest, wanted) > 0 ? newest : wanted;
+  return same[same.length - 1]!;
 }
 
 /** What a recovery reached, as the drill report states it. */

@@ -260,6 +260,10 @@ describe('archiveResumeFile', () => {
     expect(archiveResumeFile([F1, F2, F4], F2)).toBe(F4);
   });
 
+  test('an archive whose newest file precedes the needed one resumes at its newest file, completing a partial copy', () => {
+    expect(archiveResumeFile([F1, F2], F4)).toBe(F2);
+  });
+
   test('an archive that starts after the needed file is refetched from that file', () => {
     expect(archiveResumeFile([F3, F4], F2)).toBe(F2);
   });
