@@ -296,20 +296,22 @@ export function binlogActivities(deps: ActivityDeps) {
         const purged = (stderr: string) => /Could not find first log|not found|purged/i.test(stderr);
         let fromFile = resumeAt;
         let result = await fetchFrom(fromFile);
-        if (result.exitCode !== 0 && purged(result.stderr) && fromFile !== wanted) {
-          // The source purged the archive's newest file before it was completed: that tail is a
-          // real hole (planning reports it for ranges that cross it); archive what this backup needs.
+        let fetched = result.exitCode === 0 ? await archivedNames(staging) : [];
+        if (fromFile !== wanted && ((result.exitCode !== 0 && purged(result.stderr)) || (result.exitCode === 0 && fetched.length === 0))) {
+          // Resuming at the archive's newest file gave nothing (the source purged it, or sent
+          // no file): copy the whole range this backup needs instead. A tail of the old newest
+          // file that is gone for good stays a hole, which planning reports for ranges crossing it.
           await rm(staging, { recursive: true, force: true });
           await mkdir(staging, { recursive: true, mode: 0o750 });
           fromFile = wanted;
           result = await fetchFrom(fromFile);
+          fetched = result.exitCode === 0 ? await archivedNames(staging) : [];
         }
         if (result.exitCode !== 0)
           throw new DrillError(
             purged(result.stderr) ? DrillErrorTypes.BinlogGap : DrillErrorTypes.ToolFailed,
             `${tool} could not copy binlogs from ${fromFile} on source ${req.source.name} (exit ${result.exitCode}): ${result.stderr.trim().slice(-600)}`,
           );
-        const fetched = await archivedNames(staging);
         if (fetched.length === 0) throw new DrillError(DrillErrorTypes.BinlogGap, `no binlog was copied from source ${req.source.name} starting at ${fromFile}`);
         const archived: ArchivedBinlog[] = [];
         const entries: ArchivedFileEntry[] = [];
