@@ -24,6 +24,7 @@ import type { Flavor, RecoveryPoint, ServerIdentity } from '../domain/types';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
 import { safeSegment, sourceArtifactDir } from './deps';
+import { verifyPhysicalArtifact } from './physical';
 import { runSourceTool } from './source-tools';
 
 export interface SourceFacts {
@@ -219,6 +220,10 @@ export function backupActivities(deps: ActivityDeps) {
       if (!st) throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `backup file ${dumpPath} listed in ${req.manifestPath} is missing`);
       if (st.size !== manifest.bytes)
         throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `backup file ${dumpPath} has ${st.size} bytes but its manifest says ${manifest.bytes}: it was truncated or overwritten`, { details: { actual: st.size, expected: manifest.bytes } });
+      if (manifest.kind === 'physical') {
+        await verifyPhysicalArtifact(dumpPath, manifest);
+        return { manifestPath: req.manifestPath, backupDir: path.dirname(req.manifestPath), dumpPath, manifest };
+      }
       const hash = createHash('sha256');
       let tail = Buffer.alloc(0);
       let read = 0;

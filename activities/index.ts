@@ -6,6 +6,7 @@ import { checkActivities } from './checks';
 import type { ActivityDeps } from './deps';
 import { janitorActivities } from './janitor';
 import { notifyActivities } from './notify';
+import { physicalActivities } from './physical';
 import { restoreActivities } from './restore';
 import { reportActivities } from './reports';
 import { sandboxActivities } from './sandbox';
@@ -13,6 +14,7 @@ import { sandboxActivities } from './sandbox';
 export function createActivities(deps: ActivityDeps) {
   return withFailureTranslation({
     ...backupActivities(deps),
+    ...physicalActivities(deps),
     ...binlogActivities(deps),
     ...sandboxActivities(deps),
     ...restoreActivities(deps),

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { ContainerInfo } from '../adapters/container-runtime';
 import { waitUntilAnswering, withSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
-import { CONTAINER_SOCKET_DIR, serverCommand } from '../domain/flavors';
+import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, serverCommand } from '../domain/flavors';
+import { sandboxAdminInitSql } from '../domain/physical';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '../domain/naming';
 import type { Flavor } from '../domain/types';
 import { withHeartbeat } from './boundary';
@@ -41,6 +42,8 @@ export interface CreateSandboxRequest {
   backupDir: string;
   binlogDir: string;
   ttlSeconds: number;
+  /** A physically restored datadir (host path) mounted as the server's own: no load, no init. */
+  datadir?: string;
 }
 
 /**
@@ -81,9 +84,15 @@ export function sandboxActivities(deps: ActivityDeps) {
         info = await deps.runtime.createAndStart({
           name,
           image: req.image,
-          cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID),
+          // A restored datadir carries the source's accounts: the init file gives the engine its own socket-only root (domain/physical.ts).
+          cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
           labels: sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }),
-          binds: [`${socketDir}:${CONTAINER_SOCKET_DIR}`, `${req.backupDir}:${SANDBOX_BACKUP_DIR}:ro`, `${req.binlogDir}:${SANDBOX_BINLOG_DIR}:ro`],
+          binds: [
+            `${socketDir}:${CONTAINER_SOCKET_DIR}`,
+            `${req.backupDir}:${SANDBOX_BACKUP_DIR}:ro`,
+            `${req.binlogDir}:${SANDBOX_BINLOG_DIR}:ro`,
+            ...(req.datadir ? [`${req.datadir}:${CONTAINER_DATADIR}`] : []),
+          ],
           networkMode: 'none',
           env: ['TZ=UTC'],
           shmBytes: 64 * 1024 * 1024,

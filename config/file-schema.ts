@@ -4,7 +4,7 @@
  * Pure: parsing text and reading the file live in config/load.ts.
  */
 import { z } from 'zod';
-import { assertionSpecSchema, connectionSchema, secretRefSchema, targetSchema } from './schema';
+import { assertionSpecSchema, connectionSchema, physicalSourceSchema, secretRefSchema, targetSchema } from './schema';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -56,10 +56,12 @@ export const retentionConfigSchema = z
 
 export const backupConfigSchema = z
   .object({
-    /** Only logical dumps (mysqldump / mariadb-dump) today. */
-    method: z.literal('logical').default('logical'),
+    /** 'logical': mysqldump / mariadb-dump; 'physical': mariabackup (MariaDB) or the clone plugin (MySQL). */
+    method: z.enum(['logical', 'physical']).default('logical'),
     /** Databases to back up and verify; absent means every user database. */
     databases: z.array(z.string().min(1)).min(1).optional(),
+    /** Physical backups: datadir / container (MariaDB), cloneDir { server, worker } (MySQL), prepareMemoryMb. */
+    physical: physicalSourceSchema.optional(),
   })
   .strict();
 

@@ -95,7 +95,7 @@ function received(issue: Issue): string {
 
 const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
-  'image', 'backup', 'method', 'databases', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups',
+  'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups',
   'keepReports', 'checks', 'assertions', 'name', 'sql', 'expect', 'sandboxTtl', 'kind', 'at', 'position', 'gtid', 'pattern',
 ];
 
@@ -147,8 +147,9 @@ export function drillRequestFor(
       ...(s.passwordRef ? { passwordRef: s.passwordRef } : {}),
       ...(s.image ? { image: s.image } : {}),
       ...(s.backup.databases ? { databases: s.backup.databases } : {}),
+      ...(s.backup.physical ? { physical: s.backup.physical } : {}),
     },
-    ...(opts.backupManifest ? { backup: { manifest: opts.backupManifest } } : {}),
+    ...(opts.backupManifest ? { backup: { manifest: opts.backupManifest, method: s.backup.method } } : s.backup.method !== 'logical' ? { backup: { method: s.backup.method } } : {}),
     target: opts.target ?? s.schedule?.target ?? { kind: 'checkpoint' },
     assertions: s.checks.assertions,
     keepSandbox: opts.keepSandbox ?? false,

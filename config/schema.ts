@@ -21,6 +21,23 @@ export const connectionSchema = z.union([
   }).strict(),
 ]);
 
+/**
+ * MariaDB (mariabackup) reads the datadir: `datadir` is its path on the worker's host, or
+ * `container` names the source's Docker container whose datadir mount is used. MySQL (clone
+ * plugin) writes a clone into `cloneDir.server` (a folder the source server can write) that
+ * the worker reads at `cloneDir.worker`.
+ */
+export const physicalSourceSchema = z.object({
+  datadir: z.string().startsWith('/', 'an absolute path on the worker host').optional(),
+  container: z.string().min(1).optional(),
+  cloneDir: z.object({
+    server: z.string().startsWith('/', 'an absolute path as the source server sees it'),
+    worker: z.string().startsWith('/', 'an absolute path as the worker sees it'),
+  }).strict().optional(),
+  /** mariabackup --prepare --use-memory, in MiB: the redo applied in memory, not page by page. */
+  prepareMemoryMb: z.number().int().min(64).default(1024),
+}).strict();
+
 export const sourceSchema = z.object({
   name: sourceName,
   flavor: z.enum(['mysql', 'mariadb']).optional().describe('auto-detected from SELECT VERSION() when absent'),
@@ -31,6 +48,8 @@ export const sourceSchema = z.object({
   image: z.string().min(1).optional(),
   /** Databases to back up and verify; absent means every user database. */
   databases: z.array(z.string().min(1)).min(1).optional(),
+  /** Where a physical backup finds the source's files (README, "Physical backups"). */
+  physical: physicalSourceSchema.optional(),
 }).strict();
 export type SourceSpec = z.infer<typeof sourceSchema>;
 
@@ -54,8 +73,12 @@ export type DrillTarget = z.infer<typeof targetSchema>;
 
 export const drillRequestSchema = z.object({
   source: sourceSchema,
-  /** Restore an existing, already published backup instead of taking one. */
-  backup: z.object({ manifest: z.string().startsWith('/') }).strict().optional(),
+  /**
+   * `manifest`: restore an existing, already published backup instead of taking one (its
+   * manifest's `kind` then decides the restore path). `method`: what a new backup is:
+   * 'logical' (a dump) or 'physical' (mariabackup on MariaDB, the clone plugin on MySQL).
+   */
+  backup: z.object({ manifest: z.string().startsWith('/').optional(), method: z.enum(['logical', 'physical']).default('logical') }).strict().optional(),
   /** Where the replay stops. 'checkpoint': a consistent snapshot of the source taken after the backup, compared table by table. */
   target: targetSchema.default({ kind: 'checkpoint' }),
   /** Transactions to leave out of the replay (a bad UPDATE): by GTID, or by exact byte range in the archive. */

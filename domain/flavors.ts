@@ -71,8 +71,11 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
  * The container command: our own, not the image's entrypoint, so official images (mysql:8.4,
  * mariadb:11) and the ones built here start the same way. Initialises an empty datadir first.
  */
-export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number): string[] {
+export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number, opts: { initSql?: readonly string[] } = {}): string[] {
   const tools = FLAVOR_TOOLS[flavor];
+  // Written inside the container (not into the datadir), run by the server at every start.
+  const initFile = '/run/mysqld/restore-drill-init.sql';
+  const initScript = opts.initSql && opts.initSql.length > 0 ? [`printf '%s\\n' ${opts.initSql.map(shellQuote).join(' ')} > ${initFile}`] : [];
   const init =
     flavor === 'mysql'
       ? `mysqld --initialize-insecure --user=root --datadir=${CONTAINER_DATADIR}`
@@ -86,8 +89,9 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
     // every container would share it, and GTIDs of different servers would collide. The
     // first start of each container forgets it so the server makes its own.
     `if [ ! -f ${CONTAINER_DATADIR}/.restore-drill-started ]; then rm -f ${CONTAINER_DATADIR}/auto.cnf; touch ${CONTAINER_DATADIR}/.restore-drill-started; fi`,
+    ...initScript,
     `server=$(command -v ${tools.server} || command -v mysqld)`,
-    `exec "$server" ${serverOptions(flavor, role, serverId).join(' ')}`,
+    `exec "$server" ${[...serverOptions(flavor, role, serverId), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')}`,
   ].join('\n');
   return ['bash', '-c', script];
 }

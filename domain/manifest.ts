@@ -9,7 +9,8 @@ const coordinatesSchema = z.object({ file: z.string().min(1), position: z.number
 
 export const backupManifestSchema = z.object({
   format: z.literal(1),
-  kind: z.literal('logical'),
+  /** 'logical': a dump loaded through a client; 'physical': a datadir copy (mariabackup stream, MySQL clone as tar) mounted as the sandbox's datadir. */
+  kind: z.enum(['logical', 'physical']),
   backupId: z.string().min(1),
   source: z.string().min(1),
   createdAt: z.string(),
@@ -23,7 +24,9 @@ export const backupManifestSchema = z.object({
   gtidSet: z.string().optional(),
   server: z.object({ flavor: z.enum(['mysql', 'mariadb']), version: z.string() }),
   tool: z.object({ name: z.string(), version: z.string().optional() }),
-});
+  /** Physical backups: how the datadir is packed (mariabackup's mbstream, or a tar of a cloned datadir). */
+  archive: z.enum(['mbstream', 'tar']).optional(),
+}).refine((m) => (m.kind === 'physical') === (m.archive !== undefined), { message: 'a physical backup names its archive format (mbstream or tar), a logical one none', path: ['archive'] });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
 export function parseManifest(text: string, where: string): BackupManifest {

@@ -9,12 +9,15 @@ import path from 'node:path';
 import type { ContainerRuntime } from '../adapters/container-runtime';
 import { waitUntilAnswering, withSession } from '../adapters/mysql';
 import type { SourceSpec } from '../config/schema';
-import { CONTAINER_SOCKET_DIR, FLAVOR_TOOLS, serverCommand } from '../domain/flavors';
+import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, FLAVOR_TOOLS, serverCommand } from '../domain/flavors';
+import { physicalPrivileges } from '../domain/physical';
 import { sandboxLabels } from '../domain/naming';
 import type { Flavor } from '../domain/types';
 import { universitySchema, universitySeed } from './university-schema';
 
 export const SAMPLE_READER = 'drill_reader';
+/** Where a physical-ready MySQL sample source clones to (a bind-mounted host folder). */
+export const SAMPLE_CLONE_DIR = '/clones';
 
 export interface SampleSourceOptions {
   runtime: ContainerRuntime;
@@ -25,6 +28,12 @@ export interface SampleSourceOptions {
   home: string;
   image?: string;
   seed?: { students: number; courses: number };
+  /**
+   * Ready for physical backups (made at creation): MariaDB's datadir in a host folder that
+   * mariabackup can read; MySQL's clone plugin installed (the one setup step a DBA does) and
+   * a host folder the server clones into. The reader also gets BACKUP_ADMIN (MySQL).
+   */
+  physical?: boolean;
 }
 
 export interface SampleSource {
@@ -49,6 +58,10 @@ export async function ensureSampleSource(opts: SampleSourceOptions): Promise<Sam
   const socketDir = path.join(dir, 'sock');
   const socketPath = path.join(socketDir, 'mysqld.sock');
   const passwordFile = path.join(dir, 'reader.password');
+  const dataDir = path.join(dir, 'data');
+  const cloneDir = path.join(dir, 'clones');
+  const physicalBinds = !opts.physical ? [] : opts.flavor === 'mariadb' ? [`${dataDir}:${CONTAINER_DATADIR}`] : [`${cloneDir}:${SAMPLE_CLONE_DIR}`];
+  if (opts.physical) await mkdir(opts.flavor === 'mariadb' ? dataDir : cloneDir, { recursive: true });
   await mkdir(socketDir, { recursive: true });
   await chmod(socketDir, 0o777);
   const existing = await opts.runtime.inspect(opts.name);
@@ -59,7 +72,7 @@ export async function ensureSampleSource(opts: SampleSourceOptions): Promise<Sam
       image,
       cmd: serverCommand(opts.flavor, 'source', 1),
       labels: sandboxLabels({ role: 'source', run: opts.name, source: opts.name, expires: '9999-12-31T00:00:00.000Z' }),
-      binds: [`${socketDir}:${CONTAINER_SOCKET_DIR}`],
+      binds: [`${socketDir}:${CONTAINER_SOCKET_DIR}`, ...physicalBinds],
       networkMode: 'none',
       env: ['TZ=UTC'],
     });
@@ -87,9 +100,15 @@ export async function ensureSampleSource(opts: SampleSourceOptions): Promise<Sam
       await writeFile(passwordFile, password, { mode: 0o600 });
     }
     await s.query(`GRANT ${readerGrants(opts.flavor)} ON *.* TO '${SAMPLE_READER}'@'localhost'`);
+    if (opts.physical && opts.flavor === 'mysql') {
+      const [clone] = await s.query<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'clone'");
+      if (Number(clone.n) === 0) await s.query("INSTALL PLUGIN clone SONAME 'mysql_clone.so'");
+      await s.query(`GRANT ${physicalPrivileges('mysql')} ON *.* TO '${SAMPLE_READER}'@'localhost'`);
+    }
   });
+  const physical = !opts.physical ? {} : opts.flavor === 'mariadb' ? { physical: { datadir: dataDir, prepareMemoryMb: 512 } } : { physical: { cloneDir: { server: SAMPLE_CLONE_DIR, worker: cloneDir }, prepareMemoryMb: 512 } };
   return {
-    spec: { name: opts.name, flavor: opts.flavor, connection: { socket: socketPath }, user: SAMPLE_READER, passwordRef: { file: passwordFile }, image },
+    spec: { name: opts.name, flavor: opts.flavor, connection: { socket: socketPath }, user: SAMPLE_READER, passwordRef: { file: passwordFile }, image, ...physical },
     containerName: opts.name,
     socketPath,
     rootCredentials: root,

@@ -155,7 +155,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     serverVersion = facts.identity.version;
     // An incident recovery (a target, no backup named) starts from the newest published backup
     // before the target and never takes a new one: it would already contain the damage.
-    const incident = !request.backup && request.target.kind !== 'checkpoint';
+    const incident = !request.backup?.manifest && request.target.kind !== 'checkpoint';
     let baseManifest = request.backup?.manifest;
     if (incident) {
       await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts }));
@@ -166,10 +166,12 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     const givenManifest = baseManifest;
     const published = givenManifest
       ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest }))
-      : await phase(Phases.Backup, () => long.takeLogicalBackup({ drillId, source: request.source, facts }));
+      : await phase(Phases.Backup, () =>
+          request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
+        );
     if (!givenManifest) await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath }));
     backupFacts = { artifactPath: published.dumpPath, bytes: published.manifest.bytes, sha256: published.manifest.sha256, coordinates: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, takenAt: published.manifest.createdAt };
-    baseChosen = incident ? 'newest-before-target' : request.backup ? 'given' : 'taken';
+    baseChosen = incident ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken';
     baseManifestPath = published.manifestPath;
     if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => quick.captureSourceCheckpoint({ source: request.source, facts }));
     if (!incident) {
@@ -179,30 +181,54 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       );
     }
 
-    // Registered before the create: removal is idempotent, so a sandbox that was created but
-    // never answered is removed too.
-    sandboxMayExist = true;
-    sandbox = await phase(Phases.SandboxStart, () =>
-      long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
-    );
-    progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
-    // Restore and replay retry together, from the dump: a crashed attempt leaves the sandbox
-    // half-loaded, and MariaDB would apply replayed events twice (only MySQL skips known GTIDs).
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (attempt > 1) {
-          // Adopts the sandbox (restarting it if it was killed) and stops the dead attempt's clients.
-          sandbox = await phase(Phases.SandboxStart, () =>
-            long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
+    if (published.manifest.kind === 'physical') {
+      // A physical backup (only on request or by a manifest's kind: recorded histories never
+      // come here): extract (and prepare) it, start the sandbox on it as its datadir, replay.
+      // Retried together from the artifact, like a logical restore from the dump.
+      sandboxMayExist = true;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const restored = await phase(Phases.Restore, () =>
+            once.restorePhysicalBackup({ drillId, source: request.source.name, image: facts.image, artifactPath: published.dumpPath, manifest: published.manifest, prepareMemoryMb: request.source.physical?.prepareMemoryMb }),
           );
-          await quick.quiesceSandbox({ drillId });
+          sandbox = await phase(Phases.SandboxStart, () =>
+            long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds, datadir: restored.datadir }),
+          );
+          progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
+          await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
+          break;
+        } catch (err) {
+          if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
+          // Retried when the worker died or the started sandbox was killed; a bad artifact fails at once.
+          if (!isRetryableActivityFailure(err) && (!sandbox || (await quick.inspectSandbox({ drillId })).running)) throw err;
         }
-        await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
-        await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
-        break;
-      } catch (err) {
-        if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
-        if (!isRetryableActivityFailure(err) && (await quick.inspectSandbox({ drillId })).running) throw err;
+      }
+    } else {
+      // Registered before the create: removal is idempotent, so a sandbox that was created but
+      // never answered is removed too.
+      sandboxMayExist = true;
+      sandbox = await phase(Phases.SandboxStart, () =>
+        long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
+      );
+      progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
+      // Restore and replay retry together, from the dump: a crashed attempt leaves the sandbox
+      // half-loaded, and MariaDB would apply replayed events twice (only MySQL skips known GTIDs).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (attempt > 1) {
+            // Adopts the sandbox (restarting it if it was killed) and stops the dead attempt's clients.
+            sandbox = await phase(Phases.SandboxStart, () =>
+              long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
+            );
+            await quick.quiesceSandbox({ drillId });
+          }
+          await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
+          await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
+          break;
+        } catch (err) {
+          if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
+          if (!isRetryableActivityFailure(err) && (await quick.inspectSandbox({ drillId })).running) throw err;
+        }
       }
     }
     const verified = await phase(Phases.Checks, () =>

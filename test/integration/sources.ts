@@ -17,8 +17,8 @@ export interface LiveSource extends SampleSource {
   destroy(): Promise<void>;
 }
 
-export async function startLiveSource(runtime: DockerodeRuntime, flavor: Flavor, home: string, name: string): Promise<LiveSource> {
-  const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(home, 'sources'), seed: { students: 200, courses: 30 } });
+export async function startLiveSource(runtime: DockerodeRuntime, flavor: Flavor, home: string, name: string, opts: { physical?: boolean } = {}): Promise<LiveSource> {
+  const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(home, 'sources'), seed: { students: 200, courses: 30 }, ...(opts.physical ? { physical: true } : {}) });
   const pool = mysql.createPool({ socketPath: source.socketPath, user: 'root', connectionLimit: 3 });
   const writer = new UniversityWriter(pool, { intervalMs: 5, seed: 7 });
   return {
