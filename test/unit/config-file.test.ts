@@ -73,3 +73,15 @@ test('doctor names the privileges a source user lacks', () => {
   expect(missingPrivileges('mysql', ["GRANT SELECT, RELOAD, LOCK TABLES ON *.* TO `r`@`localhost`"])).toEqual(['EXECUTE', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'PROCESS', 'REPLICATION SLAVE', 'REPLICATION CLIENT']);
   expect(missingPrivileges('mariadb', ["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost`"])).toEqual([]);
 });
+
+test('a source configured for physical backups asks for them in its drill request, with where to find its files', () => {
+  const config = parseConfigText(minimal('    backup:\n      method: physical\n      physical: { cloneDir: { server: /var/lib/mysql-clones, worker: /srv/mysql-clones } }\n'));
+  const request = parseDrillRequest(drillRequestFor(config, 'orders'));
+  expect(request.backup).toEqual({ method: 'physical' });
+  expect(request.source.physical).toEqual({ cloneDir: { server: '/var/lib/mysql-clones', worker: '/srv/mysql-clones' }, prepareMemoryMb: 1024 });
+  expect(parseDrillRequest(drillRequestFor(config, 'orders', { backupManifest: '/b/manifest.json' })).backup).toEqual({ manifest: '/b/manifest.json', method: 'physical' });
+});
+
+test('a source without a backup method keeps logical drills and a request without a backup key', () => {
+  expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).backup).toBeUndefined();
+});
