@@ -1,9 +1,12 @@
 /**
  * Parallel logical restore: the worker reads the published dump, cuts it into DDL, per-table
  * INSERT chunks and a post part (domain/load-plan.ts), and feeds the chunks to several
- * driver sessions on the sandbox's socket at once. `gunzip | client` runs one statement at a time on
- * one core; this keeps every core parsing and inserting.
+ * driver sessions on the sandbox's socket at once. Each chunk's INSERTs are converted on the
+ * fly into LOAD DATA rows (domain/load-data.ts) and streamed with LOAD DATA LOCAL: the server
+ * parses tab-separated fields instead of SQL, about twice as fast. An INSERT the converter
+ * does not understand runs as it is.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import os from 'node:os';
 import { Readable } from 'node:stream';
@@ -12,17 +15,54 @@ import { openSession } from '../adapters/mysql';
 import type { SqlSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { localClient } from '../domain/flavors';
-import { DumpSplitter, LineSplitter, loadParallelism, statementsOf } from '../domain/load-plan';
+import { convertInsert, loadDataStatement } from '../domain/load-data';
+import type { LoadColumn } from '../domain/load-data';
+import { DumpSplitter, LineSplitter, loadParallelism, statementBuffers, statementsOf } from '../domain/load-plan';
 import type { LoadPiece } from '../domain/load-plan';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
 import type { SandboxHandle } from './sandbox';
 
+const NL = Buffer.from('\n');
+
 export interface ParallelLoadStats {
   sessions: number;
   chunks: number;
   bytes: number;
+  /** Rows loaded through LOAD DATA, and INSERT statements run as they are. */
+  loadDataRows: number;
+  insertStatements: number;
 }
+
+/** Connection character sets whose text the converter passes through (domain/load-data.ts). */
+const UTF8_NAMES = new Set(['utf8mb4', 'utf8mb3', 'utf8']);
+
+/** Session state a chunk's own statements set, which decides whether its INSERTs may be converted. */
+interface ChunkSession {
+  db?: string;
+  names: string;
+  noBackslashEscapes: boolean;
+  /** Statements run so far (settings, USE), replayed first when an INSERT goes through the client. */
+  settings: Buffer[];
+}
+
+function track(state: ChunkSession, statement: Buffer): void {
+  const text = statement.toString('utf8', 0, Math.min(statement.length, 400));
+  const use = /^USE `((?:[^`]|``)+)`/.exec(text);
+  if (use) state.db = use[1].replace(/``/g, '`');
+  const names = /\bSET NAMES\s+'?(\w+)/i.exec(text);
+  if (names) state.names = names[1].toLowerCase();
+  const mode = /\bSQL_MODE\s*=\s*'([^']*)'/i.exec(text);
+  if (mode) state.noBackslashEscapes = /NO_BACKSLASH_ESCAPES/i.test(mode[1]);
+  state.settings.push(statement);
+}
+
+const startsWithInsert = (statement: Buffer): boolean => statement.length > 7 && statement.toString('latin1', 0, 7).toUpperCase() === 'INSERT ';
+
+const COLUMNS_SQL =
+  'SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS charset, DATA_TYPE AS dataType, ' +
+  "COALESCE(GENERATION_EXPRESSION, '') <> '' AS isGenerated " +
+  'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION';
 
 /** A counting semaphore: at most `size` holders at once. */
 function semaphore(size: number) {
@@ -53,7 +93,7 @@ export async function loadDumpInParallel(
   deps: ActivityDeps,
   sandbox: SandboxHandle,
   dumpFile: string,
-  progress: (p: { chunks: number; bytes: number }) => void = () => undefined,
+  progress: (p: { chunks: number; bytes: number; loadDataRows: number; insertStatements: number }) => void = () => undefined,
   signal?: AbortSignal,
   sessions = loadParallelism(os.cpus().length),
 ): Promise<ParallelLoadStats> {
@@ -64,6 +104,11 @@ export async function loadDumpInParallel(
   let failure: DrillError | undefined;
   let chunks = 0;
   let bytes = 0;
+  let loadDataRows = 0;
+  let insertStatements = 0;
+  const chunkNumbers = new Map<string, number>();
+  // Column character sets and generated columns of each table, read once after its DDL ran.
+  const tableColumns = new Map<string, Promise<LoadColumn[]>>();
   let ddlDone: Promise<void> = Promise.resolve();
   const inFlight = new Set<Promise<void>>();
 
@@ -90,6 +135,87 @@ export async function loadDumpInParallel(
     }
   }
 
+  function columnsOf(session: SqlSession, db: string, table: string): Promise<LoadColumn[]> {
+    const key = `${db}.${table}`;
+    let columns = tableColumns.get(key);
+    if (!columns) {
+      columns = session
+        .query<{ name: string; charset: string | null; dataType: string; isGenerated: number | string }>(COLUMNS_SQL, [db, table])
+        .then((rows) => rows.map((r) => ({ name: r.name, charset: r.charset, dataType: r.dataType, generated: Number(r.isGenerated) === 1 })));
+      tableColumns.set(key, columns);
+    }
+    return columns;
+  }
+
+  /**
+   * One chunk: consecutive INSERTs that convert go out as one LOAD DATA LOCAL stream; anything
+   * else (settings, USE, an INSERT the converter does not understand) runs as it is, after the
+   * rows before it. LOAD DATA LOCAL turns errors into warnings, so a load that is short of rows
+   * or warns fails the chunk instead of passing silently.
+   */
+  async function runChunk(session: SqlSession, piece: LoadPiece, chunkNumber: number): Promise<void> {
+    const state: ChunkSession = { names: 'utf8mb4', noBackslashEscapes: false, settings: [] };
+    let pending: { sql: string; table: string; data: Buffer[]; rows: number } | undefined;
+    const fail = (message: string, err?: unknown) => {
+      failure ??= new DrillError(DrillErrorTypes.ToolFailed, `parallel restore of chunk ${chunkNumber} of ${piece.table} in sandbox ${sandbox.name} failed: ${message.slice(0, 1200)}`, {
+        details: { kind: piece.kind, table: piece.table, chunk: chunkNumber },
+        cause: err,
+      });
+    };
+    const flush = async () => {
+      if (!pending || failure) return;
+      const load = pending;
+      pending = undefined;
+      const outcome = await session.loadLocal(load.sql, load.data);
+      if (outcome.affectedRows !== load.rows || outcome.warnings > 0) {
+        const warnings = await session.query<{ Message: string }>('SHOW WARNINGS LIMIT 3').catch(() => []);
+        return fail(
+          `LOAD DATA into ${load.table} loaded ${outcome.affectedRows} of ${load.rows} rows with ${outcome.warnings} warning(s)${warnings.length ? `: ${warnings.map((w) => w.Message).join('; ')}` : ''}; ` +
+            "restoreMethod 'client' loads the dump's INSERT statements as they are",
+        );
+      }
+      loadDataRows += load.rows;
+    };
+    const runAsIs = async (statement: Buffer) => {
+      // Text that is not UTF-8 cannot go through the driver (it sends strings): the server's own client takes the bytes.
+      if (isUtf8(statement)) {
+        await session.query(statement.toString('utf8'));
+        return;
+      }
+      const result = await deps.runtime.exec(sandbox.name, client, { stdin: Readable.from([Buffer.concat(state.settings.flatMap((st) => [st, NL])), statement, NL]), env: ['TZ=UTC'], signal });
+      if (result.exitCode !== 0) throw new Error(`client exit ${result.exitCode}: ${result.stderr.trim().slice(-1000)}`);
+    };
+    try {
+      for (const statement of statementBuffers(piece.sql)) {
+        if (failure || signal?.aborted) return;
+        if (startsWithInsert(statement)) {
+          const converted = UTF8_NAMES.has(state.names) && !state.noBackslashEscapes ? convertInsert(statement) : undefined;
+          const db = converted?.database ?? state.db;
+          if (converted && db !== undefined) {
+            const plan = loadDataStatement(converted, await columnsOf(session, db, converted.table));
+            if ('sql' in plan) {
+              if (pending && pending.sql !== plan.sql) await flush();
+              pending ??= { sql: plan.sql, table: `${db}.${converted.table}`, data: [], rows: 0 };
+              pending.data.push(converted.data);
+              pending.rows += converted.rows;
+              continue;
+            }
+          }
+          await flush();
+          insertStatements++;
+          await runAsIs(statement);
+          continue;
+        }
+        await flush();
+        await runAsIs(statement);
+        track(state, statement);
+      }
+      await flush();
+    } catch (err) {
+      fail((err as Error).message, err);
+    }
+  }
+
   async function runWithClient(piece: LoadPiece): Promise<void> {
     if (failure) return;
     const result = await deps.runtime.exec(sandbox.name, client, { stdin: Readable.from([piece.sql]), env: ['TZ=UTC'], signal });
@@ -107,15 +233,17 @@ export async function loadDumpInParallel(
       ddlDone = task;
     } else {
       const after = ddlDone;
+      const chunkNumber = (chunkNumbers.get(piece.table ?? '') ?? 0) + 1;
+      chunkNumbers.set(piece.table ?? '', chunkNumber);
       task = (async () => {
         await after;
         await slots.acquire();
         const session = idle.pop()!;
         try {
-          await runStatements(session, piece);
+          await runChunk(session, piece, chunkNumber);
           chunks++;
           bytes += piece.sql.length;
-          progress({ chunks, bytes });
+          progress({ chunks, bytes, loadDataRows, insertStatements });
         } finally {
           idle.push(session);
           slots.release();
@@ -157,13 +285,13 @@ export async function loadDumpInParallel(
   }
   if (failure) throw failure;
   if (signal?.aborted) throw new DrillError(DrillErrorTypes.Transient, `parallel restore in sandbox ${sandbox.name} was cancelled`);
-  return { sessions, chunks, bytes };
+  return { sessions, chunks, bytes, loadDataRows, insertStatements };
 }
 
 /** The parallel load with heartbeats carrying its progress; cancelling the activity stops it. */
 export function restoreInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string): Promise<ParallelLoadStats> {
   const started = Date.now();
-  let last = { chunks: 0, bytes: 0 };
+  let last = { chunks: 0, bytes: 0, loadDataRows: 0, insertStatements: 0 };
   return withHeartbeat(
     () => ({ phase: 'restore', method: 'parallel', ...last, seconds: Math.round((Date.now() - started) / 1000) }),
     (signal) => loadDumpInParallel(deps, sandbox, dumpFile, (p) => void (last = p), signal),

@@ -1,4 +1,5 @@
 /** The MySQL/MariaDB connection adapter (mysql2), reached only through a unix socket or 127.0.0.1. */
+import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 
@@ -13,9 +14,26 @@ export interface Credentials {
   password?: string;
 }
 
+export interface LoadOutcome {
+  affectedRows: number;
+  warnings: number;
+}
+
 export interface SqlSession {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Runs a `LOAD DATA LOCAL INFILE` statement, sending `data` as the file, whatever name the
+   * statement gives (the server must allow local_infile).
+   */
+  loadLocal(sql: string, data: Buffer[]): Promise<LoadOutcome>;
   close(): Promise<void>;
+}
+
+/** The client sends each buffer as one protocol packet; packets stay well under 16 MB. */
+const LOCAL_PACKET_BYTES = 1 << 20;
+
+function* packets(data: Buffer[]): Generator<Buffer> {
+  for (const buf of data) for (let i = 0; i < buf.length; i += LOCAL_PACKET_BYTES) yield buf.subarray(i, i + LOCAL_PACKET_BYTES);
 }
 
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
@@ -68,6 +86,15 @@ export async function openSession(endpoint: Endpoint, credentials: Credentials, 
         return rows as T[];
       } catch (err) {
         throw sqlFailure(endpoint, err);
+      }
+    },
+    async loadLocal(sql: string, data: Buffer[]): Promise<LoadOutcome> {
+      try {
+        const [result] = await conn.query({ sql, infileStreamFactory: () => Readable.from(packets(data)) });
+        const header = result as mysql.ResultSetHeader;
+        return { affectedRows: header.affectedRows, warnings: header.warningStatus };
+      } catch (err) {
+        throw sqlFailure(endpoint, err, 'LOAD DATA LOCAL');
       }
     },
     async close() {

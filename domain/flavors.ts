@@ -44,16 +44,18 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
     '--character-set-server=utf8mb4',
     '--max-allowed-packet=1073741824',
     '--secure-file-priv=/var/lib/mysql-files',
-    '--local-infile=0',
   ];
   const gtid = flavor === 'mysql' ? ['--gtid-mode=ON', '--enforce-gtid-consistency=ON'] : [];
   if (role === 'source') {
-    return [...common, ...gtid, '--log-bin=mysql-bin', '--binlog-format=ROW', '--innodb-buffer-pool-size=256M', ...(flavor === 'mariadb' ? ['--log-slave-updates=ON'] : [])];
+    return [...common, ...gtid, '--local-infile=0', '--log-bin=mysql-bin', '--binlog-format=ROW', '--innodb-buffer-pool-size=256M', ...(flavor === 'mariadb' ? ['--log-slave-updates=ON'] : [])];
   }
   return [
     ...common,
     ...gtid,
     ...(flavor === 'mysql' ? ['--skip-log-bin'] : []),
+    // The restore streams rows with LOAD DATA LOCAL over the socket (activities/fast-restore.ts);
+    // the sandbox has no network and only the worker reaches its socket.
+    '--local-infile=1',
     '--innodb-flush-log-at-trx-commit=0',
     '--innodb-doublewrite=0',
     '--innodb-buffer-pool-size=512M',

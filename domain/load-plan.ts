@@ -235,3 +235,32 @@ export function statementsOf(sql: Buffer): string[] {
   if (current.length > 0) out.push(current.join('\n'));
   return out;
 }
+
+/**
+ * The statements of a chunk as views of its bytes (no copy, no decoding: string values may hold
+ * any bytes), by the same rules as {@link statementsOf}.
+ */
+export function statementBuffers(sql: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = -1;
+  let lineStart = 0;
+  while (lineStart < sql.length) {
+    let nl = sql.indexOf(10, lineStart);
+    if (nl === -1) nl = sql.length;
+    const line = sql.subarray(lineStart, nl);
+    if (start === -1) {
+      let i = 0;
+      while (i < line.length && (line[i] === 0x20 || line[i] === 0x09 || line[i] === 0x0d)) i++;
+      const blank = i === line.length;
+      const comment = line[i] === 0x2d && line[i + 1] === 0x2d;
+      if (!blank && !comment) start = lineStart;
+    }
+    if (start !== -1 && endsStatement(line)) {
+      out.push(sql.subarray(start, nl));
+      start = -1;
+    }
+    lineStart = nl + 1;
+  }
+  if (start !== -1) out.push(sql.subarray(start));
+  return out;
+}

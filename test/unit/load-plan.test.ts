@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DumpSplitter, LineSplitter, isSessionSetting, loadParallelism, statementsOf } from '../../domain/load-plan';
+import { DumpSplitter, LineSplitter, isSessionSetting, loadParallelism, statementBuffers, statementsOf } from '../../domain/load-plan';
 import type { LoadPiece } from '../../domain/load-plan';
 
 /** The shape of a mariadb-dump / mysqldump file, trimmed to what the splitter looks at. */
@@ -162,5 +162,22 @@ describe('one row per line (MariaDB 10.11 dumps)', () => {
     const chunks = split(rowsPerLine, 10).filter((p) => p.kind === 'chunk');
     expect(chunks.flatMap((c) => statementsOf(c.sql)).filter((st) => st.startsWith('INSERT'))).toEqual(["INSERT INTO `a` VALUES\n(1,'x;'),\n(2,'y');", "INSERT INTO `a` VALUES\n(3,'z');"]);
     expect(chunks.length).toBe(2);
+  });
+});
+
+describe('statementBuffers', () => {
+  test('cuts a chunk into statements as byte views, comments and blank lines between them dropped, bytes untouched', () => {
+    const chunk = Buffer.concat([Buffer.from("/*!40101 SET NAMES utf8mb4 */;\n-- comment\n\nUSE `shop`;\nINSERT INTO `t` VALUES\n(1,'"), Buffer.from([0xff, 0xfe]), Buffer.from("'),\n(2,'b');\r\nINSERT INTO `t` VALUES (3,'c');\n")]);
+    const statements = statementBuffers(chunk);
+    expect(statements.map((s) => s.toString('latin1'))).toEqual([
+      '/*!40101 SET NAMES utf8mb4 */;',
+      'USE `shop`;',
+      "INSERT INTO `t` VALUES\n(1,'\xff\xfe'),\n(2,'b');\r",
+      "INSERT INTO `t` VALUES (3,'c');",
+    ]);
+  });
+
+  test('an unterminated last statement is still returned', () => {
+    expect(statementBuffers(Buffer.from('SELECT 1;\nINSERT INTO t VALUES (1)')).map(String)).toEqual(['SELECT 1;', 'INSERT INTO t VALUES (1)']);
   });
 });

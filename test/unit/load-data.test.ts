@@ -1,0 +1,212 @@
+import { convertInsert, loadDataStatement } from '../../domain/load-data';
+import type { ConvertedInsert, LoadColumn } from '../../domain/load-data';
+
+/** How the server reads a LOAD DATA stream (tab fields, LF rows, `\` escapes, `\N`): the test's reference reader. */
+function readLoadData(data: Buffer): (Buffer | null)[][] {
+  const rows: (Buffer | null)[][] = [];
+  let row: (Buffer | null)[] = [];
+  let field: number[] = [];
+  let escapedNull = false;
+  const unescape: Record<number, number> = { 0x30: 0, 0x62: 8, 0x6e: 10, 0x72: 13, 0x74: 9, 0x5a: 0x1a };
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i];
+    if (b === 0x5c) {
+      const n = data[++i];
+      if (n === 0x4e && field.length === 0 && (data[i + 1] === 9 || data[i + 1] === 10)) escapedNull = true;
+      else field.push(unescape[n] ?? n);
+    } else if (b === 9 || b === 10) {
+      row.push(escapedNull ? null : Buffer.from(field));
+      field = [];
+      escapedNull = false;
+      if (b === 10) {
+        rows.push(row);
+        row = [];
+      }
+    } else field.push(b);
+  }
+  expect(field).toEqual([]);
+  return rows;
+}
+
+/** mysql_real_escape_string, as mysqldump writes string literals. */
+function sqlString(bytes: Buffer): Buffer {
+  const out: number[] = [0x27];
+  const esc: Record<number, number> = { 0: 0x30, 10: 0x6e, 13: 0x72, 0x5c: 0x5c, 0x27: 0x27, 0x22: 0x22, 0x1a: 0x5a };
+  for (const b of bytes) {
+    if (esc[b] !== undefined) out.push(0x5c, esc[b]);
+    else out.push(b);
+  }
+  out.push(0x27);
+  return Buffer.from(out);
+}
+
+function convert(sql: string | Buffer): ConvertedInsert {
+  const result = convertInsert(Buffer.isBuffer(sql) ? sql : Buffer.from(sql, 'utf8'));
+  if (!result) throw new Error(`not converted: ${sql.toString()}`);
+  return result;
+}
+
+function fieldsOf(sql: string | Buffer): (string | null)[][] {
+  return readLoadData(convert(sql).data).map((r) => r.map((f) => (f === null ? null : f.toString('utf8'))));
+}
+
+const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+describe('convertInsert: INSERT → LOAD DATA rows', () => {
+  test('a mysqldump statement becomes one line per row with tab-separated fields', () => {
+    const c = convert("INSERT INTO `t` VALUES (1,'a',2.5),(2,'b',-3);");
+    expect(c).toMatchObject({ table: 't', rows: 2, fields: 3, binaryFields: [] });
+    expect(c.data.toString()).toBe('1\ta\t2.5\n2\tb\t-3\n');
+  });
+
+  test('NULL becomes \\N, the string NULL and the empty string stay text', () => {
+    expect(fieldsOf("INSERT INTO `t` VALUES (NULL,'NULL','',null,'\\\\N');")).toEqual([[null, 'NULL', '', null, '\\N']]);
+    expect(convert("INSERT INTO `t` VALUES (NULL,'');").data.toString()).toBe('\\N\t\n');
+  });
+
+  test('every SQL escape is unescaped and re-escaped for LOAD DATA', () => {
+    const [[v]] = readLoadData(convert("INSERT INTO t VALUES ('\\0|\\'|\\\"|\\\\|\\n|\\r|\\t|\\Z|\\b|''|\\x');").data);
+    expect([...v!]).toEqual([0, 0x7c, 0x27, 0x7c, 0x22, 0x7c, 0x5c, 0x7c, 10, 0x7c, 13, 0x7c, 9, 0x7c, 0x1a, 0x7c, 8, 0x7c, 0x27, 0x7c, 0x78]);
+  });
+
+  test('\\% and \\_ keep their backslash, as outside LIKE in MySQL', () => {
+    expect(fieldsOf("INSERT INTO t VALUES ('50\\% a\\_b');")).toEqual([['50\\% a\\_b']]);
+  });
+
+  test('raw tabs, newlines and backslashes inside strings are escaped so they stay data', () => {
+    const c = convert("INSERT INTO t VALUES ('a\tb\nc\\\\d');");
+    expect(c.data.toString()).toBe('a\\tb\\nc\\\\d\n');
+    expect(fieldsOf("INSERT INTO t VALUES ('a\tb\nc\\\\d');")).toEqual([['a\tb\nc\\d']]);
+  });
+
+  test('every byte value 0-255 survives as an escaped string literal', () => {
+    const sql = Buffer.concat([Buffer.from('INSERT INTO `b` VALUES (1,'), sqlString(ALL_BYTES), Buffer.from(');')]);
+    const [[id, bytes]] = readLoadData(convert(sql).data);
+    expect(id!.toString()).toBe('1');
+    expect(bytes!.equals(ALL_BYTES)).toBe(true);
+  });
+
+  test('every byte value 0-255 survives as a hex literal (--hex-blob), reported as binary', () => {
+    const c = convert(`INSERT INTO \`b\` VALUES (1,0x${ALL_BYTES.toString('hex').toUpperCase()}),(2,X'${ALL_BYTES.toString('hex')}');`);
+    expect(c.binaryFields).toEqual([1]);
+    const rows = readLoadData(c.data);
+    expect(rows[0][1]!.equals(ALL_BYTES)).toBe(true);
+    expect(rows[1][1]!.equals(ALL_BYTES)).toBe(true);
+  });
+
+  test('_binary strings (mysqldump without --hex-blob) are raw bytes, reported as binary', () => {
+    const sql = Buffer.concat([Buffer.from('INSERT INTO `b` VALUES (_binary '), sqlString(ALL_BYTES), Buffer.from(",_binary'x',_binary 0x4142);")]);
+    const c = convert(sql);
+    expect(c.binaryFields).toEqual([0, 1, 2]);
+    const [[a, b, d]] = readLoadData(c.data);
+    expect(a!.equals(ALL_BYTES)).toBe(true);
+    expect(b!.toString()).toBe('x');
+    expect(d!.toString()).toBe('AB');
+  });
+
+  test('an odd-length hex literal gets a leading zero nibble', () => {
+    expect([...readLoadData(convert('INSERT INTO t VALUES (0xABC);').data)[0][0]!]).toEqual([0x0a, 0xbc]);
+  });
+
+  test("bit literals b'…' become their big-endian bytes", () => {
+    const rows = readLoadData(convert("INSERT INTO t VALUES (b'1010101010',b'0',b'11111111',b'100000000');").data);
+    expect(rows[0].map((f) => [...f!])).toEqual([[0x02, 0xaa], [0], [0xff], [1, 0]]);
+  });
+
+  test('numbers are copied as written: negative, decimals, exponents', () => {
+    expect(fieldsOf('INSERT INTO t VALUES (-12345.678901,3.40282e38,-2.2250738585072014e-308,1e300,0.000000,-0,18446744073709551615,1E-5);')).toEqual([
+      ['-12345.678901', '3.40282e38', '-2.2250738585072014e-308', '1e300', '0.000000', '-0', '18446744073709551615', '1E-5'],
+    ]);
+  });
+
+  test('dates, JSON and 4-byte UTF-8 pass through as text', () => {
+    expect(fieldsOf('INSERT INTO t VALUES (\'2024-02-03 04:05:06.123456\',\'{\\"a\\": [1, \\"x\\"]}\',\'emoji 😀 𝄞\');')).toEqual([['2024-02-03 04:05:06.123456', '{"a": [1, "x"]}', 'emoji 😀 𝄞']]);
+  });
+
+  test('latin1 text (the dump carries it as utf8) passes through as its utf8 bytes', () => {
+    const [[v]] = readLoadData(convert("INSERT INTO t VALUES ('café ÿ');").data);
+    expect(v!.equals(Buffer.from('café ÿ', 'utf8'))).toBe(true);
+  });
+
+  test('a column list is returned, backquotes removed and doubled backquotes undone', () => {
+    const c = convert('INSERT INTO `we``ird` (`id`, `a b`, plain) VALUES (1,2,3);');
+    expect(c.table).toBe('we`ird');
+    expect(c.columns).toEqual(['id', 'a b', 'plain']);
+  });
+
+  test('a qualified table name keeps its database', () => {
+    expect(convert('INSERT INTO `shop`.`t` VALUES (1);')).toMatchObject({ database: 'shop', table: 't' });
+  });
+
+  test('a statement split across lines (mariadb-dump, one row per line) converts', () => {
+    const c = convert("INSERT INTO `t` VALUES\n(1,'a'),\n(2,'b'),\r\n(3,NULL);\n");
+    expect(c.rows).toBe(3);
+    expect(c.data.toString()).toBe('1\ta\n2\tb\n3\t\\N\n');
+  });
+
+  test('a very long row (a 5 MB string) converts without loss', () => {
+    const long = 'x\\n'.repeat(1_700_000);
+    const [[v]] = readLoadData(convert(`INSERT INTO t VALUES ('${long}');`).data);
+    expect(v!.length).toBe(3_400_000);
+    expect(v!.subarray(0, 4).toString()).toBe('x\nx\n');
+  });
+
+  test.each([
+    ['an INSERT IGNORE', "INSERT IGNORE INTO t VALUES (1);"],
+    ['a REPLACE', 'REPLACE INTO t VALUES (1);'],
+    ['an expression', 'INSERT INTO t VALUES (1+1);'],
+    ['a function call', 'INSERT INTO t VALUES (NOW());'],
+    ['DEFAULT', 'INSERT INTO t VALUES (DEFAULT);'],
+    ['another introducer', "INSERT INTO t VALUES (_latin1'x');"],
+    ['a double-quoted string', 'INSERT INTO t VALUES ("x");'],
+    ['rows of different widths', 'INSERT INTO t VALUES (1,2),(3);'],
+    ['a column list of another width', 'INSERT INTO t (a,b) VALUES (1);'],
+    ['an unterminated string', "INSERT INTO t VALUES ('abc);"],
+    ['a missing semicolon', 'INSERT INTO t VALUES (1)'],
+    ['text after the statement', 'INSERT INTO t VALUES (1); DROP TABLE t;'],
+    ['ON DUPLICATE KEY UPDATE', 'INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a=1;'],
+    ['a backslash before a non-ASCII byte', "INSERT INTO t VALUES ('\\é');"],
+    ['INSERT … SELECT', 'INSERT INTO t SELECT 1;'],
+    ['a bad hex literal', "INSERT INTO t VALUES (X'ABC');"],
+  ])('%s is not converted (the INSERT runs as it is)', (_, sql) => {
+    expect(convertInsert(Buffer.from(sql))).toBeUndefined();
+  });
+});
+
+const col = (name: string, charset: string | null = null, dataType = 'int', generated = false): LoadColumn => ({ name, charset, dataType, generated });
+
+describe('loadDataStatement', () => {
+  test('utf8 and binary columns load as they are, with CHARACTER SET binary', () => {
+    const plan = loadDataStatement(convert("INSERT INTO `t` VALUES (1,'a',0x00);"), [col('id'), col('u', 'utf8mb4', 'varchar'), col('b', 'binary', 'blob')]);
+    expect(plan).toEqual({
+      sql: "LOAD DATA LOCAL INFILE 'restore-drill-rows' INTO TABLE `t` CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (`id`, `u`, `b`)",
+    });
+  });
+
+  test('latin1 and JSON columns are converted from the dump’s utf8mb4 on assignment', () => {
+    const plan = loadDataStatement(convert("INSERT INTO `t` VALUES (1,'é','{}');"), [col('id'), col('l', 'latin1', 'varchar'), col('j', null, 'json')]);
+    expect('sql' in plan && plan.sql).toContain('(`id`, @v1, @v2) SET `l` = CONVERT(@v1 USING utf8mb4), `j` = CONVERT(@v2 USING utf8mb4)');
+  });
+
+  test('generated columns dumped without a column list (mariadb-dump) are read into a throwaway variable', () => {
+    const plan = loadDataStatement(convert('INSERT INTO `t` VALUES (1,2,3);'), [col('id'), col('g', null, 'int', true), col('x')]);
+    expect('sql' in plan && plan.sql).toContain('(`id`, @restore_drill_ignored, `x`)');
+  });
+
+  test('the INSERT’s column list is honoured', () => {
+    const plan = loadDataStatement(convert('INSERT INTO `t` (`x`, `id`) VALUES (1,2);'), [col('id'), col('g', null, 'int', true), col('x')]);
+    expect('sql' in plan && plan.sql).toContain('(`x`, `id`)');
+  });
+
+  test('a binary literal bound for a latin1 column falls back to the INSERT', () => {
+    expect(loadDataStatement(convert('INSERT INTO `t` VALUES (1,0xE9);'), [col('id'), col('l', 'latin1', 'varchar')])).toEqual({ fallback: 'a binary literal is bound for the latin1 column l' });
+  });
+
+  test('a row width that does not match the table falls back', () => {
+    expect(loadDataStatement(convert('INSERT INTO `t` VALUES (1);'), [col('id'), col('x')])).toHaveProperty('fallback');
+  });
+
+  test('a column list naming an unknown column falls back', () => {
+    expect(loadDataStatement(convert('INSERT INTO `t` (`nope`) VALUES (1);'), [col('id')])).toHaveProperty('fallback');
+  });
+});
