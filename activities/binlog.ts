@@ -19,6 +19,7 @@ import {
   achievedRpoSeconds,
   archiveResumeFile,
   assertNoGapBetween,
+  backupLastCommitBound,
   firstGapBetween,
   gapLimitFile,
   chooseBaseBackup,
@@ -153,7 +154,7 @@ async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, f
     },
   );
   const gaps = findArchiveGaps(index, names, flavor);
-  return { archiveDir, names, transactions, gaps };
+  return { archiveDir, names, transactions, gaps, index };
 }
 
 /** Bytes compared between an archived binlog and a fresh copy of the same name: the format description event and what follows. */
@@ -188,13 +189,16 @@ async function assertSameHistory(source: string, name: string, stagedPath: strin
 export function binlogActivities(deps: ActivityDeps) {
   /** Plans the replay from `start` (a backup's coordinates) to the target. */
   async function planFrom(req: PlanRequest, start: BinlogCoordinates, backupGtidSet: string | undefined, backups: BackupCandidate[]): Promise<ReplayPlan> {
-    const { archiveDir, names, transactions, gaps } = await loadArchive(deps, req.source.name, req.flavor, start);
+    const { archiveDir, names, transactions, gaps, index } = await loadArchive(deps, req.source.name, req.flavor, start);
     const lastArchived = summarizeTransaction(transactions[transactions.length - 1]);
     const window = recoverableWindow(backups, gaps, names, lastArchived);
     const target = toRecoveryTarget(req.target, req.checkpoint);
+    // Earlier files may be absent (never archived, or removed by retention): bound the backup's last commit another way.
+    const finishedAt = backups.find((b) => compareCoordinates(b.coordinates, start) === 0)?.finishedAt;
+    const startTime = target.kind === 'time' ? backupLastCommitBound(start, transactions, index, finishedAt) : undefined;
     const resolve = (reachable: BinlogTransaction[]) => {
       try {
-        return resolveStop(target, start, reachable, { bestEffort: req.bestEffort, startGtidSet: backupGtidSet });
+        return resolveStop(target, start, reachable, { bestEffort: req.bestEffort, startGtidSet: backupGtidSet, ...(startTime === undefined ? {} : { startTime }) });
       } catch (err) {
         if ((err as DrillError).type === DrillErrorTypes.BadTarget) throw new DrillError(DrillErrorTypes.BadTarget, `${(err as Error).message}. ${window.text}`, { details: (err as DrillError).details });
         throw err;

@@ -27,7 +27,7 @@ export async function listPublishedBackups(paths: EnginePaths, source: string): 
     if (text === undefined) continue;
     const m = parseManifest(text, manifestPath);
     if (m.source !== source) continue;
-    const c: BackupCandidate = { manifestPath, backupId: m.backupId, createdAt: m.createdAt, coordinates: m.coordinates };
+    const c: BackupCandidate = { manifestPath, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
     if (m.gtidSet !== undefined) c.gtidSet = m.gtidSet;
     out.push(c);
   }
@@ -67,8 +67,24 @@ export async function updateArchiveIndex(paths: EnginePaths, source: string, fla
     if (old === undefined || e.bytes >= old.bytes) byFile.set(e.file, e);
   }
   const index: ArchiveIndex = { format: 1, source, flavor, files: sortBinlogNames([...byFile.keys()]).map((n) => byFile.get(n)!) };
+  await writeArchiveIndex(dir, index);
+  return index;
+}
+
+/**
+ * Drops the entries of files retention removes (re-read just before writing, so entries an
+ * archiving run added meanwhile survive) and publishes the index with one rename.
+ */
+export async function dropFromArchiveIndex(paths: EnginePaths, source: string, remove: (file: string) => boolean): Promise<ArchiveIndex> {
+  const current = await readArchiveIndex(paths, source);
+  const index: ArchiveIndex = { ...current, files: current.files.filter((f) => !remove(f.file)) };
+  await writeArchiveIndex(binlogArchiveDir(paths, source), index);
+  return index;
+}
+
+/** Temp file + rename: a reader sees the old index or the new one, never half of one. */
+async function writeArchiveIndex(dir: string, index: ArchiveIndex): Promise<void> {
   const tmp = path.join(dir, `.${ARCHIVE_INDEX_FILE}.${process.pid}.${Date.now()}`);
   await writeFile(tmp, JSON.stringify(index, null, 2) + '\n', { mode: 0o640 });
   await rename(tmp, path.join(dir, ARCHIVE_INDEX_FILE));
-  return index;
 }

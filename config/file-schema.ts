@@ -47,8 +47,16 @@ export const scheduleConfigSchema = z
 
 export const retentionConfigSchema = z
   .object({
-    /** Published backups kept per source (newest first); older ones may be pruned. */
-    keepBackups: z.number().int().min(1).default(7),
+    /**
+     * Published backups kept per source (the newest by binlog coordinates); the janitor removes
+     * older ones, and the archived binlogs only they needed. At least 1: the newest is never removed.
+     */
+    keepBackups: z
+      .number()
+      .refine((n) => Number.isInteger(n) && n >= 1, { message: 'a whole number of backups, at least 1 (the newest backup is never removed)' })
+      .default(7),
+    /** Also keep every backup younger than this (e.g. 14d), however many there are. */
+    keepBackupsFor: duration.optional(),
     /** Reports kept per source, for `history`. */
     keepReports: z.number().int().min(1).default(90),
   })

@@ -10,6 +10,7 @@ import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { configFileSchema } from './file-schema';
 import type { ConfigFile, SourceConfig } from './file-schema';
 import type { DrillRequestInput, DrillTarget } from './schema';
+import type { SourceRetentionPolicy } from '../domain/retention';
 
 export const DEFAULT_CONFIG_FILES = ['restore-drill.yaml', '/etc/restore-drill/restore-drill.yaml'];
 
@@ -95,7 +96,7 @@ function received(issue: Issue): string {
 
 const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
-  'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups',
+  'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups', 'keepBackupsFor',
   'keepReports', 'checks', 'assertions', 'name', 'sql', 'expect', 'sandboxTtl', 'kind', 'at', 'position', 'gtid', 'pattern',
 ];
 
@@ -156,4 +157,13 @@ export function drillRequestFor(
     sandboxTtlSeconds: Math.round(opts.sandboxTtlSeconds ?? s.sandboxTtl),
     ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),
   };
+}
+
+/** Every source's retention policy, as the janitor run receives it (no secrets: counts and ages only). */
+export function retentionPolicies(config: ConfigFile): SourceRetentionPolicy[] {
+  return Object.entries(config.sources).map(([source, s]) => ({
+    source,
+    keepBackups: s.retention.keepBackups,
+    ...(s.retention.keepBackupsFor !== undefined ? { keepNewerThanSeconds: s.retention.keepBackupsFor } : {}),
+  }));
 }

@@ -174,3 +174,11 @@ export function drillWorkflowId(source: string, isoTime: string): string {
   assertSourceName(source);
   return `drill-${source}-${compactUtc(isoTime)}`;
 }
+
+/**
+ * The source lock's workflow id: one per source, never per drill. Every drill holds it while it
+ * runs; the janitor's retention skips a source whose lock is held.
+ */
+export function sourceLockWorkflowId(source: string): string {
+  return `source-lock-${source}`;
+}

@@ -67,6 +67,8 @@ export interface BackupCandidate {
   manifestPath: string;
   backupId: string;
   createdAt: string;
+  /** When the dump completed: no transaction the backup contains committed later. */
+  finishedAt?: string;
   coordinates: BinlogCoordinates;
   gtidSet?: string;
 }
@@ -181,6 +183,28 @@ export function findArchiveGaps(index: ArchiveIndex, present: readonly string[],
     }
   }
   return gaps;
+}
+
+/**
+ * For refusing time targets that precede a backup: when the archive holds no transaction
+ * before the backup's coordinates in its own file (resolveStop compares with those itself),
+ * the last commit the backup contains is the previous file's last commit (from the index)
+ * or, when that file is not archived (never was, or retention removed it), at the latest
+ * the time the backup finished. Undefined when the backup's own file already answers.
+ */
+export function backupLastCommitBound(
+  start: BinlogCoordinates,
+  transactions: readonly { file: string; startPosition: number }[],
+  index: ArchiveIndex,
+  finishedAt: string | undefined,
+): string | undefined {
+  if (transactions.some((t) => compareCoordinates(txStart(t), start) < 0 && t.file === start.file)) return undefined;
+  const previous = index.files
+    .filter((f) => binlogBase(f.file) === binlogBase(start.file) && compareBinlogNames(f.file, start.file) < 0)
+    .sort((a, b) => compareBinlogNames(b.file, a.file))[0];
+  const contiguous = previous !== undefined && findSequenceGaps([previous.file, start.file]).length === 0;
+  if (contiguous && previous.lastCommitTime !== undefined) return previous.lastCommitTime;
+  return finishedAt;
 }
 
 /**

@@ -49,7 +49,7 @@ export interface ResolveOptions {
   bestEffort?: boolean;
   /** The backup's GTID set (gtid_executed / gtid_binlog_pos): a GTID target inside it is refused. */
   startGtidSet?: string;
-  /** ISO-8601 commit time of the backup's last transaction: an earlier time target is refused. */
+  /** ISO-8601 commit time of the backup's last transaction, or an upper bound of it: a time target not after it is refused. */
   startTime?: string;
 }
 
@@ -359,7 +359,7 @@ export function resolveStop(
     case 'time': {
       const { micros, canonical } = parseTime(target.at);
       if (opts.startTime !== undefined && targetTimeMicros(opts.startTime) >= micros) {
-        throw badTarget(`Time ${canonical} is not after the backup, whose last transaction committed at ${opts.startTime} (${backupText})`, {
+        throw badTarget(`Time ${canonical} is not after the backup, whose last transaction committed at or before ${opts.startTime} (${backupText})`, {
           target: describeTarget(target),
           start,
         });

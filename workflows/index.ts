@@ -3,3 +3,4 @@ export type { DrillProgress, DrillStatus } from './drill';
 export { sourceLockWorkflow, sourceLockWorkflowId, lockHolderQuery } from './source-lock';
 export { binlogArchiverWorkflow } from './archiver';
 export { janitorWorkflow } from './janitor';
+export type { JanitorRequest, JanitorResult } from './janitor';

@@ -22,6 +22,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import type { ChildWorkflowHandle } from '@temporalio/workflow';
+import { sourceLockWorkflowId } from '../domain/naming';
 
 export interface SourceLockHolder {
   source: string;
@@ -32,10 +33,7 @@ export interface SourceLockHolder {
 export const releaseLockSignal = defineSignal('release-lock');
 export const lockHolderQuery = defineQuery<SourceLockHolder>('lock-holder');
 
-/** The lock's workflow id: one per source, never per drill. */
-export function sourceLockWorkflowId(source: string): string {
-  return `source-lock-${source}`;
-}
+export { sourceLockWorkflowId };
 
 /** Holds the lock of one source until the drill that started it releases it (or closes). */
 export async function sourceLockWorkflow(holder: SourceLockHolder): Promise<void> {

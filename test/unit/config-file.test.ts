@@ -1,7 +1,7 @@
 /** The configuration file: one schema, readable errors, and what the CLI derives from it. */
 import path from 'node:path';
 import { durationSeconds } from '../../config/file-schema';
-import { drillRequestFor, loadConfig, parseConfigText } from '../../config/load';
+import { drillRequestFor, loadConfig, parseConfigText, retentionPolicies } from '../../config/load';
 import { parseDrillRequest } from '../../config/schema';
 import { cronIntervalSeconds, missingPrivileges } from '../../cli/doctor';
 
@@ -84,4 +84,20 @@ test('a source configured for physical backups asks for them in its drill reques
 
 test('a source without a backup method keeps logical drills and a request without a backup key', () => {
   expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).backup).toBeUndefined();
+});
+
+test('retention becomes one policy per source for the janitor: counts and ages only, defaults filled', () => {
+  const config = parseConfigText(`${minimal('    retention: { keepBackups: 3, keepBackupsFor: 14d }\n')}  billing:\n    connection: { socket: /run/b.sock }\n    user: r\n    passwordRef: { env: B_PW }\n`);
+  expect(retentionPolicies(config)).toEqual([
+    { source: 'orders', keepBackups: 3, keepNewerThanSeconds: 14 * 86400 },
+    { source: 'billing', keepBackups: 7 },
+  ]);
+});
+
+test('bad retention values are named with their fix', () => {
+  const message = problems(minimal('    retention: { keepBackups: 0, keepBackupsFor: forever, keepBakups: 2 }\n'));
+  expect(message).toContain('sources.orders.retention.keepBackups: expected a whole number of backups, at least 1 (the newest backup is never removed), got 0');
+  expect(message).toContain('sources.orders.retention.keepBackupsFor: expected a duration such as 90s, 15m, 4h or 2d');
+  expect(message).toContain('sources.orders.retention.keepBakups: unknown key — remove it or fix its spelling (did you mean keepBackups?)');
+  expect(problems(minimal('    retention: { keepBackups: 2.5 }\n'))).toContain('sources.orders.retention.keepBackups: expected a whole number of backups');
 });

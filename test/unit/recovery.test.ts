@@ -3,6 +3,7 @@ import {
   achievedRpoSeconds,
   archiveResumeFile,
   assertNoGapBetween,
+  backupLastCommitBound,
   chooseBaseBackup,
   describeRecovery,
   expectedGtidSet,
@@ -287,5 +288,48 @@ describe('describeRecovery', () => {
       `skipped ${F1}:300-400 GTID ${U}:3 committed 2026-11-21T14:00:03.000000Z`,
       'proof (gtid_executed, FAILED): skipped transaction was applied',
     ]);
+  });
+});
+
+describe('an archive whose older files retention removed', () => {
+  // F1 and F2 pruned: the archive and its index start at F3, where the oldest kept backup starts.
+  const pruned: ArchiveIndex = { format: 1, source: 's', files: [entry(F3, `${U}:1-5`, `${U}:6`), entry(F4, `${U}:1-6`, '')] };
+  const kept = [backup('b2', F3, 150, '2026-11-21T11:00:00.000Z'), backup('b3', F4, 4, '2026-11-21T12:00:00.000Z')];
+
+  test('has no gap: a later start is not a hole', () => {
+    expect(findArchiveGaps(pruned, [F3, F4], 'mysql')).toEqual([]);
+  });
+
+  test('its recoverable window starts at the oldest kept backup', () => {
+    const w = recoverableWindow(kept, [], [F3, F4], summarizeTransaction(tx(F4, 100, 200, 7)));
+    expect(w.from?.backupId).toBe('b2');
+    expect(w.text).toContain(`recoverable window: backup b2 (${F3}:150`);
+  });
+
+  test('a backup older than the archive is not in the window, and replaying from it names the missing files', () => {
+    const w = recoverableWindow([backup('b1', F1, 100), ...kept], [], [F3, F4], undefined);
+    expect(w.from?.backupId).toBe('b2');
+    const e = caught(() => replaySegments([F3, F4], { file: F1, position: 100 }, { file: F4, position: 50 }, []));
+    expect(e.type).toBe('BinlogGap');
+    expect(e.message).toContain(`the archive starts at ${F3}`);
+  });
+});
+
+describe('backupLastCommitBound', () => {
+  const withTimes = (file: string, lastCommitTime?: string): ArchivedFileEntry => ({ ...entry(file, '', ''), ...(lastCommitTime ? { lastCommitTime } : {}) });
+
+  test('undefined when the backup\'s own file holds a transaction before its coordinates (that transaction answers)', () => {
+    expect(backupLastCommitBound({ file: F2, position: 300 }, [tx(F2, 150, 250, 4)], { format: 1, source: 's', files: [] }, '2026-11-21T12:00:00.000Z')).toBeUndefined();
+  });
+
+  test('the previous archived file\'s last commit when the backup starts before any transaction of its file', () => {
+    const index: ArchiveIndex = { format: 1, source: 's', files: [withTimes(F1, '2026-11-21T09:00:00.000000Z'), withTimes(F2)] };
+    expect(backupLastCommitBound({ file: F2, position: 4 }, [tx(F2, 150, 250, 4)], index, '2026-11-21T12:00:00.000Z')).toBe('2026-11-21T09:00:00.000000Z');
+  });
+
+  test('the backup\'s finish time when the previous file is not archived (pruned or never copied)', () => {
+    const index: ArchiveIndex = { format: 1, source: 's', files: [withTimes(F1, '2026-11-21T09:00:00.000000Z'), withTimes(F3)] };
+    expect(backupLastCommitBound({ file: F3, position: 4 }, [], index, '2026-11-21T12:00:00.000Z')).toBe('2026-11-21T12:00:00.000Z');
+    expect(backupLastCommitBound({ file: F3, position: 4 }, [], { format: 1, source: 's', files: [] }, undefined)).toBeUndefined();
   });
 });
