@@ -4,10 +4,14 @@
  * truth, then interleaves candidates for N repetitions on the same data and machine:
  *   engine-fast      the drill (Temporal worker in this process): parallel load, applier replay
  *   engine-fallback  the same drill: one gunzip | client, mysqlbinlog | client
+ *   engine-physical  the drill from a physical backup, once the engine has one (physicalBackupSupported)
  *   shell-script     bench/baseline-drill.sh: docker run, gunzip | client, mysqlbinlog | client, CHECKSUM TABLE
  *   load-data        bench/load-data.sh: LOAD DATA of tab-separated files, 2 sessions (restore only)
- * A run whose restored data does not match the ground truth does not count. Prints a table of
- * ratios (medians) and writes JSON and a plot to bench/results/. Never part of CI gating.
+ *   myloader         bench/myloader.sh: myloader -t 2 of a mydumper directory (restore only)
+ * then two series of engine-fast drills: several drills at once on the one worker, and drill
+ * time against data size and binlog volume. A run whose restored data does not match the
+ * ground truth does not count. Prints a table of ratios (medians) and writes JSON and a plot
+ * to bench/results/. Never part of CI gating.
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
@@ -18,59 +22,81 @@ import { promisify } from 'node:util';
 import { DockerodeRuntime } from '../adapters/docker';
 import { withSession } from '../adapters/mysql';
 import { awaitDrill, startDrill } from '../cli/drill-client';
-import type { DrillRequestInput } from '../config/schema';
+import { drillRequestSchema } from '../config/schema';
+import type { DrillRequestInput, SourceSpec } from '../config/schema';
 import { serverCommand } from '../domain/flavors';
 import type { DrillReport } from '../domain/report';
 import type { BinlogCoordinates, Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
 import { createDrillWorker } from '../workers/drill-worker';
-import { BENCH_TABLES, SIZES, datasetSql, totalRows, workloadShape, workloadSql } from './dataset';
+import { BENCH_TABLES, SIZES, datasetSql, scaledSize, totalRows, workloadShape, workloadSql } from './dataset';
 import type { BenchSize, WorkloadKind } from './dataset';
+import { drillTimeline, restorePhasesOf } from './history';
 import { renderSvg } from './plot';
+import { candidateMedians, concurrencySeries, growthPoint, ratiosOf, renderTable } from './summary';
+import type { ConcurrencySample, FlavorResult, GrowthPoint, Sample, Timings } from './summary';
 
 const run = promisify(execFile);
 const MYDUMPER_IMAGE = 'restore-drill/bench-mydumper:10.11';
 /** bench/ in the checkout: run.sh starts this from the repository root. */
 const BENCH_DIR = path.resolve(process.env.BENCH_DIR ?? path.join(process.cwd(), 'bench'));
+/** The growth series: fractions of the chosen data size and of the workload (1 is the main run). */
+const GROWTH_FACTORS = [0.25, 0.5] as const;
+
+const USAGE = 'usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--save NAME]';
 
 interface Args {
   size: BenchSize;
   workload: WorkloadKind;
   flavors: Flavor[];
   reps: number;
+  /** Drills started together in the concurrency series; empty: no series. */
+  concurrency: number[];
+  growth: boolean;
+  /** Also write bench/results/NAME.{json,png}: the outputs meant to be committed. */
+  save?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { size: 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3 };
+  const envSize = process.env.BENCH_SIZE;
+  const args: Args = { size: envSize === 'smoke' || envSize === '1g' ? envSize : 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3, concurrency: [1, 2, 4], growth: true };
   for (let i = 0; i < argv.length; i++) {
     const [key, value] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[++i]];
     if (key === '--size' && (value === 'smoke' || value === 'ci' || value === '1g')) args.size = value;
     else if (key === '--flavor' && (value === 'mariadb' || value === 'mysql')) args.flavors = [value];
     else if (key === '--flavor' && value === 'both') args.flavors = ['mariadb', 'mysql'];
-    else if (key === '--reps' && Number(value) >= 1) args.reps = Number(value);
+    else if (key === '--reps' && Number.isInteger(Number(value)) && Number(value) >= 1) args.reps = Number(value);
     else if (key === '--workload' && (value === 'batch' || value === 'oltp')) args.workload = value;
-    else throw new Error(`unknown argument ${argv[i]}; usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N]`);
+    else if (key === '--concurrency' && value === 'none') args.concurrency = [];
+    else if (key === '--concurrency' && /^\d+(,\d+)*$/.test(value ?? '') && value.split(',').every((n) => Number(n) >= 1)) args.concurrency = [...new Set(value.split(',').map(Number))].sort((a, b) => a - b);
+    else if (key === '--growth' && (value === 'on' || value === 'off')) args.growth = value === 'on';
+    else if (key === '--save' && /^[a-z0-9][a-z0-9-]*$/.test(value ?? '')) args.save = value;
+    else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
+  // A smoke run proves the harness end to end: one repetition unless asked for more.
+  if (args.size === 'smoke' && !argv.some((a) => a.startsWith('--reps'))) args.reps = 1;
   return args;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-type Timings = Record<'ready' | 'restore' | 'replay' | 'checks' | 'cleanup' | 'restoreSide' | 'total', number> & { temporalOverhead?: number; backup?: number };
-
-interface Sample {
-  candidate: string;
-  rep: number;
-  match: boolean;
-  timings: Timings;
+/**
+ * HOOK (physical backups): true once the drill request accepts `backup: { method: 'physical' }`
+ * (mariabackup, MySQL clone). Then the benchmark takes a physical backup at the same point as
+ * the logical one and adds the `engine-physical` candidate (RTO compared with engine-fast).
+ */
+function physicalBackupSupported(source: SourceSpec): boolean {
+  return drillRequestSchema.safeParse({ source, backup: { method: 'physical' } }).success;
 }
 
 function phase(report: DrillReport, name: string): number {
   return report.phases.filter((p) => p.phase === name && p.outcome === 'ok').reduce((sum, p) => sum + p.seconds, 0);
 }
+
+const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const describeTimings = (t: Timings) =>
+  Object.entries(t)
+    .map(([k, v]) => (typeof v === 'number' ? `${k}=${v.toFixed(2)}` : Object.keys(v ?? {}).length ? `${k}=${JSON.stringify(v)}` : ''))
+    .filter(Boolean)
+    .join(' ');
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -88,11 +114,21 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const taskQueue = `bench-${process.pid}-${Date.now().toString(36)}`;
   const paths = { artifactRoot: path.join(work, 'artifacts'), workRoot: path.join(work, 'drills') };
+  // One worker for every drill, the concurrent ones included.
   const worker = await createDrillWorker({ connection: native, taskQueue, deps: { runtime, paths } });
   const running = worker.run();
-  const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
   const shape = workloadShape(size, args.workload);
-  const results: Record<string, unknown> = { size: args.size, workload: args.workload, sizeSpec: size, reps: args.reps, startedAt: new Date().toISOString(), flavors: {} };
+  const results: Record<string, unknown> & { flavors: Record<string, unknown> } = {
+    size: args.size,
+    workload: args.workload,
+    sizeSpec: size,
+    reps: args.reps,
+    concurrencyLevels: args.concurrency,
+    growthFactors: args.growth ? [...GROWTH_FACTORS, 1] : [],
+    startedAt: new Date().toISOString(),
+    flavors: {},
+  };
+  let drillSeq = 0;
 
   try {
     for (const flavor of args.flavors) {
@@ -102,41 +138,96 @@ async function main(): Promise<void> {
       const existing = await runtime.inspect(name);
       if (existing) await runtime.remove(name);
       const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(work, 'sources') });
-      const admin = <T = Record<string, unknown>>(sql: string) => withSession({ socket: source.socketPath }, { user: 'root' }, (s) => s.query<T>(sql));
+      const session = <T>(fn: (s: { query: <R = Record<string, unknown>>(sql: string) => Promise<R[]> }) => Promise<T>) => withSession({ socket: source.socketPath }, { user: 'root' }, fn);
+      const admin = <T = Record<string, unknown>>(sql: string) => session((s) => s.query<T>(sql));
+      const runSql = (statements: string[]) => session(async (s) => void (await statements.reduce((p, sql) => p.then(() => s.query(sql).then(() => undefined)), Promise.resolve())));
       const statusSql = flavor === 'mysql' ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
       const status = async (): Promise<BinlogCoordinates> => {
         const [row] = await admin<{ File: string; Position: number }>(statusSql);
         return { file: row.File, position: Number(row.Position) };
       };
+      const tableList = BENCH_TABLES.map((x) => `bench.${x}`).join(', ');
+      const checksums = async () => (await admin<{ Table: string; Checksum: string }>(`CHECKSUM TABLE ${tableList}`)).map((r) => `${r.Table}\t${r.Checksum}`).join('\n') + '\n';
+      const gtidNow = async () => (await admin<{ g: string }>(flavor === 'mysql' ? 'SELECT @@GLOBAL.gtid_executed AS g' : 'SELECT @@GLOBAL.gtid_binlog_pos AS g'))[0]?.g;
+      /** The ground truth at the source's current (quiet) point: checksums, GTID, binlog position. */
+      const groundTruth = async () => ({ checksums: await checksums(), gtid: await gtidNow(), position: await status() });
+      const spec = { ...source.spec, databases: ['bench'] };
+
+      const drill = async (label: string, request: Omit<DrillRequestInput, 'source'>, sourceSpec: SourceSpec = spec) => {
+        const handle = await startDrill({ client, taskQueue, workflowId: `bench-${label}-${flavor}-${process.pid}-${(drillSeq++).toString(36)}-${Date.now().toString(36)}`, request: { source: sourceSpec, ...request } });
+        const { report, failure } = await awaitDrill(handle);
+        if (!report) throw new Error(`bench drill ${label} failed without a report: ${failure?.message}`);
+        return { report, timeline: drillTimeline(await handle.fetchHistory()) };
+      };
+      /** An engine drill to the checkpoint; it counts only if it passed and stopped at `stop`. */
+      const engineSample = async (candidate: string, rep: number, request: Omit<DrillRequestInput, 'source'>, stop: BinlogCoordinates, sourceSpec?: SourceSpec): Promise<Sample> => {
+        const wall = Date.now();
+        const { report, timeline } = await drill(`${candidate}-r${rep}`, { target: { kind: 'checkpoint' }, ...request }, sourceSpec);
+        const reachedStop = report.recoveryPoint?.coordinates?.file === stop.file && report.recoveryPoint?.coordinates?.position === stop.position;
+        const timings: Timings = {
+          ready: phase(report, 'sandbox-start'),
+          restore: phase(report, 'restore'),
+          replay: phase(report, 'replay'),
+          checks: phase(report, 'checks'),
+          cleanup: phase(report, 'cleanup'),
+          restoreSide: 0,
+          total: (Date.now() - wall) / 1000,
+          rto: report.rtoSeconds,
+          temporalOverhead: timeline.overheadSeconds,
+          restoreParts: restorePhasesOf(timeline),
+        };
+        timings.restoreSide = timings.ready + timings.restore + timings.replay + timings.checks + timings.cleanup;
+        timings.other = Math.max(0, timeline.wallSeconds - timings.restoreSide - timeline.overheadSeconds);
+        if (report.outcome !== 'passed') log(`${flavor}:   ${candidate} failed: ${JSON.stringify(report.failure ?? report.checks.filter((c) => !c.passed)).slice(0, 600)}`);
+        return { candidate, rep, match: report.outcome === 'passed' && reachedStop, timings };
+      };
+      const takeBackup = async (label: string, extra: Omit<DrillRequestInput, 'source' | 'target'> = {}) => {
+        const { report } = await drill(label, { target: { kind: 'checkpoint' }, replayMethod: 'applier', ...extra });
+        if (report.outcome !== 'passed') throw new Error(`the ${label} drill did not pass: ${JSON.stringify(report.failure ?? report.checks.filter((c) => !c.passed))}`);
+        const dumpBytes = Number((await run('bash', ['-c', `gunzip -c '${report.backup.artifactPath}' | wc -c`])).stdout.trim());
+        return { report, manifest: path.join(path.dirname(report.backup.artifactPath), 'manifest.json'), dump: report.backup.artifactPath, start: report.backup.coordinates!, dumpBytes };
+      };
+      const fastMethods = { restoreMethod: 'parallel', replayMethod: 'applier' } as const;
+      const fastSamples = async (what: string, manifest: string, stop: BinlogCoordinates): Promise<Sample[]> => {
+        const out: Sample[] = [];
+        for (let rep = 1; rep <= args.reps; rep++) {
+          out.push(await engineSample('engine-fast', rep, { backup: { manifest }, ...fastMethods }, stop));
+          log(`${flavor}: ${what} rep ${rep}: ${out[out.length - 1].match ? 'match' : 'MISMATCH (not counted)'} ${describeTimings(out[out.length - 1].timings)}`);
+        }
+        return out;
+      };
+
+      // Growth with data size: the same dataset at fractions of its rows, the same workload after its backup.
+      const dataSize: GrowthPoint[] = [];
+      if (args.growth) {
+        for (const factor of GROWTH_FACTORS) {
+          const scaled = scaledSize(size, factor);
+          log(`${flavor}: growth: dataset at ${factor}x (${totalRows(scaled).toLocaleString('en')} rows)`);
+          await runSql([...datasetSql(scaled), 'FLUSH BINARY LOGS']);
+          const b = await takeBackup(`growth-backup-${factor}`);
+          await runSql(workloadSql(scaled, args.workload));
+          const truth = await groundTruth();
+          const samples = await fastSamples(`growth data ${factor}x`, b.manifest, truth.position);
+          dataSize.push(growthPoint({ factor, rows: totalRows(scaled), dumpBytes: b.dumpBytes, transactions: shape.transactions, rowEvents: shape.rowEvents }, samples));
+        }
+      }
 
       log(`${flavor}: generating ${totalRows(size).toLocaleString('en')} rows (${args.size})`);
       let t = Date.now();
-      await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
-        for (const sql of datasetSql(size)) await s.query(sql);
-      });
+      // The backup then starts in a fresh binlog: archives copy the workload, not the dataset's inserts.
+      await runSql([...datasetSql(size), 'FLUSH BINARY LOGS']);
       log(`${flavor}: dataset in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-      const spec = { ...source.spec, databases: ['bench'] };
-      const drill = async (prefix: string, request: Omit<DrillRequestInput, 'source'>) => {
-        const handle = await startDrill({ client, taskQueue, workflowId: `bench-${prefix}-${flavor}-${Date.now().toString(36)}`, request: { source: spec, ...request } });
-        const { report, failure } = await awaitDrill(handle);
-        if (!report) throw new Error(`bench drill ${prefix} failed without a report: ${failure?.message}`);
-        return { report, failure };
-      };
-
       // The engine's own backup, before the workload: every candidate restores this dump.
-      const first = await drill('backup', { target: { kind: 'checkpoint' }, replayMethod: 'applier' });
-      if (first.report.outcome !== 'passed') throw new Error(`the initial drill did not pass: ${JSON.stringify(first.report.failure ?? first.report.checks.filter((c) => !c.passed))}`);
-      const manifest = path.join(path.dirname(first.report.backup.artifactPath), 'manifest.json');
-      const dump = first.report.backup.artifactPath;
-      const start = first.report.backup.coordinates!;
-      const dumpBytes = Number((await run('bash', ['-c', `gunzip -c '${dump}' | wc -c`])).stdout.trim());
-      log(`${flavor}: backup ${(dumpBytes / 1e6).toFixed(0)} MB uncompressed, taken in ${phase(first.report, 'backup').toFixed(1)} s`);
+      const backup = await takeBackup('backup');
+      const { manifest, dump, start, dumpBytes } = backup;
+      log(`${flavor}: backup ${(dumpBytes / 1e6).toFixed(0)} MB uncompressed, taken in ${phase(backup.report, 'backup').toFixed(1)} s`);
+      // HOOK (physical backups): a physical backup of the same snapshot, when the engine takes them.
+      const physical = physicalBackupSupported(spec) ? await takeBackup('physical-backup', { backup: { method: 'physical' } } as never) : undefined;
+      if (physical) log(`${flavor}: physical backup taken in ${phase(physical.report, 'backup').toFixed(1)} s`);
 
       // The LOAD DATA baseline's input: tab-separated files of the same snapshot (the source is quiet).
-      const tableList = BENCH_TABLES.map((x) => `bench.${x}`).join(', ');
       const truthAtBackup = path.join(work, flavor, 'truth-backup.tsv');
-      const checksums = async () => (await admin<{ Table: string; Checksum: string }>(`CHECKSUM TABLE ${tableList}`)).map((r) => `${r.Table}\t${r.Checksum}`).join('\n') + '\n';
       await writeFile(truthAtBackup, await checksums());
       const tabDir = path.join(work, flavor, 'tab');
       const schemaDir = path.join(work, flavor, 'schema');
@@ -154,18 +245,27 @@ async function main(): Promise<void> {
         (err) => (log(`${flavor}: mydumper failed, the myloader baseline is skipped: ${String(err.stderr ?? err).trim().slice(-300)}`), false),
       );
 
+      // The workload, in parts: the binlog-volume series drills at each intermediate point.
+      const binlogVolume: GrowthPoint[] = [];
+      let done = 0;
       t = Date.now();
-      await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
-        for (const sql of workloadSql(size, args.workload)) await s.query(sql);
-      });
-      const stop = await status();
-      log(`${flavor}: ${args.workload} workload of ${shape.transactions} transactions (${shape.rowEvents} row events) in ${((Date.now() - t) / 1000).toFixed(1)} s, stop ${stop.file}:${stop.position}`);
+      for (const factor of args.growth ? GROWTH_FACTORS : []) {
+        const upto = Math.round(shape.transactions * factor);
+        await runSql(workloadSql(size, args.workload, done, upto));
+        done = upto;
+        const truth = await groundTruth();
+        log(`${flavor}: growth: workload at ${factor}x (${upto} transactions), stop ${truth.position.file}:${truth.position.position}`);
+        const samples = await fastSamples(`growth binlog ${factor}x`, manifest, truth.position);
+        binlogVolume.push(growthPoint({ factor, rows: totalRows(size), dumpBytes, transactions: upto, rowEvents: Math.round((shape.rowEvents * upto) / shape.transactions) }, samples));
+      }
+      await runSql(workloadSql(size, args.workload, done, shape.transactions));
+      const truth = await groundTruth();
+      const stop = truth.position;
+      log(`${flavor}: ${args.workload} workload of ${shape.transactions} transactions (${shape.rowEvents} row events), stop ${stop.file}:${stop.position}`);
 
-      // Ground truth at the target, read from the quiesced source.
-      const truthRows = await admin<{ Table: string; Checksum: string }>(`CHECKSUM TABLE ${BENCH_TABLES.map((x) => `bench.${x}`).join(', ')}`);
+      // Ground truth at the target, read from the quiesced source, for the shell script.
       const truthFile = path.join(work, flavor, 'truth.tsv');
-      await writeFile(truthFile, truthRows.map((r) => `${r.Table}\t${r.Checksum}`).join('\n') + '\n');
-      const [gtid] = flavor === 'mysql' ? await admin<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g') : await admin<{ g: string }>('SELECT @@GLOBAL.gtid_binlog_pos AS g');
+      await writeFile(truthFile, truth.checksums);
       const binlogDir = path.join(work, flavor, 'binlogs');
       await mkdir(binlogDir, { recursive: true });
       const names = (await run('docker', ['exec', name, 'bash', '-c', 'cd /var/lib/mysql && ls | grep -E "^mysql-bin\\.[0-9]+$"'])).stdout.trim().split('\n');
@@ -173,60 +273,70 @@ async function main(): Promise<void> {
       const serverScript = path.join(work, flavor, 'sandbox-server.sh');
       await writeFile(serverScript, serverCommand(flavor, 'sandbox', 4242)[2]);
 
+      const baseline = async (candidate: string, rep: number, script: string, scriptArgs: string[], restoreOnly: boolean): Promise<Sample> => {
+        const out = await run('bash', [path.join(BENCH_DIR, script), flavor, spec.image!, ...scriptArgs], { maxBuffer: 16 << 20 });
+        const j = JSON.parse(out.stdout.trim().split('\n').pop()!);
+        const timings: Timings = restoreOnly ? { ready: j.ready, restore: j.restore, replay: NaN, checks: NaN, cleanup: NaN, restoreSide: NaN, total: j.ready + j.restore } : { ...j, restoreSide: j.total };
+        return { candidate, rep, match: j.match === true, timings };
+      };
+      const runners: Record<string, (rep: number) => Promise<Sample>> = {
+        'engine-fast': (rep) => engineSample('engine-fast', rep, { backup: { manifest }, ...fastMethods }, stop),
+        'engine-fallback': (rep) => engineSample('engine-fallback', rep, { backup: { manifest }, restoreMethod: 'client', replayMethod: 'client' }, stop),
+        ...(physical ? { 'engine-physical': (rep: number) => engineSample('engine-physical', rep, { backup: { manifest: physical.manifest }, replayMethod: 'applier' }, stop) } : {}),
+        'shell-script': (rep) => baseline('shell-script', rep, 'baseline-drill.sh', [dump, binlogDir, start.file, String(start.position), stop.file, String(stop.position), truthFile, serverScript], false),
+        // The OLTP workload measures replay: the restore-only baselines are left out of it.
+        ...(args.workload === 'batch'
+          ? {
+              'load-data': (rep: number) => baseline('load-data', rep, 'load-data.sh', [tabDir, path.join(schemaDir, 'schema.sql'), truthAtBackup, serverScript], true),
+              ...(hasMydumper ? { myloader: (rep: number) => baseline('myloader', rep, 'myloader.sh', [mydumperDir, truthAtBackup, serverScript, MYDUMPER_IMAGE], true) } : {}),
+            }
+          : {}),
+      };
+      const candidates = Object.keys(runners);
       const samples: Sample[] = [];
-      const engine = async (fast: boolean, rep: number) => {
-        const wall = Date.now();
-        const methods = fast ? ({ restoreMethod: 'parallel', replayMethod: 'applier' } as const) : ({ restoreMethod: 'client', replayMethod: 'client' } as const);
-        const { report } = await drill(`${fast ? 'fast' : 'fallback'}-r${rep}`, { backup: { manifest }, target: { kind: 'checkpoint' }, ...methods });
-        const reachedStop = report.recoveryPoint?.coordinates?.file === stop.file && report.recoveryPoint?.coordinates?.position === stop.position;
-        const timings: Timings = {
-          ready: phase(report, 'sandbox-start'),
-          restore: phase(report, 'restore'),
-          replay: phase(report, 'replay'),
-          checks: phase(report, 'checks'),
-          cleanup: phase(report, 'cleanup'),
-          restoreSide: 0,
-          total: (Date.now() - wall) / 1000,
-        };
-        timings.restoreSide = timings.ready + timings.restore + timings.replay + timings.checks + timings.cleanup;
-        timings.temporalOverhead = report.totalSeconds - report.phases.reduce((sum, p) => sum + p.seconds, 0);
-        samples.push({ candidate: fast ? 'engine-fast' : 'engine-fallback', rep, match: report.outcome === 'passed' && reachedStop, timings });
-      };
-      const script = async (rep: number) => {
-        const out = await run('bash', [path.join(BENCH_DIR, 'baseline-drill.sh'), flavor, spec.image!, dump, binlogDir, start.file, String(start.position), stop.file, String(stop.position), truthFile, serverScript], { maxBuffer: 16 << 20 });
-        const j = JSON.parse(out.stdout.trim().split('\n').pop()!);
-        samples.push({ candidate: 'shell-script', rep, match: j.match === true, timings: { ...j, restoreSide: j.total } });
-      };
-      const loadData = async (rep: number) => {
-        const out = await run('bash', [path.join(BENCH_DIR, 'load-data.sh'), flavor, spec.image!, tabDir, path.join(schemaDir, 'schema.sql'), truthAtBackup, serverScript], { maxBuffer: 16 << 20 });
-        const j = JSON.parse(out.stdout.trim().split('\n').pop()!);
-        samples.push({ candidate: 'load-data', rep, match: j.match === true, timings: { ready: j.ready, restore: j.restore, replay: NaN, checks: NaN, cleanup: NaN, restoreSide: NaN, total: j.ready + j.restore } });
-      };
-      const myloader = async (rep: number) => {
-        const out = await run('bash', [path.join(BENCH_DIR, 'myloader.sh'), flavor, spec.image!, mydumperDir, truthAtBackup, serverScript, MYDUMPER_IMAGE], { maxBuffer: 16 << 20 });
-        const j = JSON.parse(out.stdout.trim().split('\n').pop()!);
-        samples.push({ candidate: 'myloader', rep, match: j.match === true, timings: { ready: j.ready, restore: j.restore, replay: NaN, checks: NaN, cleanup: NaN, restoreSide: NaN, total: j.ready + j.restore } });
-      };
-      // The OLTP workload measures replay: the restore-only baselines are left out of it.
-      const candidates = ['engine-fast', 'engine-fallback', 'shell-script', ...(args.workload === 'batch' ? ['load-data', ...(hasMydumper ? ['myloader'] : [])] : [])];
       for (let rep = 1; rep <= args.reps; rep++) {
         // Interleaved, rotating the order each repetition: no candidate always runs on a warm cache.
         for (let k = 0; k < candidates.length; k++) {
           const which = candidates[(k + rep - 1) % candidates.length];
           log(`${flavor}: rep ${rep} ${which}`);
-          if (which === 'shell-script') await script(rep);
-          else if (which === 'load-data') await loadData(rep);
-          else if (which === 'myloader') await myloader(rep);
-          else await engine(which === 'engine-fast', rep);
-          const s = samples[samples.length - 1];
-          log(`${flavor}:   ${s.match ? 'match' : 'MISMATCH (not counted)'} ${Object.entries(s.timings).map(([k2, v]) => `${k2}=${Number(v).toFixed(2)}`).join(' ')}`);
+          const s = await runners[which](rep);
+          samples.push(s);
+          log(`${flavor}:   ${s.match ? 'match' : 'MISMATCH (not counted)'} ${describeTimings(s.timings)}`);
         }
       }
 
-      const counted = (c: string) => samples.filter((s) => s.candidate === c && s.match);
-      const med = (c: string, k: keyof Timings) => median(counted(c).map((s) => Number(s.timings[k] ?? NaN)));
+      // Several drills at once on the one worker: the same backup under distinct source names
+      // (a source runs one drill at a time), levels rotated each repetition.
+      const concurrencySamples: ConcurrencySample[] = [];
+      const concurrentDrill = (label: string, rep: number, i: number) => engineSample(label, rep, { backup: { manifest }, ...fastMethods }, stop, { ...spec, name: `${spec.name}-c${i + 1}` });
+      if (args.concurrency.length) {
+        // Untimed: fills each source name's binlog archive once, as the continuous archiver
+        // would have; the timed drills then find it warm like engine-fast's.
+        const most = args.concurrency[args.concurrency.length - 1];
+        log(`${flavor}: warm-up: ${most} drills at once (archives the binlogs of each source name; not counted)`);
+        await Promise.all(Array.from({ length: most }, (_, i) => concurrentDrill(`warmup-${i + 1}`, 0, i)));
+      }
+      for (let rep = 1; rep <= (args.concurrency.length ? args.reps : 0); rep++) {
+        for (let k = 0; k < args.concurrency.length; k++) {
+          const drills = args.concurrency[(k + rep - 1) % args.concurrency.length];
+          const wall = Date.now();
+          const batch = await Promise.all(Array.from({ length: drills }, (_, i) => concurrentDrill(`concurrent-${drills}x${i + 1}`, rep, i)));
+          const c: ConcurrencySample = { drills, rep, wallSeconds: (Date.now() - wall) / 1000, match: batch.every((s) => s.match), drillSeconds: batch.map((s) => s.timings.total), rtoSeconds: batch.map((s) => s.timings.rto ?? NaN) };
+          concurrencySamples.push(c);
+          log(`${flavor}: rep ${rep} ${drills} drills at once: ${c.match ? 'all match' : 'MISMATCH (not counted)'} wall=${c.wallSeconds.toFixed(2)} rto=${c.rtoSeconds.map((x) => x.toFixed(1)).join('/')}`);
+        }
+      }
+
+      const medians = Object.fromEntries(candidates.map((c) => [c, candidateMedians(samples, c)]));
       const rows = totalRows(size);
-      const summary = {
+      const fastFull = medians['engine-fast'];
+      const growth = args.growth
+        ? {
+            dataSize: [...dataSize, { factor: 1, rows, dumpBytes, transactions: shape.transactions, rowEvents: shape.rowEvents, counted: fastFull.counted, drillSeconds: fastFull.total, rtoSeconds: fastFull.rto, restoreSeconds: fastFull.restore, replaySeconds: fastFull.replay }],
+            binlogVolume: [...binlogVolume, { factor: 1, rows, dumpBytes, transactions: shape.transactions, rowEvents: shape.rowEvents, counted: fastFull.counted, drillSeconds: fastFull.total, rtoSeconds: fastFull.rto, restoreSeconds: fastFull.restore, replaySeconds: fastFull.replay }],
+          }
+        : undefined;
+      const flavorResult: FlavorResult & Record<string, unknown> = {
         dumpBytes,
         rows,
         workload: args.workload,
@@ -234,30 +344,17 @@ async function main(): Promise<void> {
         rowEvents: shape.rowEvents,
         start,
         stop,
-        gtidAtTarget: gtid?.g,
-        backupSeconds: phase(first.report, 'backup'),
-        medians: Object.fromEntries(candidates.map((c) => [c, { counted: counted(c).length, ready: med(c, 'ready'), restore: med(c, 'restore'), replay: med(c, 'replay'), checks: med(c, 'checks'), cleanup: med(c, 'cleanup'), restoreSide: med(c, 'restoreSide'), total: med(c, 'total'), temporalOverhead: med(c, 'temporalOverhead') }])),
+        gtidAtTarget: truth.gtid,
+        checksumsAtTarget: truth.checksums,
+        backupSeconds: phase(backup.report, 'backup'),
+        medians,
+        ratios: ratiosOf(medians, { dumpBytes, rows, transactions: shape.transactions }),
+        concurrency: concurrencySeries(concurrencySamples),
+        growth,
         samples,
+        concurrencySamples,
       };
-      const m = summary.medians;
-      const fast = m['engine-fast'];
-      const ratios = {
-        replayVsMysqlbinlogClient: m['shell-script'].replay / fast.replay,
-        replayVsEngineFallback: m['engine-fallback'].replay / fast.replay,
-        restoreVsMysqldumpClient: m['shell-script'].restore / fast.restore,
-        restoreVsEngineFallback: m['engine-fallback'].restore / fast.restore,
-        restoreVsLoadData: m['load-data'] ? m['load-data'].restore / fast.restore : NaN,
-        restoreVsMyloader: m.myloader ? m.myloader.restore / fast.restore : NaN,
-        drillVsShellScript: fast.restoreSide / m['shell-script'].total,
-        wholeDrillVsShellScript: fast.total / m['shell-script'].total,
-        sandboxReadySeconds: fast.ready,
-        restoreMBps: dumpBytes / 1e6 / fast.restore,
-        restoreRowsPerSecond: rows / fast.restore,
-        loadDataMBps: m['load-data'] ? dumpBytes / 1e6 / m['load-data'].restore : NaN,
-        replayTransactionsPerSecond: shape.transactions / fast.replay,
-        mysqlbinlogClientTransactionsPerSecond: shape.transactions / m['shell-script'].replay,
-      };
-      (results.flavors as Record<string, unknown>)[flavor] = { ...summary, ratios };
+      results.flavors[flavor] = flavorResult;
       await writeFile(path.join(resultsDir, 'partial.json'), JSON.stringify(results, null, 2));
       await runtime.remove(name);
     }
@@ -270,34 +367,22 @@ async function main(): Promise<void> {
 
   results.finishedAt = new Date().toISOString();
   const stamp = `${args.size}-${args.workload}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
-  const jsonPath = path.join(resultsDir, `bench-${stamp}.json`);
-  await writeFile(jsonPath, JSON.stringify(results, null, 2));
-  await writeFile(path.join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2));
-  const svg = renderSvg(results as never);
+  const outputs = [`bench-${stamp}`, 'latest', ...(args.save ? [args.save] : [])];
   const svgPath = path.join(resultsDir, 'latest.svg');
-  await writeFile(svgPath, svg);
-  const png = await run('rsvg-convert', ['-o', path.join(resultsDir, 'latest.png'), svgPath]).then(() => 'latest.png', () => 'latest.svg (install librsvg2-bin for a PNG)');
-  printTable(results);
-  process.stdout.write(`\nresults: ${jsonPath}\nplot: bench/results/${png}\n`);
-}
-
-function printTable(results: Record<string, unknown>): void {
-  const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-  const lines = [
-    '',
-    '| flavor | replay vs mysqlbinlog\\|client (≥5x) | restore vs mysqldump\\|client (≥2x) | restore vs LOAD DATA (≥0.85x) | restore vs myloader (≥1.1x) | restore side of drill / shell script (≤0.5) | whole drill / shell script | sandbox ready s (<2) | restore MB/s, rows/s | replay tx/s fast / mysqlbinlog | Temporal overhead s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const [flavor, f] of Object.entries(results.flavors as Record<string, { ratios: Record<string, number>; medians: Record<string, Record<string, number>> }>)) {
-    const r = f.ratios;
-    lines.push(
-      `| ${flavor} | ${fmt(r.replayVsMysqlbinlogClient, 1)}x | ${fmt(r.restoreVsMysqldumpClient)}x | ${fmt(r.restoreVsLoadData)}x | ${fmt(r.restoreVsMyloader)} | ${fmt(r.drillVsShellScript)} | ${fmt(r.wholeDrillVsShellScript)} | ${fmt(r.sandboxReadySeconds)} | ${fmt(r.restoreMBps, 1)}, ${fmt(r.restoreRowsPerSecond, 0)} | ${fmt(r.replayTransactionsPerSecond, 0)} / ${fmt(r.mysqlbinlogClientTransactionsPerSecond, 0)} | ${fmt(f.medians['engine-fast'].temporalOverhead)} |`,
-    );
-  }
-  process.stdout.write(lines.join('\n') + '\n');
+  await writeFile(svgPath, renderSvg(results as never));
+  const hasPng = await run('rsvg-convert', ['-o', path.join(resultsDir, 'latest.png'), svgPath]).then(
+    () => true,
+    () => false,
+  );
+  for (const out of outputs) await writeFile(path.join(resultsDir, `${out}.json`), JSON.stringify(results, null, 2));
+  if (hasPng && args.save) await run('cp', [path.join(resultsDir, 'latest.png'), path.join(resultsDir, `${args.save}.png`)]);
+  await rm(path.join(resultsDir, 'partial.json'), { force: true });
+  process.stdout.write(renderTable(results.flavors as Record<string, FlavorResult>));
+  process.stdout.write(`\nresults: bench/results/${outputs[0]}.json${args.save ? `, bench/results/${args.save}.json` : ''}\nplot: bench/results/${hasPng ? `latest.png${args.save ? `, bench/results/${args.save}.png` : ''}` : 'latest.svg (install librsvg2-bin for a PNG)'}\n`);
 }
 
 main().catch((err) => {
   process.stderr.write(`${err?.stack ?? err}\n`);
   process.exit(1);
 });
+

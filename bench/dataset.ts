@@ -7,25 +7,34 @@
 export type BenchSize = 'smoke' | 'ci' | '1g';
 
 export interface SizeSpec {
-  /** Rows per table. */
+  /** Rows per table (multiples of 100: the batch workload wraps its 100-row ranges within orders). */
   customers: number;
   orders: number;
   wide: number;
   skewed: number;
-  /** Workload transactions; each writes 100 row events (updates) plus one insert. */
+  /** Batch workload transactions; each writes 100 row events (updates) plus one insert. */
   transactions: number;
 }
 
 export const SIZES: Record<BenchSize, SizeSpec> = {
-  smoke: { customers: 20_000, orders: 60_000, wide: 5_000, skewed: 20_000, transactions: 300 },
+  /** About 105k rows, 8 MB of dump: a few minutes end to end, for trying the harness. */
+  smoke: { customers: 20_000, orders: 60_000, wide: 5_000, skewed: 20_000, transactions: 2_000 },
+  /** About 2M rows, 0.16 GB of dump. */
   ci: { customers: 300_000, orders: 1_200_000, wide: 100_000, skewed: 400_000, transactions: 2_100 },
-  '1g': { customers: 1_500_000, orders: 6_000_000, wide: 600_000, skewed: 2_000_000, transactions: 4_000 },
+  /** The CI size times 7: 14M rows, about 1.1 GB of dump. */
+  '1g': { customers: 2_100_000, orders: 8_400_000, wide: 700_000, skewed: 2_800_000, transactions: 4_000 },
 };
 
 export const BENCH_TABLES = ['customers', 'orders', 'wide', 'skewed'] as const;
 
 export function totalRows(s: SizeSpec): number {
   return s.customers + s.orders + s.wide + s.skewed;
+}
+
+/** The same dataset at `factor` of its rows (the growth series), rounded to hundreds; the workload is unchanged. */
+export function scaledSize(s: SizeSpec, factor: number): SizeSpec {
+  const rows = (n: number) => Math.max(100, Math.round((n * factor) / 100) * 100);
+  return { customers: rows(s.customers), orders: rows(s.orders), wide: rows(s.wide), skewed: rows(s.skewed), transactions: s.transactions };
 }
 
 const MILLION = 1_000_000;
@@ -72,50 +81,46 @@ export function datasetSql(s: SizeSpec): string[] {
 
 export type WorkloadKind = 'batch' | 'oltp';
 
-/** Transactions and row events of a workload. */
+/** OLTP: small transactions (one updated order, one inserted row), as sysbench writes them; 220,000 row events. */
+const OLTP_TRANSACTIONS = 110_000;
+
+/** Transactions and row events of a whole workload. */
 export function workloadShape(s: SizeSpec, kind: WorkloadKind): { transactions: number; rowEvents: number } {
   return kind === 'batch' ? { transactions: s.transactions, rowEvents: s.transactions * 101 } : { transactions: OLTP_TRANSACTIONS, rowEvents: OLTP_TRANSACTIONS * 2 };
 }
 
-/** OLTP: small transactions (one updated order, one inserted row), as sysbench writes them; 220,000 row events. */
-const OLTP_TRANSACTIONS = 110_000;
-
-export function workloadSql(s: SizeSpec, kind: WorkloadKind = 'batch'): string[] {
-  if (kind === 'oltp') {
-    return [
-      'DROP PROCEDURE IF EXISTS bench.workload',
-      `CREATE PROCEDURE bench.workload(n INT)
-BEGIN
-  DECLARE i INT DEFAULT 0;
-  WHILE i < n DO
-    START TRANSACTION;
-    UPDATE bench.orders SET amount = amount + 1, status = (status + 1) % 5 WHERE id = 1 + (i * 7919) % ${s.orders};
-    INSERT INTO bench.skewed (id, k, v) VALUES (${s.skewed} + i + 1, i % 7, CONCAT('oltp ', i));
-    COMMIT;
-    SET i = i + 1;
-  END WHILE;
-END`,
-      `CALL bench.workload(${OLTP_TRANSACTIONS})`,
-    ];
-  }
-  return batchWorkloadSql(s);
+/**
+ * What one workload transaction writes, for transaction number `i`: the batch workload
+ * updates 100 consecutive orders (wrapping within the table), the OLTP one a single order;
+ * both insert one skewed row.
+ */
+function transactionBody(s: SizeSpec, kind: WorkloadKind): string {
+  const update =
+    kind === 'batch'
+      ? `UPDATE bench.orders SET amount = amount + 1, status = (status + 1) % 5 WHERE id BETWEEN (i * 100) % ${s.orders} + 1 AND (i * 100) % ${s.orders} + 100`
+      : `UPDATE bench.orders SET amount = amount + 1, status = (status + 1) % 5 WHERE id = 1 + (i * 7919) % ${s.orders}`;
+  return `${update};
+    INSERT INTO bench.skewed (id, k, v) VALUES (${s.skewed} + i + 1, i % 7, CONCAT('${kind === 'batch' ? 'workload' : 'oltp'} ', i));`;
 }
 
-/** One transaction per iteration: 100 updated order rows and one inserted skewed row. */
-function batchWorkloadSql(s: SizeSpec): string[] {
+/**
+ * The workload's transactions numbered `from` (inclusive) to `to` (exclusive), one per loop
+ * iteration in a stored procedure: running [0, a) then [a, n) writes exactly what [0, n)
+ * writes, so the binlog-volume series can stop at intermediate points of one workload.
+ */
+export function workloadSql(s: SizeSpec, kind: WorkloadKind, from = 0, to = workloadShape(s, kind).transactions): string[] {
   return [
     'DROP PROCEDURE IF EXISTS bench.workload',
-    `CREATE PROCEDURE bench.workload(n INT)
+    `CREATE PROCEDURE bench.workload(first INT, upto INT)
 BEGIN
-  DECLARE i INT DEFAULT 0;
-  WHILE i < n DO
+  DECLARE i INT DEFAULT first;
+  WHILE i < upto DO
     START TRANSACTION;
-    UPDATE bench.orders SET amount = amount + 1, status = (status + 1) % 5 WHERE id BETWEEN i * 100 + 1 AND i * 100 + 100;
-    INSERT INTO bench.skewed (id, k, v) VALUES (${s.skewed} + i + 1, i % 7, CONCAT('workload ', i));
+    ${transactionBody(s, kind)}
     COMMIT;
     SET i = i + 1;
   END WHILE;
 END`,
-    `CALL bench.workload(${s.transactions})`,
+    `CALL bench.workload(${from}, ${to})`,
   ];
 }

@@ -1,8 +1,15 @@
-/** A hand-written SVG of the benchmark: one stacked bar of median phase times per candidate and flavor (converted to PNG by rsvg-convert). */
+/**
+ * A hand-written SVG of the benchmark (converted to PNG by rsvg-convert): stacked bars of
+ * median seconds per phase of a whole run for each candidate and flavor, then three line charts: several
+ * drills at once (wall time and per-drill RTO against the number of drills), and drill time
+ * against data size and against binlog volume.
+ */
+import type { CandidateMedians, ConcurrencyPoint, GrowthPoint } from './summary';
 
 interface PlotInput {
   size: string;
-  flavors: Record<string, { medians: Record<string, Record<string, number>>; ratios: Record<string, number> }>;
+  workload?: string;
+  flavors: Record<string, { medians: Record<string, Partial<CandidateMedians>>; concurrency?: ConcurrencyPoint[]; growth?: { dataSize: GrowthPoint[]; binlogVolume: GrowthPoint[] } }>;
 }
 
 const PHASES = [
@@ -11,28 +18,28 @@ const PHASES = [
   ['replay', '#e15759'],
   ['checks', '#76b7b2'],
   ['cleanup', '#59a14f'],
+  ['other', '#edc948'],
+  ['temporalOverhead', '#bab0ac'],
 ] as const;
-const CANDIDATES = ['engine-fast', 'engine-fallback', 'shell-script', 'load-data', 'myloader'];
+const CANDIDATES = ['engine-fast', 'engine-fallback', 'engine-physical', 'shell-script', 'load-data', 'myloader'];
+const SERIES_COLORS = ['#4e79a7', '#e15759', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2'];
+const WIDTH = 900;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const finite = (x: number | undefined): number => (x !== undefined && Number.isFinite(x) ? x : 0);
 
-export function renderSvg(input: PlotInput): string {
+function bars(input: PlotInput, top: number): { svg: string[]; height: number } {
   const rows: { label: string; parts: number[] }[] = [];
   for (const [flavor, f] of Object.entries(input.flavors))
-    for (const c of CANDIDATES.filter((x) => f.medians[x] !== undefined)) rows.push({ label: `${flavor} ${c}`, parts: PHASES.map(([p]) => (Number.isFinite(f.medians[c]?.[p]) ? f.medians[c][p] : 0)) });
+    for (const c of CANDIDATES.filter((x) => f.medians[x] !== undefined)) rows.push({ label: `${flavor} ${c}`, parts: PHASES.map(([p]) => finite(f.medians[c]?.[p])) });
   const max = Math.max(1, ...rows.map((r) => r.parts.reduce((a, b) => a + b, 0)));
   const left = 190;
-  const width = 900;
   const barH = 22;
-  const top = 50;
-  const scale = (width - left - 80) / max;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + rows.length * (barH + 10) + 70}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="22" font-size="15" font-weight="bold">restore-drill bench (${esc(input.size)}): median seconds per phase, restore side of a drill</text>`,
-  ];
+  const scale = (WIDTH - left - 80) / max;
+  const out: string[] = [`<text x="10" y="${top + 14}" font-size="13" font-weight="bold">Median seconds per phase of a whole drill (restore-only baselines: ready + restore)</text>`];
+  const y0 = top + 26;
   rows.forEach((r, i) => {
-    const y = top + i * (barH + 10);
+    const y = y0 + i * (barH + 10);
     out.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(r.label)}</text>`);
     let x = left;
     r.parts.forEach((v, k) => {
@@ -42,10 +49,75 @@ export function renderSvg(input: PlotInput): string {
     });
     out.push(`<text x="${(x + 6).toFixed(1)}" y="${y + 15}">${r.parts.reduce((a, b) => a + b, 0).toFixed(1)} s</text>`);
   });
-  const ly = top + rows.length * (barH + 10) + 20;
-  PHASES.forEach(([p, color], k) => {
-    out.push(`<rect x="${left + k * 110}" y="${ly}" width="14" height="14" fill="${color}"/><text x="${left + k * 110 + 20}" y="${ly + 12}">${p}</text>`);
+  const ly = y0 + rows.length * (barH + 10) + 8;
+  const legend: Record<string, string> = { other: 'other activities', temporalOverhead: 'Temporal overhead' };
+  PHASES.forEach(([p, color], k) => out.push(`<rect x="${10 + k * 120}" y="${ly}" width="14" height="14" fill="${color}"/><text x="${10 + k * 120 + 20}" y="${ly + 12}">${legend[p] ?? p}</text>`));
+  return { svg: out, height: ly + 30 - top };
+}
+
+interface Series {
+  name: string;
+  points: [number, number][];
+  dashed?: boolean;
+}
+
+/** One line chart in a `w`×`h` box at (x, y); both axes from 0. */
+function lineChart(x: number, y: number, w: number, h: number, title: string, xLabel: string, series: Series[]): string[] {
+  const out = [`<text x="${x}" y="${y + 14}" font-size="13" font-weight="bold">${esc(title)}</text>`];
+  const px = x + 45;
+  const py = y + 28;
+  const pw = w - 60;
+  const ph = h - 100;
+  const all = series.flatMap((s) => s.points).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+  if (all.length === 0) return [...out, `<text x="${px}" y="${py + 20}" fill="#888">not measured in this run</text>`];
+  const maxX = Math.max(...all.map(([a]) => a)) || 1;
+  const maxY = Math.max(...all.map(([, b]) => b)) * 1.1 || 1;
+  const sx = (v: number) => px + (v / maxX) * pw;
+  const sy = (v: number) => py + ph - (v / maxY) * ph;
+  out.push(`<line x1="${px}" y1="${py + ph}" x2="${px + pw}" y2="${py + ph}" stroke="#333"/><line x1="${px}" y1="${py}" x2="${px}" y2="${py + ph}" stroke="#333"/>`);
+  for (const f of [0, 0.5, 1]) {
+    out.push(`<text x="${px - 4}" y="${sy(maxY * f) + 4}" text-anchor="end" font-size="10">${(maxY * f).toFixed(maxY < 10 ? 1 : 0)}</text>`);
+    out.push(`<text x="${sx(maxX * f)}" y="${py + ph + 14}" text-anchor="middle" font-size="10">${Number((maxX * f).toPrecision(3)).toLocaleString('en')}</text>`);
+  }
+  out.push(`<text x="${px + pw / 2}" y="${py + ph + 28}" text-anchor="middle" font-size="11">${esc(xLabel)}</text><text x="${x}" y="${py - 4}" font-size="10">s</text>`);
+  series.forEach((s, i) => {
+    const color = SERIES_COLORS[i % SERIES_COLORS.length];
+    const pts = s.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''} points="${pts.map(([a, b]) => `${sx(a).toFixed(1)},${sy(b).toFixed(1)}`).join(' ')}"/>`);
+    for (const [a, b] of pts) out.push(`<circle cx="${sx(a).toFixed(1)}" cy="${sy(b).toFixed(1)}" r="3" fill="${color}"/>`);
+    out.push(`<line x1="${x + 10}" y1="${y + h - 30 + (i % 3) * 12}" x2="${x + 26}" y2="${y + h - 30 + (i % 3) * 12}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>`);
+    out.push(`<text x="${x + 30 + Math.floor(i / 3) * 150}" y="${y + h - 26 + (i % 3) * 12}" font-size="10">${esc(s.name)}</text>`);
   });
-  out.push('</svg>');
-  return out.join('\n');
+  return out;
+}
+
+export function renderSvg(input: PlotInput): string {
+  const head = 40;
+  const b = bars(input, head);
+  const chartsTop = head + b.height + 10;
+  const chartW = WIDTH / 3;
+  const chartH = 260;
+  const flavors = Object.entries(input.flavors);
+  const concurrency = lineChart(0, chartsTop, chartW, chartH, 'Drills at once, one worker', 'drills started together', [
+    ...flavors.map(([flavor, f]) => ({ name: `${flavor} wall`, points: (f.concurrency ?? []).map((p) => [p.drills, p.wallSeconds] as [number, number]) })),
+    ...flavors.map(([flavor, f]) => ({ name: `${flavor} RTO each`, dashed: true, points: (f.concurrency ?? []).map((p) => [p.drills, p.rtoSeconds] as [number, number]) })),
+  ]);
+  const dataSize = lineChart(chartW, chartsTop, chartW, chartH, 'Drill time vs data size', 'rows', [
+    ...flavors.map(([flavor, f]) => ({ name: `${flavor} drill`, points: (f.growth?.dataSize ?? []).map((p) => [p.rows, p.drillSeconds] as [number, number]) })),
+    ...flavors.map(([flavor, f]) => ({ name: `${flavor} restore`, dashed: true, points: (f.growth?.dataSize ?? []).map((p) => [p.rows, p.restoreSeconds] as [number, number]) })),
+  ]);
+  const binlog = lineChart(2 * chartW, chartsTop, chartW, chartH, 'Drill time vs binlog volume', 'row events after the backup', [
+    ...flavors.map(([flavor, f]) => ({ name: `${flavor} drill`, points: (f.growth?.binlogVolume ?? []).map((p) => [p.rowEvents, p.drillSeconds] as [number, number]) })),
+    ...flavors.map(([flavor, f]) => ({ name: `${flavor} replay`, dashed: true, points: (f.growth?.binlogVolume ?? []).map((p) => [p.rowEvents, p.replaySeconds] as [number, number]) })),
+  ]);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${chartsTop + chartH + 10}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="22" font-size="15" font-weight="bold">restore-drill bench (${esc(input.size)}${input.workload ? `, ${esc(input.workload)} workload` : ''}): medians of the runs that matched the ground truth</text>`,
+    ...b.svg,
+    ...concurrency,
+    ...dataSize,
+    ...binlog,
+    '</svg>',
+  ].join('\n');
 }

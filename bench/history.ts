@@ -1,0 +1,99 @@
+/**
+ * What a drill's workflow history says about its time: when each activity ran, how much of
+ * the drill's wall time no activity was running (the Temporal overhead: scheduling, workflow
+ * tasks, the source lock's child workflow), and the restore activity's own breakdown when it
+ * reports one (schema, data, indexes). Pure over a history, plus one fetch.
+ */
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { tsToMs } from '@temporalio/common/lib/time';
+
+export interface ActivitySpan {
+  activity: string;
+  startMs: number;
+  endMs: number;
+  outcome: 'completed' | 'failed' | 'timed-out' | 'cancelled';
+  /** The decoded result of a completed activity. */
+  result?: unknown;
+}
+
+export interface DrillTimeline {
+  /** Workflow start to close, from the history's first and last events. */
+  wallSeconds: number;
+  /** The time at least one activity was running (overlaps counted once). */
+  activitySeconds: number;
+  /** wallSeconds − activitySeconds. */
+  overheadSeconds: number;
+  spans: ActivitySpan[];
+}
+
+type HistoryEvent = NonNullable<History['events']>[number];
+const id = (x: unknown): string => String(x ?? '');
+
+/** Every activity attempt that finished, with its start and end times. */
+export function activitySpans(history: History): ActivitySpan[] {
+  const scheduled = new Map<string, string>();
+  const started = new Map<string, number>();
+  const spans: ActivitySpan[] = [];
+  const finish = (e: HistoryEvent, attrs: { scheduledEventId?: unknown } | null | undefined, outcome: ActivitySpan['outcome'], result?: unknown) => {
+    const key = id(attrs?.scheduledEventId);
+    const startMs = started.get(key);
+    if (startMs !== undefined) spans.push({ activity: scheduled.get(key) ?? '?', startMs, endMs: tsToMs(e.eventTime), outcome, ...(result !== undefined ? { result } : {}) });
+  };
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    else if (e.activityTaskStartedEventAttributes) started.set(id(e.activityTaskStartedEventAttributes.scheduledEventId), tsToMs(e.eventTime));
+    else if (e.activityTaskCompletedEventAttributes) {
+      const payload = e.activityTaskCompletedEventAttributes.result?.payloads?.[0];
+      finish(e, e.activityTaskCompletedEventAttributes, 'completed', payload ? defaultPayloadConverter.fromPayload(payload) : undefined);
+    } else if (e.activityTaskFailedEventAttributes) finish(e, e.activityTaskFailedEventAttributes, 'failed');
+    else if (e.activityTaskTimedOutEventAttributes) finish(e, e.activityTaskTimedOutEventAttributes, 'timed-out');
+    else if (e.activityTaskCanceledEventAttributes) finish(e, e.activityTaskCanceledEventAttributes, 'cancelled');
+  }
+  return spans;
+}
+
+/** Wall time, activity time (the union of the spans) and their difference. */
+export function drillTimeline(history: History): DrillTimeline {
+  const events = history.events ?? [];
+  if (events.length === 0) return { wallSeconds: 0, activitySeconds: 0, overheadSeconds: 0, spans: [] };
+  const wallMs = tsToMs(events[events.length - 1].eventTime) - tsToMs(events[0].eventTime);
+  const spans = activitySpans(history);
+  let busyMs = 0;
+  let reach = -Infinity;
+  for (const s of [...spans].sort((a, b) => a.startMs - b.startMs)) {
+    busyMs += Math.max(0, s.endMs - Math.max(s.startMs, reach));
+    reach = Math.max(reach, s.endMs);
+  }
+  return { wallSeconds: wallMs / 1000, activitySeconds: busyMs / 1000, overheadSeconds: (wallMs - busyMs) / 1000, spans };
+}
+
+/**
+ * The restore's sub-phases, when its activity reports them: a `phases` record or list of
+ * `{ phase|name, seconds }`, or `<name>Seconds` fields (`schemaSeconds` becomes `schema`).
+ * The total (`seconds`) is not a sub-phase.
+ */
+export function restoreBreakdown(result: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!result || typeof result !== 'object') return out;
+  const r = result as Record<string, unknown>;
+  if (Array.isArray(r.phases)) {
+    for (const p of r.phases as Record<string, unknown>[]) {
+      const name = p?.phase ?? p?.name;
+      if (typeof name === 'string' && typeof p.seconds === 'number') out[name] = (out[name] ?? 0) + p.seconds;
+    }
+  } else if (r.phases && typeof r.phases === 'object') {
+    for (const [name, v] of Object.entries(r.phases as Record<string, unknown>)) {
+      const seconds = typeof v === 'number' ? v : typeof (v as { seconds?: unknown })?.seconds === 'number' ? (v as { seconds: number }).seconds : undefined;
+      if (seconds !== undefined) out[name] = seconds;
+    }
+  }
+  for (const [key, v] of Object.entries(r)) if (key.endsWith('Seconds') && key !== 'seconds' && typeof v === 'number') out[key.slice(0, -'Seconds'.length)] = v;
+  return out;
+}
+
+/** The restore activity's breakdown in a drill (the last completed attempt's). */
+export function restorePhasesOf(timeline: DrillTimeline): Record<string, number> {
+  const restore = timeline.spans.filter((s) => s.activity === 'restoreLogicalDump' && s.outcome === 'completed').pop();
+  return restore ? restoreBreakdown(restore.result) : {};
+}

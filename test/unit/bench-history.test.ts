@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
+import { drillTimeline, restoreBreakdown, restorePhasesOf } from '../../bench/history';
+
+const historyFromJSON = (json: object): History => temporal.api.history.v1.History.fromObject(json);
+const recorded = (name: string): History => historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../fixtures/histories', name), 'utf8')));
+
+const at = (ms: number) => ({ seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
+/** A history of two activities running [1 s, 4 s) and [3 s, 6 s) in a 10 s workflow. */
+function overlapping(): History {
+  return historyFromJSON({
+    events: [
+      { eventId: '1', eventTime: at(0), eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', workflowExecutionStartedEventAttributes: {} },
+      { eventId: '2', eventTime: at(500), eventType: 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', activityTaskScheduledEventAttributes: { activityType: { name: 'a' } } },
+      { eventId: '3', eventTime: at(500), eventType: 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', activityTaskScheduledEventAttributes: { activityType: { name: 'b' } } },
+      { eventId: '4', eventTime: at(1000), eventType: 'EVENT_TYPE_ACTIVITY_TASK_STARTED', activityTaskStartedEventAttributes: { scheduledEventId: '2' } },
+      { eventId: '5', eventTime: at(3000), eventType: 'EVENT_TYPE_ACTIVITY_TASK_STARTED', activityTaskStartedEventAttributes: { scheduledEventId: '3' } },
+      { eventId: '6', eventTime: at(4000), eventType: 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED', activityTaskCompletedEventAttributes: { scheduledEventId: '2', startedEventId: '4' } },
+      { eventId: '7', eventTime: at(6000), eventType: 'EVENT_TYPE_ACTIVITY_TASK_FAILED', activityTaskFailedEventAttributes: { scheduledEventId: '3', startedEventId: '5' } },
+      { eventId: '8', eventTime: at(10000), eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', workflowExecutionCompletedEventAttributes: {} },
+    ],
+  });
+}
+
+describe('bench: Temporal overhead from a drill history', () => {
+  test('overlapping activities count once: overhead is wall time minus the time any activity ran', () => {
+    const t = drillTimeline(overlapping());
+    expect(t.wallSeconds).toBe(10);
+    expect(t.activitySeconds).toBe(5);
+    expect(t.overheadSeconds).toBe(5);
+    expect(t.spans.map((s) => [s.activity, s.outcome])).toEqual([
+      ['a', 'completed'],
+      ['b', 'failed'],
+    ]);
+  });
+
+  test.each(['succeeded-mariadb.json', 'succeeded-mysql.json'])('a recorded drill (%s): every activity accounted, overhead a small positive part of the wall time', (file) => {
+    const t = drillTimeline(recorded(file));
+    expect(t.spans.map((s) => s.activity)).toEqual(expect.arrayContaining(['inspectSource', 'createSandbox', 'restoreLogicalDump', 'replayBinlogs', 'verifyRestore', 'removeSandbox']));
+    expect(t.activitySeconds).toBeGreaterThan(0);
+    expect(t.overheadSeconds).toBeGreaterThan(0);
+    expect(t.overheadSeconds).toBeLessThan(t.wallSeconds / 2);
+    expect(t.overheadSeconds + t.activitySeconds).toBeCloseTo(t.wallSeconds, 6);
+  });
+
+  test('the restore activity result is decoded: a result without sub-phases gives none', () => {
+    const t = drillTimeline(recorded('succeeded-mariadb.json'));
+    const restore = t.spans.find((s) => s.activity === 'restoreLogicalDump');
+    expect(restore?.result).toEqual({ seconds: expect.any(Number) });
+    expect(restorePhasesOf(t)).toEqual({});
+  });
+});
+
+describe('bench: restore sub-phases', () => {
+  test('a phases list sums repeated names', () => {
+    expect(restoreBreakdown({ seconds: 9, phases: [{ phase: 'schema', seconds: 1 }, { name: 'data', seconds: 6 }, { phase: 'data', seconds: 1 }, { phase: 'indexes', seconds: 1 }] })).toEqual({ schema: 1, data: 7, indexes: 1 });
+  });
+
+  test('a phases record of numbers or { seconds }', () => {
+    expect(restoreBreakdown({ phases: { schema: 0.5, indexes: { seconds: 2 } } })).toEqual({ schema: 0.5, indexes: 2 });
+  });
+
+  test('<name>Seconds fields, never the total', () => {
+    expect(restoreBreakdown({ seconds: 9, schemaSeconds: 1, dataSeconds: 6, indexesSeconds: 2, chunks: 40 })).toEqual({ schema: 1, data: 6, indexes: 2 });
+  });
+});
