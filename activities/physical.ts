@@ -304,7 +304,9 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
           await pipeline(source, createGunzip(), new Writable({ write: (c: Buffer, _e, done) => { try { walker.push(c); done(); } catch (err) { done(err as Error); } } }));
           walker.end();
         } else {
-          const tar = spawnTool('tar', ['-tf', '-'], 'pipe');
+          // -i: read to the end of the stream; plain `tar -t` stops at the end-of-archive blocks and
+          // closes its stdin before the record padding is fed ("Premature close" on the gunzip pipe).
+          const tar = spawnTool('tar', ['-itf', '-'], 'pipe');
           tar.stdout.resume();
           const fed = pipeline(source, createGunzip(), tar.stdin!).catch((err: Error) => err);
           const [fedResult, exit] = await Promise.all([fed, tar.done]);
