@@ -4,7 +4,7 @@
  * truth, then interleaves candidates for N repetitions on the same data and machine:
  *   engine-fast      the drill (Temporal worker in this process): parallel load, applier replay
  *   engine-fallback  the same drill: one gunzip | client, mysqlbinlog | client
- *   engine-physical  the drill from a physical backup, once the engine has one (physicalBackupSupported)
+ *   engine-physical  the drill from a physical backup of the same snapshot (mariabackup, MySQL clone)
  *   shell-script     bench/baseline-drill.sh: docker run, gunzip | client, mysqlbinlog | client, CHECKSUM TABLE
  *   load-data        bench/load-data.sh: LOAD DATA of tab-separated files, 2 sessions (restore only)
  *   myloader         bench/myloader.sh: myloader -t 2 of a mydumper directory (restore only)
@@ -22,7 +22,6 @@ import { promisify } from 'node:util';
 import { DockerodeRuntime } from '../adapters/docker';
 import { withSession } from '../adapters/mysql';
 import { awaitDrill, startDrill } from '../cli/drill-client';
-import { drillRequestSchema } from '../config/schema';
 import type { DrillRequestInput, SourceSpec } from '../config/schema';
 import { serverCommand } from '../domain/flavors';
 import type { DrillReport } from '../domain/report';
@@ -43,7 +42,7 @@ const BENCH_DIR = path.resolve(process.env.BENCH_DIR ?? path.join(process.cwd(),
 /** The growth series: fractions of the chosen data size and of the workload (1 is the main run). */
 const GROWTH_FACTORS = [0.25, 0.5] as const;
 
-const USAGE = 'usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--save NAME]';
+const USAGE = 'usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--physical on|off] [--save NAME]';
 
 interface Args {
   size: BenchSize;
@@ -53,13 +52,15 @@ interface Args {
   /** Drills started together in the concurrency series; empty: no series. */
   concurrency: number[];
   growth: boolean;
+  /** The engine-physical candidate (a physical backup of the same snapshot). */
+  physical: boolean;
   /** Also write bench/results/NAME.{json,png}: the outputs meant to be committed. */
   save?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const envSize = process.env.BENCH_SIZE;
-  const args: Args = { size: envSize === 'smoke' || envSize === '1g' ? envSize : 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3, concurrency: [1, 2, 4], growth: true };
+  const args: Args = { size: envSize === 'smoke' || envSize === '1g' ? envSize : 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3, concurrency: [1, 2, 4], growth: true, physical: true };
   for (let i = 0; i < argv.length; i++) {
     const [key, value] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[++i]];
     if (key === '--size' && (value === 'smoke' || value === 'ci' || value === '1g')) args.size = value;
@@ -70,21 +71,13 @@ function parseArgs(argv: string[]): Args {
     else if (key === '--concurrency' && value === 'none') args.concurrency = [];
     else if (key === '--concurrency' && /^\d+(,\d+)*$/.test(value ?? '') && value.split(',').every((n) => Number(n) >= 1)) args.concurrency = [...new Set(value.split(',').map(Number))].sort((a, b) => a - b);
     else if (key === '--growth' && (value === 'on' || value === 'off')) args.growth = value === 'on';
+    else if (key === '--physical' && (value === 'on' || value === 'off')) args.physical = value === 'on';
     else if (key === '--save' && /^[a-z0-9][a-z0-9-]*$/.test(value ?? '')) args.save = value;
     else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
   // A smoke run proves the harness end to end: one repetition unless asked for more.
   if (args.size === 'smoke' && !argv.some((a) => a.startsWith('--reps'))) args.reps = 1;
   return args;
-}
-
-/**
- * HOOK (physical backups): true once the drill request accepts `backup: { method: 'physical' }`
- * (mariabackup, MySQL clone). Then the benchmark takes a physical backup at the same point as
- * the logical one and adds the `engine-physical` candidate (RTO compared with engine-fast).
- */
-function physicalBackupSupported(source: SourceSpec): boolean {
-  return drillRequestSchema.safeParse({ source, backup: { method: 'physical' } }).success;
 }
 
 function phase(report: DrillReport, name: string): number {
@@ -137,7 +130,8 @@ async function main(): Promise<void> {
       await mkdir(path.join(work, flavor), { recursive: true });
       const existing = await runtime.inspect(name);
       if (existing) await runtime.remove(name);
-      const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(work, 'sources') });
+      // Physical-ready: MariaDB's datadir in a host folder mariabackup reads, MySQL's clone plugin.
+      const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(work, 'sources'), physical: args.physical });
       const session = <T>(fn: (s: { query: <R = Record<string, unknown>>(sql: string) => Promise<R[]> }) => Promise<T>) => withSession({ socket: source.socketPath }, { user: 'root' }, fn);
       const admin = <T = Record<string, unknown>>(sql: string) => session((s) => s.query<T>(sql));
       const runSql = (statements: string[]) => session(async (s) => void (await statements.reduce((p, sql) => p.then(() => s.query(sql).then(() => undefined)), Promise.resolve())));
@@ -178,13 +172,15 @@ async function main(): Promise<void> {
         };
         timings.restoreSide = timings.ready + timings.restore + timings.replay + timings.checks + timings.cleanup;
         timings.other = Math.max(0, timeline.wallSeconds - timings.restoreSide - timeline.overheadSeconds);
+        const sideline = ['sandbox-start', 'restore', 'replay', 'checks', 'cleanup'];
+        timings.otherPhases = Object.fromEntries(report.phases.filter((p) => !sideline.includes(p.phase)).map((p) => [p.phase, p.seconds]));
         if (report.outcome !== 'passed') log(`${flavor}:   ${candidate} failed: ${JSON.stringify(report.failure ?? report.checks.filter((c) => !c.passed)).slice(0, 600)}`);
         return { candidate, rep, match: report.outcome === 'passed' && reachedStop, timings };
       };
       const takeBackup = async (label: string, extra: Omit<DrillRequestInput, 'source' | 'target'> = {}) => {
         const { report } = await drill(label, { target: { kind: 'checkpoint' }, replayMethod: 'applier', ...extra });
         if (report.outcome !== 'passed') throw new Error(`the ${label} drill did not pass: ${JSON.stringify(report.failure ?? report.checks.filter((c) => !c.passed))}`);
-        const dumpBytes = Number((await run('bash', ['-c', `gunzip -c '${report.backup.artifactPath}' | wc -c`])).stdout.trim());
+        const dumpBytes = extra.backup?.method === 'physical' ? NaN : Number((await run('bash', ['-c', `gunzip -c '${report.backup.artifactPath}' | wc -c`])).stdout.trim());
         return { report, manifest: path.join(path.dirname(report.backup.artifactPath), 'manifest.json'), dump: report.backup.artifactPath, start: report.backup.coordinates!, dumpBytes };
       };
       const fastMethods = { restoreMethod: 'parallel', replayMethod: 'applier' } as const;
@@ -222,9 +218,9 @@ async function main(): Promise<void> {
       const backup = await takeBackup('backup');
       const { manifest, dump, start, dumpBytes } = backup;
       log(`${flavor}: backup ${(dumpBytes / 1e6).toFixed(0)} MB uncompressed, taken in ${phase(backup.report, 'backup').toFixed(1)} s`);
-      // HOOK (physical backups): a physical backup of the same snapshot, when the engine takes them.
-      const physical = physicalBackupSupported(spec) ? await takeBackup('physical-backup', { backup: { method: 'physical' } } as never) : undefined;
-      if (physical) log(`${flavor}: physical backup taken in ${phase(physical.report, 'backup').toFixed(1)} s`);
+      // A physical backup of the same snapshot (the source is quiet): engine-physical restores it.
+      const physical = args.physical ? await takeBackup('physical-backup', { backup: { method: 'physical' } }) : undefined;
+      if (physical) log(`${flavor}: physical backup ${(physical.report.backup.bytes / 1e6).toFixed(0)} MB compressed, taken in ${phase(physical.report, 'backup').toFixed(1)} s`);
 
       // The LOAD DATA baseline's input: tab-separated files of the same snapshot (the source is quiet).
       const truthAtBackup = path.join(work, flavor, 'truth-backup.tsv');
@@ -347,6 +343,7 @@ async function main(): Promise<void> {
         gtidAtTarget: truth.gtid,
         checksumsAtTarget: truth.checksums,
         backupSeconds: phase(backup.report, 'backup'),
+        physicalBackup: physical ? { bytes: physical.report.backup.bytes, seconds: phase(physical.report, 'backup'), manifest: physical.manifest } : undefined,
         medians,
         ratios: ratiosOf(medians, { dumpBytes, rows, transactions: shape.transactions }),
         concurrency: concurrencySeries(concurrencySamples),

@@ -20,6 +20,8 @@ export interface Timings {
   temporalOverhead?: number;
   /** The drill's other activities: artifact verification, binlog archive, planning, proof, report. */
   other?: number;
+  /** Seconds of each phase outside the restore side (verify-artifact, archive-binlogs, plan-replay, checkpoint, prove-point). */
+  otherPhases?: Record<string, number>;
   backup?: number;
   restoreParts?: Record<string, number>;
 }
