@@ -15,7 +15,7 @@ import { openSession } from '../adapters/mysql';
 import type { SqlSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { localClient } from '../domain/flavors';
-import { convertInsert, loadDataStatement } from '../domain/load-data';
+import { convertInsert, defersSecondaryIndexes, deferSecondaryIndexes, loadDataStatement, referencedTables } from '../domain/load-data';
 import type { LoadColumn } from '../domain/load-data';
 import { DumpSplitter, LineSplitter, loadParallelism, statementBuffers, statementsOf } from '../domain/load-plan';
 import type { LoadPiece } from '../domain/load-plan';
@@ -32,6 +32,20 @@ export interface ParallelLoadStats {
   /** Rows loaded through LOAD DATA, and INSERT statements run as they are. */
   loadDataRows: number;
   insertStatements: number;
+  /** Tables whose plain secondary keys were added after their rows. */
+  indexesBuilt: number;
+}
+
+/** A table's plain secondary keys, held back from its CREATE TABLE until its rows are in. */
+interface DeferredBuild {
+  table: string;
+  db: string | undefined;
+  /** The dump's session settings, run before the ALTER. */
+  settings: string[];
+  sql: string;
+  /** Settles when the keys exist (or the load failed): foreign keys referencing the table wait for it. */
+  done: Promise<void>;
+  finish: () => void;
 }
 
 /** Connection character sets whose text the converter passes through (domain/load-data.ts). */
@@ -110,6 +124,13 @@ export async function loadDumpInParallel(
   // Column character sets and generated columns of each table, read once after its DDL ran.
   const tableColumns = new Map<string, Promise<LoadColumn[]>>();
   let ddlDone: Promise<void> = Promise.resolve();
+  const deferIndexes = defersSecondaryIndexes(sandbox.flavor);
+  const indexBuilds = new Map<string, DeferredBuild>();
+  // Tables named by a foreign key so far (db.table).
+  const referenced = new Set<string>();
+  let indexesBuilt = 0;
+  // The table whose rows are being scheduled: its keys are built once all its chunks are done.
+  let openTable: { deferred: Promise<DeferredBuild[]>; chunks: Promise<void>[] } | undefined;
   const inFlight = new Set<Promise<void>>();
 
   // Schema and rows go through driver sessions on the socket (no process per piece); the post
@@ -120,18 +141,78 @@ export async function loadDumpInParallel(
 
   const describePiece = (piece: LoadPiece) => (piece.kind === 'chunk' ? `rows of ${piece.table}` : piece.kind === 'ddl' ? "the dump's schema" : "the dump's triggers, routines and views");
 
-  async function runStatements(session: SqlSession, piece: LoadPiece): Promise<void> {
+  function failPiece(piece: LoadPiece, err: unknown): void {
+    failure ??= new DrillError(DrillErrorTypes.ToolFailed, `parallel restore of ${describePiece(piece)} in sandbox ${sandbox.name} failed: ${(err as Error).message.slice(0, 1200)}`, {
+      details: { kind: piece.kind, table: piece.table },
+      cause: err,
+    });
+  }
+
+  /**
+   * A schema piece, with the plain secondary keys of its tables held back where that wins
+   * (domain/load-data.ts): they are added once the table's rows are in. A table whose foreign
+   * keys reference a table still waiting for its keys waits for them first.
+   */
+  async function runDdl(session: SqlSession, piece: LoadPiece): Promise<DeferredBuild[]> {
+    const deferred: DeferredBuild[] = [];
+    const settings: string[] = [];
+    let db: string | undefined;
     for (const statement of statementsOf(piece.sql)) {
-      if (failure) return;
+      if (failure) return deferred;
+      const use = /^USE `((?:[^`]|``)+)`;/.exec(statement);
+      if (use) db = use[1].replace(/``/g, '`');
+      if (/^(\/\*!\d+ )?SET /.test(statement) && !/@@GLOBAL/i.test(statement)) settings.push(statement);
       try {
-        await session.query(statement);
+        let sql = statement;
+        const create = /^CREATE TABLE `((?:[^`]|``)+)`/.exec(statement);
+        if (create) {
+          const parents = referencedTables(statement).map((r) => `${r.database ?? db}.${r.table}`);
+          for (const parent of parents) {
+            referenced.add(parent);
+            await indexBuilds.get(parent)?.done;
+          }
+          // A table some earlier table's foreign key references keeps its keys: the constraint may need one.
+          const split = deferIndexes && !referenced.has(`${db}.${create[1].replace(/``/g, '`')}`) ? deferSecondaryIndexes(statement) : undefined;
+          if (split) {
+            sql = split.create;
+            let finish!: () => void;
+            const done = new Promise<void>((resolve) => (finish = resolve));
+            const build = { table: `${db}.${split.table}`, db, settings: [...settings], sql: split.addIndexes, done, finish };
+            indexBuilds.set(build.table, build);
+            deferred.push(build);
+          }
+        }
+        await session.query(sql);
       } catch (err) {
-        failure ??= new DrillError(DrillErrorTypes.ToolFailed, `parallel restore of ${describePiece(piece)} in sandbox ${sandbox.name} failed: ${(err as Error).message.slice(0, 1200)}`, {
-          details: { kind: piece.kind, table: piece.table },
+        failPiece(piece, err);
+      }
+    }
+    return deferred;
+  }
+
+  /** Adds a table's held-back keys in one ALTER (one sorted build per key), on a loading session. */
+  async function buildIndexes(build: DeferredBuild): Promise<void> {
+    try {
+      if (failure) return;
+      await slots.acquire();
+      const session = idle.pop()!;
+      try {
+        // The dump's own session settings (SQL_MODE, FOREIGN_KEY_CHECKS…), then the table's database.
+        for (const setting of build.settings) await session.query(setting);
+        if (build.db !== undefined) await session.query(`USE \`${build.db.replace(/`/g, '``')}\``);
+        await session.query(build.sql);
+        indexesBuilt++;
+      } catch (err) {
+        failure ??= new DrillError(DrillErrorTypes.ToolFailed, `parallel restore in sandbox ${sandbox.name} failed building the secondary indexes of ${build.table} after its rows: ${(err as Error).message.slice(0, 1200)}`, {
+          details: { table: build.table },
           cause: err,
         });
-        return;
+      } finally {
+        idle.push(session);
+        slots.release();
       }
+    } finally {
+      build.finish();
     }
   }
 
@@ -228,9 +309,13 @@ export async function loadDumpInParallel(
   function schedule(piece: LoadPiece): void {
     let task: Promise<void>;
     if (piece.kind === 'ddl') {
+      // The rows of the table before this piece are all scheduled: its held-back keys follow them.
+      closeTable();
       // In dump order, on their own session: a table exists before any of its rows arrive.
-      task = ddlDone.then(() => runStatements(ddlSession, piece));
+      const deferred = ddlDone.then(() => runDdl(ddlSession, piece));
+      task = deferred.then(() => undefined);
       ddlDone = task;
+      openTable = { deferred, chunks: [] };
     } else {
       const after = ddlDone;
       const chunkNumber = (chunkNumbers.get(piece.table ?? '') ?? 0) + 1;
@@ -251,8 +336,26 @@ export async function loadDumpInParallel(
         }
       })();
     }
+    if (piece.kind === 'chunk') openTable?.chunks.push(task);
+    keep(task);
+  }
+
+  function keep(task: Promise<void>): void {
     inFlight.add(task);
     void task.finally(() => inFlight.delete(task));
+  }
+
+  function closeTable(): void {
+    if (!openTable) return;
+    const { deferred, chunks: rows } = openTable;
+    openTable = undefined;
+    keep(
+      (async () => {
+        const builds = await deferred;
+        await Promise.allSettled(rows);
+        await Promise.all(builds.map(buildIndexes));
+      })(),
+    );
   }
 
   const splitter = new DumpSplitter();
@@ -272,20 +375,23 @@ export async function loadDumpInParallel(
       for (const line of lines.finish()) for (const piece of splitter.push(line)) schedule(piece);
       const rest = splitter.finish();
       for (const piece of rest.filter((p) => p.kind === 'ddl')) schedule(piece);
+      closeTable();
       // The post part (triggers, views, GTID tail) only once every row is in.
-      await Promise.all([...inFlight]);
+      while (inFlight.size > 0 && !failure) await Promise.all([...inFlight]);
       for (const piece of rest.filter((p) => p.kind === 'post')) await runWithClient(piece);
     }
   } catch (err) {
     failure ??= new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${dumpFile} could not be read for a parallel restore: ${(err as Error).message}`, { cause: err });
   } finally {
     input.destroy();
-    await Promise.allSettled([...inFlight]);
+    // Tasks start others (a table's rows start its key build): settle until none is left.
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    for (const build of indexBuilds.values()) build.finish();
     await Promise.allSettled(pool.map((session) => session.close()));
   }
   if (failure) throw failure;
   if (signal?.aborted) throw new DrillError(DrillErrorTypes.Transient, `parallel restore in sandbox ${sandbox.name} was cancelled`);
-  return { sessions, chunks, bytes, loadDataRows, insertStatements };
+  return { sessions, chunks, bytes, loadDataRows, insertStatements, indexesBuilt };
 }
 
 /** The parallel load with heartbeats carrying its progress; cancelling the activity stops it. */

@@ -1,4 +1,4 @@
-import { convertInsert, loadDataStatement } from '../../domain/load-data';
+import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables } from '../../domain/load-data';
 import type { ConvertedInsert, LoadColumn } from '../../domain/load-data';
 
 /** How the server reads a LOAD DATA stream (tab fields, LF rows, `\` escapes, `\N`): the test's reference reader. */
@@ -208,5 +208,61 @@ describe('loadDataStatement', () => {
 
   test('a column list naming an unknown column falls back', () => {
     expect(loadDataStatement(convert('INSERT INTO `t` (`nope`) VALUES (1);'), [col('id')])).toHaveProperty('fallback');
+  });
+});
+
+describe('deferSecondaryIndexes', () => {
+  const ORDERS = [
+    'CREATE TABLE `orders` (',
+    '  `id` bigint NOT NULL,',
+    '  `customer_id` int NOT NULL,',
+    '  `created` datetime NOT NULL,',
+    '  `code` varchar(20) DEFAULT NULL,',
+    '  `body` text,',
+    '  PRIMARY KEY (`id`),',
+    '  UNIQUE KEY `code` (`code`),',
+    '  KEY `customer_id` (`customer_id`),',
+    '  KEY `by ``created``` (`created`,`customer_id`),',
+    '  FULLTEXT KEY `body` (`body`)',
+    ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;',
+  ].join('\n');
+
+  test('plain keys move to one ALTER; primary, unique and fulltext keys stay in the CREATE', () => {
+    const d = deferSecondaryIndexes(ORDERS)!;
+    expect(d.table).toBe('orders');
+    expect(d.create).toBe(
+      [
+        'CREATE TABLE `orders` (',
+        '  `id` bigint NOT NULL,',
+        '  `customer_id` int NOT NULL,',
+        '  `created` datetime NOT NULL,',
+        '  `code` varchar(20) DEFAULT NULL,',
+        '  `body` text,',
+        '  PRIMARY KEY (`id`),',
+        '  UNIQUE KEY `code` (`code`),',
+        '  FULLTEXT KEY `body` (`body`)',
+        ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;',
+      ].join('\n'),
+    );
+    expect(d.addIndexes).toBe('ALTER TABLE `orders` ADD KEY `customer_id` (`customer_id`), ADD KEY `by ``created``` (`created`,`customer_id`)');
+  });
+
+  test('the last definition loses its comma when the keys after it are deferred', () => {
+    const d = deferSecondaryIndexes('CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `k` int,\n  PRIMARY KEY (`id`),\n  KEY `k` (`k`)\n) ENGINE=InnoDB;')!;
+    expect(d.create).toBe('CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `k` int,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;');
+  });
+
+  test.each([
+    ['a table with a foreign key', 'CREATE TABLE `c` (\n  `id` int,\n  `p` int,\n  KEY `p` (`p`),\n  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `parent` (`id`)\n) ENGINE=InnoDB;'],
+    ['a MyISAM table', 'CREATE TABLE `m` (\n  `id` int,\n  KEY `id` (`id`)\n) ENGINE=MyISAM;'],
+    ['a partitioned table', 'CREATE TABLE `p` (\n  `id` int,\n  KEY `id` (`id`)\n) ENGINE=InnoDB\n/*!50100 PARTITION BY HASH (`id`) PARTITIONS 2 */;'],
+    ['a table without plain keys', 'CREATE TABLE `u` (\n  `id` int,\n  UNIQUE KEY `id` (`id`)\n) ENGINE=InnoDB;'],
+    ['a statement in another layout', 'CREATE TABLE `x` (`id` int, KEY (`id`)) ENGINE=InnoDB;'],
+  ])('%s keeps its keys', (_, sql) => {
+    expect(deferSecondaryIndexes(sql)).toBeUndefined();
+  });
+
+  test('referencedTables names the parents of a CREATE TABLE’s foreign keys', () => {
+    expect(referencedTables('CONSTRAINT `a` FOREIGN KEY (`p`) REFERENCES `parent` (`id`),\n CONSTRAINT `b` FOREIGN KEY (`q`) REFERENCES `other`.`t``x` (`id`)')).toEqual([{ table: 'parent' }, { database: 'other', table: 't`x' }]);
   });
 });
