@@ -5,22 +5,25 @@
  * and prove afterwards which transactions the sandbox applied.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { withSession } from '../adapters/mysql';
 import type { DrillTarget, SourceSpec } from '../config/schema';
 import { scanBinlogFile } from '../domain/binlog-events';
 import type { BinlogTransaction } from '../domain/binlog-events';
-import { compareBinlogNames, compareCoordinates, filesForReplay, formatCoordinates } from '../domain/binlog-files';
+import { binlogBase, compareBinlogNames, compareCoordinates, filesForReplay, formatCoordinates, sortBinlogNames } from '../domain/binlog-files';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { FLAVOR_TOOLS } from '../domain/flavors';
+import { toolContainerName } from '../domain/naming';
 import type { ArchivedFileEntry, BackupCandidate, RecoverableWindow, RecoveryProof, ReplaySegment, SkipSpec, TransactionSummary } from '../domain/recovery';
 import {
   achievedRpoSeconds,
+  archiveFallbackFile,
   archiveResumeFile,
   assertNoGapBetween,
   backupLastCommitBound,
   firstGapBetween,
+  gapHidingTarget,
   gapLimitFile,
   chooseBaseBackup,
   expectedGtidSet,
@@ -37,7 +40,8 @@ import { describeTarget, resolveStop, targetTimeMicros, transactionTimeMicros } 
 import type { RecoveryTarget } from '../domain/targets';
 import type { BinlogCoordinates, Flavor } from '../domain/types';
 import type { SourceCheckpoint, SourceFacts } from './backup';
-import { withHeartbeat } from './boundary';
+import { endpointOf, sourceCredentials } from './backup';
+import { activityAttempt, withHeartbeat } from './boundary';
 import { archivedNames, listPublishedBackups, readArchiveIndex, updateArchiveIndex } from './catalog';
 import type { ActivityDeps } from './deps';
 import { binlogArchiveDir, safeSegment } from './deps';
@@ -186,6 +190,16 @@ async function assertSameHistory(source: string, name: string, stagedPath: strin
     );
 }
 
+/** The oldest binlog of series `base` the source still has (SHOW BINARY LOGS); undefined when it cannot say. */
+async function oldestSourceBinlog(source: SourceSpec, base: string): Promise<string | undefined> {
+  try {
+    const rows = await withSession(endpointOf(source), await sourceCredentials(source), (s) => s.query<{ Log_name: string }>('SHOW BINARY LOGS'));
+    return sortBinlogNames(rows.map((r) => r.Log_name).filter((n) => binlogBase(n) === base))[0];
+  } catch {
+    return undefined;
+  }
+}
+
 export function binlogActivities(deps: ActivityDeps) {
   /** Plans the replay from `start` (a backup's coordinates) to the target. */
   async function planFrom(req: PlanRequest, start: BinlogCoordinates, backupGtidSet: string | undefined, backups: BackupCandidate[]): Promise<ReplayPlan> {
@@ -213,6 +227,13 @@ export function binlogActivities(deps: ActivityDeps) {
       resolved.shortfall = `${gap.description}: stopped at the last transaction before it${resolved.shortfall === undefined ? '' : ` (${resolved.shortfall})`}`;
     } else {
       assertNoGapBetween(start, resolved.stop, gaps, window);
+    }
+    const hidden = target.kind === 'time' || target.kind === 'beforeEvent' ? gapHidingTarget(resolved.stop, resolved.firstExcluded, gaps) : undefined;
+    if (hidden !== undefined) {
+      const why = `${hidden.description}, between the last archived transaction before ${describeTarget(target)} (ending at ${formatCoordinates(resolved.stop)}) and the first one after it: transactions missing there may precede the target`;
+      if (!req.bestEffort)
+        throw new DrillError(DrillErrorTypes.BinlogGap, `Cannot tell where ${describeTarget(target)} stops: ${why}. ${window.text}`, { details: { start, stop: resolved.stop, missing: hidden.missing, gap: hidden } });
+      resolved.shortfall ??= `${why}; stopped at the last archived transaction before the gap`;
     }
     try {
       filesForReplay(names, start, resolved.stop); // also: the backup's own file must be archived
@@ -274,8 +295,17 @@ export function binlogActivities(deps: ActivityDeps) {
         wanted = oldest ? oldest.coordinates.file : newest!;
       }
       const resumeAt = archiveResumeFile(await archivedNames(archiveDir), wanted);
-      const staging = path.join(archiveDir, `.staging-${safeSegment(req.drillId)}`);
-      await rm(staging, { recursive: true, force: true });
+      // An earlier attempt of this activity can still be running when its retry starts (its
+      // heartbeat timed out on a starved worker). A staging folder and tool container shared by
+      // attempts let the old attempt's cleanup delete the retry's copy while the tool was writing
+      // it: the tool exited 0 and nothing was copied. Each attempt has its own; a retry first
+      // stops whatever earlier attempts left running and drops their staging.
+      const attempt = activityAttempt();
+      const toolStep = (n: number) => `binlog-attempt-${n}`;
+      for (let earlier = 1; earlier < attempt; earlier++) await deps.runtime.remove(toolContainerName(req.drillId, toolStep(earlier)));
+      const stagingRoot = path.join(archiveDir, `.staging-${safeSegment(req.drillId)}`);
+      const staging = path.join(stagingRoot, `attempt-${attempt}`);
+      await rm(stagingRoot, { recursive: true, force: true });
       await mkdir(staging, { recursive: true, mode: 0o750 });
       try {
         const tool = FLAVOR_TOOLS[flavor].binlog;
@@ -287,7 +317,7 @@ export function binlogActivities(deps: ActivityDeps) {
                 deps,
                 {
                   drillId: req.drillId,
-                  step: 'binlog',
+                  step: toolStep(attempt),
                   source: req.source,
                   image: req.facts.image,
                   tool,
@@ -301,13 +331,16 @@ export function binlogActivities(deps: ActivityDeps) {
         let fromFile = resumeAt;
         let result = await fetchFrom(fromFile);
         let fetched = result.exitCode === 0 ? await archivedNames(staging) : [];
-        if (fromFile !== wanted && ((result.exitCode !== 0 && purged(result.stderr)) || (result.exitCode === 0 && fetched.length === 0))) {
-          // Resuming at the archive's newest file gave nothing (the source purged it, or sent
-          // no file): copy the whole range this backup needs instead. A tail of the old newest
-          // file that is gone for good stays a hole, which planning reports for ranges crossing it.
+        const resumeGaveNothing = (result.exitCode !== 0 && purged(result.stderr)) || (result.exitCode === 0 && fetched.length === 0);
+        const fallback = resumeGaveNothing ? archiveFallbackFile(wanted, await oldestSourceBinlog(req.source, binlogBase(wanted))) : fromFile;
+        if (fallback !== fromFile) {
+          // Resuming at the archive's newest file gave nothing (the source purged it): copy from
+          // the file the backup needs, or from the oldest one the source still has. A tail of the
+          // old newest file that is gone for good stays a hole, which planning reports for
+          // ranges crossing it (or for a target it could hide).
           await rm(staging, { recursive: true, force: true });
           await mkdir(staging, { recursive: true, mode: 0o750 });
-          fromFile = wanted;
+          fromFile = fallback;
           result = await fetchFrom(fromFile);
           fetched = result.exitCode === 0 ? await archivedNames(staging) : [];
         }
@@ -334,6 +367,7 @@ export function binlogActivities(deps: ActivityDeps) {
         return archived;
       } finally {
         await rm(staging, { recursive: true, force: true });
+        await rmdir(stagingRoot).catch(() => undefined); // another attempt's folder may still be in it
       }
     },
 

@@ -37,6 +37,15 @@ export function withFailureTranslation<T extends Record<string, (...args: never[
 }
 
 /** Heartbeats `details()` every `everyMs` while `work` runs; outside an activity it does nothing. */
+/** This activity's attempt number (1 outside an activity context, e.g. called directly in a test). */
+export function activityAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
 export async function withHeartbeat<T>(details: () => unknown, work: (signal: AbortSignal | undefined) => Promise<T>, everyMs = 2_000): Promise<T> {
   let ctx: Context | undefined;
   try {

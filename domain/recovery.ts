@@ -241,6 +241,17 @@ export function firstGapBetween(start: BinlogCoordinates, stop: BinlogCoordinate
   return blocking.sort((a, b) => compareBinlogNames(gapLimitFile(a), gapLimitFile(b)))[0];
 }
 
+/**
+ * A time or before-event target stops just before the first transaction it leaves out. When
+ * the archive has a gap between the stop and that transaction (a purged file, the lost tail of a
+ * file copied while active), transactions in the gap may precede the target: the stop cannot be
+ * proven. Undefined when nothing lies between them.
+ */
+export function gapHidingTarget(stop: BinlogCoordinates, firstExcluded: { file: string; startPosition: number } | undefined, gaps: readonly ArchiveGap[]): ArchiveGap | undefined {
+  if (firstExcluded === undefined) return undefined;
+  return firstGapBetween(stop, txStart(firstExcluded), gaps);
+}
+
 /** The first archived-or-missing file a gap makes unusable: nothing from it onwards can be replayed. */
 export function gapLimitFile(g: ArchiveGap): string {
   return g.kind === 'file' ? g.missing[0]! : g.before;
@@ -450,6 +461,17 @@ export function archiveResumeFile(archived: readonly string[], wanted: string): 
   const oldest = same[0]!;
   if (compareBinlogNames(wanted, oldest) < 0) return wanted;
   return same[same.length - 1]!;
+}
+
+/**
+ * Where an archiving run starts over when the source no longer has the archive's newest file
+ * (purged before it was completed): the oldest file a backup needs (`wanted`), or, when the
+ * source purged that one too, the oldest file it still has: the archive then holds all that can
+ * still be had, and planning reports the hole for the replays and targets it breaks.
+ */
+export function archiveFallbackFile(wanted: string, oldestOnSource: string | undefined): string {
+  if (oldestOnSource === undefined || binlogBase(oldestOnSource) !== binlogBase(wanted)) return wanted;
+  return compareBinlogNames(oldestOnSource, wanted) > 0 ? oldestOnSource : wanted;
 }
 
 /** What a recovery reached, as the drill report states it. */

@@ -1,10 +1,12 @@
 import type { BinlogTransaction } from '../../domain/binlog-events';
 import {
   achievedRpoSeconds,
+  archiveFallbackFile,
   archiveResumeFile,
   assertNoGapBetween,
   backupLastCommitBound,
   chooseBaseBackup,
+  gapHidingTarget,
   describeRecovery,
   expectedGtidSet,
   findArchiveGaps,
@@ -17,6 +19,7 @@ import {
   replaySegments,
   resolveSkips,
   summarizeTransaction,
+  type ArchiveGap,
   type ArchiveIndex,
   type ArchivedFileEntry,
   type BackupCandidate,
@@ -331,5 +334,43 @@ describe('backupLastCommitBound', () => {
     const index: ArchiveIndex = { format: 1, source: 's', files: [withTimes(F1, '2026-11-21T09:00:00.000000Z'), withTimes(F3)] };
     expect(backupLastCommitBound({ file: F3, position: 4 }, [], index, '2026-11-21T12:00:00.000Z')).toBe('2026-11-21T12:00:00.000Z');
     expect(backupLastCommitBound({ file: F3, position: 4 }, [], { format: 1, source: 's', files: [] }, undefined)).toBeUndefined();
+  });
+});
+
+describe('gapHidingTarget', () => {
+  const purged: ArchiveGap = { kind: 'file', after: F1, before: F3, missing: [F2], description: `binlog ${F2} missing between ${F1} and ${F3}` };
+  const lostTail: ArchiveGap = { kind: 'gtid', after: F1, before: F2, missing: [], description: `GTID gap between ${F1} and ${F2}` };
+
+  test('a purged file between the stop and the first transaction left out may hide transactions before the target', () => {
+    expect(gapHidingTarget({ file: F1, position: 400 }, { file: F3, startPosition: 150 }, [purged])).toBe(purged);
+  });
+
+  test('the lost tail of a file copied while active (a GTID gap) hides them too', () => {
+    expect(gapHidingTarget({ file: F1, position: 400 }, { file: F2, startPosition: 150 }, [lostTail])).toBe(lostTail);
+  });
+
+  test('no gap between them: the stop is proven, whatever gaps lie elsewhere', () => {
+    expect(gapHidingTarget({ file: F3, position: 200 }, { file: F3, startPosition: 200 }, [purged, lostTail])).toBeUndefined();
+    expect(gapHidingTarget({ file: F1, position: 300 }, { file: F1, startPosition: 300 }, [{ ...purged, after: F3, before: 'mysql-bin.000005', missing: [F4] }])).toBeUndefined();
+  });
+
+  test('nothing left out (the target lies past the archive): nothing to hide', () => {
+    expect(gapHidingTarget({ file: F1, position: 400 }, undefined, [purged])).toBeUndefined();
+  });
+});
+
+describe('archiveFallbackFile', () => {
+  test('the file the backup needs, when the source still has it', () => {
+    expect(archiveFallbackFile(F3, F2)).toBe(F3);
+    expect(archiveFallbackFile(F3, F3)).toBe(F3);
+  });
+
+  test('the oldest file the source still has, when it purged the one the backup needs', () => {
+    expect(archiveFallbackFile(F1, F3)).toBe(F3);
+  });
+
+  test('the file the backup needs when the source cannot say, or names another series', () => {
+    expect(archiveFallbackFile(F1, undefined)).toBe(F1);
+    expect(archiveFallbackFile(F1, 'other-bin.000009')).toBe(F1);
   });
 });
