@@ -8,11 +8,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import mysql from 'mysql2/promise';
 import { withSession } from '../../adapters/mysql';
+import { awaitDrill } from '../../cli/drill-client';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import type { Flavor } from '../../domain/types';
 import { DrillRtoSeconds } from '../../workflows/search-attributes';
-import type { binlogArchiverWorkflow } from '../../workflows';
+import { progressQuery } from '../../workflows';
+import type { binlogArchiverWorkflow, drillWorkflow } from '../../workflows';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { groundTruth, startLiveSource } from './sources';
@@ -294,27 +297,37 @@ describe('restore-drill schedules', () => {
   });
 
   test('trigger while a scheduled drill is still running is skipped', async () => {
-    // A drill of the small sample source takes seconds, too short to trigger into reliably: the
-    // schedule is pointed at a task queue no worker polls, so its run stays in progress (waiting
-    // for a worker) for as long as the test needs. The overlap policy acts on exactly that state.
-    const idle = { RESTORE_DRILL_TASK_QUEUE: `${h.taskQueue}-idle` };
-    expect((await cliJson<{ result: string }[]>(['schedule', 'create', source()], idle))[0]!.result).toBe('updated');
-    await cliJson(['schedule', 'trigger', source()], idle);
-    const running = await until('the triggered drill to be in progress', async () => {
-      const d = await cliJson<{ running: string[] }>(['schedule', 'describe', source()]);
-      return d.running.length === 1 ? d : undefined;
-    });
-    expect(running.running[0]).toMatch(new RegExp(`^drill-${source()}-\\d{4}-\\d{2}-\\d{2}T`));
+    // The triggered drill runs on the polled queue. A write lock on one source table, held by
+    // the test, keeps it inside its backup (the dumper's FLUSH TABLES WITH READ LOCK waits for
+    // the lock) for as long as the test needs: the second trigger meets a drill that is running.
+    const lock = await mysql.createConnection({ socketPath: sources.mariadb.socketPath, user: 'root' });
+    let drillId: string | undefined;
     try {
-      await cliJson(['schedule', 'trigger', source()], idle);
+      await lock.query('LOCK TABLES university.students WRITE');
+      await cliJson(['schedule', 'trigger', source()]);
+      const running = await until('the triggered drill to be in its backup', async () => {
+        const d = await cliJson<{ running: string[] }>(['schedule', 'describe', source()]);
+        if (d.running.length !== 1) return undefined;
+        const progress = await h.client.workflow.getHandle(d.running[0]!).query(progressQuery).catch(() => undefined);
+        return progress?.current === 'backup' ? d : undefined;
+      });
+      drillId = running.running[0]!;
+      expect(drillId).toMatch(new RegExp(`^drill-${source()}-\\d{4}-\\d{2}-\\d{2}T`));
+      await cliJson(['schedule', 'trigger', source()]);
       const after = await until('the second trigger to be processed', async () => {
         const d = await cliJson<{ running: string[]; actions: number; skippedOverlap: number }>(['schedule', 'describe', source()]);
         return d.skippedOverlap > 0 ? d : undefined;
       });
-      expect(after).toMatchObject({ actions: 1, skippedOverlap: 1, running: running.running });
+      expect(after).toMatchObject({ actions: 1, skippedOverlap: 1, running: [drillId] });
+      expect((await h.client.workflow.getHandle(drillId).query(progressQuery)).current).toBe('backup');
     } finally {
-      await h.client.workflow.getHandle(running.running[0]!).terminate('test over: the run only had to be in progress');
+      await lock.query('UNLOCK TABLES').catch(() => undefined);
+      await lock.end();
     }
+    // Released, the one scheduled drill finishes on its own, and passes.
+    const { report, failure } = await awaitDrill(h.client.workflow.getHandle<typeof drillWorkflow>(drillId!));
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
   });
 
   test('pause and unpause switch the schedule off and on', async () => {
