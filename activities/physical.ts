@@ -308,9 +308,26 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
           // closes its stdin before the record padding is fed ("Premature close" on the gunzip pipe).
           const tar = spawnTool('tar', ['-itf', '-'], 'pipe');
           tar.stdout.resume();
-          const fed = pipeline(source, createGunzip(), tar.stdin!).catch((err: Error) => err);
-          const [fedResult, exit] = await Promise.all([fed, tar.done]);
-          if (fedResult instanceof Error && !/EPIPE/.test(fedResult.message)) throw fedResult;
+          const stdin = tar.stdin!;
+          let tarGone = false;
+          stdin.on('error', () => void (tarGone = true));
+          void tar.done.then(() => void (tarGone = true));
+          // tar stops reading at its end-of-archive blocks; the rest of the gzip stream is still
+          // read to its end (so its CRC is checked), and discarded.
+          const toTar = new Writable({
+            write: (c: Buffer, _e, done) => {
+              if (tarGone || stdin.destroyed || stdin.write(c)) return done();
+              // Waits for tar to take more, or to be gone (it may exit on a truncated archive while we wait).
+              let called = false;
+              const go = () => { if (!called) { called = true; done(); } };
+              stdin.once('drain', go);
+              stdin.once('close', go);
+              void tar.done.then(go);
+            },
+            final: (done) => { if (!tarGone && !stdin.destroyed) stdin.end(); done(); },
+          });
+          const fed = pipeline(source, createGunzip(), toTar);
+          const [, exit] = await Promise.all([fed, tar.done]);
           if (exit.code !== 0) throw new DrillError(DrillErrorTypes.DumpTruncated, `physical backup ${file} is not a complete tar archive (${exit.stderr.trim().slice(-300)}); take a new backup`);
         }
       },

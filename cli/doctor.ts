@@ -17,6 +17,7 @@ import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
 import { formatBytes, formatSeconds } from '../domain/report';
 import type { Flavor } from '../domain/types';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { physicalPrivileges } from '../domain/physical';
 import { readerGrants } from '../sample/source-container';
 import type { CliContext } from './context';
 import { emit } from './context';
@@ -50,11 +51,14 @@ export function cronIntervalSeconds(cron: string): number {
 }
 
 /** Privileges a drill needs that `SHOW GRANTS` does not show (an empty list means all present). */
-export function missingPrivileges(flavor: Flavor, grants: string[]): string[] {
+export function missingPrivileges(flavor: Flavor, grants: string[], physical = false): string[] {
   const global = grants.filter((g) => / ON \*\.\* TO /i.test(g)).join(' ').toUpperCase();
   if (/GRANT ALL PRIVILEGES ON \*\.\*/.test(global)) return [];
-  return readerGrants(flavor)
+  return [readerGrants(flavor), ...(physical ? [physicalPrivileges(flavor)] : [])]
+    .join(',')
     .split(',')
+    .map((p) => p.trim())
+    .filter((p, i, all) => all.indexOf(p) === i)
     .map((p) => p.trim())
     .filter((p) => !new RegExp(`(GRANT |, )${p}(,| ON)`).test(global));
 }
@@ -133,10 +137,19 @@ async function checkSource(name: string, cfg: SourceConfig, config: ReturnType<C
       if (cfg.version && !v.version.startsWith(cfg.version)) add({ check: 'version', source: name, status: 'warn', detail: `configured ${cfg.version}, server is ${v.version}: fix sources.${name}.version` });
 
       const grants = (await s.query<Record<string, string>>('SHOW GRANTS')).map((r) => Object.values(r)[0]!);
-      const missing = missingPrivileges(flavor, grants);
+      const physical = cfg.backup.method === 'physical';
+      const missing = missingPrivileges(flavor, grants, physical);
+      if (physical && flavor === 'mysql') {
+        const [clone] = await s.query<{ status: string }>("SELECT PLUGIN_STATUS AS status FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'clone'");
+        add(
+          clone?.status === 'ACTIVE'
+            ? { check: 'clone plugin', source: name, status: 'ok', detail: 'ACTIVE (physical backups)' }
+            : { check: 'clone plugin', source: name, status: 'fail', detail: "physical backups need it: INSTALL PLUGIN clone SONAME 'mysql_clone.so' (once, by a DBA)" },
+        );
+      }
       add(
         missing.length === 0
-          ? { check: 'privileges', source: name, status: 'ok', detail: `${spec.user} has ${readerGrants(flavor)}` }
+          ? { check: 'privileges', source: name, status: 'ok', detail: `${spec.user} has ${readerGrants(flavor)}${physical ? `, ${physicalPrivileges(flavor)}` : ''}` }
           : { check: 'privileges', source: name, status: 'fail', detail: `${spec.user} lacks ${missing.join(', ')}: GRANT ${missing.join(', ')} ON *.* TO '${spec.user}'@'<host>'` },
       );
 

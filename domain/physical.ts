@@ -3,7 +3,7 @@
  * tools print is parsed here, the scripts they run are built here, and a published stream's
  * completeness is checked here; activities/physical.ts runs them.
  */
-import { crc32 } from './binlog-events';
+import { crc32Update } from './binlog-events';
 import { DrillError, DrillErrorTypes } from './errors';
 import { CONTAINER_DATADIR } from './flavors';
 import type { Flavor, RecoveryPoint } from './types';
@@ -130,40 +130,52 @@ export interface XbstreamSummary {
  * (8), CRC32 (4) and the payload.
  */
 export class XbstreamWalker {
-  private buf: Buffer = Buffer.alloc(0);
+  /** Header bytes not yet parsed (headers are small: only they are ever concatenated). */
+  private head: Buffer = Buffer.alloc(0);
+  /** The payload being read: its bytes are hashed as they pass, never buffered (chunks are MiBs). */
+  private payload: { file: string; remaining: number; crc: number; expected: number } | undefined;
   private readonly open = new Set<string>();
   private summary: XbstreamSummary = { files: 0, chunks: 0, payloadBytes: 0 };
 
   constructor(private readonly where: string) {}
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    let at = 0;
-    for (;;) {
-      const consumed = this.chunkAt(at);
-      if (consumed === 0) break;
-      at += consumed;
+    let rest = chunk;
+    while (rest.length > 0) {
+      if (this.payload) {
+        const take = Math.min(this.payload.remaining, rest.length);
+        this.payload.crc = crc32Update(this.payload.crc, rest.subarray(0, take));
+        this.payload.remaining -= take;
+        rest = rest.subarray(take);
+        if (this.payload.remaining === 0) this.finishPayload();
+        continue;
+      }
+      this.head = this.head.length === 0 ? rest : Buffer.concat([this.head, rest]);
+      rest = Buffer.alloc(0);
+      const used = this.headerAt();
+      if (used === 0) break;
+      rest = this.head.subarray(used);
+      this.head = Buffer.alloc(0);
     }
-    this.buf = this.buf.subarray(at);
   }
 
   end(): XbstreamSummary {
-    if (this.buf.length > 0) this.fail(`ends inside a chunk (${this.buf.length} bytes left over)`);
+    if (this.payload || this.head.length > 0) this.fail(`ends inside a chunk (${this.payload ? `${this.payload.remaining} payload bytes of ${this.payload.file} missing` : `${this.head.length} header bytes left over`})`);
     if (this.open.size > 0) this.fail(`ends with ${this.open.size} file(s) never completed (${[...this.open].slice(0, 3).join(', ')})`);
     if (this.summary.files === 0) this.fail('holds no file');
     return { ...this.summary };
   }
 
-  /** Bytes of the complete chunk at `at`, or 0 when more input is needed. */
-  private chunkAt(at: number): number {
-    const b = this.buf;
-    if (b.length - at < 14) return 0;
-    if (!b.subarray(at, at + 8).equals(XB_MAGIC)) this.fail(`has no chunk header at stream offset ${this.summary.payloadBytes}+ (bytes changed or out of order)`);
-    const type = String.fromCharCode(b[at + 9]!);
-    const pathLen = b.readUInt32LE(at + 10);
+  /** Parses the chunk header at the start of `head`: its length, or 0 when more input is needed. */
+  private headerAt(): number {
+    const b = this.head;
+    if (b.length < 14) return 0;
+    if (!b.subarray(0, 8).equals(XB_MAGIC)) this.fail(`has no chunk header after ${this.summary.chunks} chunks (bytes changed or out of order)`);
+    const type = String.fromCharCode(b[9]!);
+    const pathLen = b.readUInt32LE(10);
     if (pathLen === 0 || pathLen > 4096) this.fail(`has a chunk with an impossible path length ${pathLen}`);
-    if (b.length - at < 14 + pathLen) return 0;
-    const file = b.subarray(at + 14, at + 14 + pathLen).toString('utf8');
+    if (b.length < 14 + pathLen) return 0;
+    const file = b.subarray(14, 14 + pathLen).toString('utf8');
     if (type === 'E') {
       // An empty file is one EOF chunk without any payload chunk before it.
       if (!this.open.delete(file)) this.summary.files++;
@@ -171,21 +183,24 @@ export class XbstreamWalker {
       return 14 + pathLen;
     }
     if (type !== 'P') this.fail(`has a chunk of unknown type ${JSON.stringify(type)} for ${file}`);
-    const head = 14 + pathLen + 20;
-    if (b.length - at < head) return 0;
-    const length = Number(b.readBigUInt64LE(at + 14 + pathLen));
-    if (length > 1 << 30) this.fail(`has a chunk of ${length} bytes for ${file}`);
-    if (b.length - at < head + length) return 0;
-    const expected = b.readUInt32LE(at + 14 + pathLen + 16);
-    const payload = b.subarray(at + head, at + head + length);
-    if (crc32(payload) !== expected) this.fail(`has a chunk of ${file} whose CRC32 does not match: its bytes changed`);
+    if (b.length < 14 + pathLen + 20) return 0;
+    const length = Number(b.readBigUInt64LE(14 + pathLen));
+    if (length > 2 ** 40) this.fail(`has a chunk of ${length} bytes for ${file}`);
     if (!this.open.has(file)) {
       this.open.add(file);
       this.summary.files++;
     }
-    this.summary.chunks++;
+    this.payload = { file, remaining: length, crc: 0, expected: b.readUInt32LE(14 + pathLen + 16) };
     this.summary.payloadBytes += length;
-    return head + length;
+    if (length === 0) this.finishPayload();
+    return 14 + pathLen + 20;
+  }
+
+  private finishPayload(): void {
+    const p = this.payload!;
+    this.payload = undefined;
+    if (p.crc !== p.expected) this.fail(`has a chunk of ${p.file} whose CRC32 does not match: its bytes changed`);
+    this.summary.chunks++;
   }
 
   private fail(what: string): never {

@@ -4,7 +4,9 @@
  * mounting the extracted (and prepared) datadir as the sandbox's own, then binlog replay
  * and the same checks as a logical restore.
  */
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
@@ -127,6 +129,25 @@ describe.each(FLAVORS)('physical drill on %s', (flavor) => {
     expect(failure?.message).toMatch(/sha256/);
     expect(report!.phases.map((p) => p.phase)).not.toContain('sandbox-start');
     expect(report!.phases.map((p) => p.phase)).not.toContain('restore');
+    expect(await h.leftovers(handle.workflowId)).toEqual([]);
+  });
+
+  test('a physical artifact whose archive was cut short, then re-compressed and re-hashed, is refused as truncated before any sandbox starts', async () => {
+    expect(physicalManifest).toBeDefined();
+    const manifest = JSON.parse(await readFile(physicalManifest, 'utf8'));
+    const raw = gunzipSync(await readFile(path.join(path.dirname(physicalManifest), manifest.file)));
+    const cut = gzipSync(raw.subarray(0, Math.floor(raw.length * 0.6)));
+    const copyDir = path.join(h.home, 'cut-physical');
+    await mkdir(copyDir, { recursive: true });
+    await writeFile(path.join(copyDir, manifest.file), cut);
+    // The manifest agrees with the cut bytes: only the archive's own structure can tell.
+    await writeFile(path.join(copyDir, 'manifest.json'), JSON.stringify({ ...manifest, bytes: cut.length, sha256: createHash('sha256').update(cut).digest('hex') }));
+
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('phys-cut'), request: { source: source.spec, backup: { manifest: path.join(copyDir, 'manifest.json') } } });
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure?.type).toBe('DumpTruncated');
+    expect(failure?.message).toMatch(flavor === 'mariadb' ? /not a complete mbstream/ : /not a complete tar archive/);
+    expect(report!.phases.map((p) => p.phase)).not.toContain('sandbox-start');
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
 

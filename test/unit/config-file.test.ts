@@ -72,6 +72,9 @@ test('the schedule interval doctor compares binlog retention with is the longest
 test('doctor names the privileges a source user lacks', () => {
   expect(missingPrivileges('mysql', ["GRANT SELECT, RELOAD, LOCK TABLES ON *.* TO `r`@`localhost`"])).toEqual(['EXECUTE', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'PROCESS', 'REPLICATION SLAVE', 'REPLICATION CLIENT']);
   expect(missingPrivileges('mariadb', ["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost`"])).toEqual([]);
+  // Physical backups on MySQL also need BACKUP_ADMIN (the clone plugin); MariaDB's mariabackup needs nothing more.
+  expect(missingPrivileges('mysql', ["GRANT SELECT, EXECUTE, RELOAD, LOCK TABLES, SHOW VIEW, TRIGGER, EVENT, PROCESS, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `r`@`localhost`"], true)).toEqual(['BACKUP_ADMIN']);
+  expect(missingPrivileges('mariadb', ["GRANT SELECT, EXECUTE, RELOAD, LOCK TABLES, SHOW VIEW, TRIGGER, EVENT, PROCESS, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `r`@`localhost`"], true)).toEqual([]);
 });
 
 test('a source configured for physical backups asks for them in its drill request, with where to find its files', () => {
