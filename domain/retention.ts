@@ -83,7 +83,7 @@ function newestFirst(a: RetainedBackupInfo, b: RetainedBackupInfo): number {
   return compareCoordinates(b.coordinates, a.coordinates) || Date.parse(b.finishedAt) - Date.parse(a.finishedAt);
 }
 
-function days(seconds: number): string {
+function describeAge(seconds: number): string {
   return seconds % 86400 === 0 ? `${seconds / 86400} d` : `${Math.round(seconds / 3600)} h`;
 }
 
@@ -99,9 +99,9 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
     const ageSeconds = (input.now.getTime() - finished) / 1000;
     if (i === 0) keep.push(verdict('the newest backup is always kept'));
     else if (i < keepCount) keep.push(verdict(`one of the ${keepCount} newest backups`));
-    else if (keepNewerThanSeconds !== undefined && Number.isNaN(ageSeconds)) keep.push(verdict(`finish time ${JSON.stringify(b.finishedAt)} unreadable: its age cannot be checked against ${days(keepNewerThanSeconds)}`));
-    else if (keepNewerThanSeconds !== undefined && ageSeconds < keepNewerThanSeconds) keep.push(verdict(`finished less than ${days(keepNewerThanSeconds)} ago`));
-    else remove.push(verdict(`older than the ${keepCount} newest backups${keepNewerThanSeconds === undefined ? '' : ` and than ${days(keepNewerThanSeconds)}`}`));
+    else if (keepNewerThanSeconds !== undefined && Number.isNaN(ageSeconds)) keep.push(verdict(`finish time ${JSON.stringify(b.finishedAt)} unreadable: its age cannot be checked against ${describeAge(keepNewerThanSeconds)}`));
+    else if (keepNewerThanSeconds !== undefined && ageSeconds < keepNewerThanSeconds) keep.push(verdict(`finished less than ${describeAge(keepNewerThanSeconds)} ago`));
+    else remove.push(verdict(`older than the ${keepCount} newest backups${keepNewerThanSeconds === undefined ? '' : ` and than ${describeAge(keepNewerThanSeconds)}`}`));
   });
 
   const decision: RetentionDecision = { removeBackups: remove, keepBackups: keep, reported: [...input.unreadable], removeBinlogs: [], binlogReason: '' };
