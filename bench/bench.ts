@@ -122,14 +122,16 @@ async function main(): Promise<void> {
     flavors: {},
   };
   let drillSeq = 0;
+  /** Source containers this run created: removed at the end, also when a step fails. */
+  const sources: string[] = [];
 
   try {
     for (const flavor of args.flavors) {
-      const name = `bench-src-${flavor}`;
+      // Per run: a source name is also its drill lock and archive, and two benchmarks on one machine must not share them.
+      const name = `bench-src-${flavor}-${process.pid}`;
       await rm(path.join(work, flavor), { recursive: true, force: true });
       await mkdir(path.join(work, flavor), { recursive: true });
-      const existing = await runtime.inspect(name);
-      if (existing) await runtime.remove(name);
+      sources.push(name);
       // Physical-ready: MariaDB's datadir in a host folder mariabackup reads, MySQL's clone plugin.
       const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(work, 'sources'), physical: args.physical });
       const session = <T>(fn: (s: { query: <R = Record<string, unknown>>(sql: string) => Promise<R[]> }) => Promise<T>) => withSession({ socket: source.socketPath }, { user: 'root' }, fn);
@@ -356,6 +358,7 @@ async function main(): Promise<void> {
       await runtime.remove(name);
     }
   } finally {
+    for (const name of sources) await runtime.remove(name).catch((err) => log(`source ${name} not removed: ${err}`));
     worker.shutdown();
     await running;
     await connection.close();
