@@ -24,6 +24,18 @@ export function restoreActivities(deps: ActivityDeps) {
     assertOwnSandbox(await deps.runtime.inspect(sandbox.name), sandbox.name, drillId);
   }
 
+  /**
+   * A tool that failed because its sandbox went away (killed, stopped by a Docker daemon restart)
+   * says nothing about the dump or the binlogs: that failure becomes Transient, and the drill
+   * restarts the sandbox and restores again from the dump. Against a live sandbox it stands.
+   */
+  async function failedUnlessSandboxLost(sandbox: SandboxHandle, what: string, err: unknown): Promise<never> {
+    if ((err as DrillError)?.type !== DrillErrorTypes.ToolFailed) throw err;
+    const answers = await withSession({ socket: sandbox.socketPath }, { user: 'root' }, (s) => s.query('SELECT 1 AS ok')).then(() => true, () => false);
+    if (answers) throw err;
+    throw new DrillError(DrillErrorTypes.Transient, `sandbox ${sandbox.name} stopped answering during the ${what} (${(err as Error).message.slice(0, 600)}); the drill restarts it and restores again from the dump`, { cause: err });
+  }
+
   async function runInSandbox(sandbox: SandboxHandle, what: string, pipelineText: string, progress: () => unknown): Promise<void> {
     const result = await withHeartbeat(progress, (signal) =>
       deps.runtime.exec(sandbox.name, ['bash', '-o', 'pipefail', '-c', pipelineText], { env: ['TZ=UTC'], signal }),
@@ -32,51 +44,54 @@ export function restoreActivities(deps: ActivityDeps) {
       throw new DrillError(DrillErrorTypes.ToolFailed, `${what} in sandbox ${sandbox.name} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-1200)}`, { details: { exitCode: result.exitCode } });
   }
 
-  return {
-    /**
-     * Empties the sandbox (so a retry starts clean), then streams the dump into the server's
-     * own client inside the sandbox: the server and client versions always match.
-     */
-    async restoreLogicalDump(req: { drillId: string; sandbox: SandboxHandle; dumpFile: string; method?: 'parallel' | 'client' }): Promise<PhaseOutcome> {
-      const started = Date.now();
-      await guard(req.sandbox, req.drillId);
-      await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
-        await stopApplier(s, req.sandbox.flavor);
-        const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name).filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase()));
-        for (const sql of resetSandboxSql(req.sandbox.flavor, dbs)) {
-          // MySQL before 8.2 knows RESET BINARY LOGS AND GTIDS as RESET MASTER.
-          await s.query(sql).catch((err) => (sql.startsWith('RESET BINARY') ? s.query('RESET MASTER') : Promise.reject(err)));
-        }
-      });
-      // Several client sessions at once (activities/fast-restore.ts); one gunzip | client below is the fallback.
-      if ((req.method ?? 'parallel') === 'parallel') {
-        await restoreInParallel(deps, req.sandbox, req.dumpFile);
-        return { seconds: (Date.now() - started) / 1000 };
+  /**
+   * Empties the sandbox (so a retry starts clean), then streams the dump into the server's
+   * own client inside the sandbox: the server and client versions always match.
+   */
+  async function restoreLogicalDump(req: { drillId: string; sandbox: SandboxHandle; dumpFile: string; method?: 'parallel' | 'client' }): Promise<PhaseOutcome> {
+    const started = Date.now();
+    await guard(req.sandbox, req.drillId);
+    await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
+      await stopApplier(s, req.sandbox.flavor);
+      const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name).filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase()));
+      for (const sql of resetSandboxSql(req.sandbox.flavor, dbs)) {
+        // MySQL before 8.2 knows RESET BINARY LOGS AND GTIDS as RESET MASTER.
+        await s.query(sql).catch((err) => (sql.startsWith('RESET BINARY') ? s.query('RESET MASTER') : Promise.reject(err)));
       }
-      const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
-      await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));
+    });
+    // Several client sessions at once (activities/fast-restore.ts); one gunzip | client below is the fallback.
+    if ((req.method ?? 'parallel') === 'parallel') {
+      await restoreInParallel(deps, req.sandbox, req.dumpFile);
       return { seconds: (Date.now() - started) / 1000 };
-    },
+    }
+    const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
+    await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));
+    return { seconds: (Date.now() - started) / 1000 };
+  }
 
-    /**
-     * Replays the planned binlog range in ONE client run (temporary tables and session state
-     * survive file boundaries), starting at the backup's coordinates and stopping exactly at
-     * the plan's stop position. TZ=UTC: the tool reads times in its own zone.
-     */
-    async replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan; method?: 'applier' | 'client' }): Promise<PhaseOutcome & { transactions: number }> {
-      const started = Date.now();
-      const { plan } = req;
-      if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
-      await guard(req.sandbox, req.drillId);
-      // The server's own applier (activities/fast-replay.ts); the client pipeline below is the fallback.
-      if ((req.method ?? 'applier') === 'applier') {
-        await replayWithApplier(deps, req.sandbox, plan);
-        return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
-      }
-      // Segments around skipped transactions, all into one client session (domain/recovery.ts).
-      const pipelineText = replayPipeline(FLAVOR_TOOLS[req.sandbox.flavor].binlog, SANDBOX_BINLOG_DIR, plan.segments, localClient(req.sandbox.flavor));
-      await runInSandbox(req.sandbox, 'binlog replay', pipelineText, () => ({ phase: 'replay', seconds: Math.round((Date.now() - started) / 1000), stop: plan.stop }));
+  /**
+   * Replays the planned binlog range in ONE client run (temporary tables and session state
+   * survive file boundaries), starting at the backup's coordinates and stopping exactly at
+   * the plan's stop position. TZ=UTC: the tool reads times in its own zone.
+   */
+  async function replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan; method?: 'applier' | 'client' }): Promise<PhaseOutcome & { transactions: number }> {
+    const started = Date.now();
+    const { plan } = req;
+    if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
+    await guard(req.sandbox, req.drillId);
+    // The server's own applier (activities/fast-replay.ts); the client pipeline below is the fallback.
+    if ((req.method ?? 'applier') === 'applier') {
+      await replayWithApplier(deps, req.sandbox, plan);
       return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
-    },
+    }
+    // Segments around skipped transactions, all into one client session (domain/recovery.ts).
+    const pipelineText = replayPipeline(FLAVOR_TOOLS[req.sandbox.flavor].binlog, SANDBOX_BINLOG_DIR, plan.segments, localClient(req.sandbox.flavor));
+    await runInSandbox(req.sandbox, 'binlog replay', pipelineText, () => ({ phase: 'replay', seconds: Math.round((Date.now() - started) / 1000), stop: plan.stop }));
+    return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
+  }
+
+  return {
+    restoreLogicalDump: (req: Parameters<typeof restoreLogicalDump>[0]) => restoreLogicalDump(req).catch((err: unknown) => failedUnlessSandboxLost(req.sandbox, 'restore', err)),
+    replayBinlogs: (req: Parameters<typeof replayBinlogs>[0]) => replayBinlogs(req).catch((err: unknown) => failedUnlessSandboxLost(req.sandbox, 'binlog replay', err)),
   };
 }

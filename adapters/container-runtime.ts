@@ -17,6 +17,8 @@ export interface ContainerSpec {
   user?: string;
   memoryBytes?: number;
   shmBytes?: number;
+  /** Whether the daemon starts it again after it exits or the daemon restarts (Docker's default: never). */
+  restartPolicy?: 'no' | 'always' | 'unless-stopped';
 }
 
 export interface ContainerInfo {

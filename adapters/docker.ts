@@ -31,22 +31,48 @@ function isNotFound(err: unknown): boolean {
   return (err as { statusCode?: number })?.statusCode === 404;
 }
 
-/** Docker's own failures (daemon restarting, socket refused) are worth a retry. */
-function dockerFailure(action: string, err: unknown): DrillError {
+/** Where the engine reaches Docker: DOCKER_HOST, else the default socket (docker-modem's own resolution). */
+function daemonAddress(docker: Docker): string {
+  const modem = docker.modem as { socketPath?: unknown; host?: string; port?: string | number; protocol?: string };
+  if (typeof modem.socketPath === 'string') return `unix://${modem.socketPath}`;
+  return modem.host ? `${modem.protocol ?? 'http'}://${modem.host}:${modem.port ?? ''}` : 'the Docker daemon';
+}
+
+const DAEMON_DOWN_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * The daemon is down, restarting or shutting down: its socket refuses or is gone, a request
+ * is cut off ("socket hang up"), or it answers 5xx. Worth a retry, unlike a 4xx about our request.
+ */
+export function isDaemonUnavailable(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   const status = (err as { statusCode?: number })?.statusCode;
-  const transient = code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || (status !== undefined && status >= 500);
-  return new DrillError(transient ? DrillErrorTypes.Transient : DrillErrorTypes.ToolFailed, `Docker ${action} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return (code !== undefined && DAEMON_DOWN_CODES.has(code)) || /socket hang up/i.test((err as Error)?.message ?? '') || (status !== undefined && status >= 500);
 }
 
 export class DockerodeRuntime implements ContainerRuntime {
-  constructor(private readonly docker: Docker = new Docker()) {}
+  private readonly address: string;
+
+  constructor(private readonly docker: Docker = new Docker()) {
+    this.address = daemonAddress(docker);
+  }
+
+  /** Docker's failures as DrillErrors: a daemon that is down or restarting is Transient (the engine retries), anything else ToolFailed. */
+  private failure(action: string, err: unknown): DrillError {
+    const message = (err as Error)?.message ?? String(err);
+    if (isDaemonUnavailable(err))
+      return new DrillError(DrillErrorTypes.Transient, `Docker ${action} failed: the Docker daemon on ${this.address} is unavailable (${message}); the engine retries once it answers again`, {
+        cause: err,
+        details: { daemon: this.address },
+      });
+    return new DrillError(DrillErrorTypes.ToolFailed, `Docker ${action} failed: ${message}`, { cause: err, details: { daemon: this.address } });
+  }
 
   async ping(): Promise<void> {
     try {
       await this.docker.ping();
     } catch (err) {
-      throw new DrillError(DrillErrorTypes.Transient, `the Docker engine does not answer (${(err as Error).message}); start it with deploy/docker-engine.sh`, { cause: err });
+      throw new DrillError(DrillErrorTypes.Transient, `the Docker engine on ${this.address} does not answer (${(err as Error).message}); start it with deploy/docker-engine.sh`, { cause: err });
     }
   }
 
@@ -56,7 +82,7 @@ export class DockerodeRuntime implements ContainerRuntime {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      throw dockerFailure(`inspect of image ${image}`, err);
+      throw this.failure(`inspect of image ${image}`, err);
     }
   }
 
@@ -85,7 +111,7 @@ export class DockerodeRuntime implements ContainerRuntime {
       };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw dockerFailure(`inspect of ${name}`, err);
+      throw this.failure(`inspect of ${name}`, err);
     }
   }
 
@@ -106,6 +132,7 @@ export class DockerodeRuntime implements ContainerRuntime {
         Binds: spec.binds,
         Memory: spec.memoryBytes,
         ShmSize: spec.shmBytes,
+        RestartPolicy: spec.restartPolicy ? { Name: spec.restartPolicy } : undefined,
       },
     };
   }
@@ -115,7 +142,7 @@ export class DockerodeRuntime implements ContainerRuntime {
       const container = await this.docker.createContainer(this.createOptions(spec));
       await container.start();
     } catch (err) {
-      throw dockerFailure(`create of ${spec.name}`, err);
+      throw this.failure(`create of ${spec.name}`, err);
     }
     const info = await this.inspect(spec.name);
     if (!info) throw new DrillError(DrillErrorTypes.Transient, `container ${spec.name} vanished right after it was created`);
@@ -127,7 +154,7 @@ export class DockerodeRuntime implements ContainerRuntime {
       await this.docker.getContainer(name).start();
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 304) return; // already started
-      throw dockerFailure(`start of ${name}`, err);
+      throw this.failure(`start of ${name}`, err);
     }
   }
 
@@ -138,7 +165,7 @@ export class DockerodeRuntime implements ContainerRuntime {
       if (isNotFound(err)) return;
       // 409: removal already in progress; the engine finishes it.
       if ((err as { statusCode?: number }).statusCode === 409) return;
-      throw dockerFailure(`removal of ${name}`, err);
+      throw this.failure(`removal of ${name}`, err);
     }
   }
 
@@ -148,9 +175,14 @@ export class DockerodeRuntime implements ContainerRuntime {
     try {
       exec = await container.exec({ Cmd: cmd, Env: options.env, AttachStdout: true, AttachStderr: true, AttachStdin: options.stdin !== undefined, Tty: false });
     } catch (err) {
-      throw dockerFailure(`exec in ${name}`, err);
+      throw this.failure(`exec in ${name}`, err);
     }
-    const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
+    let stream: NodeJS.ReadWriteStream & { destroy(): void };
+    try {
+      stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as typeof stream;
+    } catch (err) {
+      throw this.failure(`exec in ${name}`, err);
+    }
     const { stdoutSink, stdoutText } = this.stdoutSink(options);
     const stderr = new TailBuffer(STDERR_KEEP_BYTES);
     stream.pipe(new DockerStreamDemuxer(stdoutSink, stderr));
@@ -167,11 +199,13 @@ export class DockerodeRuntime implements ContainerRuntime {
         stream.on('close', resolve);
         stream.on('error', reject);
       });
+      const inspected = await exec.inspect();
+      return { exitCode: inspected.ExitCode ?? -1, stdout: stdoutText(), stderr: stderr.text() };
+    } catch (err) {
+      throw this.failure(`exec in ${name}`, err);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
-    const inspected = await exec.inspect();
-    return { exitCode: inspected.ExitCode ?? -1, stdout: stdoutText(), stderr: stderr.text() };
   }
 
   async run(spec: ContainerSpec, options: ExecOptions = {}): Promise<ExecResult> {
@@ -180,35 +214,41 @@ export class DockerodeRuntime implements ContainerRuntime {
     try {
       container = await this.docker.createContainer(this.createOptions(spec));
     } catch (err) {
-      throw dockerFailure(`create of ${spec.name}`, err);
+      throw this.failure(`create of ${spec.name}`, err);
     }
+    const onAbort = () => void container.kill().catch(() => undefined);
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const { stdoutSink, stdoutText } = this.stdoutSink(options);
       const stderr = new TailBuffer(STDERR_KEEP_BYTES);
+      // A daemon that goes away cuts the stream: wait() then fails too, and says so.
       const drained = new Promise<void>((resolve) => {
         stream.on('end', resolve);
         stream.on('close', resolve);
+        stream.on('error', () => resolve());
       });
       stream.pipe(new DockerStreamDemuxer(stdoutSink, stderr));
-      const onAbort = () => void container.kill().catch(() => undefined);
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        await container.start();
-        const waited = (await container.wait()) as { StatusCode: number };
-        await drained;
-        return { exitCode: waited.StatusCode, stdout: stdoutText(), stderr: stderr.text() };
-      } finally {
-        options.signal?.removeEventListener('abort', onAbort);
-      }
+      await container.start();
+      const waited = (await container.wait()) as { StatusCode: number };
+      await drained;
+      return { exitCode: waited.StatusCode, stdout: stdoutText(), stderr: stderr.text() };
+    } catch (err) {
+      throw this.failure(`run of ${spec.name}`, err);
     } finally {
+      options.signal?.removeEventListener('abort', onAbort);
       await this.remove(spec.name);
     }
   }
 
   async listByLabel(labels: Record<string, string>): Promise<ContainerInfo[]> {
     const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify(filters) });
+    let list: Docker.ContainerInfo[];
+    try {
+      list = await this.docker.listContainers({ all: true, filters: JSON.stringify(filters) });
+    } catch (err) {
+      throw this.failure(`listing of containers labelled ${filters.label.join(', ')}`, err);
+    }
     const infos = await Promise.all(list.map((c) => this.inspect(c.Id)));
     return infos.filter((i): i is ContainerInfo => i !== undefined);
   }
@@ -226,7 +266,7 @@ export class DockerodeRuntime implements ContainerRuntime {
       return out.text() + err.text();
     } catch (e) {
       if (isNotFound(e)) return '';
-      throw dockerFailure(`logs of ${name}`, e);
+      throw this.failure(`logs of ${name}`, e);
     }
   }
 

@@ -36,7 +36,7 @@ function* packets(data: Buffer[]): Generator<Buffer> {
   for (const buf of data) for (let i = 0; i < buf.length; i += LOCAL_PACKET_BYTES) yield buf.subarray(i, i + LOCAL_PACKET_BYTES);
 }
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CON_COUNT_ERROR', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
 export function describeEndpoint(e: Endpoint): string {
   return e.socket ? `unix socket ${e.socket}` : `${e.host}:${e.port ?? 3306}`;

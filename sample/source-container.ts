@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ContainerRuntime } from '../adapters/container-runtime';
+import type { ContainerRuntime, ContainerSpec } from '../adapters/container-runtime';
 import { waitUntilAnswering, withSession } from '../adapters/mysql';
 import type { SourceSpec } from '../config/schema';
 import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, FLAVOR_TOOLS, serverCommand } from '../domain/flavors';
@@ -34,6 +34,8 @@ export interface SampleSourceOptions {
    * a host folder the server clones into. The reader also gets BACKUP_ADMIN (MySQL).
    */
   physical?: boolean;
+  /** `unless-stopped`: the daemon brings the source back after it restarts, as it would a production server. */
+  restartPolicy?: ContainerSpec['restartPolicy'];
 }
 
 export interface SampleSource {
@@ -75,6 +77,7 @@ export async function ensureSampleSource(opts: SampleSourceOptions): Promise<Sam
       binds: [`${socketDir}:${CONTAINER_SOCKET_DIR}`, ...physicalBinds],
       networkMode: 'none',
       env: ['TZ=UTC'],
+      restartPolicy: opts.restartPolicy,
     });
   } else if (!existing.running) {
     await opts.runtime.start(opts.name);

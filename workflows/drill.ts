@@ -39,6 +39,13 @@ const long = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '
 /** Restore and replay: one attempt per call; the workflow retries the pair from a clean sandbox. */
 const once = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 1 } });
 const RESTORE_ATTEMPTS = 4;
+/**
+ * Between restore attempts the sandbox is inspected, adopted and quiesced; a Docker daemon that is
+ * restarting refuses meanwhile (Transient), so these retry for about 2.5 minutes instead of 15 s.
+ */
+const DAEMON_RESTART_ATTEMPTS = 10;
+const quickAcrossDaemonRestart = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: DAEMON_RESTART_ATTEMPTS } });
+const longAcrossDaemonRestart = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: DAEMON_RESTART_ATTEMPTS } });
 /** Cleanup must outlast transient Docker trouble. */
 const cleanup = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });
 
@@ -200,7 +207,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
         } catch (err) {
           if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
           // Retried when the worker died or the started sandbox was killed; a bad artifact fails at once.
-          if (!isRetryableActivityFailure(err) && (!sandbox || (await quick.inspectSandbox({ drillId })).running)) throw err;
+          if (!isRetryableActivityFailure(err) && (!sandbox || (await quickAcrossDaemonRestart.inspectSandbox({ drillId })).running)) throw err;
         }
       }
     } else {
@@ -218,16 +225,16 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
           if (attempt > 1) {
             // Adopts the sandbox (restarting it if it was killed) and stops the dead attempt's clients.
             sandbox = await phase(Phases.SandboxStart, () =>
-              long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
+              longAcrossDaemonRestart.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
             );
-            await quick.quiesceSandbox({ drillId });
+            await quickAcrossDaemonRestart.quiesceSandbox({ drillId });
           }
           await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
           await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
           break;
         } catch (err) {
           if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
-          if (!isRetryableActivityFailure(err) && (await quick.inspectSandbox({ drillId })).running) throw err;
+          if (!isRetryableActivityFailure(err) && (await quickAcrossDaemonRestart.inspectSandbox({ drillId })).running) throw err;
         }
       }
     }

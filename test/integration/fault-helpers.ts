@@ -30,9 +30,12 @@ export async function unlabelledContainers(): Promise<ContainerState[]> {
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** Names of containers labelled with this drill's run id that Docker created since `sinceSeconds`. */
-export async function containersCreated(drillId: string, sinceSeconds: number): Promise<string[]> {
-  const stream = (await docker.getEvents({
+/**
+ * Names of containers labelled with this drill's run id that Docker created since `sinceSeconds`.
+ * A daemon keeps its events in memory: after it restarts, only newer ones.
+ */
+export async function containersCreated(drillId: string, sinceSeconds: number, daemon: Docker = docker): Promise<string[]> {
+  const stream = (await daemon.getEvents({
     since: sinceSeconds,
     until: Math.ceil(Date.now() / 1000) + 1,
     filters: JSON.stringify({ type: ['container'], event: ['create'], label: [`${SandboxLabels.run}=${drillId}`] }),

@@ -5,7 +5,7 @@ import type { DockerodeRuntime } from '../../adapters/docker';
 import { withSession } from '../../adapters/mysql';
 import type { Flavor } from '../../domain/types';
 import { ensureSampleSource } from '../../sample/source-container';
-import type { SampleSource } from '../../sample/source-container';
+import type { SampleSource, SampleSourceOptions } from '../../sample/source-container';
 import { UniversityWriter } from '../../sample/university-writer';
 
 export interface LiveSource extends SampleSource {
@@ -17,8 +17,8 @@ export interface LiveSource extends SampleSource {
   destroy(): Promise<void>;
 }
 
-export async function startLiveSource(runtime: DockerodeRuntime, flavor: Flavor, home: string, name: string, opts: { physical?: boolean } = {}): Promise<LiveSource> {
-  const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(home, 'sources'), seed: { students: 200, courses: 30 }, ...(opts.physical ? { physical: true } : {}) });
+export async function startLiveSource(runtime: DockerodeRuntime, flavor: Flavor, home: string, name: string, opts: Pick<SampleSourceOptions, 'physical' | 'restartPolicy'> = {}): Promise<LiveSource> {
+  const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(home, 'sources'), seed: { students: 200, courses: 30 }, ...opts });
   const pool = mysql.createPool({ socketPath: source.socketPath, user: 'root', connectionLimit: 3 });
   const writer = new UniversityWriter(pool, { intervalMs: 5, seed: 7 });
   return {
@@ -33,6 +33,15 @@ export async function startLiveSource(runtime: DockerodeRuntime, flavor: Flavor,
       await runtime.remove(source.containerName);
     },
   };
+}
+
+/** About 5 MB of hex text (2.5 MB compressed) in its own database, so dump, restore and replay last long enough to be hit. */
+export async function addBulkPages(source: LiveSource): Promise<void> {
+  await source.admin('CREATE DATABASE IF NOT EXISTS bulk');
+  await source.admin('CREATE TABLE IF NOT EXISTS bulk.pages (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)');
+  const body = `CONCAT(${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => `SHA2(CONCAT(n, '${k}'), 512)`).join(', ')})`;
+  const hundred = Array.from({ length: 100 }, (_, k) => `SELECT ${k} AS seq`).join(' UNION ALL ');
+  for (let i = 0; i < 50; i++) await source.admin(`INSERT INTO bulk.pages SELECT n, ${body} FROM (SELECT ${i * 100} + seq AS n FROM (${hundred}) s) t`);
 }
 
 /**
