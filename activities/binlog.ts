@@ -5,11 +5,12 @@
  * and prove afterwards which transactions the sandbox applied.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { withSession } from '../adapters/mysql';
 import type { DrillTarget, SourceSpec } from '../config/schema';
-import { scanBinlogFile } from '../domain/binlog-events';
+import { BinlogFileScanner, scanBinlogFile } from '../domain/binlog-events';
 import type { BinlogTransaction } from '../domain/binlog-events';
 import { binlogBase, compareBinlogNames, compareCoordinates, filesForReplay, formatCoordinates, sortBinlogNames } from '../domain/binlog-files';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
@@ -109,16 +110,36 @@ export function toRecoveryTarget(target: DrillTarget, checkpoint?: SourceCheckpo
   return target;
 }
 
-/** The index entry of one archived file, from its bytes. */
-function indexEntry(file: string, bytes: Buffer, flavor: Flavor): ArchivedFileEntry {
-  const { transactions, summary } = scanBinlogFile(file, bytes); // throws ArtifactCorrupt on a bad event checksum
+/**
+ * Reads a binlog file in steps, checking every event (ArtifactCorrupt on a bad checksum) and
+ * hashing it, and yields between steps: a file of hundreds of MB scanned in one go would block
+ * the worker's heartbeats past their timeout on a busy host.
+ */
+async function scanBinlogFileInSteps(file: string, filePath: string): Promise<ReturnType<typeof scanBinlogFile> & { bytes: number; sha256: string }> {
+  const scanner = new BinlogFileScanner(file);
+  const hash = createHash('sha256');
+  const transactions: BinlogTransaction[] = [];
+  let bytes = 0;
+  for await (const chunk of createReadStream(filePath, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) {
+    for (const t of scanner.push(chunk)) transactions.push(t);
+    hash.update(chunk);
+    bytes += chunk.length;
+    await new Promise((r) => setImmediate(r));
+  }
+  const end = scanner.finish();
+  return { transactions: [...transactions, ...end.transactions], summary: end.summary, bytes, sha256: hash.digest('hex') };
+}
+
+/** The index entry of one archived file, from its scan. */
+function indexEntry(file: string, scan: Awaited<ReturnType<typeof scanBinlogFileInSteps>>, flavor: Flavor): ArchivedFileEntry {
+  const { transactions, summary } = scan;
   const gtids = gtidSetOf(flavor, transactions.flatMap((t) => (t.gtid === undefined ? [] : [t.gtid])));
   const first = transactions[0];
   const last = transactions[transactions.length - 1];
   const entry: ArchivedFileEntry = {
     file,
-    bytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: scan.bytes,
+    sha256: scan.sha256,
     endPosition: summary.endPosition,
     gtids,
     sealed: summary.rotatesTo !== undefined || summary.stopped,
@@ -352,17 +373,22 @@ export function binlogActivities(deps: ActivityDeps) {
         if (fetched.length === 0) throw new DrillError(DrillErrorTypes.BinlogGap, `no binlog was copied from source ${req.source.name} starting at ${fromFile}`);
         const archived: ArchivedBinlog[] = [];
         const entries: ArchivedFileEntry[] = [];
-        for (const name of fetched) {
-          const stagedPath = path.join(staging, name);
-          scanBinlogFile(name, await readFile(stagedPath)); // throws ArtifactCorrupt on a bad event checksum
-          const finalPath = path.join(archiveDir, name);
-          const [staged, current] = await Promise.all([stat(stagedPath), stat(finalPath).catch(() => undefined)]);
-          if (current) await assertSameHistory(req.source.name, name, stagedPath, finalPath, Math.min(staged.size, current.size));
-          if (!current || current.size < staged.size) await rename(stagedPath, finalPath);
-          const entry = indexEntry(name, await readFile(finalPath), flavor);
-          entries.push(entry);
-          archived.push({ file: name, bytes: entry.bytes, sha256: entry.sha256 });
-        }
+        await withHeartbeat(
+          () => ({ phase: 'archive', verified: archived.length, of: fetched.length }),
+          async () => {
+            for (const name of fetched) {
+              const stagedPath = path.join(staging, name);
+              await scanBinlogFileInSteps(name, stagedPath); // throws ArtifactCorrupt on a bad event checksum
+              const finalPath = path.join(archiveDir, name);
+              const [staged, current] = await Promise.all([stat(stagedPath), stat(finalPath).catch(() => undefined)]);
+              if (current) await assertSameHistory(req.source.name, name, stagedPath, finalPath, Math.min(staged.size, current.size));
+              if (!current || current.size < staged.size) await rename(stagedPath, finalPath);
+              const entry = indexEntry(name, await scanBinlogFileInSteps(name, finalPath), flavor);
+              entries.push(entry);
+              archived.push({ file: name, bytes: entry.bytes, sha256: entry.sha256 });
+            }
+          },
+        );
         await updateArchiveIndex(deps.paths, req.source.name, flavor, entries);
         return archived;
       } finally {

@@ -109,19 +109,25 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
     const churn = (async () => {
       while (churning) await source.admin('UPDATE bulk.pages SET body = REVERSE(body)');
     })();
+    const stopWriting = async () => {
+      churning = false;
+      await churn;
+      await source.writer.stop();
+    };
     const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('kill'), request: { source: source.spec } });
     const dumper = new Docker().getContainer(toolContainerName(handle.workflowId, 'dump'));
-    for (const phase of ['backup', 'restore', 'replay']) {
-      await waitForProgress(handle, (p) => p.current === phase, 600_000, 50);
-      // Mid-backup means while the dumper runs: the worker is then surely inside the activity.
-      if (phase === 'backup') for (let i = 0; i < 1200 && !(await dumper.inspect().catch(() => undefined)); i++) await sleep(25);
-      await worker.kill('SIGKILL');
-      if (phase === 'restore') {
-        churning = false;
-        await churn;
-        await source.writer.stop();
+    try {
+      for (const phase of ['backup', 'restore', 'replay']) {
+        await waitForProgress(handle, (p) => p.current === phase, 600_000, 50);
+        // Mid-backup means while the dumper runs: the worker is then surely inside the activity.
+        if (phase === 'backup') for (let i = 0; i < 1200 && !(await dumper.inspect().catch(() => undefined)); i++) await sleep(25);
+        await worker.kill('SIGKILL');
+        if (phase === 'restore') await stopWriting();
+        worker = await startWorker(taskQueue);
       }
-      worker = await startWorker(taskQueue);
+    } finally {
+      // Never leave the churn running into the next tests, whatever happened above.
+      await stopWriting();
     }
     const { report, failure } = await awaitDrill(handle);
 
