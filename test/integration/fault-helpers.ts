@@ -48,6 +48,31 @@ export async function containersCreated(drillId: string, sinceSeconds: number, d
     .map((l) => String((JSON.parse(l) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name));
 }
 
+/**
+ * Watches, from now until `stop`, the containers labelled with this drill's run id that Docker
+ * creates. A daemon keeps only its last thousand or so events: on a busy host, reading them after
+ * a long drill (containersCreated) can miss the create.
+ */
+export async function watchContainersCreated(drillId: string, daemon: Docker = docker): Promise<{ stop(): Promise<string[]> }> {
+  const stream = (await daemon.getEvents({ filters: JSON.stringify({ type: ['container'], event: ['create'], label: [`${SandboxLabels.run}=${drillId}`] }) })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+  const names: string[] = [];
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines.filter((x) => x.trim())) names.push(String((JSON.parse(l) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name));
+  });
+  stream.on('error', () => undefined);
+  return {
+    async stop() {
+      await sleep(500); // events still in flight
+      stream.destroy();
+      return names;
+    },
+  };
+}
+
 /** Command lines of every process on the host (containers' processes included). */
 export function allCommandLines(): string[] {
   const out: string[] = [];

@@ -21,7 +21,7 @@ import { awaitDrill, startDrill } from '../../cli/drill-client';
 import { sandboxName, toolContainerName } from '../../domain/naming';
 import type { Flavor } from '../../domain/types';
 import { janitorWorkflow, releaseSignal, sourceLockWorkflowId } from '../../workflows';
-import { containersCreated, recordHistoryIfAsked, sleep, unlabelledContainers, waitForProgress } from './fault-helpers';
+import { recordHistoryIfAsked, sleep, unlabelledContainers, waitForProgress, watchContainersCreated } from './fault-helpers';
 import type { ContainerState } from './fault-helpers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
@@ -101,7 +101,8 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
   // really start from the dump; MySQL's is (known GTIDs are skipped). About 2 minutes each: three heartbeat timeouts.
   test('a drill survives SIGKILL of its worker during backup, restore and replay, and only one sandbox ever exists', async () => {
     const taskQueue = `${h.taskQueue}-kill`;
-    const since = Math.floor(Date.now() / 1000) - 1;
+    const workflowId = h.uniqueId('kill');
+    const creates = await watchContainersCreated(workflowId);
     let worker = await startWorker(taskQueue);
     source.writer.start();
     // Large row changes between backup and checkpoint give the replay tens of MB to apply: long enough to be hit.
@@ -114,7 +115,7 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
       await churn;
       await source.writer.stop();
     };
-    const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('kill'), request: { source: source.spec } });
+    const handle = await startDrill({ client: h.client, taskQueue, workflowId, request: { source: source.spec } });
     const dumper = new Docker().getContainer(toolContainerName(handle.workflowId, 'dump'));
     try {
       for (const phase of ['backup', 'restore', 'replay']) {
@@ -135,8 +136,7 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
     expect(report!.outcome).toBe('passed');
     expect(report!.checks.every((c) => c.passed)).toBe(true);
     expect(await redoneAfterTimeout(h.client, handle.workflowId)).toEqual(expect.arrayContaining(['takeLogicalBackup', 'restoreLogicalDump', 'replayBinlogs']));
-    const sandboxes = (await containersCreated(handle.workflowId, since)).filter((n) => n === sandboxName(handle.workflowId));
-    expect(sandboxes).toHaveLength(1);
+    expect((await creates.stop()).filter((n) => n === sandboxName(handle.workflowId))).toHaveLength(1);
     await expectNoDebris(handle.workflowId);
   });
 
@@ -170,8 +170,9 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
   });
 
   test('a sandbox killed under the restore is restarted, restored again from the dump, and the drill passes', async () => {
-    const since = Math.floor(Date.now() / 1000) - 1;
-    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('sbkill'), request: { source: source.spec } });
+    const workflowId = h.uniqueId('sbkill');
+    const creates = await watchContainersCreated(workflowId);
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId, request: { source: source.spec } });
     await waitForProgress(handle, (p) => p.current === 'restore', 600_000, 50);
     execFileSync('docker', ['kill', sandboxName(handle.workflowId)], { timeout: 60_000 });
     const { report, failure } = await awaitDrill(handle);
@@ -179,7 +180,7 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
     expect(failure).toBeUndefined();
     expect(report!.outcome).toBe('passed');
     expect(report!.phases.filter((p) => p.phase === 'restore').map((p) => p.outcome)).toEqual(['failed', 'ok']);
-    expect((await containersCreated(handle.workflowId, since)).filter((n) => n === sandboxName(handle.workflowId))).toHaveLength(1);
+    expect((await creates.stop()).filter((n) => n === sandboxName(handle.workflowId))).toHaveLength(1);
     await expectNoDebris(handle.workflowId);
   });
 
