@@ -44,7 +44,8 @@ describe('a Docker daemon restart', () => {
     daemon.loadImage(image);
     runtime = new DockerodeRuntime(daemon.docker);
     source = await startLiveSource(runtime, flavor, home, `it-dockerd-${process.pid}`, { restartPolicy: 'unless-stopped' });
-    await addBulkPages(source);
+    // 20 MB: the LOAD DATA restore takes seconds, long enough for the restart to land in it.
+    await addBulkPages(source, 200);
     connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
     client = new Client({ connection });
     // The worker reaches Docker only through DOCKER_HOST, as a production worker would.

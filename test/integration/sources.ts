@@ -35,13 +35,13 @@ export async function startLiveSource(runtime: DockerodeRuntime, flavor: Flavor,
   };
 }
 
-/** About 5 MB of hex text (2.5 MB compressed) in its own database, so dump, restore and replay last long enough to be hit. */
-export async function addBulkPages(source: LiveSource): Promise<void> {
+/** About 5 MB of hex text (2.5 MB compressed) per 50 batches in its own database, so dump, restore and replay last long enough to be hit. */
+export async function addBulkPages(source: LiveSource, batches = 50): Promise<void> {
   await source.admin('CREATE DATABASE IF NOT EXISTS bulk');
   await source.admin('CREATE TABLE IF NOT EXISTS bulk.pages (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)');
   const body = `CONCAT(${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => `SHA2(CONCAT(n, '${k}'), 512)`).join(', ')})`;
   const hundred = Array.from({ length: 100 }, (_, k) => `SELECT ${k} AS seq`).join(' UNION ALL ');
-  for (let i = 0; i < 50; i++) await source.admin(`INSERT INTO bulk.pages SELECT n, ${body} FROM (SELECT ${i * 100} + seq AS n FROM (${hundred}) s) t`);
+  for (let i = 0; i < batches; i++) await source.admin(`INSERT INTO bulk.pages SELECT n, ${body} FROM (SELECT ${i * 100} + seq AS n FROM (${hundred}) s) t`);
 }
 
 /**
