@@ -51,7 +51,7 @@ export function restoredDatadir(deps: ActivityDeps, drillId: string): string {
 }
 
 /** A child process's stdout, and its exit (code and stderr tail) once it ends. */
-function spawnTool(cmd: string, args: string[], stdin?: 'pipe'): { stdout: Readable; stdin: Writable | null; done: Promise<{ code: number; stderr: string }> } {
+function spawnTool(cmd: string, args: string[], stdin?: 'pipe'): { stdout: Readable; stdin: Writable | null; done: Promise<{ code: number; stderr: string }>; kill(): void } {
   const child = spawn(cmd, args, { stdio: [stdin ?? 'ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => void (stderr = (stderr + c.toString('utf8')).slice(-4000)));
@@ -59,7 +59,7 @@ function spawnTool(cmd: string, args: string[], stdin?: 'pipe'): { stdout: Reada
     child.on('error', (err) => resolve({ code: -1, stderr: `${cmd}: ${err.message}` }));
     child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
   });
-  return { stdout: child.stdout!, stdin: child.stdin, done };
+  return { stdout: child.stdout!, stdin: child.stdin, done, kill: () => void (child.exitCode === null && child.kill('SIGKILL')) };
 }
 
 /** gzip + sha256 + file, with backpressure; the producer is stopped when writing fails. */
@@ -326,8 +326,14 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
             },
             final: (done) => { if (!tarGone && !stdin.destroyed) stdin.end(); done(); },
           });
-          const fed = pipeline(source, createGunzip(), toTar);
-          const [, exit] = await Promise.all([fed, tar.done]);
+          let exit: { code: number; stderr: string };
+          try {
+            [, exit] = await Promise.all([pipeline(source, createGunzip(), toTar), tar.done]);
+          } finally {
+            // A broken gzip stream never ends tar's input: it must not outlive the check.
+            stdin.destroy();
+            tar.kill();
+          }
           if (exit.code !== 0) throw new DrillError(DrillErrorTypes.DumpTruncated, `physical backup ${file} is not a complete tar archive (${exit.stderr.trim().slice(-300)}); take a new backup`);
         }
       },
