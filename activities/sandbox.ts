@@ -5,6 +5,7 @@
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { log } from '@temporalio/activity';
 import type { ContainerInfo } from '../adapters/container-runtime';
 import { waitUntilAnswering, withSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
@@ -31,6 +32,12 @@ export interface SandboxHandle {
   /** Milliseconds from container start (or adoption) to the first answered query. */
   readyMs: number;
   adopted: boolean;
+  /**
+   * Set when an existing sandbox could not be started again and was replaced by a new one: why.
+   * A Docker daemon restarted while it started a container can leave containerd state behind
+   * ("failed to start shim: ... file exists"), and that container never starts again.
+   */
+  replaced?: string;
 }
 
 export interface CreateSandboxRequest {
@@ -71,12 +78,28 @@ export function sandboxActivities(deps: ActivityDeps) {
       const socketDir = sandboxSocketDir(deps, req.drillId);
       const socketPath = path.join(socketDir, 'mysqld.sock');
       let info = await deps.runtime.inspect(name);
-      const adopted = info !== undefined;
+      let adopted = info !== undefined;
+      let replaced: string | undefined;
       const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000).toISOString();
       if (info) {
         assertOwnSandbox(info, name, req.drillId);
-        if (!info.running) await deps.runtime.start(name);
-      } else {
+        if (!info.running) {
+          try {
+            await deps.runtime.start(name);
+          } catch (err) {
+            // A daemon that does not answer: retried (Transient). One that answers but cannot
+            // start this container: replace it. Nothing in it outlives an attempt: the restore is
+            // redone from the dump, and a physically restored datadir lives on the host.
+            if (!(await deps.runtime.ping().then(() => true, () => false))) throw err;
+            replaced = `Docker could not start it again: ${(err as Error).message.slice(0, 400)}`;
+            log.warn(`replacing sandbox ${name}: ${replaced}`);
+            await deps.runtime.remove(name);
+            info = undefined;
+            adopted = false;
+          }
+        }
+      }
+      if (!info) {
         await deps.runtime.ensureImage(req.image);
         await mkdir(socketDir, { recursive: true });
         // The server inside may run as another uid (official images): let it create its socket.
@@ -110,7 +133,7 @@ export function sandboxActivities(deps: ActivityDeps) {
             }
           }),
       );
-      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted };
+      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted, ...(replaced ? { replaced } : {}) };
     },
 
     /** Whether the drill's sandbox exists and runs: tells a failed restore from a killed sandbox. */

@@ -140,7 +140,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   async createAndStart(spec: ContainerSpec): Promise<ContainerInfo> {
     try {
       const container = await this.docker.createContainer(this.createOptions(spec));
-      await container.start();
+      await this.startClearingStaleEndpoint(container, spec.name);
     } catch (err) {
       throw this.failure(`create of ${spec.name}`, err);
     }
@@ -149,9 +149,26 @@ export class DockerodeRuntime implements ContainerRuntime {
     return info;
   }
 
+  /**
+   * Starts a container. A Docker daemon stopped while it started one can keep that container's
+   * network endpoint after it restarts ("endpoint with name X already exists in network none"),
+   * and then no container of that name starts again: the stale endpoint is force-disconnected
+   * (Docker's own remedy) and the start tried once more.
+   */
+  private async startClearingStaleEndpoint(container: Docker.Container, name: string): Promise<void> {
+    try {
+      await container.start();
+    } catch (err) {
+      const stale = /endpoint with name \S+ already exists in network (\S+)/.exec(String((err as Error).message));
+      if (!stale) throw err;
+      await this.docker.getNetwork(stale[1]).disconnect({ Container: name, Force: true }).catch(() => undefined);
+      await container.start();
+    }
+  }
+
   async start(name: string): Promise<void> {
     try {
-      await this.docker.getContainer(name).start();
+      await this.startClearingStaleEndpoint(this.docker.getContainer(name), name);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 304) return; // already started
       throw this.failure(`start of ${name}`, err);
