@@ -13,8 +13,8 @@ import { openSession, withSession } from '../adapters/mysql';
 import type { Endpoint } from '../adapters/mysql';
 import { resolveSecret } from '../adapters/secrets';
 import type { SourceSpec } from '../config/schema';
-import { COLUMNS_SQL, groupColumns, tableChecksumSql } from '../domain/checksums';
-import type { TableState } from '../domain/checksums';
+import { COLUMNS_SQL, groupColumns, quoteIdentifier, serverChecksumObstacle, serverChecksumValue, tableChecksumSql } from '../domain/checksums';
+import type { ChecksumMethod, TableState } from '../domain/checksums';
 import { DUMP_HEAD_BYTES, DUMP_TAIL_BYTES, USER_DATABASES_SQL, checkDumpTrailer, mysqldumpArgs, parseDump } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
@@ -48,6 +48,13 @@ export interface SourceCheckpoint {
   takenAt: string;
   point: RecoveryPoint;
   tables: TableState[];
+  /** The source's VERSION(): CHECKSUM TABLE values compare only between servers of one version. */
+  serverVersion?: string;
+}
+
+/** Key of a table in {@link tableStates}' `methods`. */
+export function tableKey(db: string, table: string): string {
+  return `${db}.${table}`;
 }
 
 export function endpointOf(source: SourceSpec): Endpoint {
@@ -59,12 +66,37 @@ export async function sourceCredentials(source: SourceSpec) {
   return { user: source.user, password: await resolveSecret(source.passwordRef, `source ${source.name} password`) };
 }
 
-/** Lists base tables and their checksums inside the caller's (snapshot) transaction. */
-export async function tableStates(session: { query<T>(sql: string, p?: unknown[]): Promise<T[]> }, databases: string[]): Promise<TableState[]> {
+/**
+ * Lists base tables and their checksums inside the caller's (snapshot) transaction.
+ * `method: 'server'` uses CHECKSUM TABLE for every table it is valid for; `methods` (the
+ * sandbox side) repeats, table by table, what the source's checkpoint used.
+ */
+export async function tableStates(
+  session: { query<T>(sql: string, p?: unknown[]): Promise<T[]> },
+  databases: string[],
+  opts: { method?: ChecksumMethod; methods?: ReadonlyMap<string, ChecksumMethod> } = {},
+): Promise<TableState[]> {
   if (databases.length === 0) return [];
   const columns = groupColumns(await session.query<{ db: string; table_name: string; column_name: string; data_type: string }>(COLUMNS_SQL, [databases]));
+  const versioned =
+    opts.method === 'server'
+      ? new Set(
+          (await session.query<{ db: string; t: string }>("SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'SYSTEM VERSIONED' AND TABLE_SCHEMA IN (?)", [databases])).map((r) =>
+            tableKey(r.db, r.t),
+          ),
+        )
+      : new Set<string>();
   const states: TableState[] = [];
   for (const t of columns) {
+    const key = tableKey(t.db, t.table);
+    const method = opts.methods?.get(key) ?? (opts.method === 'server' && serverChecksumObstacle(t.columns, versioned.has(key)) === undefined ? 'server' : 'rows');
+    if (method === 'server') {
+      const name = `${quoteIdentifier(t.db)}.${quoteIdentifier(t.table)}`;
+      const [count] = await session.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${name}`);
+      const [sum] = await session.query<{ Checksum: string | number | null }>(`CHECKSUM TABLE ${name} EXTENDED`);
+      states.push({ db: t.db, table: t.table, rowCount: Number(count.n), checksum: serverChecksumValue(sum?.Checksum ?? null), method });
+      continue;
+    }
     const [row] = await session.query<{ row_count: string | number; checksum: string | number | null }>(tableChecksumSql(t.db, t.table, t.columns));
     states.push({ db: t.db, table: t.table, rowCount: Number(row.row_count), checksum: String(row.checksum ?? '') });
   }
@@ -259,7 +291,7 @@ export function backupActivities(deps: ActivityDeps) {
      * table checksums. Reads only: MariaDB exposes the snapshot's coordinates directly;
      * MySQL needs a brief global read lock (as mysqldump --single-transaction --source-data does).
      */
-    async captureSourceCheckpoint(req: { source: SourceSpec; facts: SourceFacts }): Promise<SourceCheckpoint> {
+    async captureSourceCheckpoint(req: { source: SourceSpec; facts: SourceFacts; checksum?: ChecksumMethod }): Promise<SourceCheckpoint> {
       const creds = await sourceCredentials(req.source);
       const s = await openSession(endpointOf(req.source), creds);
       try {
@@ -287,9 +319,9 @@ export function backupActivities(deps: ActivityDeps) {
             await s.query('UNLOCK TABLES');
           }
         }
-        const tables = await withHeartbeat(() => ({ phase: 'checkpoint' }), () => tableStates(s, req.facts.databases));
+        const tables = await withHeartbeat(() => ({ phase: 'checkpoint' }), () => tableStates(s, req.facts.databases, { method: req.checksum }));
         await s.query('COMMIT');
-        return { takenAt: new Date(takenAt.replace(' ', 'T') + 'Z').toISOString(), point, tables };
+        return { takenAt: new Date(takenAt.replace(' ', 'T') + 'Z').toISOString(), point, tables, serverVersion: req.facts.identity.version };
       } finally {
         await s.close();
       }

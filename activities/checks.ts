@@ -8,7 +8,7 @@ import type { CheckResult, CheckTableRow } from '../domain/checksums';
 import { gtidSetEquals, normalizeGtidSet } from '../domain/gtid';
 import type { RecoveryPoint } from '../domain/types';
 import type { SourceCheckpoint } from './backup';
-import { tableStates } from './backup';
+import { tableKey, tableStates } from './backup';
 import type { ReplayPlan } from './binlog';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
@@ -59,7 +59,23 @@ export function checkActivities(deps: ActivityDeps) {
             if (req.checkpoint) {
               // The reference snapshot was taken inside one transaction: no other session
               // reads the sandbox, so a plain read here is just as consistent.
-              checks.push(...compareTableStates(req.checkpoint.tables, await tableStates(s, req.databases)));
+              // Each table is checksummed the way the checkpoint did it; CHECKSUM TABLE values
+              // compare only between servers of one version.
+              const methods = new Map(req.checkpoint.tables.map((t) => [tableKey(t.db, t.table), t.method ?? 'rows'] as const));
+              if ([...methods.values()].includes('server')) {
+                const [v] = await s.query<{ v: string }>('SELECT VERSION() AS v');
+                const passed = v.v === req.checkpoint.serverVersion;
+                checks.push({
+                  name: 'checksum:server-version',
+                  kind: 'checksum',
+                  target: 'CHECKSUM TABLE',
+                  passed,
+                  expected: req.checkpoint.serverVersion,
+                  actual: v.v,
+                  ...(passed ? {} : { message: `checks.checksum is server, but the sandbox runs ${v.v} and the source ${req.checkpoint.serverVersion}: CHECKSUM TABLE values of different versions do not compare. Use an image of the source's version, or checks.checksum: rows.` }),
+                });
+              }
+              checks.push(...compareTableStates(req.checkpoint.tables, await tableStates(s, req.databases, { methods })));
               if (req.sandbox.flavor === 'mysql' && req.checkpoint.point.gtidSet !== undefined) {
                 const expected = normalizeGtidSet('mysql', req.checkpoint.point.gtidSet);
                 const passed = gtidSetEquals('mysql', expected, gtidSet ?? '');

@@ -34,6 +34,17 @@ export interface ParallelLoadStats {
   insertStatements: number;
   /** Tables whose plain secondary keys were added after their rows. */
   indexesBuilt: number;
+  /**
+   * Where the restore's time went. The parts overlap (rows load while later tables are created
+   * and earlier ones build their keys), so they do not add up to the restore's wall time:
+   * schema and indexes are session time summed over sessions; data is the wall span from the
+   * first row chunk's start to the last one's end; post is the wall time of the dump's tail
+   * (triggers, routines, views).
+   */
+  schemaSeconds: number;
+  dataSeconds: number;
+  indexesSeconds: number;
+  postSeconds: number;
 }
 
 /** A table's plain secondary keys, held back from its CREATE TABLE until its rows are in. */
@@ -129,6 +140,11 @@ export async function loadDumpInParallel(
   // Tables named by a foreign key so far (db.table).
   const referenced = new Set<string>();
   let indexesBuilt = 0;
+  let schemaMs = 0;
+  let indexesMs = 0;
+  let postMs = 0;
+  let firstChunkAt: number | undefined;
+  let lastChunkAt: number | undefined;
   // The table whose rows are being scheduled: its keys are built once all its chunks are done.
   let openTable: { deferred: Promise<DeferredBuild[]>; chunks: Promise<void>[] } | undefined;
   const inFlight = new Set<Promise<void>>();
@@ -154,6 +170,15 @@ export async function loadDumpInParallel(
    * keys reference a table still waiting for its keys waits for them first.
    */
   async function runDdl(session: SqlSession, piece: LoadPiece): Promise<DeferredBuild[]> {
+    const began = Date.now();
+    try {
+      return await runDdlStatements(session, piece);
+    } finally {
+      schemaMs += Date.now() - began;
+    }
+  }
+
+  async function runDdlStatements(session: SqlSession, piece: LoadPiece): Promise<DeferredBuild[]> {
     const deferred: DeferredBuild[] = [];
     const settings: string[] = [];
     let db: string | undefined;
@@ -200,7 +225,9 @@ export async function loadDumpInParallel(
         // The dump's own session settings (SQL_MODE, FOREIGN_KEY_CHECKS…), then the table's database.
         for (const setting of build.settings) await session.query(setting);
         if (build.db !== undefined) await session.query(`USE \`${build.db.replace(/`/g, '``')}\``);
+        const began = Date.now();
         await session.query(build.sql);
+        indexesMs += Date.now() - began;
         indexesBuilt++;
       } catch (err) {
         failure ??= new DrillError(DrillErrorTypes.ToolFailed, `parallel restore in sandbox ${sandbox.name} failed building the secondary indexes of ${build.table} after its rows: ${(err as Error).message.slice(0, 1200)}`, {
@@ -325,7 +352,9 @@ export async function loadDumpInParallel(
         await slots.acquire();
         const session = idle.pop()!;
         try {
+          firstChunkAt ??= Date.now();
           await runChunk(session, piece, chunkNumber);
+          lastChunkAt = Date.now();
           chunks++;
           bytes += piece.sql.length;
           progress({ chunks, bytes, loadDataRows, insertStatements });
@@ -378,7 +407,9 @@ export async function loadDumpInParallel(
       closeTable();
       // The post part (triggers, views, GTID tail) only once every row is in.
       while (inFlight.size > 0 && !failure) await Promise.all([...inFlight]);
+      const postStarted = Date.now();
       for (const piece of rest.filter((p) => p.kind === 'post')) await runWithClient(piece);
+      postMs = Date.now() - postStarted;
     }
   } catch (err) {
     failure ??= new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${dumpFile} could not be read for a parallel restore: ${(err as Error).message}`, { cause: err });
@@ -391,7 +422,8 @@ export async function loadDumpInParallel(
   }
   if (failure) throw failure;
   if (signal?.aborted) throw new DrillError(DrillErrorTypes.Transient, `parallel restore in sandbox ${sandbox.name} was cancelled`);
-  return { sessions, chunks, bytes, loadDataRows, insertStatements, indexesBuilt };
+  const span = firstChunkAt !== undefined && lastChunkAt !== undefined ? lastChunkAt - firstChunkAt : 0;
+  return { sessions, chunks, bytes, loadDataRows, insertStatements, indexesBuilt, schemaSeconds: schemaMs / 1000, dataSeconds: span / 1000, indexesSeconds: indexesMs / 1000, postSeconds: postMs / 1000 };
 }
 
 /** The parallel load with heartbeats carrying its progress; cancelling the activity stops it. */

@@ -185,7 +185,8 @@ async function main(): Promise<void> {
         const dumpBytes = extra.backup?.method === 'physical' ? NaN : Number((await run('bash', ['-c', `gunzip -c '${report.backup.artifactPath}' | wc -c`])).stdout.trim());
         return { report, manifest: path.join(path.dirname(report.backup.artifactPath), 'manifest.json'), dump: report.backup.artifactPath, start: report.backup.coordinates!, dumpBytes };
       };
-      const fastMethods = { restoreMethod: 'parallel', replayMethod: 'applier' } as const;
+      // The shell script compares with CHECKSUM TABLE: the engine's fast drill does the same (checks.checksum: server).
+      const fastMethods = { restoreMethod: 'parallel', replayMethod: 'applier', checksum: 'server' } as const;
       const fastSamples = async (what: string, manifest: string, stop: BinlogCoordinates): Promise<Sample[]> => {
         const out: Sample[] = [];
         for (let rep = 1; rep <= args.reps; rep++) {

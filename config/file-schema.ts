@@ -89,7 +89,7 @@ export const sourceConfigSchema = z
     /** A drill whose RTO exceeds this is marked as missing its target. */
     rtoTarget: duration.optional(),
     retention: retentionConfigSchema.default({ keepBackups: 7, keepReports: 90 }),
-    checks: z.object({ assertions: z.array(assertionSpecSchema).default([]) }).strict().default({ assertions: [] }),
+    checks: z.object({ assertions: z.array(assertionSpecSchema).default([]), checksum: z.enum(['rows', 'server']).default('rows') }).strict().default({ assertions: [], checksum: 'rows' }),
     /** How long `pitr` keeps its sandbox unless extended or released. */
     sandboxTtl: duration.default(4 * 3600),
   })

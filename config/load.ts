@@ -97,7 +97,7 @@ function received(issue: Issue): string {
 const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups', 'keepBackupsFor',
-  'keepReports', 'checks', 'assertions', 'name', 'sql', 'expect', 'sandboxTtl', 'kind', 'at', 'position', 'gtid', 'pattern',
+  'keepReports', 'checks', 'assertions', 'checksum', 'name', 'sql', 'expect', 'sandboxTtl', 'kind', 'at', 'position', 'gtid', 'pattern',
 ];
 
 function suggest(key: string): string {
@@ -153,6 +153,7 @@ export function drillRequestFor(
     ...(opts.backupManifest ? { backup: { manifest: opts.backupManifest, method: s.backup.method } } : s.backup.method !== 'logical' ? { backup: { method: s.backup.method } } : {}),
     target: opts.target ?? s.schedule?.target ?? { kind: 'checkpoint' },
     assertions: s.checks.assertions,
+    ...(s.checks.checksum !== 'rows' ? { checksum: s.checks.checksum } : {}),
     keepSandbox: opts.keepSandbox ?? false,
     sandboxTtlSeconds: Math.round(opts.sandboxTtlSeconds ?? s.sandboxTtl),
     ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),

@@ -93,6 +93,13 @@ export const drillRequestSchema = z.object({
   /** Restore to the last reachable point when the target is beyond the archive, reporting the shortfall as RPO. */
   bestEffort: z.boolean().default(false),
   assertions: z.array(assertionSpecSchema).default([]),
+  /**
+   * How restored tables are compared with the source's checkpoint: 'rows' digests every row's
+   * values (any versions, any types); 'server' uses CHECKSUM TABLE (much faster; the sandbox
+   * image must run the source's exact server version; FLOAT/JSON and system-versioned tables
+   * are still compared row by row). See domain/checksums.ts.
+   */
+  checksum: z.enum(['rows', 'server']).default('rows'),
   keepSandbox: z.boolean().default(false),
   sandboxTtlSeconds: z.number().int().min(60).default(4 * 3600),
   /** The source's RTO target: a drill whose RTO exceeds it is marked as missing it. */

@@ -31,6 +31,42 @@ export interface TableState {
   table: string;
   rowCount: number;
   checksum: string;
+  /** How `checksum` was computed; absent: 'rows' ({@link tableChecksumSql}). */
+  method?: ChecksumMethod;
+}
+
+/**
+ * How table contents are compared with the source:
+ * - `rows` (default): a digest of every row's values as a logical dump carries them
+ *   ({@link tableChecksumSql}); valid across server versions and for every column type.
+ * - `server`: the server's own `CHECKSUM TABLE ... EXTENDED`, 5-10x faster, but computed over
+ *   the stored row format: comparable only between servers of the same version, and only for
+ *   tables whose values a logical dump reproduces bit for bit ({@link serverChecksumObstacle}).
+ *   Other tables fall back to `rows`.
+ */
+export type ChecksumMethod = 'rows' | 'server';
+
+/**
+ * Column types whose stored form a logical dump does not reproduce exactly: FLOAT keeps only
+ * 6 significant digits in a dump, and MySQL's binary JSON keeps DECIMAL scalars a reload turns
+ * into DOUBLEs. Their tables are compared row by row even when `server` is asked for.
+ */
+const SERVER_CHECKSUM_UNSAFE_TYPES = new Set(['float', 'json']);
+
+/**
+ * Why a table cannot be compared with CHECKSUM TABLE, or undefined when it can. A MariaDB
+ * system-versioned table stores when each row was written, which a restore changes.
+ */
+export function serverChecksumObstacle(columns: readonly ColumnInfo[], systemVersioned: boolean): string | undefined {
+  if (systemVersioned) return 'system-versioned: its row start/end times change on restore';
+  const unsafe = columns.filter((c) => SERVER_CHECKSUM_UNSAFE_TYPES.has(c.dataType.toLowerCase()));
+  if (unsafe.length > 0) return `column ${unsafe.map((c) => `${c.name} (${c.dataType.toLowerCase()})`).join(', ')}: a logical dump does not keep its stored form`;
+  return undefined;
+}
+
+/** The CHECKSUM TABLE form of a checksum: never equal to a `rows` digest (`a-b`). */
+export function serverChecksumValue(value: string | number | null): string {
+  return `server:${value === null ? 'NULL' : String(value)}`;
 }
 
 export interface ColumnInfo {

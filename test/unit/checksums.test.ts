@@ -7,6 +7,8 @@ import {
   compareTableStates,
   groupColumns,
   quoteIdentifier,
+  serverChecksumObstacle,
+  serverChecksumValue,
   tableChecksumSql,
   type TableState,
 } from '../../domain/checksums';
@@ -381,5 +383,29 @@ describe('assertionResult', () => {
 
   test('is re-exported from checksums', () => {
     expect(reexportedAssertionResult).toBe(assertionResult);
+  });
+});
+
+describe('serverChecksumObstacle', () => {
+  const col = (name: string, dataType: string) => ({ name, dataType });
+  test('allows tables of integers, text, dates, decimals and blobs', () => {
+    expect(serverChecksumObstacle([col('id', 'bigint'), col('name', 'varchar'), col('at', 'datetime'), col('price', 'decimal'), col('doc', 'longblob'), col('t', 'timestamp')], false)).toBeUndefined();
+  });
+  test('refuses FLOAT and JSON columns, naming them, whatever the case of the type', () => {
+    expect(serverChecksumObstacle([col('id', 'int'), col('w', 'FLOAT'), col('d', 'json')], false)).toBe('column w (float), d (json): a logical dump does not keep its stored form');
+  });
+  test('allows DOUBLE, which a dump writes with all its digits', () => {
+    expect(serverChecksumObstacle([col('x', 'double')], false)).toBeUndefined();
+  });
+  test('refuses system-versioned tables', () => {
+    expect(serverChecksumObstacle([col('id', 'int')], true)).toMatch(/system-versioned/);
+  });
+});
+
+describe('serverChecksumValue', () => {
+  test('never equals a row digest, and keeps NULL (a table the server could not read) distinct', () => {
+    expect(serverChecksumValue(197091717)).toBe('server:197091717');
+    expect(serverChecksumValue('197091717')).toBe('server:197091717');
+    expect(serverChecksumValue(null)).toBe('server:NULL');
   });
 });

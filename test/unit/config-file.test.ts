@@ -58,6 +58,13 @@ test('a configured source becomes a valid drill request, with auto flavor left t
   expect(request).toMatchObject({ keepSandbox: true, sandboxTtlSeconds: 600, rtoTargetSeconds: 900, target: { kind: 'checkpoint' }, assertions: [{ name: 'rows' }] });
 });
 
+test('checks.checksum defaults to rows and, set to server, reaches the drill request; anything else is refused', () => {
+  expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).checksum).toBe('rows');
+  const server = parseConfigText(minimal('    checks:\n      checksum: server\n'));
+  expect(parseDrillRequest(drillRequestFor(server, 'orders')).checksum).toBe('server');
+  expect(problems(minimal('    checks:\n      checksum: fast\n'))).toMatch(/checksum/);
+});
+
 test('an unknown source name lists the configured ones', () => {
   expect(() => drillRequestFor(parseConfigText(minimal()), 'ordres')).toThrow(/no source "ordres".*it has: orders/);
 });
