@@ -15,6 +15,7 @@ import { MANAGED_LABEL_VALUE, SandboxLabels, sourceLockWorkflowId } from '../dom
 import { assertRetentionPolicy, decideRetention } from '../domain/retention';
 import type { BackupVerdict, RetainedBackupInfo, SourceRetentionPolicy, UnreadableBackup } from '../domain/retention';
 import { archivedNames, dropFromArchiveIndex, readArchiveIndex } from './catalog';
+import { pruneReports } from './reports';
 import type { ActivityDeps } from './deps';
 import { binlogArchiveDir, sourceArtifactDir } from './deps';
 
@@ -42,6 +43,8 @@ export interface SourceRetentionResult {
   /** The archive's first file after the sweep. */
   binlogsKeptFrom?: string;
   binlogReason: string;
+  /** Drill reports removed by keepReports (the oldest first go). */
+  removedReports?: number;
 }
 
 /** Published backups renamed to this prefix are unpublished (catalog readers skip dot-folders) and being removed. */
@@ -182,6 +185,7 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
           await rm(pruning, { recursive: true, force: true });
           report.removedBackups.push(b);
         }
+        if (policy.keepReports !== undefined) report.removedReports = await pruneReports(deps.paths, source, policy.keepReports);
         if (decision.removeBinlogs.length > 0) {
           const removing = new Set(decision.removeBinlogs);
           // The index first: it never names a file the archive lacks for long, and a crash leaves only unindexed extra files.

@@ -165,6 +165,7 @@ export function retentionPolicies(config: ConfigFile): SourceRetentionPolicy[] {
   return Object.entries(config.sources).map(([source, s]) => ({
     source,
     keepBackups: s.retention.keepBackups,
+    keepReports: s.retention.keepReports,
     ...(s.retention.keepBackupsFor !== undefined ? { keepNewerThanSeconds: s.retention.keepBackupsFor } : {}),
   }));
 }

@@ -18,6 +18,8 @@ export interface RetentionPolicy {
   keepBackups: number;
   /** Also keep every backup finished less than this many seconds ago. */
   keepNewerThanSeconds?: number;
+  /** The N newest drill reports are kept (at least 1); unset: reports are never pruned. */
+  keepReports?: number;
 }
 
 /** A policy per source, as the janitor run receives it (workflow input: no secrets). */
@@ -76,6 +78,9 @@ export function assertRetentionPolicy(policy: RetentionPolicy, source = 'this so
   const d = policy.keepNewerThanSeconds;
   if (d !== undefined && (!Number.isFinite(d) || d < 0))
     throw new DrillError(DrillErrorTypes.BadConfig, `retention of ${source}: keepBackupsFor is ${d} s; it must be a duration such as 14d`);
+  const r = policy.keepReports;
+  if (r !== undefined && (!Number.isInteger(r) || r < 1))
+    throw new DrillError(DrillErrorTypes.BadConfig, `retention of ${source}: keepReports is ${r}; it must be a whole number of at least 1`);
 }
 
 /** Newest first: by binlog coordinates, then by when the backup finished. */

@@ -6,12 +6,13 @@
  * the second backup still passes, one before it is refused up front naming the new window.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createActivities } from '../../activities';
 import type { PublishedBackup, SourceFacts } from '../../activities';
 import { archivedNames, readArchiveIndex } from '../../activities/catalog';
 import { binlogArchiveDir, sourceArtifactDir } from '../../activities/deps';
+import { REPORT_JSON, readReports, reportDir } from '../../activities/reports';
 import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
 import { compareBinlogNames } from '../../domain/binlog-files';
@@ -44,8 +45,12 @@ describe('backup and binlog retention on mariadb', () => {
   const rotate = () => source.admin('FLUSH BINARY LOGS');
   const archive = () => acts.archiveBinlogs({ drillId: h.uniqueId('archive'), source: source.spec, facts });
   // Retention only: other suites sharing this Docker engine own the leftovers the full sweep would judge.
-  const runJanitor = (keepBackups: number) =>
-    h.client.workflow.execute(janitorWorkflow, { taskQueue: h.taskQueue, workflowId: h.uniqueId('janitor'), args: [{ retention: [{ source: source.spec.name, keepBackups }], sweepLeftovers: false }] });
+  const runJanitor = (keepBackups: number, keepReports?: number) =>
+    h.client.workflow.execute(janitorWorkflow, {
+      taskQueue: h.taskQueue,
+      workflowId: h.uniqueId('janitor'),
+      args: [{ retention: [{ source: source.spec.name, keepBackups, ...(keepReports !== undefined ? { keepReports } : {}) }], sweepLeftovers: false }],
+    });
 
   async function writeFor(ms: number): Promise<void> {
     source.writer.start();
@@ -120,8 +125,18 @@ describe('backup and binlog retention on mariadb', () => {
     }
   });
 
-  test('keepBackups 2 removes the oldest backup folder and exactly the archived binlogs before the second backup', async () => {
-    sweep = await runJanitor(2);
+  test('keepBackups 2 removes the oldest backup folder and exactly the archived binlogs before the second backup; keepReports 2 keeps the two newest reports', async () => {
+    // Three drills' reports, a day apart (only what the report store reads: id, source, start).
+    for (const day of [1, 2, 3]) {
+      const drillId = `retention-report-${day}`;
+      await mkdir(reportDir(h.paths, source.spec.name, drillId), { recursive: true });
+      await writeFile(path.join(reportDir(h.paths, source.spec.name, drillId), REPORT_JSON), JSON.stringify({ drillId, source: source.spec.name, startedAt: `2026-11-0${day}T02:30:00Z` }));
+    }
+    const reportsBefore = await readReports(h.paths, source.spec.name, 1000);
+    expect(reportsBefore.map((r) => r.drillId)).toEqual(['retention-report-3', 'retention-report-2', 'retention-report-1']);
+    sweep = await runJanitor(2, 2);
+    expect(sweep.retention![0]!.removedReports).toBe(reportsBefore.length - 2);
+    expect((await readReports(h.paths, source.spec.name, 1000)).map((r) => r.drillId)).toEqual(reportsBefore.slice(0, 2).map((r) => r.drillId));
     const second = backups[1]!.manifest.coordinates.file;
     const expectedGone = archivedBefore.filter((f) => compareBinlogNames(f, second) < 0);
     expect(expectedGone.length).toBeGreaterThanOrEqual(2);

@@ -97,10 +97,10 @@ test('a source without a backup method keeps logical drills and a request withou
 });
 
 test('retention becomes one policy per source for the janitor: counts and ages only, defaults filled', () => {
-  const config = parseConfigText(`${minimal('    retention: { keepBackups: 3, keepBackupsFor: 14d }\n')}  billing:\n    connection: { socket: /run/b.sock }\n    user: r\n    passwordRef: { env: B_PW }\n`);
+  const config = parseConfigText(`${minimal('    retention: { keepBackups: 3, keepBackupsFor: 14d, keepReports: 30 }\n')}  billing:\n    connection: { socket: /run/b.sock }\n    user: r\n    passwordRef: { env: B_PW }\n`);
   expect(retentionPolicies(config)).toEqual([
-    { source: 'orders', keepBackups: 3, keepNewerThanSeconds: 14 * 86400 },
-    { source: 'billing', keepBackups: 7 },
+    { source: 'orders', keepBackups: 3, keepNewerThanSeconds: 14 * 86400, keepReports: 30 },
+    { source: 'billing', keepBackups: 7, keepReports: 90 },
   ]);
 });
 

@@ -113,6 +113,10 @@ describe('assertRetentionPolicy', () => {
     expect(errorType(() => assertRetentionPolicy({ keepBackups: 1, keepNewerThanSeconds: -5 }))).toBe('BadConfig');
   });
 
+  test.each([0, -3, 2.5])('keepReports %p is refused with BadConfig', (n) => {
+    expect(() => assertRetentionPolicy({ keepBackups: 1, keepReports: n }, 'orders')).toThrow(`retention of orders: keepReports is ${n}; it must be a whole number of at least 1`);
+  });
+
   test('keepBackups 1 with no age window is valid', () => {
     expect(errorType(() => assertRetentionPolicy({ keepBackups: 1 }))).toBeUndefined();
   });
