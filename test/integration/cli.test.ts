@@ -347,6 +347,35 @@ describe('restore-drill schedules', () => {
   });
 });
 
+describe('restore-drill worker', () => {
+  test('registers the janitor schedule with every source\'s retention from the configuration file, polls, and stops on SIGTERM', async () => {
+    const queue = `${h.taskQueue}-cliworker`;
+    const child = spawn(process.execPath, [MAIN, 'worker'], {
+      cwd: h.home,
+      env: { ...process.env, RESTORE_DRILL_CONFIG: configPath, RESTORE_DRILL_TASK_QUEUE: queue, RESTORE_DRILL_HOME: h.home, RESTORE_DRILL_JANITOR_EVERY: '1h' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const schedule = h.client.schedule.getHandle(`restore-drill-janitor-${queue}`);
+    try {
+      await until('the worker to poll', async () => (output.includes('polling') ? true : undefined), 120_000, 200);
+      const described = await schedule.describe();
+      const action = described.action as { workflowType: string; args: { retention?: { source: string; keepBackups: number; keepReports?: number }[] }[] };
+      expect(action.workflowType).toBe('janitorWorkflow');
+      expect(action.args[0]!.retention!.map((p) => p.source).sort()).toEqual(FLAVORS.flatMap((f) => [sourceName(f), ttlSourceName(f)]).sort());
+      for (const p of action.args[0]!.retention!) expect(p).toMatchObject({ keepBackups: 7, keepReports: 90 });
+      expect(output).toMatch(/janitor schedule restore-drill-janitor-\S+ every 1h, retention for/);
+    } finally {
+      child.kill('SIGTERM');
+      await schedule.delete().catch(() => undefined);
+    }
+    expect(await exited).toBe(0);
+  });
+});
+
 describe('restore-drill configuration and preflight', () => {
   test('a bad configuration file gives an error naming each bad key and its fix', async () => {
     const bad = path.join(h.home, 'bad.yaml');
