@@ -3,7 +3,7 @@ import { withSession } from '../adapters/mysql';
 import type { SqlSession } from '../adapters/mysql';
 import type { AssertionSpec } from '../domain/assertions';
 import { assertionErrorResult, evaluateAssertion } from '../domain/assertions';
-import { checkTableResult, compareTableStates, quoteIdentifier } from '../domain/checksums';
+import { checkTableResult, compareTableStates, quoteIdentifier, sameServerVersion } from '../domain/checksums';
 import type { CheckResult, CheckTableRow } from '../domain/checksums';
 import { gtidSetEquals, normalizeGtidSet } from '../domain/gtid';
 import type { RecoveryPoint } from '../domain/types';
@@ -64,7 +64,7 @@ export function checkActivities(deps: ActivityDeps) {
               const methods = new Map(req.checkpoint.tables.map((t) => [tableKey(t.db, t.table), t.method ?? 'rows'] as const));
               if ([...methods.values()].includes('server')) {
                 const [v] = await s.query<{ v: string }>('SELECT VERSION() AS v');
-                const passed = v.v === req.checkpoint.serverVersion;
+                const passed = sameServerVersion(v.v, req.checkpoint.serverVersion);
                 checks.push({
                   name: 'checksum:server-version',
                   kind: 'checksum',

@@ -64,6 +64,15 @@ export function serverChecksumObstacle(columns: readonly ColumnInfo[], systemVer
   return undefined;
 }
 
+/**
+ * Whether two VERSION() strings name the same server build, for CHECKSUM TABLE. MariaDB appends
+ * `-log` while binary logging is on (a source has it, a sandbox does not): that is not a version.
+ */
+export function sameServerVersion(a: string | undefined, b: string | undefined): boolean {
+  const build = (v: string | undefined) => (v ?? '').trim().replace(/-log$/, '');
+  return build(a) !== '' && build(a) === build(b);
+}
+
 /** The CHECKSUM TABLE form of a checksum: never equal to a `rows` digest (`a-b`). */
 export function serverChecksumValue(value: string | number | null): string {
   return `server:${value === null ? 'NULL' : String(value)}`;

@@ -113,10 +113,9 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
 
-  test('with checks.checksum server, tables are compared by CHECKSUM TABLE under live writes (JSON tables row by row) and the drill passes', async () => {
-    expect(firstManifest).toBeDefined();
+  test('with checks.checksum server, tables are compared by CHECKSUM TABLE under live writes (MySQL JSON tables row by row) and the drill passes', async () => {
     source.writer.start();
-    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('srvsum'), request: { source: source.spec, backup: { manifest: firstManifest }, checksum: 'server' } });
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('srvsum'), request: { source: source.spec, checksum: 'server' } });
     const { report, failure } = await awaitDrill(handle);
     await source.writer.stop();
     expect(failure).toBeUndefined();
@@ -125,8 +124,9 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     expect(sums).toContainEqual(expect.objectContaining({ name: 'checksum:server-version', passed: true }));
     const byTable = new Map(sums.filter((c) => c.target.startsWith('university.')).map((c) => [c.target, c.expected!]));
     expect([...byTable.keys()].sort()).toEqual(UNIVERSITY_TABLES.map((t) => `university.${t}`).sort());
-    // The audit table has a JSON column: compared row by row; every other one by the server.
-    for (const [table, expected] of byTable) expect([table, expected.startsWith('server:')]).toEqual([table, table !== 'university.audit_log']);
+    // MySQL's audit table has a (binary) JSON column: compared row by row; every other one by the
+    // server. MariaDB's JSON is LONGTEXT, stored as written: all by the server.
+    for (const [table, expected] of byTable) expect([table, expected.startsWith('server:')]).toEqual([table, flavor === 'mariadb' || table !== 'university.audit_log']);
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
 

@@ -7,6 +7,7 @@ import {
   compareTableStates,
   groupColumns,
   quoteIdentifier,
+  sameServerVersion,
   serverChecksumObstacle,
   serverChecksumValue,
   tableChecksumSql,
@@ -399,6 +400,16 @@ describe('serverChecksumObstacle', () => {
   });
   test('refuses system-versioned tables', () => {
     expect(serverChecksumObstacle([col('id', 'int')], true)).toMatch(/system-versioned/);
+  });
+});
+
+describe('sameServerVersion', () => {
+  test("ignores MariaDB's -log suffix (binary logging on), nothing else", () => {
+    expect(sameServerVersion('10.11.18-MariaDB-0+deb12u1-log', '10.11.18-MariaDB-0+deb12u1')).toBe(true);
+    expect(sameServerVersion('9.7.0', '9.7.0')).toBe(true);
+    expect(sameServerVersion('10.11.18-MariaDB-0+deb12u1', '10.11.6-MariaDB-0+deb12u1')).toBe(false);
+    expect(sameServerVersion('8.4.3', '9.7.0')).toBe(false);
+    expect(sameServerVersion(undefined, '9.7.0')).toBe(false);
   });
 });
 
