@@ -1,10 +1,9 @@
 /** `restore-drill worker`: the long-running drill worker, on the connection the context resolved. */
 import { NativeConnection } from '@temporalio/worker';
-import type { Duration } from '@temporalio/common';
-import { retentionPolicies } from '../config/load';
+import { isNoConfigFile, retentionPolicies } from '../config/load';
 import type { SourceRetentionPolicy } from '../domain/retention';
 import { createDrillWorker } from '../workers/drill-worker';
-import { ensureJanitorSchedule } from '../workers/janitor-schedule';
+import { ensureJanitorSchedule, janitorInterval } from '../workers/janitor-schedule';
 import type { CliContext } from './context';
 
 export async function runWorker(ctx: CliContext): Promise<number> {
@@ -20,10 +19,10 @@ export async function runWorker(ctx: CliContext): Promise<number> {
     });
     // Like the worker service: the janitor schedule (leftover sweep and the config's retention);
     // RESTORE_DRILL_JANITOR_EVERY=off disables it.
-    const janitorEvery = process.env.RESTORE_DRILL_JANITOR_EVERY ?? '5m';
-    if (janitorEvery !== 'off') {
+    const janitorEvery = janitorInterval();
+    if (janitorEvery !== undefined) {
       const retention = retentionOf(ctx);
-      const id = await ensureJanitorSchedule(await ctx.client(), { taskQueue: s.taskQueue, every: janitorEvery as Duration, retention });
+      const id = await ensureJanitorSchedule(await ctx.client(), { taskQueue: s.taskQueue, every: janitorEvery, retention });
       ctx.log(`janitor schedule ${id} every ${janitorEvery}${retention.length > 0 ? `, retention for ${retention.map((p) => p.source).join(', ')}` : ', no retention (no configuration file)'}`);
     }
     ctx.log(`restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace}); artifacts in ${ctx.paths().artifactRoot}`);
@@ -41,7 +40,7 @@ function retentionOf(ctx: CliContext): SourceRetentionPolicy[] {
   try {
     config = ctx.config();
   } catch (err) {
-    if (!/^no configuration file/.test((err as Error).message)) throw err;
+    if (!isNoConfigFile(err)) throw err;
     return [];
   }
   return retentionPolicies(config);

@@ -31,7 +31,14 @@ export function resolveConfigPath(explicit?: string, env: NodeJS.ProcessEnv = pr
       /* next */
     }
   }
-  throw new DrillError(DrillErrorTypes.BadConfig, `no configuration file: pass --config <file>, set RESTORE_DRILL_CONFIG, or create ./restore-drill.yaml (see restore-drill.example.yaml)`);
+  throw new DrillError(DrillErrorTypes.BadConfig, `no configuration file: pass --config <file>, set RESTORE_DRILL_CONFIG, or create ./restore-drill.yaml (see restore-drill.example.yaml)`, {
+    details: { noConfigFile: true },
+  });
+}
+
+/** Whether `err` is {@link resolveConfigPath}'s "no configuration file anywhere" (not a bad or unreadable one). */
+export function isNoConfigFile(err: unknown): boolean {
+  return err instanceof DrillError && err.details.noConfigFile === true;
 }
 
 export function loadConfig(file: string): LoadedConfig {

@@ -11,6 +11,12 @@ import type { SourceRetentionPolicy } from '../domain/retention';
 import { janitorWorkflow } from '../workflows';
 import type { JanitorRequest } from '../workflows';
 
+/** The janitor's interval from RESTORE_DRILL_JANITOR_EVERY (default 5m); undefined when it is `off`. */
+export function janitorInterval(env: NodeJS.ProcessEnv = process.env): Duration | undefined {
+  const every = env.RESTORE_DRILL_JANITOR_EVERY ?? '5m';
+  return every === 'off' ? undefined : (every as Duration);
+}
+
 export function janitorScheduleId(taskQueue: string): string {
   return `restore-drill-janitor-${taskQueue}`;
 }

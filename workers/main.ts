@@ -2,11 +2,10 @@
 /** The long-running drill worker service. Stops gracefully on SIGINT/SIGTERM (in-flight activities finish or heartbeat out). */
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import type { Duration } from '@temporalio/common';
 import { createDrillWorker } from './drill-worker';
 import { loadConfig, resolveConfigPath, retentionPolicies } from '../config/load';
 import type { SourceRetentionPolicy } from '../domain/retention';
-import { ensureJanitorSchedule } from './janitor-schedule';
+import { ensureJanitorSchedule, janitorInterval } from './janitor-schedule';
 import { temporalSettings } from './temporal-env';
 
 async function main(): Promise<void> {
@@ -15,11 +14,11 @@ async function main(): Promise<void> {
   try {
     const worker = await createDrillWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, worker: { shutdownGraceTime: '30s' } });
     // The janitor sweeps what terminated drills left behind; RESTORE_DRILL_JANITOR_EVERY=off disables it.
-    const janitorEvery = process.env.RESTORE_DRILL_JANITOR_EVERY ?? '5m';
-    if (janitorEvery !== 'off') {
+    const janitorEvery = janitorInterval();
+    if (janitorEvery !== undefined) {
       const retention = retentionFromConfig();
       const clientConnection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey });
-      await ensureJanitorSchedule(new Client({ connection: clientConnection, namespace: settings.namespace }), { taskQueue: settings.taskQueue, every: janitorEvery as Duration, retention }).finally(() => clientConnection.close());
+      await ensureJanitorSchedule(new Client({ connection: clientConnection, namespace: settings.namespace }), { taskQueue: settings.taskQueue, every: janitorEvery, retention }).finally(() => clientConnection.close());
     }
     console.log(`restore-drill worker polling ${settings.taskQueue} on ${settings.address} (${settings.namespace})`);
     await worker.run();

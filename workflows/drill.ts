@@ -180,7 +180,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     backupFacts = { artifactPath: published.dumpPath, bytes: published.manifest.bytes, sha256: published.manifest.sha256, coordinates: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, takenAt: published.manifest.createdAt };
     baseChosen = incident ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken';
     baseManifestPath = published.manifestPath;
-    if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => quick.captureSourceCheckpoint({ source: request.source, facts, ...(request.checksum === 'server' ? { checksum: 'server' as const } : {}) }));
+    if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => quick.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum }));
     if (!incident) {
       await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
       plan = await phase('plan-replay', () =>
