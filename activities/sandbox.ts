@@ -4,18 +4,19 @@
  * written to. No network: reached only through its socket in a bind-mounted folder.
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { log } from '@temporalio/activity';
 import type { ContainerInfo } from '../adapters/container-runtime';
 import { waitUntilAnswering, withSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
-import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, serverCommand } from '../domain/flavors';
+import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, sandboxBufferPoolMb, serverCommand } from '../domain/flavors';
 import { sandboxAdminInitSql } from '../domain/physical';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '../domain/naming';
 import type { Flavor } from '../domain/types';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
-import { drillWorkDir } from './deps';
+import { binlogArchiveDir, drillWorkDir } from './deps';
 
 export const SANDBOX_BACKUP_DIR = '/backup';
 export const SANDBOX_BINLOG_DIR = '/binlogs';
@@ -45,12 +46,16 @@ export interface CreateSandboxRequest {
   source: string;
   flavor: Flavor;
   image: string;
-  /** Host folders mounted read-only: the backup's folder and the binlog archive. */
+  /** Host folders mounted read-only: the backup's folder and the binlog archive (default: the source's archive). */
   backupDir: string;
-  binlogDir: string;
+  binlogDir?: string;
   ttlSeconds: number;
   /** A physically restored datadir (host path) mounted as the server's own: no load, no init. */
   datadir?: string;
+  /** The backup artifact's size: the buffer pool is sized to hold what it restores (domain/flavors.ts sandboxBufferPoolMb). */
+  artifactBytes?: number;
+  /** The source's configured sandbox buffer pool (MiB), instead of the size derived from the artifact. */
+  bufferPoolMb?: number;
 }
 
 /**
@@ -102,18 +107,24 @@ export function sandboxActivities(deps: ActivityDeps) {
       if (!info) {
         await deps.runtime.ensureImage(req.image);
         await mkdir(socketDir, { recursive: true });
+        // The archive may not exist yet: the sandbox can start before the binlogs are archived.
+        const binlogDir = req.binlogDir ?? binlogArchiveDir(deps.paths, req.source);
+        await mkdir(binlogDir, { recursive: true });
         // The server inside may run as another uid (official images): let it create its socket.
         await chmod(socketDir, 0o777);
         info = await deps.runtime.createAndStart({
           name,
           image: req.image,
           // A restored datadir carries the source's accounts: the init file gives the engine its own socket-only root (domain/physical.ts).
-          cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
+          cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, {
+            ...(req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
+            bufferPoolMb: sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() }),
+          }),
           labels: sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }),
           binds: [
             `${socketDir}:${CONTAINER_SOCKET_DIR}`,
             `${req.backupDir}:${SANDBOX_BACKUP_DIR}:ro`,
-            `${req.binlogDir}:${SANDBOX_BINLOG_DIR}:ro`,
+            `${binlogDir}:${SANDBOX_BINLOG_DIR}:ro`,
             ...(req.datadir ? [`${req.datadir}:${CONTAINER_DATADIR}`] : []),
           ],
           networkMode: 'none',

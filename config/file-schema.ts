@@ -92,6 +92,8 @@ export const sourceConfigSchema = z
     checks: z.object({ assertions: z.array(assertionSpecSchema).default([]), checksum: z.enum(['rows', 'server']).default('rows') }).strict().default({ assertions: [], checksum: 'rows' }),
     /** How long `pitr` keeps its sandbox unless extended or released. */
     sandboxTtl: duration.default(4 * 3600),
+    /** The sandbox's InnoDB buffer pool in MiB; absent: sized from the backup, at most a quarter of the worker host's memory. */
+    sandboxBufferPoolMb: z.number().int().min(128).optional(),
   })
   .strict();
 

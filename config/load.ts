@@ -104,7 +104,7 @@ function received(issue: Issue): string {
 const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups', 'keepBackupsFor',
-  'keepReports', 'checks', 'assertions', 'checksum', 'name', 'sql', 'expect', 'sandboxTtl', 'kind', 'at', 'position', 'gtid', 'pattern',
+  'keepReports', 'checks', 'assertions', 'checksum', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'kind', 'at', 'position', 'gtid', 'pattern',
 ];
 
 function suggest(key: string): string {
@@ -163,6 +163,7 @@ export function drillRequestFor(
     ...(s.checks.checksum !== 'rows' ? { checksum: s.checks.checksum } : {}),
     keepSandbox: opts.keepSandbox ?? false,
     sandboxTtlSeconds: Math.round(opts.sandboxTtlSeconds ?? s.sandboxTtl),
+    ...(s.sandboxBufferPoolMb !== undefined ? { sandboxBufferPoolMb: s.sandboxBufferPoolMb } : {}),
     ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),
   };
 }

@@ -100,6 +100,8 @@ export const drillRequestSchema = z.object({
    * are still compared row by row). See domain/checksums.ts.
    */
   checksum: z.enum(['rows', 'server']).default('rows'),
+  /** The sandbox's InnoDB buffer pool in MiB; absent: sized to hold what the backup restores, at most a quarter of the worker host's memory. */
+  sandboxBufferPoolMb: z.number().int().min(128).optional(),
   keepSandbox: z.boolean().default(false),
   sandboxTtlSeconds: z.number().int().min(60).default(4 * 3600),
   /** The source's RTO target: a drill whose RTO exceeds it is marked as missing it. */

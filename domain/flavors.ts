@@ -33,7 +33,7 @@ export type ServerRole = 'sandbox' | 'source';
  * (durable settings made replay about 3x slower, see ENVIRONMENT.md). A source logs ROW
  * binlogs with GTIDs, as production sources must for point-in-time recovery.
  */
-export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number): string[] {
+export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number, opts: { bufferPoolMb?: number } = {}): string[] {
   const common = [
     '--user=root',
     `--datadir=${CONTAINER_DATADIR}`,
@@ -58,7 +58,7 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
     '--local-infile=1',
     '--innodb-flush-log-at-trx-commit=0',
     '--innodb-doublewrite=0',
-    '--innodb-buffer-pool-size=512M',
+    `--innodb-buffer-pool-size=${opts.bufferPoolMb ?? SANDBOX_BUFFER_POOL_MIN_MB}M`,
     // A big redo log: a bulk load or replay is not throttled by checkpoint flushing (cost at start-up measured at under 0.1 s).
     flavor === 'mysql' ? '--innodb-redo-log-capacity=1G' : '--innodb-log-file-size=1G',
     '--skip-name-resolve',
@@ -69,11 +69,33 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
   ];
 }
 
+/** The smallest sandbox buffer pool, and the one of a sandbox whose size is not known. */
+export const SANDBOX_BUFFER_POOL_MIN_MB = 512;
+/** An estimate of the InnoDB bytes a backup restores to, per byte of its compressed artifact (SQL text gzips 3-5x; its rows take about as much in InnoDB). */
+const RESTORED_BYTES_PER_ARTIFACT_BYTE = 3;
+/** At most this share of the worker host's memory per sandbox: several drills share one worker. */
+const HOST_MEMORY_SHARE = 0.25;
+
+/**
+ * The sandbox's InnoDB buffer pool, in MiB. Big enough to hold what the backup restores, so the
+ * load, the replay and the checks run in memory instead of evicting and re-reading pages (at
+ * 1 GB a 512 MiB pool made CHECK TABLE and the checksums read the whole table space back from
+ * disk), and at most a quarter of the host's memory. A configured size is taken as it is.
+ * The server allocates pages as they are used: a small restore never touches the rest.
+ */
+export function sandboxBufferPoolMb(opts: { configuredMb?: number; artifactBytes?: number; hostMemoryBytes: number }): number {
+  if (opts.configuredMb !== undefined) return opts.configuredMb;
+  const mib = 1024 * 1024;
+  const cap = Math.max(128, Math.floor((opts.hostMemoryBytes * HOST_MEMORY_SHARE) / mib / 128) * 128);
+  const wanted = Math.ceil(((opts.artifactBytes ?? 0) * RESTORED_BYTES_PER_ARTIFACT_BYTE) / mib / 128) * 128;
+  return Math.min(cap, Math.max(SANDBOX_BUFFER_POOL_MIN_MB, wanted));
+}
+
 /**
  * The container command: our own, not the image's entrypoint, so official images (mysql:8.4,
  * mariadb:11) and the ones built here start the same way. Initialises an empty datadir first.
  */
-export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number, opts: { initSql?: readonly string[] } = {}): string[] {
+export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number, opts: { initSql?: readonly string[]; bufferPoolMb?: number } = {}): string[] {
   const tools = FLAVOR_TOOLS[flavor];
   // Written inside the container (not into the datadir), run by the server at every start.
   const initFile = '/run/mysqld/restore-drill-init.sql';
@@ -93,7 +115,7 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
     `if [ ! -f ${CONTAINER_DATADIR}/.restore-drill-started ]; then rm -f ${CONTAINER_DATADIR}/auto.cnf; touch ${CONTAINER_DATADIR}/.restore-drill-started; fi`,
     ...initScript,
     `server=$(command -v ${tools.server} || command -v mysqld)`,
-    `exec "$server" ${[...serverOptions(flavor, role, serverId), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')}`,
+    `exec "$server" ${[...serverOptions(flavor, role, serverId, { bufferPoolMb: opts.bufferPoolMb }), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')}`,
   ].join('\n');
   return ['bash', '-c', script];
 }

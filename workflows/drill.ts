@@ -11,6 +11,7 @@ import {
   defineSignal,
   isCancellation,
   log,
+  patched,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -39,6 +40,11 @@ const long = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '
 /** Restore and replay: one attempt per call; the workflow retries the pair from a clean sandbox. */
 const once = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 1 } });
 const RESTORE_ATTEMPTS = 4;
+/**
+ * Patch id: the first logical restore runs while the checkpoint, archive and plan are taken
+ * (their order in the history changes; histories recorded before it replay the old order).
+ */
+const RESTORE_WHILE_PLANNING = 'restore-while-planning';
 /**
  * Between restore attempts the sandbox is inspected, adopted and quiesced; a Docker daemon that is
  * restarting refuses meanwhile (Transient), so these retry for about 2.5 minutes instead of 15 s.
@@ -121,8 +127,11 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     { key: DrillOutcome, value: 'running' },
   ]);
 
+  // Phases may overlap (the restore runs while the replay is planned): `current` is the newest still running.
+  const running: string[] = [];
   async function phase<T>(name: string, work: () => Promise<T>): Promise<T> {
     const started = Date.now();
+    running.push(name);
     progress.current = name;
     const record = (outcome: PhaseTiming['outcome']) =>
       phases.push({ phase: name, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, outcome });
@@ -134,7 +143,8 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       record('failed');
       throw err;
     } finally {
-      progress.current = undefined;
+      running.splice(running.lastIndexOf(name), 1);
+      progress.current = running.at(-1);
     }
   }
 
@@ -180,12 +190,53 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     backupFacts = { artifactPath: published.dumpPath, bytes: published.manifest.bytes, sha256: published.manifest.sha256, coordinates: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, takenAt: published.manifest.createdAt };
     baseChosen = incident ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken';
     baseManifestPath = published.manifestPath;
-    if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => quick.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum }));
-    if (!incident) {
+    // The source-side steps from the backup to the replay plan: the checkpoint (a target
+    // taken now), the binlogs archived since the backup, the plan of what to replay.
+    const planFromBackup = async (checkpointProxy: typeof quick) => {
+      if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => checkpointProxy.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum }));
       await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
       plan = await phase('plan-replay', () =>
         quick.planReplay({ source: request.source, flavor, start: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, target: request.target, checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
       );
+    };
+    const sandboxRequest = () => ({
+      drillId,
+      source: request.source.name,
+      flavor,
+      image: facts.image,
+      backupDir: published.backupDir,
+      // Absent before the plan: the sandbox mounts the source's archive (the plan's own folder).
+      ...(plan ? { binlogDir: plan.archiveDir } : {}),
+      ttlSeconds: request.sandboxTtlSeconds,
+      artifactBytes: published.manifest.bytes,
+      bufferPoolMb: request.sandboxBufferPoolMb,
+    });
+    // The first restore of a logical dump does not depend on the checkpoint or the replay plan:
+    // the sandbox starts and loads the dump while the source-side steps run (on another host
+    // in production, so their time drops out of the drill). The replay waits for both. Only
+    // for a checkpoint, a target taken now: any other is planned first, so an unreachable one
+    // is refused before a sandbox exists.
+    let firstRestore: Promise<void> | undefined;
+    const overlap = request.target.kind === 'checkpoint' && published.manifest.kind !== 'physical' && patched(RESTORE_WHILE_PLANNING);
+    if (overlap) {
+      sandboxMayExist = true;
+      const restoring = new CancellationScope();
+      firstRestore = restoring.run(async () => {
+        sandbox = await phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest()));
+        progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
+        await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
+      });
+      // Settled below (the replay waits for it); a failure there is handled where it is awaited.
+      firstRestore.catch(() => undefined);
+      try {
+        await planFromBackup(long);
+      } catch (err) {
+        restoring.cancel();
+        await firstRestore.catch(() => undefined);
+        throw err;
+      }
+    } else if (!incident) {
+      await planFromBackup(quick);
     }
 
     if (published.manifest.kind === 'physical') {
@@ -199,7 +250,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
             once.restorePhysicalBackup({ drillId, source: request.source.name, image: facts.image, artifactPath: published.dumpPath, manifest: published.manifest, prepareMemoryMb: request.source.physical?.prepareMemoryMb }),
           );
           sandbox = await phase(Phases.SandboxStart, () =>
-            long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds, datadir: restored.datadir }),
+            long.createSandbox({ ...sandboxRequest(), datadir: restored.datadir }),
           );
           progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
           await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
@@ -214,22 +265,22 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       // Registered before the create: removal is idempotent, so a sandbox that was created but
       // never answered is removed too.
       sandboxMayExist = true;
-      sandbox = await phase(Phases.SandboxStart, () =>
-        long.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
-      );
-      progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
+      if (!firstRestore) {
+        sandbox = await phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest()));
+        progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
+      }
       // Restore and replay retry together, from the dump: a crashed attempt leaves the sandbox
       // half-loaded, and MariaDB would apply replayed events twice (only MySQL skips known GTIDs).
       for (let attempt = 1; ; attempt++) {
         try {
           if (attempt > 1) {
-            // Adopts the sandbox (restarting it if it was killed) and stops the dead attempt's clients.
-            sandbox = await phase(Phases.SandboxStart, () =>
-              longAcrossDaemonRestart.createSandbox({ drillId, source: request.source.name, flavor, image: facts.image, backupDir: published.backupDir, binlogDir: plan!.archiveDir, ttlSeconds: request.sandboxTtlSeconds }),
-            );
+            // Adopts the sandbox (restarting it if it was killed, creating it if it never was) and stops the dead attempt's clients.
+            sandbox = await phase(Phases.SandboxStart, () => longAcrossDaemonRestart.createSandbox(sandboxRequest()));
+            progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
             await quickAcrossDaemonRestart.quiesceSandbox({ drillId });
           }
-          await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
+          if (attempt === 1 && firstRestore) await firstRestore;
+          else await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
           await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
           break;
         } catch (err) {

@@ -66,6 +66,11 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     ]);
     const phaseNames = report!.phases.map((p) => p.phase);
     expect(phaseNames).toEqual(expect.arrayContaining(['backup', 'verify-artifact', 'sandbox-start', 'restore', 'replay', 'checks', 'cleanup']));
+    // The sandbox started and loaded the dump while the checkpoint was taken and the replay planned; the replay came after both.
+    const at = (name: string) => report!.phases.find((p) => p.phase === name)!;
+    expect(Date.parse(at('sandbox-start').startedAt)).toBeLessThanOrEqual(Date.parse(at('checkpoint').startedAt));
+    expect(Date.parse(at('sandbox-start').startedAt)).toBeLessThan(Date.parse(at('plan-replay').finishedAt));
+    expect(Date.parse(at('replay').startedAt)).toBeGreaterThanOrEqual(Math.max(Date.parse(at('restore').finishedAt), Date.parse(at('plan-replay').finishedAt)));
     expect(report!.rtoSeconds).toBeGreaterThan(0);
     const manifest = JSON.parse(await readFile(path.join(path.dirname(report!.backup.artifactPath), 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ source: source.spec.name, server: { flavor }, coordinates: report!.backup.coordinates, sha256: report!.backup.sha256 });
@@ -86,7 +91,7 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
       client: h.client,
       taskQueue: h.taskQueue,
       workflowId: h.uniqueId('pitr'),
-      request: { source: source.spec, backup: { manifest: firstManifest }, target: { kind: 'position', file: status[0].File, position: Number(status[0].Position) }, keepSandbox: true, sandboxTtlSeconds: 600 },
+      request: { source: source.spec, backup: { manifest: firstManifest }, target: { kind: 'position', file: status[0].File, position: Number(status[0].Position) }, keepSandbox: true, sandboxTtlSeconds: 600, sandboxBufferPoolMb: 384 },
     });
     let progress: DrillProgress | undefined;
     for (let i = 0; i < 240 && progress?.status !== 'kept' && progress?.status !== 'done'; i++) {
@@ -101,9 +106,12 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     const restored = await withSession({ socket: progress!.sandbox!.socketPath }, { user: 'root' }, async (s) => {
       const t = await groundTruth((sql) => s.query(sql), UNIVERSITY_TABLES);
       const [g] = flavor === 'mysql' ? await s.query<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g') : [{ g: '' }];
-      return { truth: t, gtid: g.g };
+      const [pool] = await s.query<{ b: string | number }>('SELECT @@GLOBAL.innodb_buffer_pool_size AS b');
+      return { truth: t, gtid: g.g, bufferPool: Number(pool.b) };
     });
     expect(restored.truth).toEqual(truth);
+    // The configured sandbox buffer pool, instead of the one sized from the backup.
+    expect(restored.bufferPool).toBe(384 * 1024 * 1024);
     expect(restored.gtid.replace(/\s/g, '')).toEqual(sourceGtid.g.replace(/\s/g, ''));
 
     await handle.signal(releaseSignal);

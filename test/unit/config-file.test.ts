@@ -58,6 +58,12 @@ test('a configured source becomes a valid drill request, with auto flavor left t
   expect(request).toMatchObject({ keepSandbox: true, sandboxTtlSeconds: 600, rtoTargetSeconds: 900, target: { kind: 'checkpoint' }, assertions: [{ name: 'rows' }] });
 });
 
+test('sandboxBufferPoolMb is absent by default (sized from the backup) and, set, reaches the drill request; a tiny one is refused', () => {
+  expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).sandboxBufferPoolMb).toBeUndefined();
+  expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal('    sandboxBufferPoolMb: 4096\n')), 'orders')).sandboxBufferPoolMb).toBe(4096);
+  expect(problems(minimal('    sandboxBufferPoolMb: 16\n'))).toMatch(/sandboxBufferPoolMb/);
+});
+
 test('checks.checksum defaults to rows and, set to server, reaches the drill request; anything else is refused', () => {
   expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).checksum).toBe('rows');
   const server = parseConfigText(minimal('    checks:\n      checksum: server\n'));
