@@ -33,6 +33,8 @@ export interface SourceFacts {
   databases: string[];
   binlogFormat: string;
   gtidMode: string;
+  /** InnoDB's estimate of the databases' data and index bytes: what a restore will hold (sizes the sandbox's buffer pool). */
+  dataBytes?: number;
 }
 
 export interface PublishedBackup {
@@ -128,12 +130,14 @@ export function backupActivities(deps: ActivityDeps) {
         if (missing.length > 0)
           throw new DrillError(DrillErrorTypes.BadConfig, `source ${source.name} has no database ${missing.join(', ')}; fix databases in the config (it has: ${all.join(', ') || 'none'})`);
         if (databases.length === 0) throw new DrillError(DrillErrorTypes.BadConfig, `source ${source.name} has no user database to back up`);
+        const [size] = await s.query<{ bytes: string | number | null }>('SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?)', [databases]);
         return {
           identity: { flavor, version: v.version, serverId: Number(v.serverId), serverUuid },
           image: source.image ?? FLAVOR_TOOLS[flavor].defaultImage,
           databases,
           binlogFormat: String(v.binlogFormat),
           gtidMode,
+          dataBytes: Number(size?.bytes ?? 0),
         };
       });
     },

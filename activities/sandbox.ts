@@ -52,7 +52,8 @@ export interface CreateSandboxRequest {
   ttlSeconds: number;
   /** A physically restored datadir (host path) mounted as the server's own: no load, no init. */
   datadir?: string;
-  /** The backup artifact's size: the buffer pool is sized to hold what it restores (domain/flavors.ts sandboxBufferPoolMb). */
+  /** The source's data and index bytes, else the backup artifact's size: the buffer pool is sized to hold what the restore loads (domain/flavors.ts sandboxBufferPoolMb). */
+  sourceDataBytes?: number;
   artifactBytes?: number;
   /** The source's configured sandbox buffer pool (MiB), instead of the size derived from the artifact. */
   bufferPoolMb?: number;
@@ -118,7 +119,7 @@ export function sandboxActivities(deps: ActivityDeps) {
           // A restored datadir carries the source's accounts: the init file gives the engine its own socket-only root (domain/physical.ts).
           cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, {
             ...(req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
-            bufferPoolMb: sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() }),
+            bufferPoolMb: sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, sourceDataBytes: req.sourceDataBytes, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() }),
           }),
           labels: sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }),
           binds: [

@@ -17,13 +17,14 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DockerodeRuntime } from '../adapters/docker';
 import { withSession } from '../adapters/mysql';
 import { awaitDrill, startDrill } from '../cli/drill-client';
 import type { DrillRequestInput, SourceSpec } from '../config/schema';
-import { serverCommand } from '../domain/flavors';
+import { sandboxBufferPoolMb, serverCommand } from '../domain/flavors';
 import type { DrillReport } from '../domain/report';
 import type { BinlogCoordinates, Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
@@ -270,7 +271,11 @@ async function main(): Promise<void> {
       const names = (await run('docker', ['exec', name, 'bash', '-c', 'cd /var/lib/mysql && ls | grep -E "^mysql-bin\\.[0-9]+$"'])).stdout.trim().split('\n');
       for (const n of names.filter((x) => x >= start.file && x <= stop.file)) await run('docker', ['cp', `${name}:/var/lib/mysql/${n}`, path.join(binlogDir, n)]);
       const serverScript = path.join(work, flavor, 'sandbox-server.sh');
-      await writeFile(serverScript, serverCommand(flavor, 'sandbox', 4242)[2]);
+      // The baselines' servers get the buffer pool the engine gives its sandboxes for this source.
+      const [sourceSize] = await admin<{ bytes: string | number | null }>("SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'bench'");
+      const bufferPoolMb = sandboxBufferPoolMb({ sourceDataBytes: Number(sourceSize?.bytes ?? 0), artifactBytes: backup.report.backup.bytes, hostMemoryBytes: os.totalmem() });
+      log(`${flavor}: sandbox buffer pool ${bufferPoolMb} MiB (source data and indexes ${(Number(sourceSize?.bytes ?? 0) / 1e6).toFixed(0)} MB, artifact ${(backup.report.backup.bytes / 1e6).toFixed(0)} MB)`);
+      await writeFile(serverScript, serverCommand(flavor, 'sandbox', 4242, { bufferPoolMb })[2]);
 
       const baseline = async (candidate: string, rep: number, script: string, scriptArgs: string[], restoreOnly: boolean): Promise<Sample> => {
         const out = await run('bash', [path.join(BENCH_DIR, script), flavor, spec.image!, ...scriptArgs], { maxBuffer: 16 << 20 });

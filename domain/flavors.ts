@@ -71,23 +71,26 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
 
 /** The smallest sandbox buffer pool, and the one of a sandbox whose size is not known. */
 export const SANDBOX_BUFFER_POOL_MIN_MB = 512;
-/** An estimate of the InnoDB bytes a backup restores to, per byte of its compressed artifact (SQL text gzips 3-5x; its rows take about as much in InnoDB). */
-const RESTORED_BYTES_PER_ARTIFACT_BYTE = 3;
+/** An estimate of the InnoDB bytes a backup restores to, per byte of its compressed artifact, when the source's own size is not known (SQL text gzips 3-5x). */
+const RESTORED_BYTES_PER_ARTIFACT_BYTE = 4;
+/** Headroom over the source's data and index size: the replay adds rows, and secondary index builds sort in the pool. */
+const DATA_HEADROOM = 1.25;
 /** At most this share of the worker host's memory per sandbox: several drills share one worker. */
 const HOST_MEMORY_SHARE = 0.25;
 
 /**
- * The sandbox's InnoDB buffer pool, in MiB. Big enough to hold what the backup restores, so the
- * load, the replay and the checks run in memory instead of evicting and re-reading pages (at
- * 1 GB a 512 MiB pool made CHECK TABLE and the checksums read the whole table space back from
- * disk), and at most a quarter of the host's memory. A configured size is taken as it is.
- * The server allocates pages as they are used: a small restore never touches the rest.
+ * The sandbox's InnoDB buffer pool, in MiB. Big enough to hold what the backup restores (the
+ * source's data and index size with some headroom, or an estimate from the artifact), so the
+ * load, the replay and the checks run in memory instead of evicting and re-reading pages, and
+ * at most a quarter of the host's memory. A configured size is taken as it is. The server
+ * allocates pages as they are used: a small restore never touches the rest.
  */
-export function sandboxBufferPoolMb(opts: { configuredMb?: number; artifactBytes?: number; hostMemoryBytes: number }): number {
+export function sandboxBufferPoolMb(opts: { configuredMb?: number; sourceDataBytes?: number; artifactBytes?: number; hostMemoryBytes: number }): number {
   if (opts.configuredMb !== undefined) return opts.configuredMb;
   const mib = 1024 * 1024;
   const cap = Math.max(128, Math.floor((opts.hostMemoryBytes * HOST_MEMORY_SHARE) / mib / 128) * 128);
-  const wanted = Math.ceil(((opts.artifactBytes ?? 0) * RESTORED_BYTES_PER_ARTIFACT_BYTE) / mib / 128) * 128;
+  const restored = opts.sourceDataBytes ? opts.sourceDataBytes * DATA_HEADROOM : (opts.artifactBytes ?? 0) * RESTORED_BYTES_PER_ARTIFACT_BYTE;
+  const wanted = Math.ceil(restored / mib / 128) * 128;
   return Math.min(cap, Math.max(SANDBOX_BUFFER_POOL_MIN_MB, wanted));
 }
 

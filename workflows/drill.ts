@@ -208,6 +208,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       // Absent before the plan: the sandbox mounts the source's archive (the plan's own folder).
       ...(plan ? { binlogDir: plan.archiveDir } : {}),
       ttlSeconds: request.sandboxTtlSeconds,
+      sourceDataBytes: facts.dataBytes,
       artifactBytes: published.manifest.bytes,
       bufferPoolMb: request.sandboxBufferPoolMb,
     });

@@ -4,8 +4,13 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 describe('sandbox buffer pool', () => {
-  test('holds what the backup restores: three times the artifact, in 128 MiB steps', () => {
-    expect(sandboxBufferPoolMb({ artifactBytes: 1195 * MiB, hostMemoryBytes: 24 * GiB })).toBe(3712);
+  test("holds what the restore loads: the source's data and index size and a quarter more, in 128 MiB steps", () => {
+    expect(sandboxBufferPoolMb({ sourceDataBytes: 2000 * MiB, artifactBytes: 300 * MiB, hostMemoryBytes: 24 * GiB })).toBe(2560);
+  });
+
+  test("estimated from the artifact (four times its size) when the source's size is not known", () => {
+    expect(sandboxBufferPoolMb({ artifactBytes: 300 * MiB, hostMemoryBytes: 24 * GiB })).toBe(1280);
+    expect(sandboxBufferPoolMb({ sourceDataBytes: 0, artifactBytes: 300 * MiB, hostMemoryBytes: 24 * GiB })).toBe(1280);
   });
 
   test('never below the minimum, also when the artifact size is unknown', () => {
