@@ -107,8 +107,8 @@ export function checkActivities(deps: ActivityDeps) {
         (signal) =>
           withSessions({ socket: req.sandbox.socketPath }, { user: 'root' }, loadParallelism(os.cpus().length), async (sessions) => {
             const [s] = sessions;
-            // The reference snapshot was taken inside one transaction: no other session
-            // reads the sandbox, so plain reads here, on several sessions, are just as consistent.
+            // The reference snapshot was taken inside one transaction; nothing writes to the
+            // sandbox now, so plain reads here, on several sessions, are just as consistent.
             // Each table is checksummed the way the checkpoint did it; CHECKSUM TABLE values
             // compare only between servers of one version.
             const methods = req.checkpoint ? new Map(req.checkpoint.tables.map((t) => [tableKey(t.db, t.table), t.method ?? 'rows'] as const)) : undefined;
