@@ -14,7 +14,7 @@ import type { Endpoint } from '../adapters/mysql';
 import { resolveSecret } from '../adapters/secrets';
 import type { SourceSpec } from '../config/schema';
 import { COLUMNS_SQL, groupColumns, quoteIdentifier, serverChecksumObstacle, serverChecksumValue, tableChecksumSql } from '../domain/checksums';
-import type { ChecksumMethod, TableState } from '../domain/checksums';
+import type { ChecksumMethod, ColumnInfo, TableState } from '../domain/checksums';
 import { DUMP_HEAD_BYTES, DUMP_TAIL_BYTES, USER_DATABASES_SQL, checkDumpTrailer, mysqldumpArgs, parseDump } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
@@ -68,16 +68,26 @@ export async function sourceCredentials(source: SourceSpec) {
   return { user: source.user, password: await resolveSecret(source.passwordRef, `source ${source.name} password`) };
 }
 
+type QuerySession = { query<T>(sql: string, p?: unknown[]): Promise<T[]> };
+
+/** One table to take the state of: its columns (in ordinal order) and how to checksum it. */
+export interface TableStateItem {
+  db: string;
+  table: string;
+  columns: ColumnInfo[];
+  method: ChecksumMethod;
+}
+
 /**
- * Lists base tables and their checksums inside the caller's (snapshot) transaction.
+ * Which base tables to take the state of, and how.
  * `method: 'server'` uses CHECKSUM TABLE for every table it is valid for; `methods` (the
  * sandbox side) repeats, table by table, what the source's checkpoint used.
  */
-export async function tableStates(
-  session: { query<T>(sql: string, p?: unknown[]): Promise<T[]> },
+export async function tableStateItems(
+  session: QuerySession,
   databases: string[],
   opts: { method?: ChecksumMethod; methods?: ReadonlyMap<string, ChecksumMethod> } = {},
-): Promise<TableState[]> {
+): Promise<TableStateItem[]> {
   if (databases.length === 0) return [];
   const columns = groupColumns(await session.query<{ db: string; table_name: string; column_name: string; data_type: string }>(COLUMNS_SQL, [databases]));
   const versioned =
@@ -88,20 +98,33 @@ export async function tableStates(
           ),
         )
       : new Set<string>();
-  const states: TableState[] = [];
-  for (const t of columns) {
+  return columns.map((t) => {
     const key = tableKey(t.db, t.table);
     const method = opts.methods?.get(key) ?? (opts.method === 'server' && serverChecksumObstacle(t.columns, versioned.has(key)) === undefined ? 'server' : 'rows');
-    if (method === 'server') {
-      const name = `${quoteIdentifier(t.db)}.${quoteIdentifier(t.table)}`;
-      const [count] = await session.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${name}`);
-      const [sum] = await session.query<{ Checksum: string | number | null }>(`CHECKSUM TABLE ${name} EXTENDED`);
-      states.push({ db: t.db, table: t.table, rowCount: Number(count.n), checksum: serverChecksumValue(sum?.Checksum ?? null), method });
-      continue;
-    }
-    const [row] = await session.query<{ row_count: string | number; checksum: string | number | null }>(tableChecksumSql(t.db, t.table, t.columns));
-    states.push({ db: t.db, table: t.table, rowCount: Number(row.row_count), checksum: String(row.checksum ?? '') });
+    return { ...t, method };
+  });
+}
+
+/** The row count and checksum of one table, read on `session` (inside the caller's transaction, if any). */
+export async function tableState(session: QuerySession, t: TableStateItem): Promise<TableState> {
+  if (t.method === 'server') {
+    const name = `${quoteIdentifier(t.db)}.${quoteIdentifier(t.table)}`;
+    const [count] = await session.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${name}`);
+    const [sum] = await session.query<{ Checksum: string | number | null }>(`CHECKSUM TABLE ${name} EXTENDED`);
+    return { db: t.db, table: t.table, rowCount: Number(count.n), checksum: serverChecksumValue(sum?.Checksum ?? null), method: 'server' };
   }
+  const [row] = await session.query<{ row_count: string | number; checksum: string | number | null }>(tableChecksumSql(t.db, t.table, t.columns));
+  return { db: t.db, table: t.table, rowCount: Number(row.row_count), checksum: String(row.checksum ?? '') };
+}
+
+/**
+ * Lists base tables and their checksums, one after another on one session: inside the
+ * caller's (snapshot) transaction, every state is of the same point. Options as in
+ * {@link tableStateItems}.
+ */
+export async function tableStates(session: QuerySession, databases: string[], opts: Parameters<typeof tableStateItems>[2] = {}): Promise<TableState[]> {
+  const states: TableState[] = [];
+  for (const t of await tableStateItems(session, databases, opts)) states.push(await tableState(session, t));
   return states;
 }
 

@@ -1,14 +1,18 @@
 /** Consistency checks of a restored sandbox: CHECK TABLE, checksums against the source, GTID state, user assertions. */
-import { withSession } from '../adapters/mysql';
+import os from 'node:os';
+import { runOnSessions, withSessions } from '../adapters/mysql';
 import type { SqlSession } from '../adapters/mysql';
 import type { AssertionSpec } from '../domain/assertions';
 import { assertionErrorResult, evaluateAssertion } from '../domain/assertions';
+import { largestFirst, sizeKey } from '../domain/check-plan';
+import type { CheckTimings, CheckWorkItem, CheckWorkKind } from '../domain/check-plan';
 import { checkTableResult, compareTableStates, quoteIdentifier, sameServerVersion } from '../domain/checksums';
-import type { CheckResult, CheckTableRow } from '../domain/checksums';
+import type { CheckResult, CheckTableRow, ChecksumMethod, TableState } from '../domain/checksums';
 import { gtidSetEquals, normalizeGtidSet } from '../domain/gtid';
+import { loadParallelism } from '../domain/load-plan';
 import type { RecoveryPoint } from '../domain/types';
-import type { SourceCheckpoint } from './backup';
-import { tableKey, tableStates } from './backup';
+import type { SourceCheckpoint, TableStateItem } from './backup';
+import { tableKey, tableState, tableStateItems } from './backup';
 import type { ReplayPlan } from './binlog';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
@@ -28,40 +32,95 @@ export interface VerifyRequest {
 export interface VerifyResult {
   checks: CheckResult[];
   reached: RecoveryPoint;
+  /** Where the checks' time went (the per-table items overlap: their seconds are session time). */
+  timings: CheckTimings;
 }
 
-async function checkTables(s: SqlSession, databases: string[]): Promise<CheckResult[]> {
-  const tables = await s.query<{ db: string; t: string }>(
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN (?) ORDER BY 1, 2",
-    [databases],
+/** Base tables with a size estimate, in the order one `CHECK TABLE t1, t2, …` would list them. */
+const TABLES_SQL =
+  'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, TABLE_TYPE AS type, COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS bytes ' +
+  "FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA IN (?) ORDER BY 1, 2";
+
+export interface SandboxTableChecks {
+  /** One `check-table` result per base table, as one CHECK TABLE of them all gives. */
+  checkTables: CheckResult[];
+  /** Every table's state, as `tableStates` gives them; empty without `methods`. */
+  states: TableState[];
+  timings: Omit<CheckTimings, 'assertionsSeconds'>;
+}
+
+/**
+ * CHECK TABLE of every base table and, given `methods` (the checkpoint's, table by table), the
+ * state of every table: one work item per table and kind, spread over `sessions`, the biggest
+ * tables first. Nothing else writes to the sandbox, so every session reads the same data, and
+ * the results equal, in content and order, one CHECK TABLE of all tables and
+ * `tableStates` on one session.
+ */
+export async function checkSandboxTables(
+  sessions: SqlSession[],
+  databases: string[],
+  methods: ReadonlyMap<string, ChecksumMethod> | undefined,
+  opts: { progress?: (done: number, of: number) => void; signal?: AbortSignal } = {},
+): Promise<SandboxTableChecks> {
+  const began = performance.now();
+  const seconds: Record<CheckWorkKind, number> = { 'check-table': 0, state: 0 };
+  const timings = () => ({ checkTableSeconds: seconds['check-table'], tableStatesSeconds: seconds.state, wallSeconds: (performance.now() - began) / 1000, sessions: sessions.length });
+  if (databases.length === 0) return { checkTables: [], states: [], timings: timings() };
+  const [first] = sessions;
+  const tables = await first.query<{ db: string; t: string; type: string; bytes: string | number }>(TABLES_SQL, [databases]);
+  const checked = tables.filter((t) => t.type === 'BASE TABLE');
+  const stateItems = methods ? await tableStateItems(first, databases, { methods }) : [];
+  type Work = CheckWorkItem & ({ kind: 'check-table' } | { kind: 'state'; item: TableStateItem });
+  const work = largestFirst<Work>(
+    [...checked.map((t) => ({ db: t.db, table: t.t, kind: 'check-table' as const })), ...stateItems.map((item) => ({ db: item.db, table: item.table, kind: 'state' as const, item }))],
+    new Map(tables.map((t) => [sizeKey(t.db, t.t), Number(t.bytes)])),
   );
-  if (tables.length === 0) return [];
-  const rows = await s.query<CheckTableRow>(`CHECK TABLE ${tables.map((t) => `${quoteIdentifier(t.db)}.${quoteIdentifier(t.t)}`).join(', ')}`);
-  return checkTableResult(rows);
+  const checkRows = new Map<string, CheckTableRow[]>();
+  const states = new Map<string, TableState>();
+  let done = 0;
+  await runOnSessions(
+    sessions,
+    work,
+    async (s, w) => {
+      const itemBegan = performance.now();
+      if (w.kind === 'check-table') checkRows.set(sizeKey(w.db, w.table), await s.query<CheckTableRow>(`CHECK TABLE ${quoteIdentifier(w.db)}.${quoteIdentifier(w.table)}`));
+      else states.set(sizeKey(w.db, w.table), await tableState(s, w.item));
+      seconds[w.kind] += (performance.now() - itemBegan) / 1000;
+      opts.progress?.(++done, work.length);
+    },
+    opts.signal,
+  );
+  return {
+    checkTables: checkTableResult(checked.flatMap((t) => checkRows.get(sizeKey(t.db, t.t)) ?? [])),
+    states: stateItems.map((t) => states.get(sizeKey(t.db, t.table))!),
+    timings: timings(),
+  };
 }
 
 export function checkActivities(deps: ActivityDeps) {
   return {
     async verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
       assertOwnSandbox(await deps.runtime.inspect(req.sandbox.name), req.sandbox.name, req.drillId);
+      let progress = { done: 0, of: 0 };
       return withHeartbeat(
-        () => ({ phase: 'checks' }),
-        () =>
-          withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
-            const checks: CheckResult[] = [];
-            checks.push(...(await checkTables(s, req.databases)));
+        () => ({ phase: 'checks', ...progress }),
+        (signal) =>
+          withSessions({ socket: req.sandbox.socketPath }, { user: 'root' }, loadParallelism(os.cpus().length), async (sessions) => {
+            const [s] = sessions;
+            // The reference snapshot was taken inside one transaction; nothing writes to the
+            // sandbox now, so plain reads here, on several sessions, are just as consistent.
+            // Each table is checksummed the way the checkpoint did it; CHECKSUM TABLE values
+            // compare only between servers of one version.
+            const methods = req.checkpoint ? new Map(req.checkpoint.tables.map((t) => [tableKey(t.db, t.table), t.method ?? 'rows'] as const)) : undefined;
+            const tables = await checkSandboxTables(sessions, req.databases, methods, { progress: (done, of) => (progress = { done, of }), signal });
+            const checks: CheckResult[] = [...tables.checkTables];
             let gtidSet: string | undefined;
             if (req.sandbox.flavor === 'mysql') {
               gtidSet = normalizeGtidSet('mysql', String((await s.query<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g'))[0].g));
             } else {
               gtidSet = req.plan.lastApplied?.gtid ?? req.checkpoint?.point.gtidSet;
             }
-            if (req.checkpoint) {
-              // The reference snapshot was taken inside one transaction: no other session
-              // reads the sandbox, so a plain read here is just as consistent.
-              // Each table is checksummed the way the checkpoint did it; CHECKSUM TABLE values
-              // compare only between servers of one version.
-              const methods = new Map(req.checkpoint.tables.map((t) => [tableKey(t.db, t.table), t.method ?? 'rows'] as const));
+            if (req.checkpoint && methods) {
               if ([...methods.values()].includes('server')) {
                 const [v] = await s.query<{ v: string }>('SELECT VERSION() AS v');
                 const passed = sameServerVersion(v.v, req.checkpoint.serverVersion);
@@ -75,13 +134,14 @@ export function checkActivities(deps: ActivityDeps) {
                   ...(passed ? {} : { message: `checks.checksum is server, but the sandbox runs ${v.v} and the source ${req.checkpoint.serverVersion}: CHECKSUM TABLE values of different versions do not compare. Use an image of the source's version, or checks.checksum: rows.` }),
                 });
               }
-              checks.push(...compareTableStates(req.checkpoint.tables, await tableStates(s, req.databases, { methods })));
+              checks.push(...compareTableStates(req.checkpoint.tables, tables.states));
               if (req.sandbox.flavor === 'mysql' && req.checkpoint.point.gtidSet !== undefined) {
                 const expected = normalizeGtidSet('mysql', req.checkpoint.point.gtidSet);
                 const passed = gtidSetEquals('mysql', expected, gtidSet ?? '');
                 checks.push({ name: 'gtid:executed', kind: 'gtid', target: 'gtid_executed', passed, expected, actual: gtidSet, message: passed ? undefined : 'the sandbox applied a different set of transactions than the source had at the checkpoint' });
               }
             }
+            const assertionsBegan = performance.now();
             for (const a of req.assertions) {
               try {
                 checks.push(evaluateAssertion(a, await s.query(a.sql)));
@@ -92,6 +152,7 @@ export function checkActivities(deps: ActivityDeps) {
             return {
               checks,
               reached: { coordinates: req.plan.stop, gtidSet, lastCommitTime: req.plan.lastApplied?.commitTime ?? req.checkpoint?.takenAt },
+              timings: { ...tables.timings, assertionsSeconds: (performance.now() - assertionsBegan) / 1000 },
             };
           }),
       );

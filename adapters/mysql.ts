@@ -112,6 +112,52 @@ export async function withSession<T>(endpoint: Endpoint, credentials: Credential
   }
 }
 
+/**
+ * Opens `count` sessions on one endpoint and closes every one of them afterwards, also when
+ * opening one of them or `fn` fails.
+ */
+export async function withSessions<T>(endpoint: Endpoint, credentials: Credentials, count: number, fn: (sessions: SqlSession[]) => Promise<T>): Promise<T> {
+  const opened = await Promise.allSettled(Array.from({ length: Math.max(1, count) }, () => openSession(endpoint, credentials)));
+  const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  try {
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    return await fn(sessions);
+  } finally {
+    await Promise.all(sessions.map((s) => s.close()));
+  }
+}
+
+/**
+ * Runs `work` on every item, each session taking the next item as soon as it is free, in the
+ * items' order (put the longest first). Results come back in the items' order. The first
+ * failure (or an abort) stops handing out items; it is thrown once the items already running
+ * have finished, so no session is closed under a running query.
+ */
+export async function runOnSessions<S, I, R>(sessions: readonly S[], items: readonly I[], work: (session: S, item: I) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+  if (sessions.length === 0 && items.length > 0) throw new Error('runOnSessions needs at least one session');
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (session: S) => {
+    while (!failure && next < items.length) {
+      if (signal?.aborted) {
+        failure = { error: signal.reason ?? new Error('aborted') };
+        return;
+      }
+      const i = next++;
+      try {
+        results[i] = await work(session, items[i]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(sessions.map(worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
 /** Polls with a real query until the server answers or the deadline passes. */
 export async function waitUntilAnswering(endpoint: Endpoint, credentials: Credentials, timeoutMs: number, onWait?: (attempt: number, lastError: string) => void | Promise<void>): Promise<number> {
   const started = Date.now();

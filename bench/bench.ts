@@ -31,7 +31,7 @@ import { ensureSampleSource } from '../sample/source-container';
 import { createDrillWorker } from '../workers/drill-worker';
 import { BENCH_TABLES, SIZES, datasetSql, scaledSize, totalRows, workloadShape, workloadSql } from './dataset';
 import type { BenchSize, WorkloadKind } from './dataset';
-import { drillTimeline, restorePhasesOf } from './history';
+import { checkPartsOf, drillTimeline, restorePhasesOf } from './history';
 import { renderSvg } from './plot';
 import { candidateMedians, concurrencySeries, growthPoint, ratiosOf, renderTable } from './summary';
 import type { ConcurrencySample, FlavorResult, GrowthPoint, Sample, Timings } from './summary';
@@ -172,6 +172,7 @@ async function main(): Promise<void> {
           rto: report.rtoSeconds,
           temporalOverhead: timeline.overheadSeconds,
           restoreParts: restorePhasesOf(timeline),
+          checkParts: checkPartsOf(timeline),
         };
         timings.restoreSide = timings.ready + timings.restore + timings.replay + timings.checks + timings.cleanup;
         timings.other = Math.max(0, timeline.wallSeconds - timings.restoreSide - timeline.overheadSeconds);

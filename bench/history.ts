@@ -1,8 +1,9 @@
 /**
  * What a drill's workflow history says about its time: when each activity ran, how much of
  * the drill's wall time no activity was running (the Temporal overhead: scheduling, workflow
- * tasks, the source lock's child workflow), and the restore activity's own breakdown when it
- * reports one (schema, data, indexes). Pure over a history, plus one fetch.
+ * tasks, the source lock's child workflow), and the restore and checks activities' own
+ * breakdowns when they report one (schema, data, indexes; CHECK TABLE, table states,
+ * assertions). Pure over a history, plus one fetch.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
@@ -96,4 +97,16 @@ export function restoreBreakdown(result: unknown): Record<string, number> {
 export function restorePhasesOf(timeline: DrillTimeline): Record<string, number> {
   const restore = timeline.spans.filter((s) => s.activity === 'restoreLogicalDump' && s.outcome === 'completed').pop();
   return restore ? restoreBreakdown(restore.result) : {};
+}
+
+/**
+ * The checks activity's breakdown in a drill (the last completed attempt's `timings`):
+ * `checkTable` and `tableStates` (summed session seconds of their items, which overlap),
+ * `assertions`, `wall` (the parallel part's wall time) and `sessions`.
+ */
+export function checkPartsOf(timeline: DrillTimeline): Record<string, number> {
+  const verify = timeline.spans.filter((s) => s.activity === 'verifyRestore' && s.outcome === 'completed').pop();
+  const timings = (verify?.result as { timings?: Record<string, unknown> } | undefined)?.timings;
+  if (!timings || typeof timings !== 'object') return {};
+  return { ...restoreBreakdown(timings), ...(typeof timings.sessions === 'number' ? { sessions: timings.sessions } : {}) };
 }

@@ -3,7 +3,10 @@
  * the concurrency and growth series, and the printed table of ratios. Pure.
  */
 
-/** Seconds of one run, by phase. `restoreParts` holds the restore's sub-phases when it reports them. */
+/**
+ * Seconds of one run, by phase. `restoreParts` and `checkParts` hold the restore's and the
+ * checks' sub-phases when they report them (bench/history.ts).
+ */
 export interface Timings {
   ready: number;
   restore: number;
@@ -24,6 +27,7 @@ export interface Timings {
   otherPhases?: Record<string, number>;
   backup?: number;
   restoreParts?: Record<string, number>;
+  checkParts?: Record<string, number>;
 }
 
 export interface Sample {
@@ -40,13 +44,18 @@ export const median = (xs: number[]): number => {
 };
 
 type TimingKey = 'ready' | 'restore' | 'replay' | 'checks' | 'cleanup' | 'restoreSide' | 'total' | 'rto' | 'temporalOverhead' | 'other';
-export type CandidateMedians = Record<TimingKey, number> & { counted: number; restoreParts: Record<string, number> };
+export type CandidateMedians = Record<TimingKey, number> & { counted: number; restoreParts: Record<string, number>; checkParts: Record<string, number> };
+
+/** Medians of each sub-phase any of the samples reports. */
+function partMedians(samples: readonly Sample[], key: 'restoreParts' | 'checkParts'): Record<string, number> {
+  const parts = [...new Set(samples.flatMap((s) => Object.keys(s.timings[key] ?? {})))];
+  return Object.fromEntries(parts.map((p) => [p, median(samples.map((s) => s.timings[key]?.[p] ?? NaN))]));
+}
 
 /** Medians of one candidate's matching samples. */
 export function candidateMedians(samples: readonly Sample[], candidate: string): CandidateMedians {
   const counted = samples.filter((s) => s.candidate === candidate && s.match);
   const of = (k: TimingKey) => median(counted.map((s) => Number(s.timings[k] ?? NaN)));
-  const parts = [...new Set(counted.flatMap((s) => Object.keys(s.timings.restoreParts ?? {})))];
   return {
     counted: counted.length,
     ready: of('ready'),
@@ -59,7 +68,8 @@ export function candidateMedians(samples: readonly Sample[], candidate: string):
     rto: of('rto'),
     temporalOverhead: of('temporalOverhead'),
     other: of('other'),
-    restoreParts: Object.fromEntries(parts.map((p) => [p, median(counted.map((s) => s.timings.restoreParts?.[p] ?? NaN))])),
+    restoreParts: partMedians(counted, 'restoreParts'),
+    checkParts: partMedians(counted, 'checkParts'),
   };
 }
 
@@ -183,11 +193,14 @@ export function renderTable(flavors: Record<string, FlavorResult>): string {
       `| ${flavor} | ${fmt(r.wholeDrillVsShellScript)} | ${fmt(r.rtoVsShellScript)} | ${fmt(r.physicalRtoVsLogical)} | ${fmt(r.replayVsMysqlbinlogClient, 1)}x | ${fmt(r.restoreVsMysqldumpClient)}x | ${fmt(r.restoreVsLoadData)}x | ${fmt(r.restoreVsMyloader)}x | ${fmt(r.sandboxReadySeconds)} | ${fmt(r.restoreMBps, 1)}, ${fmt(r.restoreRowsPerSecond, 0)} | ${fmt(r.replayTransactionsPerSecond, 0)} / ${fmt(r.mysqlbinlogClientTransactionsPerSecond, 0)} |`,
     );
   }
-  lines.push('', '| flavor | engine-fast median s: ready | restore (parts) | replay | checks | cleanup | other activities | Temporal overhead | total |', '|---|---|---|---|---|---|---|---|---|');
+  lines.push('', '| flavor | engine-fast median s: ready | restore (parts) | replay | checks (parts) | cleanup | other activities | Temporal overhead | total |', '|---|---|---|---|---|---|---|---|---|');
   for (const [flavor, f] of Object.entries(flavors)) {
     const m = f.medians['engine-fast'];
-    const parts = Object.entries(m.restoreParts).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
-    lines.push(`| ${flavor} | ${fmt(m.ready)} | ${fmt(m.restore)}${parts ? ` (${parts})` : ''} | ${fmt(m.replay)} | ${fmt(m.checks)} | ${fmt(m.cleanup)} | ${fmt(m.other)} | ${fmt(m.temporalOverhead)} | ${fmt(m.total)} |`);
+    const partsOf = (parts: Record<string, number>) => {
+      const text = Object.entries(parts).map(([k, v]) => `${k} ${fmt(v, k === 'sessions' ? 0 : 2)}`).join(', ');
+      return text ? ` (${text})` : '';
+    };
+    lines.push(`| ${flavor} | ${fmt(m.ready)} | ${fmt(m.restore)}${partsOf(m.restoreParts)} | ${fmt(m.replay)} | ${fmt(m.checks)}${partsOf(m.checkParts)} | ${fmt(m.cleanup)} | ${fmt(m.other)} | ${fmt(m.temporalOverhead)} | ${fmt(m.total)} |`);
   }
   if (Object.values(flavors).some((f) => f.concurrency?.length)) {
     lines.push('', '| flavor | drills at once | wall s | per-drill s | per-drill RTO s (vs one) | drills/hour (vs one) |', '|---|---|---|---|---|---|');

@@ -4,8 +4,14 @@
  */
 import { copyFile, mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { withSession } from '../../adapters/mysql';
+import { tableKey, tableStates } from '../../activities/backup';
+import { checkSandboxTables } from '../../activities/checks';
+import type { VerifyResult } from '../../activities/checks';
+import { withSession, withSessions } from '../../adapters/mysql';
+import { checkPartsOf, drillTimeline } from '../../bench/history';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
+import { checkTableResult, quoteIdentifier } from '../../domain/checksums';
+import type { CheckTableRow, TableState } from '../../domain/checksums';
 import { SandboxLabels } from '../../domain/naming';
 import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
@@ -72,6 +78,13 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     expect(Date.parse(at('sandbox-start').startedAt)).toBeLessThan(Date.parse(at('plan-replay').finishedAt));
     expect(Date.parse(at('replay').startedAt)).toBeGreaterThanOrEqual(Math.max(Date.parse(at('restore').finishedAt), Date.parse(at('plan-replay').finishedAt)));
     expect(report!.rtoSeconds).toBeGreaterThan(0);
+    // The checks say where their time went, in the activity result the bench reads from the history.
+    const timeline = drillTimeline(await handle.fetchHistory());
+    const { timings } = timeline.spans.filter((s) => s.activity === 'verifyRestore' && s.outcome === 'completed').pop()!.result as VerifyResult;
+    for (const part of ['checkTableSeconds', 'tableStatesSeconds', 'assertionsSeconds', 'wallSeconds'] as const) expect([part, timings[part]]).toEqual([part, expect.any(Number)]);
+    expect(Math.min(timings.checkTableSeconds, timings.tableStatesSeconds, timings.assertionsSeconds, timings.wallSeconds)).toBeGreaterThan(0);
+    expect(timings.sessions).toBeGreaterThanOrEqual(2);
+    expect(checkPartsOf(timeline)).toEqual({ checkTable: timings.checkTableSeconds, tableStates: timings.tableStatesSeconds, assertions: timings.assertionsSeconds, wall: timings.wallSeconds, sessions: timings.sessions });
     const manifest = JSON.parse(await readFile(path.join(path.dirname(report!.backup.artifactPath), 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ source: source.spec.name, server: { flavor }, coordinates: report!.backup.coordinates, sha256: report!.backup.sha256 });
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
@@ -113,6 +126,29 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     // The configured sandbox buffer pool, instead of the one sized from the backup.
     expect(restored.bufferPool).toBe(384 * 1024 * 1024);
     expect(restored.gtid.replace(/\s/g, '')).toEqual(sourceGtid.g.replace(/\s/g, ''));
+
+    // The checks' per-table items on several sessions give exactly what one session gives
+    // serially: one CHECK TABLE of every table, then every table's state, both methods.
+    const sandboxSocket = { socket: progress!.sandbox!.socketPath };
+    const serial = await withSession(sandboxSocket, { user: 'root' }, async (s) => {
+      const tables = await s.query<{ db: string; t: string }>(
+        "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN (?) ORDER BY 1, 2",
+        [['university']],
+      );
+      const checkTables = checkTableResult(await s.query<CheckTableRow>(`CHECK TABLE ${tables.map((t) => `${quoteIdentifier(t.db)}.${quoteIdentifier(t.t)}`).join(', ')}`));
+      return { checkTables, rows: await tableStates(s, ['university']), server: await tableStates(s, ['university'], { method: 'server' }) };
+    });
+    const methodsOf = (states: TableState[]) => new Map(states.map((t) => [tableKey(t.db, t.table), t.method ?? 'rows'] as const));
+    const parallel = await withSessions(sandboxSocket, { user: 'root' }, 3, async (sessions) => ({
+      rows: await checkSandboxTables(sessions, ['university'], methodsOf(serial.rows)),
+      server: await checkSandboxTables(sessions, ['university'], methodsOf(serial.server)),
+    }));
+    expect(serial.checkTables.map((c) => c.name)).toEqual(expect.arrayContaining(UNIVERSITY_TABLES.map((t) => `check-table:university.${t}`)));
+    expect(parallel.rows.checkTables).toEqual(serial.checkTables);
+    expect(parallel.server.checkTables).toEqual(serial.checkTables);
+    expect(parallel.rows.states).toEqual(serial.rows);
+    expect(parallel.server.states).toEqual(serial.server);
+    expect(parallel.rows.timings.sessions).toBe(3);
 
     await handle.signal(releaseSignal);
     const { report, failure } = await awaitDrill(handle);

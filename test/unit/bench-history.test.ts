@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import { drillTimeline, restoreBreakdown, restorePhasesOf } from '../../bench/history';
+import { checkPartsOf, drillTimeline, restoreBreakdown, restorePhasesOf } from '../../bench/history';
 
 const historyFromJSON = (json: object): History => temporal.api.history.v1.History.fromObject(json);
 const recorded = (name: string): History => historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../fixtures/histories', name), 'utf8')));
@@ -50,6 +50,14 @@ describe('bench: Temporal overhead from a drill history', () => {
     const restore = t.spans.find((s) => s.activity === 'restoreLogicalDump');
     expect(restore?.result).toEqual({ seconds: expect.any(Number) });
     expect(restorePhasesOf(t)).toEqual({});
+  });
+
+  test("the checks activity's timings become its parts; a result without them gives none", () => {
+    const t = drillTimeline(recorded('succeeded-mariadb.json'));
+    expect(checkPartsOf(t)).toEqual({});
+    const verify = t.spans.find((s) => s.activity === 'verifyRestore')!;
+    verify.result = { checks: [], timings: { checkTableSeconds: 2.5, tableStatesSeconds: 6, assertionsSeconds: 0.1, wallSeconds: 4, sessions: 4 } };
+    expect(checkPartsOf(t)).toEqual({ checkTable: 2.5, tableStates: 6, assertions: 0.1, wall: 4, sessions: 4 });
   });
 });
 

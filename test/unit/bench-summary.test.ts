@@ -1,6 +1,6 @@
 import { SIZES, datasetSql, scaledSize, totalRows, workloadShape, workloadSql } from '../../bench/dataset';
 import { renderSvg } from '../../bench/plot';
-import { candidateMedians, concurrencySeries } from '../../bench/summary';
+import { candidateMedians, concurrencySeries, renderTable } from '../../bench/summary';
 import type { ConcurrencySample, Sample } from '../../bench/summary';
 
 const sample = (rep: number, total: number, match = true, restoreParts?: Record<string, number>): Sample => ({
@@ -20,6 +20,14 @@ describe('bench: medians', () => {
   test('restore sub-phases get their own medians when reported', () => {
     const m = candidateMedians([sample(1, 10, true, { schema: 1, data: 5 }), sample(2, 10, true, { schema: 3, data: 7 })], 'engine-fast');
     expect(m.restoreParts).toEqual({ schema: 2, data: 6 });
+  });
+
+  test('check sub-phases get their own medians and are printed beside the checks', () => {
+    const withChecks = (rep: number, checkTable: number): Sample => ({ ...sample(rep, 10), timings: { ...sample(rep, 10).timings, checkParts: { checkTable, tableStates: 3, sessions: 4 } } });
+    const m = candidateMedians([withChecks(1, 1), withChecks(2, 2)], 'engine-fast');
+    expect(m.checkParts).toEqual({ checkTable: 1.5, tableStates: 3, sessions: 4 });
+    expect(m.restoreParts).toEqual({});
+    expect(renderTable({ mariadb: { dumpBytes: 1, rows: 1, transactions: 1, medians: { 'engine-fast': m }, ratios: {} } })).toContain('| 1.00 (checkTable 1.50, tableStates 3.00, sessions 4) |');
   });
 });
 
