@@ -7,12 +7,14 @@
  * does not understand runs as it is.
  */
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import os from 'node:os';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { openSession } from '../adapters/mysql';
 import type { SqlSession } from '../adapters/mysql';
+import { incompleteDumpError, keepDumpTail } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { localClient } from '../domain/flavors';
 import { convertInsert, defersSecondaryIndexes, deferSecondaryIndexes, loadDataStatement, referencedTables } from '../domain/load-data';
@@ -109,19 +111,30 @@ function semaphore(size: number) {
   };
 }
 
+export interface ParallelLoadOptions {
+  progress?: (p: { chunks: number; bytes: number; loadDataRows: number; insertStatements: number }) => void;
+  signal?: AbortSignal;
+  sessions?: number;
+  /** The artifact's sha256 (its manifest's): the bytes read must hash to it. */
+  expectedSha256?: string;
+}
+
 /**
  * Loads `dumpFile` (a host path, gzip) into the sandbox with `sessions` sessions at once.
  * DDL pieces run in dump order, each table's chunks after its DDL, the post part last.
  * The first failing piece stops the load; its client error is the DrillError's message.
+ *
+ * It completes verifyBackup's 'bytes' depth as it reads: the gzip stream must be whole (its CRC
+ * is checked at its end), the bytes read must hash to `expectedSha256` when one is given, and
+ * the dump must end with its trailer. All three are known only once the whole stream is read,
+ * and are checked BEFORE the dump's last part (the final partial line, the pending schema, the
+ * triggers, routines and views) runs: a dump cut short fails with ArtifactCorrupt and its cut
+ * statement never runs. Rows loaded before the end stay in the sandbox, which a failed drill
+ * discards. A piece that fails before the end does not stop the reading: the rest is read (not
+ * loaded) so that a broken artifact, the likely cause, is what the failure names.
  */
-export async function loadDumpInParallel(
-  deps: ActivityDeps,
-  sandbox: SandboxHandle,
-  dumpFile: string,
-  progress: (p: { chunks: number; bytes: number; loadDataRows: number; insertStatements: number }) => void = () => undefined,
-  signal?: AbortSignal,
-  sessions = loadParallelism(os.cpus().length),
-): Promise<ParallelLoadStats> {
+export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, opts: ParallelLoadOptions = {}): Promise<ParallelLoadStats> {
+  const { progress = () => undefined, signal, sessions = loadParallelism(os.cpus().length) } = opts;
   const client = localClient(sandbox.flavor);
   const slots = semaphore(sessions);
   // Bounds the chunks read ahead of the loaders: memory stays at a few chunks.
@@ -389,17 +402,28 @@ export async function loadDumpInParallel(
 
   const splitter = new DumpSplitter();
   const lines = new LineSplitter();
-  const input = createReadStream(dumpFile).pipe(createGunzip());
+  const hash = opts.expectedSha256 !== undefined ? createHash('sha256') : undefined;
+  const file = createReadStream(dumpFile);
+  if (hash) file.on('data', (c) => hash.update(c as Buffer));
+  // pipeline, not pipe: a read error (a missing file) reaches the loop instead of stalling it.
+  const input = pipeline(file, createGunzip(), () => undefined);
+  let tail: Buffer = Buffer.alloc(0);
   try {
     for await (const data of input as AsyncIterable<Buffer>) {
+      tail = keepDumpTail(tail, data);
+      if (signal?.aborted) break;
+      // After a failed piece, read on without loading: the end of the stream tells whether the artifact caused it.
+      if (failure) continue;
       for (const line of lines.push(data)) {
         for (const piece of splitter.push(line)) {
           if (piece.kind === 'chunk') await readAhead.acquire();
           schedule(piece);
         }
       }
-      if (failure || signal?.aborted) break;
     }
+    // The whole stream was read and gunzip found it whole. A broken artifact replaces a piece's
+    // failure: that piece most likely failed on the artifact's garbage or its cut statement.
+    if (!signal?.aborted) failure = artifactProblem() ?? failure;
     if (!failure && !signal?.aborted) {
       for (const line of lines.finish()) for (const piece of splitter.push(line)) schedule(piece);
       const rest = splitter.finish();
@@ -412,13 +436,29 @@ export async function loadDumpInParallel(
       postMs = Date.now() - postStarted;
     }
   } catch (err) {
-    failure ??= new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${dumpFile} could not be read for a parallel restore: ${(err as Error).message}`, { cause: err });
+    // zlib's errors (Z_DATA_ERROR "incorrect data check", Z_BUF_ERROR "unexpected end of file") say
+    // the artifact is broken: that replaces a piece's failure too. Anything else (a read error) does not.
+    const zlibError = /^Z_/.test(String((err as NodeJS.ErrnoException).code));
+    const unreadable = zlibError
+      ? new DrillError(DrillErrorTypes.ArtifactCorrupt, `the gzip stream of the dump ${dumpFile} is broken (${(err as Error).message}): the artifact was truncated or corrupted; verify it against its manifest or take a new backup`, { details: { dumpFile }, cause: err })
+      : new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${dumpFile} could not be read for a parallel restore: ${(err as Error).message}`, { details: { dumpFile }, cause: err });
+    failure = zlibError ? unreadable : (failure ?? unreadable);
   } finally {
     input.destroy();
     // Tasks start others (a table's rows start its key build): settle until none is left.
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     for (const build of indexBuilds.values()) build.finish();
     await Promise.allSettled(pool.map((session) => session.close()));
+  }
+
+  /** What the whole stream says about the artifact: bytes not the manifest's, or a dump without its trailer. */
+  function artifactProblem(): DrillError | undefined {
+    const sha256 = hash?.digest('hex');
+    if (sha256 !== undefined && sha256 !== opts.expectedSha256)
+      return new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${dumpFile} has sha256 ${sha256} but its manifest says ${opts.expectedSha256}: its bytes changed after publication`, {
+        details: { dumpFile, actual: sha256, expected: opts.expectedSha256 },
+      });
+    return incompleteDumpError(dumpFile, tail.toString('utf8'));
   }
   if (failure) throw failure;
   if (signal?.aborted) throw new DrillError(DrillErrorTypes.Transient, `parallel restore in sandbox ${sandbox.name} was cancelled`);
@@ -427,11 +467,11 @@ export async function loadDumpInParallel(
 }
 
 /** The parallel load with heartbeats carrying its progress; cancelling the activity stops it. */
-export function restoreInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string): Promise<ParallelLoadStats> {
+export function restoreInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, expectedSha256?: string): Promise<ParallelLoadStats> {
   const started = Date.now();
   let last = { chunks: 0, bytes: 0, loadDataRows: 0, insertStatements: 0 };
   return withHeartbeat(
     () => ({ phase: 'restore', method: 'parallel', ...last, seconds: Math.round((Date.now() - started) / 1000) }),
-    (signal) => loadDumpInParallel(deps, sandbox, dumpFile, (p) => void (last = p), signal),
+    (signal) => loadDumpInParallel(deps, sandbox, dumpFile, { progress: (p) => void (last = p), signal, expectedSha256 }),
   );
 }

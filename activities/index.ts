@@ -27,7 +27,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type DrillActivities = ReturnType<typeof createActivities>;
 
-export type { SourceFacts, PublishedBackup, SourceCheckpoint } from './backup';
+export type { SourceFacts, PublishedBackup, SourceCheckpoint, VerifiedBackup, VerifyDepth } from './backup';
 export type { ReplayPlan, ArchivedBinlog, TransactionSummary } from './binlog';
 export type { SandboxHandle } from './sandbox';
 export type { VerifyResult } from './checks';

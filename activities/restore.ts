@@ -7,6 +7,7 @@ import { withSession } from '../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { replayPipeline } from '../domain/recovery';
 import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASES } from '../domain/flavors';
+import type { VerifyDepth } from './backup';
 import type { ReplayPlan } from './binlog';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
@@ -55,10 +56,29 @@ export function restoreActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Empties the sandbox (so a retry starts clean), then streams the dump into the server's
-   * own client inside the sandbox: the server and client versions always match.
+   * Empties the sandbox (so a retry starts clean), then loads the dump.
+   *
+   * 'parallel' (default, activities/fast-restore.ts) completes the artifact's verification as it
+   * reads: a broken gzip stream, bytes that do not hash to `expectedSha256` (when given) or a
+   * dump without its "-- Dump completed" trailer fail the restore with ArtifactCorrupt before
+   * the dump's last part runs. It is the only method that may follow verifyBackup at depth
+   * 'bytes'. 'client' streams the dump into the server's own client inside the sandbox (server
+   * and client versions always match) and checks no trailer: it needs depth 'full' first, and
+   * a request saying `verified: 'bytes'` is refused.
    */
-  async function restoreLogicalDump(req: { drillId: string; sandbox: SandboxHandle; dumpFile: string; method?: 'parallel' | 'client' }): Promise<RestoreOutcome> {
+  async function restoreLogicalDump(req: {
+    drillId: string;
+    sandbox: SandboxHandle;
+    dumpFile: string;
+    method?: 'parallel' | 'client';
+    /** The manifest's sha256: the parallel restore compares the bytes it reads with it. */
+    expectedSha256?: string;
+    /** The depth verifyBackup checked the dump at (activities/backup.ts). */
+    verified?: VerifyDepth;
+  }): Promise<RestoreOutcome> {
+    const method = req.method ?? 'parallel';
+    if (method === 'client' && req.verified === 'bytes')
+      throw new DrillError(DrillErrorTypes.BadConfig, `the dump ${req.dumpFile} was verified only by size and sha256, and restoreMethod 'client' does not check that the dump ends with its trailer: verify it at depth 'full' or restore it with 'parallel'`);
     const started = Date.now();
     await guard(req.sandbox, req.drillId);
     await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
@@ -70,8 +90,8 @@ export function restoreActivities(deps: ActivityDeps) {
       }
     });
     // Several client sessions at once (activities/fast-restore.ts); one gunzip | client below is the fallback.
-    if ((req.method ?? 'parallel') === 'parallel') {
-      const stats = await restoreInParallel(deps, req.sandbox, req.dumpFile);
+    if (method === 'parallel') {
+      const stats = await restoreInParallel(deps, req.sandbox, req.dumpFile, req.expectedSha256);
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
       return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, bytes: stats.bytes };
     }

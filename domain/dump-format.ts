@@ -12,7 +12,7 @@
  *   client/mysqldump.c   https://github.com/MariaDB/server/blob/11.4/client/mysqldump.c
  */
 
-import { DrillError } from './errors';
+import { DrillError, DrillErrorTypes } from './errors';
 import type { BinlogCoordinates, Flavor } from './types';
 
 /**
@@ -174,6 +174,36 @@ export function checkDumpTrailer(tail: string): void {
         'Restoring it would silently lose data. Check the dump tool\'s exit status and stderr and ' +
         'the host\'s kernel log for OOM kills, fix the cause, and take a new backup.',
       { details: { lastLine: last.slice(0, 200) } },
+    );
+  }
+}
+
+/**
+ * The last `max` bytes of a stream read so far, given what was kept before and the next chunk.
+ * Never holds on to a large chunk (a slice of it would keep the whole buffer alive).
+ */
+export function keepDumpTail(kept: Buffer, chunk: Buffer, max = DUMP_TAIL_BYTES): Buffer {
+  if (chunk.length >= max) return Buffer.from(chunk.subarray(chunk.length - max));
+  if (kept.length + chunk.length <= max) return Buffer.concat([kept, chunk]);
+  return Buffer.concat([kept.subarray(kept.length + chunk.length - max), chunk]);
+}
+
+/**
+ * {@link checkDumpTrailer} for a restore that has read `dumpFile` to its end: an ArtifactCorrupt
+ * naming the file when the trailer is missing, undefined when the dump is complete. ArtifactCorrupt,
+ * not DumpTruncated: the restore reports on the artifact it was given, whatever made it short.
+ */
+export function incompleteDumpError(dumpFile: string, tail: string): DrillError | undefined {
+  try {
+    checkDumpTrailer(tail);
+    return undefined;
+  } catch (err) {
+    return new DrillError(
+      DrillErrorTypes.DumpTruncated,
+      `the dump ${dumpFile} is incomplete: it does not end with its "-- Dump completed" trailer, so the dump tool ` +
+        'stopped before writing every table (killed by the OOM killer, lost its connection, or ran out of disk) ' +
+        'even though its gzip stream is valid. Nothing after the cut was restored; the backup must be taken again.',
+      { details: { dumpFile, ...(err as DrillError).details }, cause: err },
     );
   }
 }

@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
-import type { ReplayPlan, SandboxHandle, SourceCheckpoint } from '../activities';
+import type { ReplayPlan, SandboxHandle, SourceCheckpoint, VerifiedBackup, VerifyDepth } from '../activities';
 import type { DrillRequest } from '../config/schema';
 import type { CheckResult } from '../domain/checksums';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
@@ -181,12 +181,16 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       baseManifest = recovery.backup.manifestPath;
     }
     const givenManifest = baseManifest;
+    // The parallel restore reads every byte of a dump again and checks its gzip stream, sha256
+    // and trailer as it loads (activities/fast-restore.ts): before it, size and sha256 suffice.
+    // The client fallback checks no trailer: it gets the full verification first.
+    const depth = (request.restoreMethod ?? 'parallel') === 'parallel' ? 'bytes' : 'full';
     const published = givenManifest
-      ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest }))
+      ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest, depth }))
       : await phase(Phases.Backup, () =>
           request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
         );
-    if (!givenManifest) await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath }));
+    const artifactVerified: VerifyDepth = givenManifest ? (published as VerifiedBackup).verified : (await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath, depth }))).verified;
     backupFacts = { artifactPath: published.dumpPath, bytes: published.manifest.bytes, sha256: published.manifest.sha256, coordinates: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, takenAt: published.manifest.createdAt };
     baseChosen = incident ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken';
     baseManifestPath = published.manifestPath;
@@ -225,7 +229,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       firstRestore = restoring.run(async () => {
         sandbox = await phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest()));
         progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
-        await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
+        await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod, expectedSha256: published.manifest.sha256, verified: artifactVerified }));
       });
       // Settled below (the replay waits for it); a failure there is handled where it is awaited.
       firstRestore.catch(() => undefined);
@@ -281,7 +285,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
             await quickAcrossDaemonRestart.quiesceSandbox({ drillId });
           }
           if (attempt === 1 && firstRestore) await firstRestore;
-          else await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod }));
+          else await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod, expectedSha256: published.manifest.sha256, verified: artifactVerified }));
           await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
           break;
         } catch (err) {

@@ -1,11 +1,19 @@
 /**
  * The fast paths end to end: binlog replay through the sandbox server's own applier (the
- * archived binlogs handed to it as relay logs), against the mysqlbinlog | client fallback.
+ * archived binlogs handed to it as relay logs), against the mysqlbinlog | client fallback; and
+ * the parallel restore completing a 'bytes' verification of the dump as it reads it.
  * Real Temporal dev server, Docker, MariaDB 10.11 and MySQL 9.7 containers.
  */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities } from '../../activities';
+import type { PublishedBackup, SandboxHandle } from '../../activities';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
 import type { DrillRequestInput } from '../../config/schema';
+import type { BackupManifest } from '../../domain/manifest';
 import type { DrillReport } from '../../domain/report';
 import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
@@ -17,6 +25,23 @@ import type { LiveSource } from './sources';
 const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 /** Single-row transactions written after the backup: enough for the two replay paths to differ clearly. */
 const BURST_TRANSACTIONS = 6000;
+
+/** A copy of a published backup with other dump bytes, its manifest naming their size and sha256 (as if published so). */
+async function publishVariant(dir: string, base: PublishedBackup, gz: Buffer): Promise<{ manifestPath: string; dumpPath: string }> {
+  await mkdir(dir, { recursive: true });
+  const dumpPath = path.join(dir, base.manifest.file);
+  const manifest: BackupManifest = { ...base.manifest, bytes: gz.length, sha256: createHash('sha256').update(gz).digest('hex') };
+  await writeFile(dumpPath, gz);
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return { manifestPath: path.join(dir, 'manifest.json'), dumpPath };
+}
+
+/** What an activity called directly threw: its failure type, message and first details. */
+async function failureOf(work: Promise<unknown>): Promise<{ type?: string; message: string; nonRetryable?: boolean; details?: Record<string, unknown> }> {
+  const err = await work.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof ApplicationFailure)) throw new Error(`expected a typed failure, got ${String(err)}`);
+  return { type: err.type ?? undefined, message: err.message, nonRetryable: err.nonRetryable ?? undefined, details: err.details?.[0] as Record<string, unknown> | undefined };
+}
 
 function phaseSeconds(report: DrillReport, name: string): number {
   const found = report.phases.filter((p) => p.phase === name && p.outcome === 'ok');
@@ -91,5 +116,78 @@ describe.each(FLAVORS)('fast paths on %s', (flavor) => {
         `restore: client ${phaseSeconds(client, 'restore').toFixed(2)} s, parallel ${phaseSeconds(applier, 'restore').toFixed(2)} s\n`,
     );
     expect(applierSeconds).toBeLessThan(clientSeconds);
+  });
+
+  describe('a dump verified by size and sha256 only, restored in parallel', () => {
+    const acts = () => createActivities({ runtime: h.runtime, paths: h.paths });
+    let drillId: string;
+    let published: PublishedBackup;
+    let sandbox: SandboxHandle;
+    /** The dump cut in the middle of an INSERT (as a killed mysqldump leaves it), then gzip-compressed validly. */
+    let cut: { manifestPath: string; dumpPath: string; lastLine: string };
+    /** The dump with one byte of its gzip stream changed in the middle. */
+    let flipped: { manifestPath: string; dumpPath: string };
+
+    beforeAll(async () => {
+      drillId = h.uniqueId('verify');
+      const a = acts();
+      published = await a.takeLogicalBackup({ drillId, source: source.spec, facts: await a.inspectSource(source.spec) });
+      const text = gunzipSync(await readFile(published.dumpPath));
+      const insertAt = text.lastIndexOf('INSERT INTO', text.indexOf('UNLOCK TABLES;', text.length / 2));
+      expect(insertAt).toBeGreaterThan(0);
+      const lineEnd = text.indexOf('\n', insertAt);
+      const cutAt = insertAt + Math.min(200, Math.floor((lineEnd - insertAt) / 2));
+      cut = { ...(await publishVariant(path.join(h.home, 'variants', 'cut'), published, gzipSync(text.subarray(0, cutAt)))), lastLine: text.subarray(insertAt, cutAt).toString().trim() };
+      const gz = Buffer.from(await readFile(published.dumpPath));
+      gz[Math.floor(gz.length / 2)] ^= 0xff;
+      flipped = await publishVariant(path.join(h.home, 'variants', 'flipped'), published, gz);
+      const binlogDir = path.join(h.home, 'variants', 'binlogs');
+      await mkdir(binlogDir, { recursive: true });
+      sandbox = await a.createSandbox({ drillId, source: source.spec.name, flavor, image: source.spec.image!, backupDir: published.backupDir, binlogDir, ttlSeconds: 600 });
+    });
+
+    afterAll(async () => {
+      if (drillId) await acts().removeSandbox({ drillId });
+      if (drillId) expect(await h.leftovers(drillId)).toEqual([]);
+    });
+
+    test("verifyBackup at depth 'bytes' passes a dump cut mid-INSERT whose manifest matches its bytes; depth 'full' refuses it", async () => {
+      const bytes = await acts().verifyBackup({ manifestPath: cut.manifestPath, depth: 'bytes' });
+      expect(bytes.verified).toBe('bytes');
+      expect(bytes.dumpPath).toBe(cut.dumpPath);
+      const full = await failureOf(acts().verifyBackup({ manifestPath: cut.manifestPath }));
+      expect(full.type).toBe('DumpTruncated');
+      expect((await acts().verifyBackup({ manifestPath: published.manifestPath })).verified).toBe('full');
+    });
+
+    test('the parallel restore of a dump cut mid-INSERT fails with DumpTruncated naming the missing trailer, not with a SQL error', async () => {
+      const failure = await failureOf(acts().restoreLogicalDump({ drillId, sandbox, dumpFile: cut.dumpPath, method: 'parallel' }));
+      expect(failure.type).toBe('DumpTruncated');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(`the dump ${cut.dumpPath} is incomplete`);
+      expect(failure.message).toContain('-- Dump completed');
+      expect(failure.message).toContain('the backup must be taken again');
+      expect(failure.details).toMatchObject({ dumpFile: cut.dumpPath, lastLine: cut.lastLine });
+      expect(cut.lastLine).toMatch(/^INSERT INTO `/);
+    });
+
+    test('the parallel restore of a dump with a changed byte in its gzip stream fails with ArtifactCorrupt saying the stream is broken', async () => {
+      const failure = await failureOf(acts().restoreLogicalDump({ drillId, sandbox, dumpFile: flipped.dumpPath, method: 'parallel' }));
+      expect(failure.type).toBe('ArtifactCorrupt');
+      expect(failure.message).toContain(`the gzip stream of the dump ${flipped.dumpPath} is broken`);
+    });
+
+    test('the parallel restore compares the bytes it reads with the sha256 it is given', async () => {
+      const failure = await failureOf(acts().restoreLogicalDump({ drillId, sandbox, dumpFile: published.dumpPath, method: 'parallel', expectedSha256: '0'.repeat(64) }));
+      expect(failure.type).toBe('ArtifactCorrupt');
+      expect(failure.message).toContain(`has sha256 ${published.manifest.sha256} but its manifest says ${'0'.repeat(64)}`);
+      const ok = await acts().restoreLogicalDump({ drillId, sandbox, dumpFile: published.dumpPath, method: 'parallel', expectedSha256: published.manifest.sha256 });
+      expect(ok.rows).toBeGreaterThan(0);
+    });
+
+    test("the client restore refuses a dump verified only at depth 'bytes'", async () => {
+      const failure = await failureOf(acts().restoreLogicalDump({ drillId, sandbox, dumpFile: cut.dumpPath, method: 'client', verified: 'bytes' }));
+      expect(failure.type).toBe('BadConfig');
+    });
   });
 });

@@ -5,6 +5,8 @@ import {
   DUMP_TAIL_BYTES,
   USER_DATABASES_SQL,
   checkDumpTrailer,
+  incompleteDumpError,
+  keepDumpTail,
   mysqldumpArgs,
   optionFileContents,
   parseDump,
@@ -187,6 +189,56 @@ describe('checkDumpTrailer', () => {
   test('throws DumpTruncated for a real tail with its last line removed', () => {
     const cut = fixture('mysql-9.7-tail.sql').trimEnd().split('\n').slice(0, -1).join('\n');
     expect(thrown(() => checkDumpTrailer(cut))?.type).toBe('DumpTruncated');
+  });
+});
+
+describe('keepDumpTail', () => {
+  const feed = (text: string, sizes: number[], max: number): string => {
+    let kept: Buffer = Buffer.alloc(0);
+    let at = 0;
+    for (const size of sizes) {
+      kept = keepDumpTail(kept, Buffer.from(text.slice(at, at + size)), max);
+      at += size;
+    }
+    return kept.toString();
+  };
+
+  test('keeps everything while the stream is shorter than the tail', () => {
+    expect(feed('abcdef', [2, 3, 1], 10)).toBe('abcdef');
+  });
+
+  test('keeps the last bytes across small chunks, one large chunk, and a chunk of exactly the tail size', () => {
+    const text = 'abcdefghijklmnopqrstuvwxyz';
+    expect(feed(text, [3, 4, 5, 6, 8], 10)).toBe('qrstuvwxyz');
+    expect(feed(text, [2, 24], 10)).toBe('qrstuvwxyz');
+    expect(feed(text, [16, 10], 10)).toBe('qrstuvwxyz');
+  });
+
+  test('copies what it keeps of a large chunk instead of slicing it', () => {
+    const big = Buffer.alloc(1024 * 1024, 'x');
+    expect(keepDumpTail(Buffer.alloc(0), big, 16).buffer.byteLength).toBeLessThan(big.length);
+  });
+
+  test('defaults to DUMP_TAIL_BYTES', () => {
+    expect(keepDumpTail(Buffer.alloc(10), Buffer.alloc(DUMP_TAIL_BYTES)).length).toBe(DUMP_TAIL_BYTES);
+  });
+});
+
+describe('incompleteDumpError', () => {
+  test('is undefined for complete MySQL and MariaDB tails', () => {
+    expect(incompleteDumpError('/b/dump.sql.gz', fixture('mysql-9.7-tail.sql'))).toBeUndefined();
+    expect(incompleteDumpError('/b/dump.sql.gz', fixture('mariadb-10.11-tail.sql'))).toBeUndefined();
+  });
+
+  test('is a DumpTruncated naming the file, the missing trailer and a new backup for a dump cut mid-INSERT', () => {
+    const err = incompleteDumpError('/b/dump.sql.gz', fixture('mysql-9.7-killed-tail.sql'));
+    expect(err?.type).toBe('DumpTruncated');
+    expect(err?.retryable).toBe(false);
+    expect(err?.message).toContain('/b/dump.sql.gz is incomplete');
+    expect(err?.message).toContain('-- Dump completed');
+    expect(err?.message).toContain('the backup must be taken again');
+    expect(err?.details).toMatchObject({ dumpFile: '/b/dump.sql.gz', lastLine: expect.stringContaining("'),(69546,'") });
+    expect((err?.cause as { type?: string }).type).toBe('DumpTruncated');
   });
 });
 
