@@ -4,6 +4,7 @@
  * Orchestration only: every side effect is an activity.
  */
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -52,6 +53,12 @@ const RESTORE_WHILE_PLANNING = 'restore-while-planning';
 const DAEMON_RESTART_ATTEMPTS = 10;
 const quickAcrossDaemonRestart = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: DAEMON_RESTART_ATTEMPTS } });
 const longAcrossDaemonRestart = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: DAEMON_RESTART_ATTEMPTS } });
+/**
+ * The source-side steps while the first restore runs: a cancelled drill waits until they have
+ * stopped (and removed their tool containers) before its cleanup, not just until they were asked to.
+ */
+const longUntilStopped = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 4 }, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+const quickUntilStopped = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 5 }, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 /** Cleanup must outlast transient Docker trouble. */
 const cleanup = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });
 
@@ -196,11 +203,11 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     baseManifestPath = published.manifestPath;
     // The source-side steps from the backup to the replay plan: the checkpoint (a target
     // taken now), the binlogs archived since the backup, the plan of what to replay.
-    const planFromBackup = async (checkpointProxy: typeof quick) => {
-      if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => checkpointProxy.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum }));
-      await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
+    const planFromBackup = async (proxies: { checkpoint: typeof quick; archive: typeof quick; plan: typeof quick }) => {
+      if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => proxies.checkpoint.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum }));
+      await phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
       plan = await phase('plan-replay', () =>
-        quick.planReplay({ source: request.source, flavor, start: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, target: request.target, checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
+        proxies.plan.planReplay({ source: request.source, flavor, start: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, target: request.target, checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
       );
     };
     const sandboxRequest = () => ({
@@ -234,14 +241,15 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       // Settled below (the replay waits for it); a failure there is handled where it is awaited.
       firstRestore.catch(() => undefined);
       try {
-        await planFromBackup(long);
+        // The checkpoint heartbeats (it may scan gigabytes while the restore runs); a cancelled drill waits for all three to stop.
+        await planFromBackup({ checkpoint: longUntilStopped, archive: longUntilStopped, plan: quickUntilStopped });
       } catch (err) {
         restoring.cancel();
         await firstRestore.catch(() => undefined);
         throw err;
       }
     } else if (!incident) {
-      await planFromBackup(quick);
+      await planFromBackup({ checkpoint: quick, archive: long, plan: quick });
     }
 
     if (published.manifest.kind === 'physical') {
