@@ -43,7 +43,7 @@ const BENCH_DIR = path.resolve(process.env.BENCH_DIR ?? path.join(process.cwd(),
 /** The growth series: fractions of the chosen data size and of the workload (1 is the main run). */
 const GROWTH_FACTORS = [0.25, 0.5] as const;
 
-const USAGE = 'usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--physical on|off] [--save NAME]';
+const USAGE = 'usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--physical on|off] [--fallback on|off] [--save NAME]';
 
 interface Args {
   size: BenchSize;
@@ -55,13 +55,15 @@ interface Args {
   growth: boolean;
   /** The engine-physical candidate (a physical backup of the same snapshot). */
   physical: boolean;
+  /** The engine-fallback candidate (the engine's own slow paths: 2x the time of the others at 1 GB). */
+  fallback: boolean;
   /** Also write bench/results/NAME.{json,png}: the outputs meant to be committed. */
   save?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const envSize = process.env.BENCH_SIZE;
-  const args: Args = { size: envSize === 'smoke' || envSize === '1g' ? envSize : 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3, concurrency: [1, 2, 4], growth: true, physical: true };
+  const args: Args = { size: envSize === 'smoke' || envSize === '1g' ? envSize : 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3, concurrency: [1, 2, 4], growth: true, physical: true, fallback: true };
   for (let i = 0; i < argv.length; i++) {
     const [key, value] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[++i]];
     if (key === '--size' && (value === 'smoke' || value === 'ci' || value === '1g')) args.size = value;
@@ -73,6 +75,7 @@ function parseArgs(argv: string[]): Args {
     else if (key === '--concurrency' && /^\d+(,\d+)*$/.test(value ?? '') && value.split(',').every((n) => Number(n) >= 1)) args.concurrency = [...new Set(value.split(',').map(Number))].sort((a, b) => a - b);
     else if (key === '--growth' && (value === 'on' || value === 'off')) args.growth = value === 'on';
     else if (key === '--physical' && (value === 'on' || value === 'off')) args.physical = value === 'on';
+    else if (key === '--fallback' && (value === 'on' || value === 'off')) args.fallback = value === 'on';
     else if (key === '--save' && /^[a-z0-9][a-z0-9-]*$/.test(value ?? '')) args.save = value;
     else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
@@ -286,7 +289,7 @@ async function main(): Promise<void> {
       };
       const runners: Record<string, (rep: number) => Promise<Sample>> = {
         'engine-fast': (rep) => engineSample('engine-fast', rep, { backup: { manifest }, ...fastMethods }, stop),
-        'engine-fallback': (rep) => engineSample('engine-fallback', rep, { backup: { manifest }, restoreMethod: 'client', replayMethod: 'client' }, stop),
+        ...(args.fallback ? { 'engine-fallback': (rep: number) => engineSample('engine-fallback', rep, { backup: { manifest }, restoreMethod: 'client', replayMethod: 'client' }, stop) } : {}),
         ...(physical ? { 'engine-physical': (rep: number) => engineSample('engine-physical', rep, { backup: { manifest: physical.manifest }, replayMethod: 'applier' }, stop) } : {}),
         'shell-script': (rep) => baseline('shell-script', rep, 'baseline-drill.sh', [dump, binlogDir, start.file, String(start.position), stop.file, String(stop.position), truthFile, serverScript], false),
         // The OLTP workload measures replay: the restore-only baselines are left out of it.
