@@ -7,8 +7,9 @@ import path from 'node:path';
 import { tableKey, tableStates } from '../../activities/backup';
 import { checkSandboxTables } from '../../activities/checks';
 import type { VerifyResult } from '../../activities/checks';
+import type { RestoreOutcome } from '../../activities/restore';
 import { withSession, withSessions } from '../../adapters/mysql';
-import { checkPartsOf, drillTimeline } from '../../bench/history';
+import { checkPartsOf, drillTimeline, restorePhasesOf } from '../../bench/history';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
 import { checkTableResult, quoteIdentifier } from '../../domain/checksums';
 import type { CheckTableRow, TableState } from '../../domain/checksums';
@@ -84,6 +85,14 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     for (const part of ['checkTableSeconds', 'tableStatesSeconds', 'assertionsSeconds', 'wallSeconds'] as const) expect([part, timings[part]]).toEqual([part, expect.any(Number)]);
     expect(Math.min(timings.checkTableSeconds, timings.tableStatesSeconds, timings.assertionsSeconds, timings.wallSeconds)).toBeGreaterThan(0);
     expect(timings.sessions).toBeGreaterThanOrEqual(2);
+    // The parallel restore says where its time went, and the bench reads the same numbers back.
+    const restored = timeline.spans.filter((sp) => sp.activity === 'restoreLogicalDump' && sp.outcome === 'completed').pop()!.result as RestoreOutcome;
+    expect(restored.rows).toBeGreaterThan(0);
+    expect(restored.bytes).toBeGreaterThan(0);
+    for (const part of ['schemaSeconds', 'dataSeconds', 'postSeconds'] as const) expect([part, restored[part]]).toEqual([part, expect.any(Number)]);
+    expect(Math.min(restored.schemaSeconds!, restored.dataSeconds!, restored.postSeconds!)).toBeGreaterThan(0);
+    expect(restored.indexesSeconds).toBeGreaterThanOrEqual(0);
+    expect(restorePhasesOf(timeline)).toMatchObject({ schema: restored.schemaSeconds, data: restored.dataSeconds, post: restored.postSeconds });
     expect(checkPartsOf(timeline)).toEqual({ checkTable: timings.checkTableSeconds, tableStates: timings.tableStatesSeconds, assertions: timings.assertionsSeconds, wall: timings.wallSeconds, sessions: timings.sessions });
     const manifest = JSON.parse(await readFile(path.join(path.dirname(report!.backup.artifactPath), 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ source: source.spec.name, server: { flavor }, coordinates: report!.backup.coordinates, sha256: report!.backup.sha256 });
