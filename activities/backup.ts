@@ -15,7 +15,7 @@ import { resolveSecret } from '../adapters/secrets';
 import type { SourceSpec } from '../config/schema';
 import { COLUMNS_SQL, groupColumns, quoteIdentifier, serverChecksumObstacle, serverChecksumValue, tableChecksumSql } from '../domain/checksums';
 import type { ChecksumMethod, ColumnInfo, TableState } from '../domain/checksums';
-import { DUMP_HEAD_BYTES, USER_DATABASES_SQL, checkDumpTrailer, keepDumpTail, mysqldumpArgs, parseDump } from '../domain/dump-format';
+import { DUMP_HEAD_BYTES, DUMP_STREAM_CHUNK_BYTES, USER_DATABASES_SQL, checkDumpTrailer, keepDumpTail, mysqldumpArgs, parseDump } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
 import { DUMP_FILE, MANIFEST_FILE, parseManifest } from '../domain/manifest';
@@ -305,7 +305,7 @@ export function backupActivities(deps: ActivityDeps) {
       const hash = createHash('sha256');
       let tail: Buffer = Buffer.alloc(0);
       let read = 0;
-      const source = () => createReadStream(dumpPath).on('data', (c) => { hash.update(c as Buffer); read += (c as Buffer).length; });
+      const source = () => createReadStream(dumpPath, { highWaterMark: DUMP_STREAM_CHUNK_BYTES }).on('data', (c) => { hash.update(c as Buffer); read += (c as Buffer).length; });
       await withHeartbeat(
         () => ({ phase: 'verify', depth, read, of: manifest.bytes }),
         async () => {
@@ -316,7 +316,7 @@ export function backupActivities(deps: ActivityDeps) {
           try {
             await pipeline(
               source(),
-              createGunzip(),
+              createGunzip({ chunkSize: DUMP_STREAM_CHUNK_BYTES }),
               new Writable({
                 write(chunk: Buffer, _e, done) {
                   tail = keepDumpTail(tail, chunk);

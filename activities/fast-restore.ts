@@ -14,7 +14,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { openSession } from '../adapters/mysql';
 import type { SqlSession } from '../adapters/mysql';
-import { incompleteDumpError, keepDumpTail } from '../domain/dump-format';
+import { DUMP_STREAM_CHUNK_BYTES, incompleteDumpError, keepDumpTail } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { localClient } from '../domain/flavors';
 import { convertInsert, defersSecondaryIndexes, deferSecondaryIndexes, loadDataStatement, referencedTables } from '../domain/load-data';
@@ -403,10 +403,10 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   const splitter = new DumpSplitter();
   const lines = new LineSplitter();
   const hash = opts.expectedSha256 !== undefined ? createHash('sha256') : undefined;
-  const file = createReadStream(dumpFile);
+  const file = createReadStream(dumpFile, { highWaterMark: DUMP_STREAM_CHUNK_BYTES });
   if (hash) file.on('data', (c) => hash.update(c as Buffer));
   // pipeline, not pipe: a read error (a missing file) reaches the loop instead of stalling it.
-  const input = pipeline(file, createGunzip(), () => undefined);
+  const input = pipeline(file, createGunzip({ chunkSize: DUMP_STREAM_CHUNK_BYTES }), () => undefined);
   let tail: Buffer = Buffer.alloc(0);
   try {
     for await (const data of input as AsyncIterable<Buffer>) {

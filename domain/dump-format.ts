@@ -29,6 +29,12 @@ export const DUMP_HEAD_BYTES = 64 * 1024;
  */
 export const DUMP_TAIL_BYTES = 16 * 1024;
 
+/**
+ * Read and gunzip chunk size for a dump. Node's 16 KiB default made a full read of a 1 GB dump
+ * (285 MB gzip) take 21.5 s; 1 MiB chunks take about 5 s (measured on this 2-core machine).
+ */
+export const DUMP_STREAM_CHUNK_BYTES = 1024 * 1024;
+
 export interface DumpHead {
   /** Binlog position the dump is consistent with (from `--source-data=2` / `--master-data=2`). */
   coordinates?: BinlogCoordinates;

@@ -188,10 +188,10 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       baseManifest = recovery.backup.manifestPath;
     }
     const givenManifest = baseManifest;
-    // The parallel restore reads every byte of a dump again and checks its gzip stream, sha256
-    // and trailer as it loads (activities/fast-restore.ts): before it, size and sha256 suffice.
-    // The client fallback checks no trailer: it gets the full verification first.
-    const depth = (request.restoreMethod ?? 'parallel') === 'parallel' ? 'bytes' : 'full';
+    // Every artifact is verified in full (size, sha256, the gzip stream, the trailer) before any
+    // sandbox starts: a broken one is refused before any work. The parallel restore checks the
+    // stream, sha256 and trailer again as it loads (activities/fast-restore.ts).
+    const depth = 'full';
     const published = givenManifest
       ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest, depth }))
       : await phase(Phases.Backup, () =>
