@@ -13,7 +13,7 @@ import { openSession, withSession } from '../adapters/mysql';
 import type { Endpoint } from '../adapters/mysql';
 import { resolveSecret } from '../adapters/secrets';
 import type { SourceSpec } from '../config/schema';
-import { COLUMNS_SQL, groupColumns, quoteIdentifier, serverChecksumObstacle, serverChecksumValue, tableChecksumSql } from '../domain/checksums';
+import { COLUMNS_SQL, groupColumns, quoteIdentifier, serverChecksumObstacle, serverChecksumValue, tableChecksumSql, tableKey } from '../domain/checksums';
 import type { ChecksumMethod, ColumnInfo, TableState } from '../domain/checksums';
 import { DUMP_HEAD_BYTES, DUMP_STREAM_CHUNK_BYTES, USER_DATABASES_SQL, checkDumpTrailer, keepDumpTail, mysqldumpArgs, parseDump } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
@@ -63,9 +63,7 @@ export interface SourceCheckpoint {
 }
 
 /** Key of a table in {@link tableStates}' `methods`. */
-export function tableKey(db: string, table: string): string {
-  return `${db}.${table}`;
-}
+export { tableKey } from '../domain/checksums';
 
 export function endpointOf(source: SourceSpec): Endpoint {
   const c = source.connection;

@@ -4,15 +4,15 @@ import { runOnSessions, withSessions } from '../adapters/mysql';
 import type { SqlSession } from '../adapters/mysql';
 import type { AssertionSpec } from '../domain/assertions';
 import { assertionErrorResult, evaluateAssertion } from '../domain/assertions';
-import { largestFirst, sizeKey } from '../domain/check-plan';
+import { largestFirst } from '../domain/check-plan';
 import type { CheckTimings, CheckWorkItem, CheckWorkKind } from '../domain/check-plan';
-import { checkTableResult, compareTableStates, quoteIdentifier, sameServerVersion } from '../domain/checksums';
+import { checkTableResult, compareTableStates, quoteIdentifier, sameServerVersion, tableKey } from '../domain/checksums';
 import type { CheckResult, CheckTableRow, ChecksumMethod, TableState } from '../domain/checksums';
 import { gtidSetEquals, normalizeGtidSet } from '../domain/gtid';
 import { loadParallelism } from '../domain/load-plan';
 import type { RecoveryPoint } from '../domain/types';
 import type { SourceCheckpoint, TableStateItem } from './backup';
-import { tableKey, tableState, tableStateItems } from './backup';
+import { tableState, tableStateItems } from './backup';
 import type { ReplayPlan } from './binlog';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
@@ -73,7 +73,7 @@ export async function checkSandboxTables(
   type Work = CheckWorkItem & ({ kind: 'check-table' } | { kind: 'state'; item: TableStateItem });
   const work = largestFirst<Work>(
     [...checked.map((t) => ({ db: t.db, table: t.t, kind: 'check-table' as const })), ...stateItems.map((item) => ({ db: item.db, table: item.table, kind: 'state' as const, item }))],
-    new Map(tables.map((t) => [sizeKey(t.db, t.t), Number(t.bytes)])),
+    new Map(tables.map((t) => [tableKey(t.db, t.t), Number(t.bytes)])),
   );
   const checkRows = new Map<string, CheckTableRow[]>();
   const states = new Map<string, TableState>();
@@ -83,16 +83,16 @@ export async function checkSandboxTables(
     work,
     async (s, w) => {
       const itemBegan = performance.now();
-      if (w.kind === 'check-table') checkRows.set(sizeKey(w.db, w.table), await s.query<CheckTableRow>(`CHECK TABLE ${quoteIdentifier(w.db)}.${quoteIdentifier(w.table)}`));
-      else states.set(sizeKey(w.db, w.table), await tableState(s, w.item));
+      if (w.kind === 'check-table') checkRows.set(tableKey(w.db, w.table), await s.query<CheckTableRow>(`CHECK TABLE ${quoteIdentifier(w.db)}.${quoteIdentifier(w.table)}`));
+      else states.set(tableKey(w.db, w.table), await tableState(s, w.item));
       seconds[w.kind] += (performance.now() - itemBegan) / 1000;
       opts.progress?.(++done, work.length);
     },
     opts.signal,
   );
   return {
-    checkTables: checkTableResult(checked.flatMap((t) => checkRows.get(sizeKey(t.db, t.t)) ?? [])),
-    states: stateItems.map((t) => states.get(sizeKey(t.db, t.table))!),
+    checkTables: checkTableResult(checked.flatMap((t) => checkRows.get(tableKey(t.db, t.t)) ?? [])),
+    states: stateItems.map((t) => states.get(tableKey(t.db, t.table))!),
     timings: timings(),
   };
 }

@@ -128,8 +128,8 @@ export interface ParallelLoadOptions {
  * is checked at its end), the bytes read must hash to `expectedSha256` when one is given, and
  * the dump must end with its trailer. All three are known only once the whole stream is read,
  * and are checked BEFORE the dump's last part (the final partial line, the pending schema, the
- * triggers, routines and views) runs: a dump cut short fails with ArtifactCorrupt and its cut
- * statement never runs. Rows loaded before the end stay in the sandbox, which a failed drill
+ * triggers, routines and views) runs: a dump cut short fails with DumpTruncated and its cut
+ * statement never runs; a broken gzip stream or other bytes fail with ArtifactCorrupt. Rows loaded before the end stay in the sandbox, which a failed drill
  * discards. A piece that fails before the end does not stop the reading: the rest is read (not
  * loaded) so that a broken artifact, the likely cause, is what the failure names.
  */

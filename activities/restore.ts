@@ -60,8 +60,8 @@ export function restoreActivities(deps: ActivityDeps) {
    *
    * 'parallel' (default, activities/fast-restore.ts) completes the artifact's verification as it
    * reads: a broken gzip stream, bytes that do not hash to `expectedSha256` (when given) or a
-   * dump without its "-- Dump completed" trailer fail the restore with ArtifactCorrupt before
-   * the dump's last part runs. It is the only method that may follow verifyBackup at depth
+   * dump without its "-- Dump completed" trailer fail the restore (ArtifactCorrupt, DumpTruncated)
+   * before the dump's last part runs. It is the only method that may follow verifyBackup at depth
    * 'bytes'. 'client' streams the dump into the server's own client inside the sandbox (server
    * and client versions always match) and checks no trailer: it needs depth 'full' first, and
    * a request saying `verified: 'bytes'` is refused.

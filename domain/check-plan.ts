@@ -1,3 +1,5 @@
+import { tableKey } from './checksums';
+
 /**
  * How the per-table checks of a restored sandbox are spread over sessions: one work item per
  * table and kind, the biggest tables' items first so the longest items never start last.
@@ -12,12 +14,8 @@ export interface CheckWorkItem {
   kind: CheckWorkKind;
 }
 
-/** Size estimates (information_schema.TABLES DATA_LENGTH + INDEX_LENGTH), keyed by {@link sizeKey}. */
+/** Size estimates (information_schema.TABLES DATA_LENGTH + INDEX_LENGTH), keyed by {@link tableKey}. */
 export type TableSizes = ReadonlyMap<string, number>;
-
-export function sizeKey(db: string, table: string): string {
-  return `${db}\u0000${table}`;
-}
 
 /** Of one table's items the state starts first: with the `rows` method it hashes every value, the longest item. */
 const KIND_ORDER: Record<CheckWorkKind, number> = { state: 0, 'check-table': 1 };
@@ -27,8 +25,8 @@ const KIND_ORDER: Record<CheckWorkKind, number> = { state: 0, 'check-table': 1 }
  * empty), its state before its CHECK TABLE; ties by name, so the order is deterministic.
  */
 export function largestFirst<T extends CheckWorkItem>(items: readonly T[], sizes: TableSizes): T[] {
-  const size = (t: T) => sizes.get(sizeKey(t.db, t.table)) ?? 0;
-  const name = (t: T) => sizeKey(t.db, t.table);
+  const size = (t: T) => sizes.get(tableKey(t.db, t.table)) ?? 0;
+  const name = (t: T) => tableKey(t.db, t.table);
   return [...items].sort((a, b) => size(b) - size(a) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
 }
 

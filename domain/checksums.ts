@@ -214,7 +214,8 @@ export function groupColumns(
   return [...byKey.values()];
 }
 
-function tableKey(db: string, table: string): string {
+/** One key per table, for maps of tables (a NUL cannot occur in a name: `db.table` could). */
+export function tableKey(db: string, table: string): string {
   return `${db}\u0000${table}`;
 }
 

@@ -195,9 +195,9 @@ export function keepDumpTail(kept: Buffer, chunk: Buffer, max = DUMP_TAIL_BYTES)
 }
 
 /**
- * {@link checkDumpTrailer} for a restore that has read `dumpFile` to its end: an ArtifactCorrupt
- * naming the file when the trailer is missing, undefined when the dump is complete. ArtifactCorrupt,
- * not DumpTruncated: the restore reports on the artifact it was given, whatever made it short.
+ * {@link checkDumpTrailer} for a restore that has read `dumpFile` to its end: a DumpTruncated
+ * naming the file when the trailer is missing (the type verifyBackup gives the same dump),
+ * undefined when the dump is complete.
  */
 export function incompleteDumpError(dumpFile: string, tail: string): DrillError | undefined {
   try {

@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
-import type { ReplayPlan, SandboxHandle, SourceCheckpoint, VerifiedBackup, VerifyDepth } from '../activities';
+import type { ReplayPlan, SandboxHandle, SourceCheckpoint } from '../activities';
 import type { DrillRequest } from '../config/schema';
 import type { CheckResult } from '../domain/checksums';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
@@ -191,13 +191,12 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     // Every artifact is verified in full (size, sha256, the gzip stream, the trailer) before any
     // sandbox starts: a broken one is refused before any work. The parallel restore checks the
     // stream, sha256 and trailer again as it loads (activities/fast-restore.ts).
-    const depth = 'full';
     const published = givenManifest
-      ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest, depth }))
+      ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest }))
       : await phase(Phases.Backup, () =>
           request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
         );
-    const artifactVerified: VerifyDepth = givenManifest ? (published as VerifiedBackup).verified : (await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath, depth }))).verified;
+    if (!givenManifest) await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath }));
     backupFacts = { artifactPath: published.dumpPath, bytes: published.manifest.bytes, sha256: published.manifest.sha256, coordinates: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, takenAt: published.manifest.createdAt };
     baseChosen = incident ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken';
     baseManifestPath = published.manifestPath;
@@ -236,7 +235,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       firstRestore = restoring.run(async () => {
         sandbox = await phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest()));
         progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
-        await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod, expectedSha256: published.manifest.sha256, verified: artifactVerified }));
+        await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod, expectedSha256: published.manifest.sha256 }));
       });
       // Settled below (the replay waits for it); a failure there is handled where it is awaited.
       firstRestore.catch(() => undefined);
@@ -293,7 +292,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
             await quickAcrossDaemonRestart.quiesceSandbox({ drillId });
           }
           if (attempt === 1 && firstRestore) await firstRestore;
-          else await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod, expectedSha256: published.manifest.sha256, verified: artifactVerified }));
+          else await phase(Phases.Restore, () => once.restoreLogicalDump({ drillId, sandbox: sandbox!, dumpFile: published.dumpPath, method: request.restoreMethod, expectedSha256: published.manifest.sha256 }));
           await phase(Phases.Replay, () => once.replayBinlogs({ drillId, sandbox: sandbox!, plan: plan!, method: request.replayMethod }));
           break;
         } catch (err) {

@@ -1,10 +1,10 @@
 import { runOnSessions } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
 import { checkSandboxTables } from '../../activities/checks';
-import { tableKey, tableStates } from '../../activities/backup';
-import { largestFirst, sizeKey } from '../../domain/check-plan';
+import { tableStates } from '../../activities/backup';
+import { largestFirst } from '../../domain/check-plan';
 import type { CheckWorkItem } from '../../domain/check-plan';
-import { checkTableResult } from '../../domain/checksums';
+import { checkTableResult, tableKey } from '../../domain/checksums';
 import type { CheckTableRow, ChecksumMethod } from '../../domain/checksums';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -13,7 +13,7 @@ describe('checks: which per-table item starts first', () => {
   const item = (table: string, kind: CheckWorkItem['kind']): CheckWorkItem => ({ db: 'shop', table, kind });
 
   test('the largest table first, its state before its CHECK TABLE; ties and unknown sizes by name', () => {
-    const sizes = new Map([[sizeKey('shop', 'orders'), 600], [sizeKey('shop', 'items'), 300], [sizeKey('shop', 'b'), 10], [sizeKey('shop', 'a'), 10]]);
+    const sizes = new Map([[tableKey('shop', 'orders'), 600], [tableKey('shop', 'items'), 300], [tableKey('shop', 'b'), 10], [tableKey('shop', 'a'), 10]]);
     const items = ['a', 'b', 'items', 'orders', 'zz'].flatMap((t) => [item(t, 'check-table'), item(t, 'state')]);
     expect(largestFirst(items, sizes).map((i) => `${i.table}/${i.kind}`)).toEqual([
       'orders/state',
