@@ -9,7 +9,9 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { openSession } from '../adapters/mysql';
@@ -19,7 +21,7 @@ import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { localClient } from '../domain/flavors';
 import { convertInsert, defersSecondaryIndexes, deferSecondaryIndexes, loadDataStatement, referencedTables } from '../domain/load-data';
 import type { LoadColumn } from '../domain/load-data';
-import { DumpSplitter, LineSplitter, loadParallelism, statementBuffers, statementsOf } from '../domain/load-plan';
+import { DumpSplitter, SessionDispatcher, loadParallelism, statementBuffers, statementsOf } from '../domain/load-plan';
 import type { LoadPiece } from '../domain/load-plan';
 import { withHeartbeat } from './boundary';
 import type { ActivityDeps } from './deps';
@@ -86,30 +88,12 @@ function track(state: ChunkSession, statement: Buffer): void {
 
 const startsWithInsert = (statement: Buffer): boolean => statement.length > 7 && statement.toString('latin1', 0, 7).toUpperCase() === 'INSERT ';
 
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const COLUMNS_SQL =
   'SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS charset, DATA_TYPE AS dataType, ' +
   "COALESCE(GENERATION_EXPRESSION, '') <> '' AS isGenerated " +
   'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION';
-
-/** A counting semaphore: at most `size` holders at once. */
-function semaphore(size: number) {
-  let free = size;
-  const waiting: (() => void)[] = [];
-  return {
-    async acquire(): Promise<void> {
-      if (free > 0) {
-        free--;
-        return;
-      }
-      await new Promise<void>((r) => waiting.push(r));
-    },
-    release(): void {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    },
-  };
-}
 
 export interface ParallelLoadOptions {
   progress?: (p: { chunks: number; bytes: number; loadDataRows: number; insertStatements: number }) => void;
@@ -117,6 +101,85 @@ export interface ParallelLoadOptions {
   sessions?: number;
   /** The artifact's sha256 (its manifest's): the bytes read must hash to it. */
   expectedSha256?: string;
+  /**
+   * A folder (the drill's work folder) where row chunks read ahead of the sessions wait on disk
+   * once more than {@link HELD_IN_MEMORY_BYTES} wait in memory. Without it the reader waits
+   * for the sessions instead, and they share whatever table it is at.
+   */
+  spillDir?: string;
+}
+
+/** Row chunks read ahead and waiting for a session, in memory, before they wait on disk. */
+export const HELD_IN_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/** Where a waiting chunk's bytes are: in memory, or in a spill file until a session takes it. */
+type Held = { sql: Buffer } | { file: string; bytes: number };
+
+/**
+ * The chunks read ahead of the sessions. The reader goes on to the next tables while the
+ * sessions load earlier ones, so that each session can take a table of its own
+ * (SessionDispatcher); what does not fit in memory waits in files, up to half the folder's
+ * free space, and beyond that the reader waits for the sessions.
+ */
+class ReadAhead {
+  private inMemory = 0;
+  private onDisk = 0;
+  private diskLimit: number | undefined;
+  private dir: string | undefined;
+  private files = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly spillParent: string | undefined) {}
+
+  async hold(sql: Buffer): Promise<Held> {
+    for (;;) {
+      if (this.inMemory === 0 || this.inMemory + sql.length <= HELD_IN_MEMORY_BYTES) {
+        this.inMemory += sql.length;
+        return { sql };
+      }
+      if (await this.diskFits(sql.length)) {
+        this.onDisk += sql.length;
+        const file = path.join(this.dir!, `chunk-${++this.files}.sql`);
+        await writeFile(file, sql);
+        return { file, bytes: sql.length };
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** The chunk's bytes, for the session that took it. */
+  async take(held: Held): Promise<Buffer> {
+    if ('sql' in held) return held.sql;
+    return readFile(held.file);
+  }
+
+  async done(held: Held): Promise<void> {
+    if ('sql' in held) this.inMemory -= held.sql.length;
+    else {
+      this.onDisk -= held.bytes;
+      await rm(held.file, { force: true });
+    }
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  async close(): Promise<void> {
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  get spilledFiles(): number {
+    return this.files;
+  }
+
+  private async diskFits(bytes: number): Promise<boolean> {
+    if (this.spillParent === undefined) return false;
+    if (this.diskLimit === undefined) {
+      await mkdir(this.spillParent, { recursive: true });
+      this.dir = await mkdtemp(path.join(this.spillParent, 'restore-read-ahead-'));
+      const fsStats = await statfs(this.dir);
+      this.diskLimit = Math.floor((fsStats.bavail * fsStats.bsize) / 2);
+    }
+    return this.onDisk + bytes <= this.diskLimit;
+  }
 }
 
 /**
@@ -136,9 +199,8 @@ export interface ParallelLoadOptions {
 export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, opts: ParallelLoadOptions = {}): Promise<ParallelLoadStats> {
   const { progress = () => undefined, signal, sessions = loadParallelism(os.cpus().length) } = opts;
   const client = localClient(sandbox.flavor);
-  const slots = semaphore(sessions);
-  // Bounds the chunks read ahead of the loaders: memory stays at a few chunks.
-  const readAhead = semaphore(sessions * 2);
+  const dispatcher = new SessionDispatcher(sessions);
+  const readAhead = new ReadAhead(opts.spillDir);
   let failure: DrillError | undefined;
   let chunks = 0;
   let bytes = 0;
@@ -232,7 +294,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   async function buildIndexes(build: DeferredBuild): Promise<void> {
     try {
       if (failure) return;
-      await slots.acquire();
+      await dispatcher.acquire(build.table);
       const session = idle.pop()!;
       try {
         // The dump's own session settings (SQL_MODE, FOREIGN_KEY_CHECKS…), then the table's database.
@@ -249,7 +311,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
         });
       } finally {
         idle.push(session);
-        slots.release();
+        dispatcher.release(build.table);
       }
     } finally {
       build.finish();
@@ -309,6 +371,9 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
     try {
       for (const statement of statementBuffers(piece.sql)) {
         if (failure || signal?.aborted) return;
+        // One event loop serves every session's LOAD DATA stream: converting a whole chunk at
+        // once would leave the other sessions' servers waiting for their next packet.
+        await yieldToIo();
         if (startsWithInsert(statement)) {
           const converted = UTF8_NAMES.has(state.names) && !state.noBackslashEscapes ? convertInsert(statement) : undefined;
           const db = converted?.database ?? state.db;
@@ -346,7 +411,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
       });
   }
 
-  function schedule(piece: LoadPiece): void {
+  function schedule(piece: LoadPiece, held?: Held): void {
     let task: Promise<void>;
     if (piece.kind === 'ddl') {
       // The rows of the table before this piece are all scheduled: its held-back keys follow them.
@@ -358,23 +423,30 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
       openTable = { deferred, chunks: [] };
     } else {
       const after = ddlDone;
-      const chunkNumber = (chunkNumbers.get(piece.table ?? '') ?? 0) + 1;
-      chunkNumbers.set(piece.table ?? '', chunkNumber);
+      // Not the piece itself: a chunk waiting on disk must not keep its bytes in memory.
+      const { kind, table = '' } = piece;
+      const waiting = held ?? { sql: piece.sql };
+      const chunkNumber = (chunkNumbers.get(table) ?? 0) + 1;
+      chunkNumbers.set(table, chunkNumber);
       task = (async () => {
         await after;
-        await slots.acquire();
+        await dispatcher.acquire(table);
         const session = idle.pop()!;
         try {
+          if (failure || signal?.aborted) return;
+          const sql = await readAhead.take(waiting);
           firstChunkAt ??= Date.now();
-          await runChunk(session, piece, chunkNumber);
+          await runChunk(session, { kind, table, sql }, chunkNumber);
           lastChunkAt = Date.now();
           chunks++;
-          bytes += piece.sql.length;
+          bytes += sql.length;
           progress({ chunks, bytes, loadDataRows, insertStatements });
+        } catch (err) {
+          failPiece({ kind, table, sql: Buffer.alloc(0) }, err);
         } finally {
           idle.push(session);
-          slots.release();
-          readAhead.release();
+          dispatcher.release(table);
+          await readAhead.done(waiting);
         }
       })();
     }
@@ -401,7 +473,6 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   }
 
   const splitter = new DumpSplitter();
-  const lines = new LineSplitter();
   const hash = opts.expectedSha256 !== undefined ? createHash('sha256') : undefined;
   const file = createReadStream(dumpFile, { highWaterMark: DUMP_STREAM_CHUNK_BYTES });
   if (hash) file.on('data', (c) => hash.update(c as Buffer));
@@ -414,18 +485,15 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
       if (signal?.aborted) break;
       // After a failed piece, read on without loading: the end of the stream tells whether the artifact caused it.
       if (failure) continue;
-      for (const line of lines.push(data)) {
-        for (const piece of splitter.push(line)) {
-          if (piece.kind === 'chunk') await readAhead.acquire();
-          schedule(piece);
-        }
-      }
+      for (const piece of splitter.pushBytes(data)) schedule(piece, piece.kind === 'chunk' ? await readAhead.hold(piece.sql) : undefined);
+      // The reader runs ahead of the sessions; between its reads, their conversions and streams go first.
+      await yieldToIo();
     }
     // The whole stream was read and gunzip found it whole. A broken artifact replaces a piece's
     // failure: that piece most likely failed on the artifact's garbage or its cut statement.
     if (!signal?.aborted) failure = artifactProblem() ?? failure;
     if (!failure && !signal?.aborted) {
-      for (const line of lines.finish()) for (const piece of splitter.push(line)) schedule(piece);
+      for (const piece of splitter.finishBytes()) schedule(piece, piece.kind === 'chunk' ? await readAhead.hold(piece.sql) : undefined);
       const rest = splitter.finish();
       for (const piece of rest.filter((p) => p.kind === 'ddl')) schedule(piece);
       closeTable();
@@ -448,7 +516,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
     // Tasks start others (a table's rows start its key build): settle until none is left.
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     for (const build of indexBuilds.values()) build.finish();
-    await Promise.allSettled(pool.map((session) => session.close()));
+    await Promise.allSettled([...pool.map((session) => session.close()), readAhead.close()]);
   }
 
   /** What the whole stream says about the artifact: bytes not the manifest's, or a dump without its trailer. */
@@ -467,11 +535,11 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
 }
 
 /** The parallel load with heartbeats carrying its progress; cancelling the activity stops it. */
-export function restoreInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, expectedSha256?: string): Promise<ParallelLoadStats> {
+export function restoreInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, opts: { expectedSha256?: string; spillDir?: string } = {}): Promise<ParallelLoadStats> {
   const started = Date.now();
   let last = { chunks: 0, bytes: 0, loadDataRows: 0, insertStatements: 0 };
   return withHeartbeat(
     () => ({ phase: 'restore', method: 'parallel', ...last, seconds: Math.round((Date.now() - started) / 1000) }),
-    (signal) => loadDumpInParallel(deps, sandbox, dumpFile, { progress: (p) => void (last = p), signal, expectedSha256 }),
+    (signal) => loadDumpInParallel(deps, sandbox, dumpFile, { ...opts, progress: (p) => void (last = p), signal }),
   );
 }

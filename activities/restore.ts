@@ -10,6 +10,7 @@ import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASE
 import type { VerifyDepth } from './backup';
 import type { ReplayPlan } from './binlog';
 import { withHeartbeat } from './boundary';
+import { drillWorkDir } from './deps';
 import type { ActivityDeps } from './deps';
 import { restoreInParallel } from './fast-restore';
 import { replayWithApplier, stopApplier } from './fast-replay';
@@ -91,7 +92,8 @@ export function restoreActivities(deps: ActivityDeps) {
     });
     // Several client sessions at once (activities/fast-restore.ts); one gunzip | client below is the fallback.
     if (method === 'parallel') {
-      const stats = await restoreInParallel(deps, req.sandbox, req.dumpFile, req.expectedSha256);
+      // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.
+      const stats = await restoreInParallel(deps, req.sandbox, req.dumpFile, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) });
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
       return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, bytes: stats.bytes };
     }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DumpSplitter, LineSplitter, isSessionSetting, loadParallelism, statementBuffers, statementsOf } from '../../domain/load-plan';
+import { DumpSplitter, LineSplitter, SessionDispatcher, isSessionSetting, loadParallelism, statementBuffers, statementsOf } from '../../domain/load-plan';
 import type { LoadPiece } from '../../domain/load-plan';
 
 /** The shape of a mariadb-dump / mysqldump file, trimmed to what the splitter looks at. */
@@ -179,5 +179,103 @@ describe('statementBuffers', () => {
 
   test('an unterminated last statement is still returned', () => {
     expect(statementBuffers(Buffer.from('SELECT 1;\nINSERT INTO t VALUES (1)')).map(String)).toEqual(['SELECT 1;', 'INSERT INTO t VALUES (1)']);
+  });
+});
+
+describe('SessionDispatcher: which waiting job a free session takes', () => {
+  /** Queues jobs in order; returns the order in which they got a session and a way to finish each. */
+  function harness(sessions: number) {
+    const dispatcher = new SessionDispatcher(sessions);
+    const started: string[] = [];
+    const queue = (job: string) => void dispatcher.acquire(job.split('#')[0]).then(() => started.push(job));
+    const finish = async (job: string) => {
+      dispatcher.release(job.split('#')[0]);
+      await new Promise((r) => setImmediate(r));
+    };
+    return { dispatcher, started, queue, finish, settle: () => new Promise((r) => setImmediate(r)) };
+  }
+
+  test('a free session takes a table no session is loading before joining one', async () => {
+    const h = harness(2);
+    for (const job of ['orders#1', 'orders#2', 'orders#3', 'orders#4', 'wide#1', 'wide#2']) h.queue(job);
+    await h.settle();
+    expect(h.started).toEqual(['orders#1', 'orders#2']);
+    // orders is still being loaded by the other session: the free one skips orders#3 for wide.
+    await h.finish('orders#1');
+    expect(h.started.at(-1)).toBe('wide#1');
+    // wide is being loaded now: the next free session goes back to orders.
+    await h.finish('orders#2');
+    expect(h.started.at(-1)).toBe('orders#3');
+    // Each session keeps to its table.
+    await h.finish('wide#1');
+    expect(h.started.at(-1)).toBe('wide#2');
+    await h.finish('orders#3');
+    expect(h.started.at(-1)).toBe('orders#4');
+  });
+
+  test('when every waiting job is of a table being loaded, a free session joins the oldest', async () => {
+    const h = harness(2);
+    for (const job of ['orders#1', 'orders#2', 'orders#3']) h.queue(job);
+    await h.settle();
+    expect(h.started).toEqual(['orders#1', 'orders#2']);
+    expect(h.dispatcher.pending).toBe(1);
+  });
+
+  test('never more jobs at once than sessions, and every job gets one', async () => {
+    const h = harness(3);
+    const jobs = Array.from({ length: 20 }, (_, i) => `t${i % 4}#${i}`);
+    jobs.forEach(h.queue);
+    await h.settle();
+    expect(h.started.length).toBe(3);
+    let done = 0;
+    while (done < h.started.length) {
+      await h.finish(h.started[done++]);
+      expect(h.started.length - done).toBeLessThanOrEqual(3);
+    }
+    expect([...h.started].sort()).toEqual([...jobs].sort());
+  });
+});
+
+describe('pushBytes: the dump as it comes, cut anywhere', () => {
+  const fixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'dumps', name), 'utf8');
+  const rows = (table: string, n: number, eol = '\n') =>
+    `LOCK TABLES \`${table}\` WRITE;${eol}/*!40000 ALTER TABLE \`${table}\` DISABLE KEYS */;${eol}` +
+    Array.from({ length: n }, (_, i) => `INSERT INTO \`${table}\` VALUES${eol}(${i},'a;\\n b'),${eol}(${i + 1},'c');${eol}`).join('') +
+    `/*!40000 ALTER TABLE \`${table}\` ENABLE KEYS */;${eol}UNLOCK TABLES;${eol}`;
+  const GENERATED = `${DUMP.slice(0, DUMP.indexOf('LOCK TABLES'))}${rows('a', 40)}${rows('b', 25, '\r\n')}-- Dump completed on 2026-01-01\nSELECT 'no newline at the end';`;
+
+  function splitBytes(input: Buffer, cuts: number[], chunkBytes: number): LoadPiece[] {
+    const s = new DumpSplitter(chunkBytes);
+    const out: LoadPiece[] = [];
+    let at = 0;
+    for (const cut of [...cuts, input.length]) {
+      out.push(...s.pushBytes(input.subarray(at, cut)));
+      at = cut;
+    }
+    return [...out, ...s.finishBytes(), ...s.finish()];
+  }
+
+  const shape = (pieces: LoadPiece[]) => pieces.map((p) => ({ kind: p.kind, table: p.table, sql: p.sql.toString('latin1') }));
+
+  test.each([
+    ['the test dump', DUMP],
+    ['rows over many lines, CRLF rows, no newline at the end', GENERATED],
+    ['a MySQL 9.7 head and tail', `${fixture('mysql-9.7-head.sql')}\n${fixture('mysql-9.7-tail.sql')}`],
+    ['a MariaDB 10.11 head and tail', `${fixture('mariadb-10.11-head.sql')}\n${fixture('mariadb-10.11-tail.sql')}`],
+  ])('%s: the same pieces as line by line, wherever the bytes are cut', (_name, dump) => {
+    const input = Buffer.from(dump);
+    // A small deterministic generator: the cuts differ per run of the loop, not per test run.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const chunkBytes of [64, 300, 1 << 20]) {
+      const expected = shape(split(dump, chunkBytes));
+      expect(shape(splitBytes(input, [], chunkBytes))).toEqual(expected);
+      for (let round = 0; round < 20; round++) {
+        const cuts = Array.from({ length: 1 + Math.floor(next() * 12) }, () => Math.floor(next() * input.length)).sort((a, b) => a - b);
+        expect(shape(splitBytes(input, cuts, chunkBytes))).toEqual(expected);
+      }
+    }
+    // Byte by byte as well: a cut inside "INSERT " or between ";" and its newline.
+    expect(shape(splitBytes(input, Array.from({ length: input.length }, (_, i) => i), 300))).toEqual(shape(split(dump, 300)));
   });
 });
