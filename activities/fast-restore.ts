@@ -38,6 +38,8 @@ export interface ParallelLoadStats {
   insertStatements: number;
   /** Tables whose plain secondary keys were added after their rows. */
   indexesBuilt: number;
+  /** Chunks that waited for a session in a file, not in memory. */
+  spilledChunks: number;
   /**
    * Where the restore's time went. The parts overlap (rows load while later tables are created
    * and earlier ones build their keys), so they do not add up to the restore's wall time:
@@ -107,6 +109,8 @@ export interface ParallelLoadOptions {
    * for the sessions instead, and they share whatever table it is at.
    */
   spillDir?: string;
+  /** Bytes of waiting chunks held in memory before they wait on disk ({@link HELD_IN_MEMORY_BYTES}). */
+  memoryBytes?: number;
 }
 
 /** Row chunks read ahead and waiting for a session, in memory, before they wait on disk. */
@@ -129,11 +133,14 @@ class ReadAhead {
   private files = 0;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly spillParent: string | undefined) {}
+  constructor(
+    private readonly spillParent: string | undefined,
+    private readonly memoryLimit: number,
+  ) {}
 
   async hold(sql: Buffer): Promise<Held> {
     for (;;) {
-      if (this.inMemory === 0 || this.inMemory + sql.length <= HELD_IN_MEMORY_BYTES) {
+      if (this.inMemory + sql.length <= this.memoryLimit) {
         this.inMemory += sql.length;
         return { sql };
       }
@@ -142,6 +149,11 @@ class ReadAhead {
         const file = path.join(this.dir!, `chunk-${++this.files}.sql`);
         await writeFile(file, sql);
         return { file, bytes: sql.length };
+      }
+      // A chunk larger than the budget still goes, alone.
+      if (this.inMemory === 0) {
+        this.inMemory += sql.length;
+        return { sql };
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -200,7 +212,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   const { progress = () => undefined, signal, sessions = loadParallelism(os.cpus().length) } = opts;
   const client = localClient(sandbox.flavor);
   const dispatcher = new SessionDispatcher(sessions);
-  const readAhead = new ReadAhead(opts.spillDir);
+  const readAhead = new ReadAhead(opts.spillDir, opts.memoryBytes ?? HELD_IN_MEMORY_BYTES);
   let failure: DrillError | undefined;
   let chunks = 0;
   let bytes = 0;
@@ -531,7 +543,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   if (failure) throw failure;
   if (signal?.aborted) throw new DrillError(DrillErrorTypes.Transient, `parallel restore in sandbox ${sandbox.name} was cancelled`);
   const span = firstChunkAt !== undefined && lastChunkAt !== undefined ? lastChunkAt - firstChunkAt : 0;
-  return { sessions, chunks, bytes, loadDataRows, insertStatements, indexesBuilt, schemaSeconds: schemaMs / 1000, dataSeconds: span / 1000, indexesSeconds: indexesMs / 1000, postSeconds: postMs / 1000 };
+  return { sessions, chunks, bytes, loadDataRows, insertStatements, indexesBuilt, spilledChunks: readAhead.spilledFiles, schemaSeconds: schemaMs / 1000, dataSeconds: span / 1000, indexesSeconds: indexesMs / 1000, postSeconds: postMs / 1000 };
 }
 
 /** The parallel load with heartbeats carrying its progress; cancelling the activity stops it. */

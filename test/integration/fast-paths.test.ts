@@ -5,15 +5,19 @@
  * Real Temporal dev server, Docker, MariaDB 10.11 and MySQL 9.7 containers.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities';
 import type { PublishedBackup, SandboxHandle } from '../../activities';
+import { drillWorkDir } from '../../activities/deps';
+import { loadDumpInParallel } from '../../activities/fast-restore';
+import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
 import type { DrillRequestInput } from '../../config/schema';
 import type { BackupManifest } from '../../domain/manifest';
+import { SYSTEM_DATABASES, resetSandboxSql } from '../../domain/flavors';
 import type { DrillReport } from '../../domain/report';
 import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
@@ -183,6 +187,29 @@ describe.each(FLAVORS)('fast paths on %s', (flavor) => {
       expect(failure.message).toContain(`has sha256 ${published.manifest.sha256} but its manifest says ${'0'.repeat(64)}`);
       const ok = await acts().restoreLogicalDump({ drillId, sandbox, dumpFile: published.dumpPath, method: 'parallel', expectedSha256: published.manifest.sha256 });
       expect(ok.rows).toBeGreaterThan(0);
+    });
+
+    test('chunks read ahead wait in files when memory is full: the same rows load, and the files are gone afterwards', async () => {
+      await acts().restoreLogicalDump({ drillId, sandbox, dumpFile: published.dumpPath, method: 'parallel' });
+      const state = () =>
+        withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
+          const tables = UNIVERSITY_TABLES.map((t) => `university.${t}`).join(', ');
+          return s.query<{ Table: string; Checksum: string }>(`CHECKSUM TABLE ${tables}`);
+        });
+      const fromMemory = await state();
+      expect(fromMemory.every((r) => r.Checksum !== null)).toBe(true);
+      await withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
+        const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name);
+        // As the restore activity resets its sandbox: the user databases dropped, the GTID state cleared.
+        for (const sql of resetSandboxSql(flavor, dbs.filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase())))) await s.query(sql);
+      });
+      const spillDir = path.join(drillWorkDir(h.paths, drillId), 'spill-test');
+      // No memory at all: every chunk goes through a file.
+      const stats = await loadDumpInParallel({ runtime: h.runtime, paths: h.paths }, sandbox, published.dumpPath, { spillDir, memoryBytes: 0, sessions: 2, expectedSha256: published.manifest.sha256 });
+      expect(stats.spilledChunks).toBe(stats.chunks);
+      expect(stats.chunks).toBeGreaterThanOrEqual(UNIVERSITY_TABLES.length);
+      expect(await state()).toEqual(fromMemory);
+      expect(await readdir(spillDir)).toEqual([]);
     });
 
     test("the client restore refuses a dump verified only at depth 'bytes'", async () => {
