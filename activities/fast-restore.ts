@@ -434,36 +434,41 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
       ddlDone = task;
       openTable = { deferred, chunks: [] };
     } else {
-      const after = ddlDone;
-      // Not the piece itself: a chunk waiting on disk must not keep its bytes in memory.
-      const { kind, table = '' } = piece;
-      const waiting = held ?? { sql: piece.sql };
+      if (!held) throw new Error('a row chunk is scheduled only once the read-ahead holds it');
+      const table = piece.table ?? '';
       const chunkNumber = (chunkNumbers.get(table) ?? 0) + 1;
       chunkNumbers.set(table, chunkNumber);
-      task = (async () => {
-        await after;
-        await dispatcher.acquire(table);
-        const session = idle.pop()!;
-        try {
-          if (failure || signal?.aborted) return;
-          const sql = await readAhead.take(waiting);
-          firstChunkAt ??= Date.now();
-          await runChunk(session, { kind, table, sql }, chunkNumber);
-          lastChunkAt = Date.now();
-          chunks++;
-          bytes += sql.length;
-          progress({ chunks, bytes, loadDataRows, insertStatements });
-        } catch (err) {
-          failPiece({ kind, table, sql: Buffer.alloc(0) }, err);
-        } finally {
-          idle.push(session);
-          dispatcher.release(table);
-          await readAhead.done(waiting);
-        }
-      })();
+      task = chunkTask(table, held, ddlDone, chunkNumber);
     }
     if (piece.kind === 'chunk') openTable?.chunks.push(task);
     keep(task);
+  }
+
+  /**
+   * A row chunk's load, once its table exists and a session is its. A function of its own, not a
+   * closure in schedule(): a closure there would keep the piece, and so a spilled chunk's bytes,
+   * in memory.
+   */
+  async function chunkTask(table: string, waiting: Held, after: Promise<void>, chunkNumber: number): Promise<void> {
+    await after;
+    await dispatcher.acquire(table);
+    const session = idle.pop()!;
+    try {
+      if (failure || signal?.aborted) return;
+      const sql = await readAhead.take(waiting);
+      firstChunkAt ??= Date.now();
+      await runChunk(session, { kind: 'chunk', table, sql }, chunkNumber);
+      lastChunkAt = Date.now();
+      chunks++;
+      bytes += sql.length;
+      progress({ chunks, bytes, loadDataRows, insertStatements });
+    } catch (err) {
+      failPiece({ kind: 'chunk', table, sql: Buffer.alloc(0) }, err);
+    } finally {
+      idle.push(session);
+      dispatcher.release(table);
+      await readAhead.done(waiting);
+    }
   }
 
   function keep(task: Promise<void>): void {

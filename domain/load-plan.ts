@@ -334,11 +334,11 @@ export function statementBuffers(sql: Buffer): Buffer[] {
  * Hands a restore's sessions to waiting jobs (a table's row chunks, a table's key build).
  * A free session goes to the oldest job whose table no session is loading; only when every
  * waiting job's table is already being loaded does it join one (the oldest). Two sessions
- * appending to one table contend for its index pages: measured at 1 GB (MariaDB 10.11, two
- * sessions), loading every table with both sessions took 168 s of server CPU where one
- * session per table takes 139-145 s, and left a quarter of the machine idle. In dump order
- * with a reader ahead of the loaders, each session keeps to a table of its own until the
- * last one is left, which both then share.
+ * appending to one table contend for its index pages: measured on the 1 GB bench dump (MariaDB
+ * 10.11, two sessions), loading every table with both sessions took 168 s of server CPU and
+ * left a fifth of the machine idle; one session per table took 138-158 s, as the LOAD DATA
+ * baseline (145 s). In dump order, with a reader ahead of the loaders, each session keeps to a
+ * table of its own until only the last one is left, which both then share.
  */
 export class SessionDispatcher {
   private free: number;
