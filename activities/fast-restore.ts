@@ -145,9 +145,18 @@ class ReadAhead {
         return { sql };
       }
       if (await this.diskFits(sql.length)) {
+        const file = path.join(this.dir!, `chunk-${this.files + 1}.sql`);
+        try {
+          await writeFile(file, sql);
+        } catch {
+          // A full or failing disk is no reason to fail the restore (nor to blame the artifact):
+          // the reader stops spilling and waits for the sessions, as without a folder.
+          await rm(file, { force: true }).catch(() => undefined);
+          this.diskLimit = 0;
+          continue;
+        }
+        this.files++;
         this.onDisk += sql.length;
-        const file = path.join(this.dir!, `chunk-${++this.files}.sql`);
-        await writeFile(file, sql);
         return { file, bytes: sql.length };
       }
       // A chunk larger than the budget still goes, alone.
@@ -185,10 +194,14 @@ class ReadAhead {
   private async diskFits(bytes: number): Promise<boolean> {
     if (this.spillParent === undefined) return false;
     if (this.diskLimit === undefined) {
-      await mkdir(this.spillParent, { recursive: true });
-      this.dir = await mkdtemp(path.join(this.spillParent, 'restore-read-ahead-'));
-      const fsStats = await statfs(this.dir);
-      this.diskLimit = Math.floor((fsStats.bavail * fsStats.bsize) / 2);
+      try {
+        await mkdir(this.spillParent, { recursive: true });
+        this.dir = await mkdtemp(path.join(this.spillParent, 'restore-read-ahead-'));
+        const fsStats = await statfs(this.dir);
+        this.diskLimit = Math.floor((fsStats.bavail * fsStats.bsize) / 2);
+      } catch {
+        this.diskLimit = 0;
+      }
     }
     return this.onDisk + bytes <= this.diskLimit;
   }

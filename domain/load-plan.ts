@@ -110,8 +110,9 @@ function endsStatementAt(buf: Buffer, start: number, end: number): boolean {
 }
 
 /**
- * Feed it the dump's lines (without their newline) in order; it returns pieces as soon as
- * they are complete. `finish()` returns the rest. A chunk closes at `chunkBytes`.
+ * Feed it the dump's bytes as they come (`pushBytes`), or its lines without their newline
+ * (`push`), in order; it returns pieces as soon as they are complete. `finish()` returns the
+ * rest. A chunk closes at `chunkBytes`.
  */
 export class DumpSplitter {
   private state: State = 'ddl';
@@ -249,29 +250,6 @@ export class DumpSplitter {
     this.chunk = new Piece();
     this.chunk.db = db;
     return piece;
-  }
-}
-
-/** Splits a byte stream into lines (without the newline), carrying partial lines across chunks. */
-export class LineSplitter {
-  private rest: Buffer = Buffer.alloc(0);
-
-  push(data: Buffer): Buffer[] {
-    const buf = this.rest.length > 0 ? Buffer.concat([this.rest, data]) : data;
-    const lines: Buffer[] = [];
-    let start = 0;
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      lines.push(buf.subarray(start, nl));
-      start = nl + 1;
-    }
-    this.rest = Buffer.from(buf.subarray(start));
-    return lines;
-  }
-
-  finish(): Buffer[] {
-    const last = this.rest;
-    this.rest = Buffer.alloc(0);
-    return last.length > 0 ? [last] : [];
   }
 }
 

@@ -189,7 +189,7 @@ describe.each(FLAVORS)('fast paths on %s', (flavor) => {
       expect(ok.rows).toBeGreaterThan(0);
     });
 
-    test('chunks read ahead wait in files when memory is full: the same rows load, and the files are gone afterwards', async () => {
+    test('chunks read ahead wait in files when memory is full: the same rows load, the files are gone afterwards, and an unusable folder only stops the spilling', async () => {
       await acts().restoreLogicalDump({ drillId, sandbox, dumpFile: published.dumpPath, method: 'parallel' });
       const state = () =>
         withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
@@ -198,11 +198,13 @@ describe.each(FLAVORS)('fast paths on %s', (flavor) => {
         });
       const fromMemory = await state();
       expect(fromMemory.every((r) => r.Checksum !== null)).toBe(true);
-      await withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
-        const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name);
-        // As the restore activity resets its sandbox: the user databases dropped, the GTID state cleared.
-        for (const sql of resetSandboxSql(flavor, dbs.filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase())))) await s.query(sql);
-      });
+      // As the restore activity resets its sandbox: the user databases dropped, the GTID state cleared.
+      const reset = () =>
+        withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
+          const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name);
+          for (const sql of resetSandboxSql(flavor, dbs.filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase())))) await s.query(sql);
+        });
+      await reset();
       const spillDir = path.join(drillWorkDir(h.paths, drillId), 'spill-test');
       // No memory at all: every chunk goes through a file.
       const stats = await loadDumpInParallel({ runtime: h.runtime, paths: h.paths }, sandbox, published.dumpPath, { spillDir, memoryBytes: 0, sessions: 2, expectedSha256: published.manifest.sha256 });
@@ -210,6 +212,13 @@ describe.each(FLAVORS)('fast paths on %s', (flavor) => {
       expect(stats.chunks).toBeGreaterThanOrEqual(UNIVERSITY_TABLES.length);
       expect(await state()).toEqual(fromMemory);
       expect(await readdir(spillDir)).toEqual([]);
+
+      // A folder that cannot be made (its parent is a file): the reader waits for the sessions instead.
+      await reset();
+      const unusable = await loadDumpInParallel({ runtime: h.runtime, paths: h.paths }, sandbox, published.dumpPath, { spillDir: path.join(published.dumpPath, 'spill'), memoryBytes: 0, sessions: 2 });
+      expect(unusable.spilledChunks).toBe(0);
+      expect(unusable.chunks).toBe(stats.chunks);
+      expect(await state()).toEqual(fromMemory);
     });
 
     test("the client restore refuses a dump verified only at depth 'bytes'", async () => {
