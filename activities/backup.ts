@@ -62,9 +62,6 @@ export interface SourceCheckpoint {
   serverVersion?: string;
 }
 
-/** Key of a table in {@link tableStates}' `methods`. */
-export { tableKey } from '../domain/checksums';
-
 export function endpointOf(source: SourceSpec): Endpoint {
   const c = source.connection;
   return 'socket' in c ? { socket: c.socket } : { host: c.host, port: c.port };

@@ -436,24 +436,24 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
       });
   }
 
-  function schedule(piece: LoadPiece, held?: Held): void {
-    let task: Promise<void>;
+  /** Schedules a piece; a row chunk once the read-ahead holds its bytes (the reader may wait there for room). */
+  async function schedule(piece: LoadPiece): Promise<void> {
     if (piece.kind === 'ddl') {
       // The rows of the table before this piece are all scheduled: its held-back keys follow them.
       closeTable();
       // In dump order, on their own session: a table exists before any of its rows arrive.
       const deferred = ddlDone.then(() => runDdl(ddlSession, piece));
-      task = deferred.then(() => undefined);
+      const task = deferred.then(() => undefined);
       ddlDone = task;
       openTable = { deferred, chunks: [] };
-    } else {
-      if (!held) throw new Error('a row chunk is scheduled only once the read-ahead holds it');
-      const table = piece.table ?? '';
-      const chunkNumber = (chunkNumbers.get(table) ?? 0) + 1;
-      chunkNumbers.set(table, chunkNumber);
-      task = chunkTask(table, held, ddlDone, chunkNumber);
+      keep(task);
+      return;
     }
-    if (piece.kind === 'chunk') openTable?.chunks.push(task);
+    const table = piece.table ?? '';
+    const chunkNumber = (chunkNumbers.get(table) ?? 0) + 1;
+    chunkNumbers.set(table, chunkNumber);
+    const task = chunkTask(table, await readAhead.hold(piece.sql), ddlDone, chunkNumber);
+    openTable?.chunks.push(task);
     keep(task);
   }
 
@@ -515,7 +515,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
       if (signal?.aborted) break;
       // After a failed piece, read on without loading: the end of the stream tells whether the artifact caused it.
       if (failure) continue;
-      for (const piece of splitter.pushBytes(data)) schedule(piece, piece.kind === 'chunk' ? await readAhead.hold(piece.sql) : undefined);
+      for (const piece of splitter.pushBytes(data)) await schedule(piece);
       // The reader runs ahead of the sessions; between its reads, their conversions and streams go first.
       await yieldToIo();
     }
@@ -523,9 +523,9 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
     // failure: that piece most likely failed on the artifact's garbage or its cut statement.
     if (!signal?.aborted) failure = artifactProblem() ?? failure;
     if (!failure && !signal?.aborted) {
-      for (const piece of splitter.finishBytes()) schedule(piece, piece.kind === 'chunk' ? await readAhead.hold(piece.sql) : undefined);
+      for (const piece of splitter.finishBytes()) await schedule(piece);
       const rest = splitter.finish();
-      for (const piece of rest.filter((p) => p.kind === 'ddl')) schedule(piece);
+      for (const piece of rest.filter((p) => p.kind === 'ddl')) await schedule(piece);
       closeTable();
       // The post part (triggers, views, GTID tail) only once every row is in.
       while (inFlight.size > 0 && !failure) await Promise.all([...inFlight]);

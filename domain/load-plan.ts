@@ -40,7 +40,7 @@ const SECTION_MARKERS: [string, State][] = [
 ];
 
 function startsWith(line: Buffer, prefix: string): boolean {
-  return line.length >= prefix.length && line.toString('latin1', 0, prefix.length) === prefix;
+  return hasAt(line, 0, prefix);
 }
 
 /** A preamble line that sets session state every piece needs (not GLOBAL: GTID_PURGED runs once). */
@@ -55,9 +55,7 @@ export function isSessionSetting(line: Buffer): boolean {
 
 /** A line that ends a statement: its last non-blank byte is `;` (newlines inside values are escaped). */
 function endsStatement(line: Buffer): boolean {
-  let i = line.length - 1;
-  while (i >= 0 && (line[i] === 0x20 || line[i] === 0x0d || line[i] === 0x09)) i--;
-  return i >= 0 && line[i] === 0x3b;
+  return endsStatementAt(line, 0, line.length);
 }
 
 function useStatement(db: string): Buffer {

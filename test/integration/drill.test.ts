@@ -4,14 +4,14 @@
  */
 import { copyFile, mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { tableKey, tableStates } from '../../activities/backup';
+import { tableStates } from '../../activities/backup';
 import { checkSandboxTables } from '../../activities/checks';
 import type { VerifyResult } from '../../activities/checks';
 import type { RestoreOutcome } from '../../activities/restore';
 import { withSession, withSessions } from '../../adapters/mysql';
 import { checkPartsOf, drillTimeline, restorePhasesOf } from '../../bench/history';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
-import { checkTableResult, quoteIdentifier } from '../../domain/checksums';
+import { checkTableResult, quoteIdentifier, tableKey } from '../../domain/checksums';
 import type { CheckTableRow, TableState } from '../../domain/checksums';
 import { SandboxLabels } from '../../domain/naming';
 import type { Flavor } from '../../domain/types';
