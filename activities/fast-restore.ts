@@ -1,10 +1,11 @@
 /**
  * Parallel logical restore: the worker reads the published dump, cuts it into DDL, per-table
  * INSERT chunks and a post part (domain/load-plan.ts), and feeds the chunks to several
- * driver sessions on the sandbox's socket at once. Each chunk's INSERTs are converted on the
- * fly into LOAD DATA rows (domain/load-data.ts) and streamed with LOAD DATA LOCAL: the server
- * parses tab-separated fields instead of SQL, about twice as fast. An INSERT the converter
- * does not understand runs as it is.
+ * driver sessions on the sandbox's socket at once. Each chunk's INSERTs are streamed with
+ * LOAD DATA LOCAL (domain/load-data.ts): the server reads fields instead of SQL expressions,
+ * about twice as fast. A dump's usual INSERT goes as it is, its VALUES list read as LOAD DATA
+ * rows with `(`, `,`, `)` and `'` as delimiters; one with hex, bit or `_binary` literals is
+ * rewritten as tab-separated rows first; one the converter does not understand runs as SQL.
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
@@ -19,7 +20,7 @@ import type { SqlSession } from '../adapters/mysql';
 import { DUMP_STREAM_CHUNK_BYTES, incompleteDumpError, keepDumpTail } from '../domain/dump-format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { localClient } from '../domain/flavors';
-import { convertInsert, defersSecondaryIndexes, deferSecondaryIndexes, loadDataStatement, referencedTables } from '../domain/load-data';
+import { convertInsert, defersSecondaryIndexes, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../domain/load-data';
 import type { LoadColumn } from '../domain/load-data';
 import { DumpSplitter, SessionDispatcher, loadParallelism, statementBuffers, statementsOf } from '../domain/load-plan';
 import type { LoadPiece } from '../domain/load-plan';
@@ -35,6 +36,8 @@ export interface ParallelLoadStats {
   bytes: number;
   /** Rows loaded through LOAD DATA, and INSERT statements run as they are. */
   loadDataRows: number;
+  /** Of the LOAD DATA rows, those whose INSERT's VALUES list went to the server as dumped (domain/load-data.ts scanInsert). */
+  unchangedRows: number;
   insertStatements: number;
   /** Tables whose plain secondary keys were added after their rows. */
   indexesBuilt: number;
@@ -230,6 +233,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   let chunks = 0;
   let bytes = 0;
   let loadDataRows = 0;
+  let unchangedRows = 0;
   let insertStatements = 0;
   const chunkNumbers = new Map<string, number>();
   // Column character sets and generated columns of each table, read once after its DDL ran.
@@ -363,7 +367,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
    */
   async function runChunk(session: SqlSession, piece: LoadPiece, chunkNumber: number): Promise<void> {
     const state: ChunkSession = { names: 'utf8mb4', noBackslashEscapes: false, settings: [] };
-    let pending: { sql: string; table: string; data: Buffer[]; rows: number } | undefined;
+    let pending: { sql: string; table: string; data: Buffer[]; rows: number; unchanged: boolean } | undefined;
     const fail = (message: string, err?: unknown) => {
       failure ??= new DrillError(DrillErrorTypes.ToolFailed, `parallel restore of chunk ${chunkNumber} of ${piece.table} in sandbox ${sandbox.name} failed: ${message.slice(0, 1200)}`, {
         details: { kind: piece.kind, table: piece.table, chunk: chunkNumber },
@@ -383,6 +387,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
         );
       }
       loadDataRows += load.rows;
+      if (load.unchanged) unchangedRows += load.rows;
     };
     const runAsIs = async (statement: Buffer) => {
       // Text that is not UTF-8 cannot go through the driver (it sends strings): the server's own client takes the bytes.
@@ -400,13 +405,14 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
         // once would leave the other sessions' servers waiting for their next packet.
         await yieldToIo();
         if (startsWithInsert(statement)) {
-          const converted = UTF8_NAMES.has(state.names) && !state.noBackslashEscapes ? convertInsert(statement) : undefined;
+          // The VALUES list as dumped where LOAD DATA reads it the same; else rewritten as tab-separated rows.
+          const converted = UTF8_NAMES.has(state.names) && !state.noBackslashEscapes ? (scanInsert(statement) ?? convertInsert(statement)) : undefined;
           const db = converted?.database ?? state.db;
           if (converted && db !== undefined) {
             const plan = loadDataStatement(converted, await columnsOf(session, db, converted.table));
             if ('sql' in plan) {
               if (pending && pending.sql !== plan.sql) await flush();
-              pending ??= { sql: plan.sql, table: `${db}.${converted.table}`, data: [], rows: 0 };
+              pending ??= { sql: plan.sql, table: `${db}.${converted.table}`, data: [], rows: 0, unchanged: converted.format === 'values' };
               pending.data.push(converted.data);
               pending.rows += converted.rows;
               continue;
@@ -561,7 +567,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   if (failure) throw failure;
   if (signal?.aborted) throw new DrillError(DrillErrorTypes.Transient, `parallel restore in sandbox ${sandbox.name} was cancelled`);
   const span = firstChunkAt !== undefined && lastChunkAt !== undefined ? lastChunkAt - firstChunkAt : 0;
-  return { sessions, chunks, bytes, loadDataRows, insertStatements, indexesBuilt, spilledChunks: readAhead.spilledFiles, schemaSeconds: schemaMs / 1000, dataSeconds: span / 1000, indexesSeconds: indexesMs / 1000, postSeconds: postMs / 1000 };
+  return { sessions, chunks, bytes, loadDataRows, unchangedRows, insertStatements, indexesBuilt, spilledChunks: readAhead.spilledFiles, schemaSeconds: schemaMs / 1000, dataSeconds: span / 1000, indexesSeconds: indexesMs / 1000, postSeconds: postMs / 1000 };
 }
 
 /** The parallel load with heartbeats carrying its progress; cancelling the activity stops it. */

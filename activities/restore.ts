@@ -27,7 +27,9 @@ export interface RestoreOutcome extends PhaseOutcome {
   dataSeconds?: number;
   indexesSeconds?: number;
   postSeconds?: number;
+  /** Rows loaded through LOAD DATA; of them, rows whose VALUES lists the server read as dumped (no conversion). */
   rows?: number;
+  unchangedRows?: number;
   bytes?: number;
 }
 
@@ -95,7 +97,7 @@ export function restoreActivities(deps: ActivityDeps) {
       // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.
       const stats = await restoreInParallel(deps, req.sandbox, req.dumpFile, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) });
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
-      return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, bytes: stats.bytes };
+      return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes };
     }
     const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
     await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));

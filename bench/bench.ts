@@ -291,7 +291,7 @@ async function main(): Promise<void> {
         'engine-fast': (rep) => engineSample('engine-fast', rep, { backup: { manifest }, ...fastMethods }, stop),
         ...(args.fallback ? { 'engine-fallback': (rep: number) => engineSample('engine-fallback', rep, { backup: { manifest }, restoreMethod: 'client', replayMethod: 'client' }, stop) } : {}),
         ...(physical ? { 'engine-physical': (rep: number) => engineSample('engine-physical', rep, { backup: { manifest: physical.manifest }, replayMethod: 'applier' }, stop) } : {}),
-        'shell-script': (rep) => baseline('shell-script', rep, 'baseline-drill.sh', [dump, binlogDir, start.file, String(start.position), stop.file, String(stop.position), truthFile, serverScript], false),
+        'shell-script': (rep) => baseline('shell-script', rep, 'baseline-drill.sh', [dump, binlogDir, start.file, String(start.position), stop.file, String(stop.position), truthFile, serverScript, name], false),
         // The OLTP workload measures replay: the restore-only baselines are left out of it.
         ...(args.workload === 'batch'
           ? {

@@ -1,7 +1,13 @@
 /**
- * Converts a dump's extended INSERT into the rows of a LOAD DATA stream, so any
- * mysqldump/mariadb-dump file loads at LOAD DATA speed: the server parses tab-separated fields
- * instead of SQL expressions.
+ * Turns a dump's extended INSERT into the rows of a LOAD DATA stream, so any
+ * mysqldump/mariadb-dump file loads at LOAD DATA speed: the server reads fields instead of
+ * parsing SQL expressions. Two ways:
+ *
+ * - {@link scanInsert}: the dump tools' usual INSERT (numbers, NULL, quoted strings) is already
+ *   readable as LOAD DATA rows with `FIELDS TERMINATED BY ',' ENCLOSED BY '\'' LINES STARTING
+ *   BY '(' TERMINATED BY ')'`. One read-only pass checks that and counts the rows; the bytes go
+ *   to the server unchanged (measured: 2.5x less worker CPU than converting, the same server CPU).
+ * - {@link convertInsert}, for the rest (hex, bit and `_binary` literals, spaces):
  *
  *   INSERT INTO `t` [(`a`, `b`)] VALUES (1,'x\'y',NULL,0x00FF,_binary 'z'),(…);
  *   → 1 <TAB> x'y <TAB> \N <TAB> <bytes 00 FF> <TAB> z <LF> …
@@ -16,6 +22,11 @@
  */
 
 export interface ConvertedInsert {
+  /**
+   * How `data` holds the rows: 'tab', rewritten as tab-separated lines ({@link convertInsert});
+   * 'values', the INSERT's own VALUES list, unchanged ({@link scanInsert}).
+   */
+  format: 'tab' | 'values';
   /** Table name as written (backquotes removed); `database` when the INSERT qualified it. */
   table: string;
   database?: string;
@@ -26,7 +37,7 @@ export interface ConvertedInsert {
   fields: number;
   /** Field positions that received a hex, `_binary` or bit literal in some row. */
   binaryFields: number[];
-  /** LOAD DATA rows: fields separated by TAB, rows ended by LF, `\` escapes, NULL as `\N`. */
+  /** The LOAD DATA rows, in `format`. */
   data: Buffer;
 }
 
@@ -337,6 +348,136 @@ function copyValue(p: Parser, out: Out): boolean {
   return false;
 }
 
+/** `INSERT INTO [db.]t [(cols)] VALUES`: moves past it; undefined when the statement starts otherwise. */
+function insertHead(p: Parser): { table: string; database?: string; columns?: string[] } | undefined {
+  const statement = p.s;
+  p.skipSpace();
+  if (!p.keyword('INSERT')) return undefined;
+  p.skipSpace();
+  if (!p.keyword('INTO')) return undefined;
+  p.skipSpace();
+  let table = p.identifier();
+  let database: string | undefined;
+  if (statement[p.pos] === DOT) {
+    p.pos++;
+    database = table;
+    table = p.identifier();
+  }
+  p.skipSpace();
+  let columns: string[] | undefined;
+  if (statement[p.pos] === OPEN) {
+    columns = [];
+    p.pos++;
+    for (;;) {
+      p.skipSpace();
+      columns.push(p.identifier());
+      p.skipSpace();
+      if (statement[p.pos] === CLOSE) break;
+      p.expect(COMMA);
+    }
+    p.pos++;
+    p.skipSpace();
+  }
+  if (!p.keyword('VALUES') && !p.keyword('VALUE')) return undefined;
+  return { table, database, columns };
+}
+
+/**
+ * Backslash escapes that mean the same byte in an SQL string literal and in a LOAD DATA field
+ * escaped by `\\` (\0 \' \" \b \n \r \t \Z \\): the ones mysqldump and mariadb-dump write.
+ * Not these: \N (NULL in LOAD DATA, N in SQL), \% and \_ (SQL keeps their backslash).
+ */
+const SAME_ESCAPE = new Uint8Array(256);
+for (const c of '0\'"bnrtZ\\') SAME_ESCAPE[c.charCodeAt(0)] = 1;
+
+/**
+ * The VALUES list of a dump's INSERT, handed to LOAD DATA as it is: no copy, no conversion.
+ * Accepted only in the layout the dump tools write, where the list reads the same as LOAD DATA
+ * rows with `FIELDS TERMINATED BY ',' ENCLOSED BY '\'' LINES STARTING BY '(' TERMINATED BY ')'`
+ * ({@link loadDataStatement}): no spaces but between rows, every value a number, NULL (unquoted NULL is NULL
+ * there too) or a single-quoted string whose escapes are in {@link SAME_ESCAPE} and which has
+ * no doubled quote. Hex, bit and `_binary` literals, spaces, anything else: undefined, and
+ * {@link convertInsert} decides. One pass over the bytes, counting rows and fields.
+ */
+export function scanInsert(statement: Buffer): ConvertedInsert | undefined {
+  const p = new Parser(statement);
+  let head: ReturnType<typeof insertHead>;
+  try {
+    head = insertHead(p);
+  } catch (err) {
+    if (err instanceof NotConvertible) return undefined;
+    throw err;
+  }
+  if (!head) return undefined;
+  p.skipSpace();
+  const s = statement;
+  const n = s.length;
+  const start = p.pos;
+  let i = start;
+  let rows = 0;
+  let fields = -1;
+  for (;;) {
+    if (s[i] !== OPEN) return undefined;
+    i++;
+    let field = 0;
+    for (;;) {
+      const b = s[i];
+      if (b === QUOTE) {
+        i++;
+        for (;;) {
+          if (i >= n) return undefined;
+          const c = s[i++];
+          if (c === QUOTE) {
+            if (s[i] === QUOTE) return undefined;
+            break;
+          }
+          if (c === BACKSLASH) {
+            if (SAME_ESCAPE[s[i]] === 0) return undefined;
+            i++;
+          }
+        }
+      } else if (b === 0x4e) {
+        if (s[i + 1] !== 0x55 || s[i + 2] !== 0x4c || s[i + 3] !== 0x4c) return undefined;
+        i += 4;
+      } else {
+        if (b === 0x2d || b === 0x2b) i++;
+        const intStart = i;
+        while (isDigit(s[i])) i++;
+        let digits = i - intStart;
+        if (s[i] === DOT) {
+          const fracStart = ++i;
+          while (isDigit(s[i])) i++;
+          digits += i - fracStart;
+        }
+        if (digits === 0) return undefined;
+        if (s[i] === 0x65 || s[i] === 0x45) {
+          i++;
+          if (s[i] === 0x2d || s[i] === 0x2b) i++;
+          if (!isDigit(s[i])) return undefined;
+          while (isDigit(s[i])) i++;
+        }
+      }
+      field++;
+      const t = s[i++];
+      if (t === COMMA) continue;
+      if (t === CLOSE) break;
+      return undefined;
+    }
+    if (fields === -1) fields = field;
+    else if (fields !== field) return undefined;
+    rows++;
+    if (s[i] !== COMMA) break;
+    i++;
+    // mariadb-dump starts each row on a line of its own; LOAD DATA skips what comes before a row's '('.
+    while (isSpace(s[i])) i++;
+  }
+  const end = i;
+  if (s[i] !== SEMI) return undefined;
+  for (i++; i < n; i++) if (!isSpace(s[i])) return undefined;
+  if (head.columns && head.columns.length !== fields) return undefined;
+  return { format: 'values', ...head, rows, fields, binaryFields: [], data: s.subarray(start, end) };
+}
+
 /**
  * Converts one complete INSERT statement (ending with `;`). Returns undefined when the
  * statement is anything but `INSERT INTO t [(cols)] VALUES (…),…;` of literal values.
@@ -344,34 +485,9 @@ function copyValue(p: Parser, out: Out): boolean {
 export function convertInsert(statement: Buffer): ConvertedInsert | undefined {
   const p = new Parser(statement);
   try {
-    p.skipSpace();
-    if (!p.keyword('INSERT')) return undefined;
-    p.skipSpace();
-    if (!p.keyword('INTO')) return undefined;
-    p.skipSpace();
-    let table = p.identifier();
-    let database: string | undefined;
-    if (statement[p.pos] === DOT) {
-      p.pos++;
-      database = table;
-      table = p.identifier();
-    }
-    p.skipSpace();
-    let columns: string[] | undefined;
-    if (statement[p.pos] === OPEN) {
-      columns = [];
-      p.pos++;
-      for (;;) {
-        p.skipSpace();
-        columns.push(p.identifier());
-        p.skipSpace();
-        if (statement[p.pos] === CLOSE) break;
-        p.expect(COMMA);
-      }
-      p.pos++;
-      p.skipSpace();
-    }
-    if (!p.keyword('VALUES') && !p.keyword('VALUE')) return undefined;
+    const head = insertHead(p);
+    if (!head) return undefined;
+    const { table, database, columns } = head;
     // Room for every byte escaped: one allocation per statement, never grown (growing copied and churned the GC).
     const out = new Out(2 * statement.length + 64);
     const binary = new Set<number>();
@@ -406,7 +522,7 @@ export function convertInsert(statement: Buffer): ConvertedInsert | undefined {
       break;
     }
     if (columns && columns.length !== fields) return undefined;
-    return { table, database, columns, rows, fields, binaryFields: [...binary].sort((a, b) => a - b), data: out.buf.subarray(0, out.len) };
+    return { format: 'tab', table, database, columns, rows, fields, binaryFields: [...binary].sort((a, b) => a - b), data: out.buf.subarray(0, out.len) };
   } catch (err) {
     if (err instanceof NotConvertible) return undefined;
     throw err;
@@ -472,7 +588,8 @@ export function loadDataStatement(insert: ConvertedInsert, tableColumns: LoadCol
   const table = (insert.database !== undefined ? `${quoteIdent(insert.database)}.` : '') + quoteIdent(insert.table);
   const sql =
     `LOAD DATA LOCAL INFILE '${infileName}' INTO TABLE ${table} CHARACTER SET binary ` +
-    `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${list.join(', ')})` +
+    (insert.format === 'tab' ? "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'" : "FIELDS TERMINATED BY ',' ENCLOSED BY '\\'' ESCAPED BY '\\\\' LINES STARTING BY '(' TERMINATED BY ')'") +
+    ` (${list.join(', ')})` +
     (sets.length > 0 ? ` SET ${sets.join(', ')}` : '');
   return { sql };
 }

@@ -8,7 +8,9 @@
  * Real Temporal dev server, Docker, MariaDB 10.11 and MySQL 9.7 containers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RestoreOutcome } from '../../activities/restore';
 import { withSession } from '../../adapters/mysql';
+import { drillTimeline } from '../../bench/history';
 import type { SqlSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../cli/drill-client';
 import { defersSecondaryIndexes } from '../../domain/load-data';
@@ -53,11 +55,24 @@ const AWKWARD_SQL = [
   'CREATE TABLE awkward.child (id INT PRIMARY KEY, parent_id INT NOT NULL, note VARCHAR(40), KEY (note), CONSTRAINT fk_parent FOREIGN KEY (parent_id) REFERENCES awkward.parent (id) ON DELETE CASCADE)',
   "INSERT INTO awkward.parent VALUES (1, 'one'), (2, 'two'), (3, 'three')",
   "INSERT INTO awkward.child VALUES (10, 1, 'a'), (11, 1, NULL), (12, 3, 'c')",
+  // Text and numbers only: the dump's INSERT goes to the server as it is (scanInsert), its
+  // quotes, backslashes, parentheses and commas read by LOAD DATA as the INSERT would read them.
+  `CREATE TABLE awkward.texts (id INT PRIMARY KEY, u VARCHAR(200) CHARACTER SET utf8mb4, l1 VARCHAR(200) CHARACTER SET latin1, j JSON, d DECIMAL(20,6), dbl DOUBLE, KEY (u))`,
+  `INSERT INTO awkward.texts VALUES
+     (1, 'it''s \\\\'' quoted', 'é', '{"a": "),(\\\\"x"}', -1.5, 1e-300),
+     (2, '),(''),(',  '(', '[1, "NULL"]', 0, -2.5e300),
+     (3, 'NULL', 'NULL', 'null', NULL, NULL),
+     (4, '', '', '""', 99999999999999.999999, 0.1),
+     (5, NULL, NULL, NULL, NULL, NULL),
+     (6, 'back\\\\slash at end \\\\', 'tab\\there nl\\nhere cr\\rhere', '{}', -0.000001, -0.25),
+     (7, 'nul\\0 ctrl-z\\Z dq" 😀 𝄞', 'a,b)c(d', '{"k": "\\\\\\\\N"}', 1, 1.7976931348623157e308),
+     (8, '\\\\N', '\\\\%', '"\\\\\\\\_"', 2, 3),
+     (9, '(x)', ''')', '"'')"', 3, 4)`,
   // Enough rows for several INSERT statements per table (the dump closes one near 1 MB).
   'CREATE TABLE awkward.many (id INT PRIMARY KEY, k INT NOT NULL, v VARCHAR(200) NOT NULL, b VARBINARY(64), KEY (k))',
 ];
 
-const TABLES = ['vals', 'parent', 'child', 'many'];
+const TABLES = ['vals', 'parent', 'child', 'many', 'texts'];
 
 /** Every row of every awkward table, with string and binary columns as hex bytes too: what a byte-exact restore must reproduce. */
 async function rowsOf(s: SqlSession): Promise<Record<string, unknown[]>> {
@@ -66,6 +81,7 @@ async function rowsOf(s: SqlSession): Promise<Record<string, unknown[]>> {
   out.valsBytes = await s.query(
     'SELECT id, HEX(bin), HEX(vbin), HEX(l1), HEX(l1text), HEX(u), HEX(ascii_col), HEX(CAST(j AS CHAR)), HEX(bits), HEX(en), HEX(gs), CAST(d AS CHAR), CAST(f AS CHAR), CAST(dbl AS CHAR), CAST(dt AS CHAR), CAST(ts AS CHAR), UNIX_TIMESTAMP(ts) FROM awkward.vals ORDER BY id',
   );
+  out.textsBytes = await s.query('SELECT id, HEX(u), HEX(l1), HEX(CAST(j AS CHAR)), CAST(d AS CHAR), CAST(dbl AS CHAR) FROM awkward.texts ORDER BY id');
   out.indexes = await s.query(
     "SELECT TABLE_NAME AS t, INDEX_NAME AS i, SEQ_IN_INDEX AS seq, COLUMN_NAME AS c, NON_UNIQUE AS nonUnique FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'awkward' ORDER BY 1, 2, 3",
   );
@@ -126,9 +142,16 @@ describe.each(FLAVORS)('LOAD DATA restore on %s', (flavor) => {
     // Every table's rows came through LOAD DATA (at least one per table, several for `many`); no INSERT fell back.
     expect(seen.counters.com_load).toBeGreaterThanOrEqual(TABLES.length);
     expect(seen.counters.com_insert).toBe(0);
-    // MySQL: the plain keys of `vals` and `many` were added after their rows, one ALTER each
+    // MySQL: the plain keys of `vals`, `many` and `texts` were added after their rows, one ALTER each
     // (`child` has a foreign key, `parent` is referenced by one: both keep theirs); MariaDB keeps every CREATE TABLE as dumped.
-    expect(seen.counters.com_alter_table).toBe(defersSecondaryIndexes(flavor) ? 2 : 0);
+    expect(seen.counters.com_alter_table).toBe(defersSecondaryIndexes(flavor) ? 3 : 0);
+    // `parent`, `child` and `texts` hold no hex, bit or _binary literal: their VALUES lists went to
+    // the server as dumped; `vals` and `many` (BLOBs, dumped as hex) were rewritten as tab-separated rows.
+    const restored = drillTimeline(await handle.fetchHistory())
+      .spans.filter((sp) => sp.activity === 'restoreLogicalDump' && sp.outcome === 'completed')
+      .pop()!.result as RestoreOutcome;
+    expect(restored.unchangedRows).toBe(3 + 3 + 9);
+    expect(restored.rows).toBe(6 + 3 + 3 + 30_000 + 9);
     const r = report as DrillReport;
     expect(r.outcome).toBe('passed');
     for (const t of TABLES) expect(r.checks).toContainEqual(expect.objectContaining({ kind: 'checksum', target: `awkward.${t}`, passed: true }));

@@ -1,4 +1,4 @@
-import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables } from '../../domain/load-data';
+import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../../domain/load-data';
 import type { ConvertedInsert, LoadColumn } from '../../domain/load-data';
 
 /** How the server reads a LOAD DATA stream (tab fields, LF rows, `\` escapes, `\N`): the test's reference reader. */
@@ -173,6 +173,123 @@ describe('convertInsert: INSERT → LOAD DATA rows', () => {
   });
 });
 
+/**
+ * How the server reads the VALUES list as LOAD DATA rows (FIELDS TERMINATED BY ',' ENCLOSED BY
+ * '\'' ESCAPED BY '\\' LINES STARTING BY '(' TERMINATED BY ')'): the test's reference reader.
+ * Before a row, everything up to its '(' is skipped; a quoted field ends at a quote followed by
+ * ',' or ')'; an unquoted NULL is NULL.
+ */
+function readValuesRows(data: Buffer): (Buffer | null)[][] {
+  const rows: (Buffer | null)[][] = [];
+  const unescape: Record<number, number> = { 0x30: 0, 0x62: 8, 0x6e: 10, 0x72: 13, 0x74: 9, 0x5a: 0x1a };
+  let i = 0;
+  for (;;) {
+    while (i < data.length && data[i] !== 0x28) i++;
+    if (i >= data.length) return rows;
+    i++;
+    const row: (Buffer | null)[] = [];
+    for (;;) {
+      const field: number[] = [];
+      let quoted = false;
+      if (data[i] === 0x27) {
+        quoted = true;
+        for (i++; ; i++) {
+          const b = data[i];
+          if (b === 0x5c) field.push(unescape[data[++i]] ?? data[i]);
+          else if (b === 0x27 && (data[i + 1] === 0x2c || data[i + 1] === 0x29)) break;
+          else field.push(b);
+        }
+        i++;
+      } else while (data[i] !== 0x2c && data[i] !== 0x29) field.push(data[i++]);
+      const text = Buffer.from(field);
+      row.push(!quoted && text.toString() === 'NULL' ? null : text);
+      if (data[i++] === 0x29) break;
+    }
+    rows.push(row);
+  }
+}
+
+describe('scanInsert: the VALUES list as LOAD DATA rows, unchanged', () => {
+  test('a mysqldump statement passes as its VALUES list, with its rows and fields counted', () => {
+    const sql = "INSERT INTO `t` VALUES (1,'a',2.5,NULL),(2,'b\\'),(c',-3e-7,'NULL');\n";
+    const scanned = scanInsert(Buffer.from(sql));
+    expect(scanned).toMatchObject({ format: 'values', table: 't', rows: 2, fields: 4, binaryFields: [] });
+    expect(scanned!.data.toString()).toBe("(1,'a',2.5,NULL),(2,'b\\'),(c',-3e-7,'NULL')");
+    expect(readValuesRows(scanned!.data).map((r) => r.map((f) => (f === null ? null : f.toString())))).toEqual([
+      ['1', 'a', '2.5', null],
+      ['2', "b'),(c", '-3e-7', 'NULL'],
+    ]);
+  });
+
+  test('mariadb-dump’s layout, a row per line, passes too: LOAD DATA skips the line breaks before each row', () => {
+    const scanned = scanInsert(Buffer.from("INSERT INTO `t` VALUES\n(1,'a\\'b',1.5),\n(2,NULL,-0.0000002);\n"));
+    expect(scanned).toMatchObject({ format: 'values', rows: 2, fields: 3 });
+    expect(scanned!.data.toString()).toBe("(1,'a\\'b',1.5),\n(2,NULL,-0.0000002)");
+    expect(readValuesRows(scanned!.data).map((r) => r.map((f) => (f === null ? null : f.toString())))).toEqual([
+      ['1', "a'b", '1.5'],
+      ['2', null, '-0.0000002'],
+    ]);
+  });
+
+  test('a qualified table and a column list are read as convertInsert reads them', () => {
+    expect(scanInsert(Buffer.from('INSERT INTO `d`.`t` (`a`, `b`) VALUES (1,2);'))).toMatchObject({ database: 'd', table: 't', columns: ['a', 'b'], rows: 1, fields: 2 });
+  });
+
+  test('random rows of every byte, escaped as mysqldump escapes them, read back the same as through the tab-separated conversion', () => {
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const tricky = Buffer.from("'\\(),\n\r\t\0\x1aN");
+    for (let round = 0; round < 300; round++) {
+      const fields = 1 + rand(6);
+      const rows = Array.from({ length: 1 + rand(5) }, () =>
+        Array.from({ length: fields }, () => {
+          const kind = rand(5);
+          if (kind === 0) return Buffer.from('NULL');
+          if (kind === 1) return Buffer.from(['0', '-12', '3.25', '-0.5', '1e300', '2.5E-7', '18446744073709551615'][rand(7)]);
+          const bytes = Buffer.from(Array.from({ length: rand(12) }, () => (rand(2) === 0 ? tricky[rand(tricky.length)] : rand(256))));
+          return sqlString(bytes);
+        }),
+      );
+      const statement = Buffer.concat([Buffer.from('INSERT INTO `t` VALUES '), Buffer.from(rows.map((r) => `(${r.map((f) => f.toString('latin1')).join(',')})`).join(rand(2) === 0 ? ',' : ',\n'), 'latin1'), Buffer.from(';\n')]);
+      const scanned = scanInsert(statement);
+      expect(scanned).toBeDefined();
+      expect({ rows: scanned!.rows, fields: scanned!.fields }).toEqual({ rows: rows.length, fields });
+      expect(readValuesRows(scanned!.data)).toEqual(readLoadData(convert(statement).data));
+    }
+  });
+
+  test.each([
+    ['a hex literal', 'INSERT INTO t VALUES (0x00FF);'],
+    ['an X literal', "INSERT INTO t VALUES (X'00');"],
+    ['a bit literal', "INSERT INTO t VALUES (b'101');"],
+    ['a _binary string', "INSERT INTO t VALUES (_binary 'x');"],
+    ['a space between values', 'INSERT INTO t VALUES (1, 2);'],
+    ['a space inside a row', 'INSERT INTO t VALUES ( 1);'],
+    ['a doubled quote', "INSERT INTO t VALUES ('it''s');"],
+    ['\\N (NULL to LOAD DATA, N to SQL)', "INSERT INTO t VALUES ('\\N');"],
+    ['\\% (SQL keeps the backslash)', "INSERT INTO t VALUES ('50\\%');"],
+    ['\\_ (SQL keeps the backslash)', "INSERT INTO t VALUES ('a\\_b');"],
+    ['a backslash before a non-ASCII byte', "INSERT INTO t VALUES ('\\é');"],
+    ['DEFAULT', 'INSERT INTO t VALUES (DEFAULT);'],
+    ['a lower-case null', 'INSERT INTO t VALUES (null);'],
+    ['a number run into a word', 'INSERT INTO t VALUES (1abc);'],
+    ['an exponent without digits', 'INSERT INTO t VALUES (1e);'],
+    ['rows of different widths', 'INSERT INTO t VALUES (1,2),(3);'],
+    ['a column list of another width', 'INSERT INTO t (a,b) VALUES (1);'],
+    ['an unterminated string', "INSERT INTO t VALUES ('abc);"],
+    ['a missing semicolon', 'INSERT INTO t VALUES (1)'],
+    ['text after the statement', 'INSERT INTO t VALUES (1); DROP TABLE t;'],
+    ['ON DUPLICATE KEY UPDATE', 'INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a=1;'],
+    ['INSERT … SELECT', 'INSERT INTO t SELECT 1;'],
+    ['not an INSERT', 'REPLACE INTO t VALUES (1);'],
+  ])('%s is not passed unchanged', (_, sql) => {
+    expect(scanInsert(Buffer.from(sql))).toBeUndefined();
+  });
+});
+
 const col = (name: string, charset: string | null = null, dataType = 'int', generated = false): LoadColumn => ({ name, charset, dataType, generated });
 
 describe('loadDataStatement', () => {
@@ -204,6 +321,15 @@ describe('loadDataStatement', () => {
 
   test('a row width that does not match the table falls back', () => {
     expect(loadDataStatement(convert('INSERT INTO `t` VALUES (1);'), [col('id'), col('x')])).toHaveProperty('fallback');
+  });
+
+  test('a VALUES list passed unchanged is read with its own delimiters, the same columns and conversions', () => {
+    const scanned = scanInsert(Buffer.from("INSERT INTO `t` VALUES (1,'é','{}');"))!;
+    expect(loadDataStatement(scanned, [col('id'), col('l', 'latin1', 'varchar'), col('j', null, 'json')])).toEqual({
+      sql:
+        "LOAD DATA LOCAL INFILE 'restore-drill-rows' INTO TABLE `t` CHARACTER SET binary FIELDS TERMINATED BY ',' ENCLOSED BY '\\'' ESCAPED BY '\\\\' LINES STARTING BY '(' TERMINATED BY ')' " +
+        '(`id`, @v1, @v2) SET `l` = CONVERT(@v1 USING utf8mb4), `j` = CONVERT(@v2 USING utf8mb4)',
+    });
   });
 
   test('a column list naming an unknown column falls back', () => {
