@@ -47,6 +47,11 @@ const RESTORE_ATTEMPTS = 4;
  */
 const RESTORE_WHILE_PLANNING = 'restore-while-planning';
 /**
+ * Patch id: a checkpoint target's checkpoint is taken while the artifact is verified, not after
+ * (it reads only the source; the verification keeps one core busy and the other idle).
+ */
+const CHECKPOINT_WHILE_VERIFYING = 'checkpoint-while-verifying';
+/**
  * Between restore attempts the sandbox is inspected, adopted and quiesced; a Docker daemon that is
  * restarting refuses meanwhile (Transient), so these retry for about 2.5 minutes instead of 15 s.
  */
@@ -187,23 +192,42 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       plan = recovery.plan;
       baseManifest = recovery.backup.manifestPath;
     }
-    const givenManifest = baseManifest;
     // Every artifact is verified in full (size, sha256, the gzip stream, the trailer) before any
     // sandbox starts: a broken one is refused before any work. The parallel restore checks the
-    // stream, sha256 and trailer again as it loads (activities/fast-restore.ts).
+    // stream, sha256 and trailer again as it loads (activities/fast-restore.ts). A checkpoint
+    // target's checkpoint (a read of the source, after the backup) is taken meanwhile; a failed
+    // verification stops it and waits until it has stopped.
+    let earlyCheckpoint: Promise<SourceCheckpoint> | undefined;
+    const verifyWhileCheckpointing = async (manifestPath: string) => {
+      const checkpointing = new CancellationScope();
+      if (request.target.kind === 'checkpoint' && patched(CHECKPOINT_WHILE_VERIFYING)) {
+        earlyCheckpoint = checkpointing.run(() => phase('checkpoint', () => longUntilStopped.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum })));
+        // Awaited where the plan needs it; a failure there is handled where it is awaited.
+        earlyCheckpoint.catch(() => undefined);
+      }
+      try {
+        return await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath }));
+      } catch (err) {
+        checkpointing.cancel();
+        await earlyCheckpoint?.catch(() => undefined);
+        throw err;
+      }
+    };
+    const givenManifest = baseManifest;
     const published = givenManifest
-      ? await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: givenManifest }))
+      ? await verifyWhileCheckpointing(givenManifest)
       : await phase(Phases.Backup, () =>
           request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
         );
-    if (!givenManifest) await phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath: published.manifestPath }));
+    if (!givenManifest) await verifyWhileCheckpointing(published.manifestPath);
     backupFacts = { artifactPath: published.dumpPath, bytes: published.manifest.bytes, sha256: published.manifest.sha256, coordinates: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, takenAt: published.manifest.createdAt };
     baseChosen = incident ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken';
     baseManifestPath = published.manifestPath;
     // The source-side steps from the backup to the replay plan: the checkpoint (a target
     // taken now), the binlogs archived since the backup, the plan of what to replay.
     const planFromBackup = async (proxies: { checkpoint: typeof quick; archive: typeof quick; plan: typeof quick }) => {
-      if (request.target.kind === 'checkpoint') checkpoint = await phase('checkpoint', () => proxies.checkpoint.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum }));
+      if (request.target.kind === 'checkpoint')
+        checkpoint = await (earlyCheckpoint ?? phase('checkpoint', () => proxies.checkpoint.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum })));
       await phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
       plan = await phase('plan-replay', () =>
         proxies.plan.planReplay({ source: request.source, flavor, start: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, target: request.target, checkpoint, skip: request.skip, bestEffort: request.bestEffort }),

@@ -73,9 +73,11 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     ]);
     const phaseNames = report!.phases.map((p) => p.phase);
     expect(phaseNames).toEqual(expect.arrayContaining(['backup', 'verify-artifact', 'sandbox-start', 'restore', 'replay', 'checks', 'cleanup']));
-    // The sandbox started and loaded the dump while the checkpoint was taken and the replay planned; the replay came after both.
+    // The checkpoint was taken while the artifact was verified; the sandbox started and loaded the
+    // dump while the binlogs were archived and the replay planned; the replay came after both.
     const at = (name: string) => report!.phases.find((p) => p.phase === name)!;
-    expect(Date.parse(at('sandbox-start').startedAt)).toBeLessThanOrEqual(Date.parse(at('checkpoint').startedAt));
+    expect(Date.parse(at('checkpoint').startedAt)).toBeLessThanOrEqual(Date.parse(at('verify-artifact').finishedAt));
+    expect(Date.parse(at('verify-artifact').startedAt)).toBeLessThanOrEqual(Date.parse(at('checkpoint').finishedAt));
     expect(Date.parse(at('sandbox-start').startedAt)).toBeLessThan(Date.parse(at('plan-replay').finishedAt));
     expect(Date.parse(at('replay').startedAt)).toBeGreaterThanOrEqual(Math.max(Date.parse(at('restore').finishedAt), Date.parse(at('plan-replay').finishedAt)));
     expect(report!.rtoSeconds).toBeGreaterThan(0);
