@@ -85,10 +85,8 @@ for (let i = 0; i < 6; i++) {
 
 const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
 
-/** Moves past `[-+]digits[.digits][e[-+]digits]`; false when that is not what is there. */
-function scanNumber(p: Parser): boolean {
-  const s = p.s;
-  let i = p.pos;
+/** Where `[-+]digits[.digits][e[-+]digits]` starting at `i` ends; -1 when that is not what is there. */
+function numberEnd(s: Buffer, i: number): number {
   if (s[i] === 0x2d || s[i] === 0x2b) i++;
   const intStart = i;
   while (isDigit(s[i])) i++;
@@ -98,14 +96,21 @@ function scanNumber(p: Parser): boolean {
     while (isDigit(s[i])) i++;
     digits += i - fracStart;
   }
-  if (digits === 0) return false;
+  if (digits === 0) return -1;
   if (s[i] === 0x65 || s[i] === 0x45) {
     i++;
     if (s[i] === 0x2d || s[i] === 0x2b) i++;
-    if (!isDigit(s[i])) return false;
+    if (!isDigit(s[i])) return -1;
     while (isDigit(s[i])) i++;
   }
-  if (i < s.length && (isIdentByte(s[i]) || s[i] === DOT)) return false;
+  return i;
+}
+
+/** Moves past a number ({@link numberEnd}) not run into a word; false when that is not what is there. */
+function scanNumber(p: Parser): boolean {
+  const s = p.s;
+  const i = numberEnd(s, p.pos);
+  if (i < 0 || (i < s.length && (isIdentByte(s[i]) || s[i] === DOT))) return false;
   p.pos = i;
   return true;
 }
@@ -440,22 +445,9 @@ export function scanInsert(statement: Buffer): ConvertedInsert | undefined {
         if (s[i + 1] !== 0x55 || s[i + 2] !== 0x4c || s[i + 3] !== 0x4c) return undefined;
         i += 4;
       } else {
-        if (b === 0x2d || b === 0x2b) i++;
-        const intStart = i;
-        while (isDigit(s[i])) i++;
-        let digits = i - intStart;
-        if (s[i] === DOT) {
-          const fracStart = ++i;
-          while (isDigit(s[i])) i++;
-          digits += i - fracStart;
-        }
-        if (digits === 0) return undefined;
-        if (s[i] === 0x65 || s[i] === 0x45) {
-          i++;
-          if (s[i] === 0x2d || s[i] === 0x2b) i++;
-          if (!isDigit(s[i])) return undefined;
-          while (isDigit(s[i])) i++;
-        }
+        // What follows must be ',' or ')' (checked below): a number run into a word is refused there.
+        i = numberEnd(s, i);
+        if (i < 0) return undefined;
       }
       field++;
       const t = s[i++];

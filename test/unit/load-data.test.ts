@@ -52,6 +52,19 @@ function fieldsOf(sql: string | Buffer): (string | null)[][] {
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
+/** Statements neither convertInsert nor scanInsert takes: the INSERT runs as it is. */
+const NOT_PLAIN_INSERTS: [string, string][] = [
+    ['DEFAULT', 'INSERT INTO t VALUES (DEFAULT);'],
+    ['rows of different widths', 'INSERT INTO t VALUES (1,2),(3);'],
+    ['a column list of another width', 'INSERT INTO t (a,b) VALUES (1);'],
+    ['an unterminated string', "INSERT INTO t VALUES ('abc);"],
+    ['a missing semicolon', 'INSERT INTO t VALUES (1)'],
+    ['text after the statement', 'INSERT INTO t VALUES (1); DROP TABLE t;'],
+    ['ON DUPLICATE KEY UPDATE', 'INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a=1;'],
+    ['a backslash before a non-ASCII byte', "INSERT INTO t VALUES ('\\é');"],
+    ['INSERT … SELECT', 'INSERT INTO t SELECT 1;'],
+];
+
 describe('convertInsert: INSERT → LOAD DATA rows', () => {
   test('a mysqldump statement becomes one line per row with tab-separated fields', () => {
     const c = convert("INSERT INTO `t` VALUES (1,'a',2.5),(2,'b',-3);");
@@ -156,18 +169,10 @@ describe('convertInsert: INSERT → LOAD DATA rows', () => {
     ['a REPLACE', 'REPLACE INTO t VALUES (1);'],
     ['an expression', 'INSERT INTO t VALUES (1+1);'],
     ['a function call', 'INSERT INTO t VALUES (NOW());'],
-    ['DEFAULT', 'INSERT INTO t VALUES (DEFAULT);'],
     ['another introducer', "INSERT INTO t VALUES (_latin1'x');"],
     ['a double-quoted string', 'INSERT INTO t VALUES ("x");'],
-    ['rows of different widths', 'INSERT INTO t VALUES (1,2),(3);'],
-    ['a column list of another width', 'INSERT INTO t (a,b) VALUES (1);'],
-    ['an unterminated string', "INSERT INTO t VALUES ('abc);"],
-    ['a missing semicolon', 'INSERT INTO t VALUES (1)'],
-    ['text after the statement', 'INSERT INTO t VALUES (1); DROP TABLE t;'],
-    ['ON DUPLICATE KEY UPDATE', 'INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a=1;'],
-    ['a backslash before a non-ASCII byte', "INSERT INTO t VALUES ('\\é');"],
-    ['INSERT … SELECT', 'INSERT INTO t SELECT 1;'],
     ['a bad hex literal', "INSERT INTO t VALUES (X'ABC');"],
+    ...NOT_PLAIN_INSERTS,
   ])('%s is not converted (the INSERT runs as it is)', (_, sql) => {
     expect(convertInsert(Buffer.from(sql))).toBeUndefined();
   });
@@ -272,19 +277,11 @@ describe('scanInsert: the VALUES list as LOAD DATA rows, unchanged', () => {
     ['\\N (NULL to LOAD DATA, N to SQL)', "INSERT INTO t VALUES ('\\N');"],
     ['\\% (SQL keeps the backslash)', "INSERT INTO t VALUES ('50\\%');"],
     ['\\_ (SQL keeps the backslash)', "INSERT INTO t VALUES ('a\\_b');"],
-    ['a backslash before a non-ASCII byte', "INSERT INTO t VALUES ('\\é');"],
-    ['DEFAULT', 'INSERT INTO t VALUES (DEFAULT);'],
     ['a lower-case null', 'INSERT INTO t VALUES (null);'],
     ['a number run into a word', 'INSERT INTO t VALUES (1abc);'],
     ['an exponent without digits', 'INSERT INTO t VALUES (1e);'],
-    ['rows of different widths', 'INSERT INTO t VALUES (1,2),(3);'],
-    ['a column list of another width', 'INSERT INTO t (a,b) VALUES (1);'],
-    ['an unterminated string', "INSERT INTO t VALUES ('abc);"],
-    ['a missing semicolon', 'INSERT INTO t VALUES (1)'],
-    ['text after the statement', 'INSERT INTO t VALUES (1); DROP TABLE t;'],
-    ['ON DUPLICATE KEY UPDATE', 'INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a=1;'],
-    ['INSERT … SELECT', 'INSERT INTO t SELECT 1;'],
     ['not an INSERT', 'REPLACE INTO t VALUES (1);'],
+    ...NOT_PLAIN_INSERTS,
   ])('%s is not passed unchanged', (_, sql) => {
     expect(scanInsert(Buffer.from(sql))).toBeUndefined();
   });
