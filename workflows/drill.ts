@@ -197,11 +197,12 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     // stream, sha256 and trailer again as it loads (activities/fast-restore.ts). A checkpoint
     // target's checkpoint (a read of the source, after the backup) is taken meanwhile; a failed
     // verification stops it and waits until it has stopped.
+    const takeCheckpoint = (proxy: typeof quick) => phase('checkpoint', () => proxy.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum }));
     let earlyCheckpoint: Promise<SourceCheckpoint> | undefined;
     const verifyWhileCheckpointing = async (manifestPath: string) => {
       const checkpointing = new CancellationScope();
       if (request.target.kind === 'checkpoint' && patched(CHECKPOINT_WHILE_VERIFYING)) {
-        earlyCheckpoint = checkpointing.run(() => phase('checkpoint', () => longUntilStopped.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum })));
+        earlyCheckpoint = checkpointing.run(() => takeCheckpoint(longUntilStopped));
         // Awaited where the plan needs it; a failure there is handled where it is awaited.
         earlyCheckpoint.catch(() => undefined);
       }
@@ -226,8 +227,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     // The source-side steps from the backup to the replay plan: the checkpoint (a target
     // taken now), the binlogs archived since the backup, the plan of what to replay.
     const planFromBackup = async (proxies: { checkpoint: typeof quick; archive: typeof quick; plan: typeof quick }) => {
-      if (request.target.kind === 'checkpoint')
-        checkpoint = await (earlyCheckpoint ?? phase('checkpoint', () => proxies.checkpoint.captureSourceCheckpoint({ source: request.source, facts, checksum: request.checksum })));
+      if (request.target.kind === 'checkpoint') checkpoint = await (earlyCheckpoint ?? takeCheckpoint(proxies.checkpoint));
       await phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: published.manifest.coordinates.file }));
       plan = await phase('plan-replay', () =>
         proxies.plan.planReplay({ source: request.source, flavor, start: published.manifest.coordinates, gtidSet: published.manifest.gtidSet, target: request.target, checkpoint, skip: request.skip, bestEffort: request.bestEffort }),

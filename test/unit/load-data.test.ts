@@ -54,6 +54,12 @@ const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 /** Statements neither convertInsert nor scanInsert takes: the INSERT runs as it is. */
 const NOT_PLAIN_INSERTS: [string, string][] = [
+    ['an INSERT IGNORE', "INSERT IGNORE INTO t VALUES (1);"],
+    ['a REPLACE', 'REPLACE INTO t VALUES (1);'],
+    ['an expression', 'INSERT INTO t VALUES (1+1);'],
+    ['a function call', 'INSERT INTO t VALUES (NOW());'],
+    ['another introducer', "INSERT INTO t VALUES (_latin1'x');"],
+    ['a double-quoted string', 'INSERT INTO t VALUES ("x");'],
     ['DEFAULT', 'INSERT INTO t VALUES (DEFAULT);'],
     ['rows of different widths', 'INSERT INTO t VALUES (1,2),(3);'],
     ['a column list of another width', 'INSERT INTO t (a,b) VALUES (1);'],
@@ -165,12 +171,6 @@ describe('convertInsert: INSERT → LOAD DATA rows', () => {
   });
 
   test.each([
-    ['an INSERT IGNORE', "INSERT IGNORE INTO t VALUES (1);"],
-    ['a REPLACE', 'REPLACE INTO t VALUES (1);'],
-    ['an expression', 'INSERT INTO t VALUES (1+1);'],
-    ['a function call', 'INSERT INTO t VALUES (NOW());'],
-    ['another introducer', "INSERT INTO t VALUES (_latin1'x');"],
-    ['a double-quoted string', 'INSERT INTO t VALUES ("x");'],
     ['a bad hex literal', "INSERT INTO t VALUES (X'ABC');"],
     ...NOT_PLAIN_INSERTS,
   ])('%s is not converted (the INSERT runs as it is)', (_, sql) => {
@@ -280,7 +280,6 @@ describe('scanInsert: the VALUES list as LOAD DATA rows, unchanged', () => {
     ['a lower-case null', 'INSERT INTO t VALUES (null);'],
     ['a number run into a word', 'INSERT INTO t VALUES (1abc);'],
     ['an exponent without digits', 'INSERT INTO t VALUES (1e);'],
-    ['not an INSERT', 'REPLACE INTO t VALUES (1);'],
     ...NOT_PLAIN_INSERTS,
   ])('%s is not passed unchanged', (_, sql) => {
     expect(scanInsert(Buffer.from(sql))).toBeUndefined();
