@@ -287,6 +287,41 @@ export function physicalActivities(deps: ActivityDeps) {
 }
 
 /**
+ * A Writable that feeds a child process's stdin with back-pressure and, once the child is gone
+ * (`gone` settles, or its stdin closes or fails), discards the rest instead of waiting for a
+ * reader that will never come: tar may exit on a truncated archive while a write waits. One
+ * listener of each kind for the whole stream: a listener per wait would pile up, one for
+ * every time the pipe fills.
+ */
+export function feedChild(stdin: Writable, gone: Promise<unknown>): Writable {
+  let childGone = false;
+  let waiting: (() => void) | undefined;
+  const wake = () => {
+    const w = waiting;
+    waiting = undefined;
+    w?.();
+  };
+  const leave = () => {
+    childGone = true;
+    wake();
+  };
+  stdin.on('drain', wake);
+  stdin.on('close', leave);
+  stdin.on('error', leave);
+  void gone.then(leave, leave);
+  return new Writable({
+    write: (c: Buffer, _e, done) => {
+      if (childGone || stdin.destroyed || stdin.write(c)) return done();
+      waiting = done;
+    },
+    final: (done) => {
+      if (!childGone && !stdin.destroyed) stdin.end();
+      done();
+    },
+  });
+}
+
+/**
  * Re-reads a published physical artifact: sha256, a complete gzip stream, and a complete
  * archive inside it (every mbstream chunk and file, or tar listed to its end).
  */
@@ -309,23 +344,9 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
           const tar = spawnTool('tar', ['-itf', '-'], 'pipe');
           tar.stdout.resume();
           const stdin = tar.stdin!;
-          let tarGone = false;
-          stdin.on('error', () => void (tarGone = true));
-          void tar.done.then(() => void (tarGone = true));
           // tar stops reading at its end-of-archive blocks; the rest of the gzip stream is still
           // read to its end (so its CRC is checked), and discarded.
-          const toTar = new Writable({
-            write: (c: Buffer, _e, done) => {
-              if (tarGone || stdin.destroyed || stdin.write(c)) return done();
-              // Waits for tar to take more, or to be gone (it may exit on a truncated archive while we wait).
-              let called = false;
-              const go = () => { if (!called) { called = true; done(); } };
-              stdin.once('drain', go);
-              stdin.once('close', go);
-              void tar.done.then(go);
-            },
-            final: (done) => { if (!tarGone && !stdin.destroyed) stdin.end(); done(); },
-          });
+          const toTar = feedChild(stdin, tar.done);
           let exit: { code: number; stderr: string };
           try {
             [, exit] = await Promise.all([pipeline(source, createGunzip(), toTar), tar.done]);

@@ -63,7 +63,13 @@ const longAcrossDaemonRestart = proxyWithSummaries({ startToCloseTimeout: '4h', 
  * stopped (and removed their tool containers) before its cleanup, not just until they were asked to.
  */
 const longUntilStopped = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 4 }, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
-const quickUntilStopped = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 5 }, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+/**
+ * Replay planning reads and parses the whole archive since the backup, heartbeating while it
+ * does (activities/binlog.ts): a task lost on its way to or from a worker is retried after
+ * 30 s instead of after a start-to-close timeout sized for the largest archive.
+ */
+const planning = proxyWithSummaries({ startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
+const planningUntilStopped = proxyWithSummaries({ startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 5 }, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 /** Cleanup must outlast transient Docker trouble. */
 const cleanup = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });
 
@@ -188,7 +194,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
     let baseManifest = request.backup?.manifest;
     if (incident) {
       await phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts }));
-      const recovery = await phase('plan-replay', () => quick.planRecovery({ source: request.source, flavor, target: request.target, skip: request.skip, bestEffort: request.bestEffort }));
+      const recovery = await phase('plan-replay', () => planning.planRecovery({ source: request.source, flavor, target: request.target, skip: request.skip, bestEffort: request.bestEffort }));
       plan = recovery.plan;
       baseManifest = recovery.backup.manifestPath;
     }
@@ -265,14 +271,14 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
       firstRestore.catch(() => undefined);
       try {
         // The checkpoint heartbeats (it may scan gigabytes while the restore runs); a cancelled drill waits for all three to stop.
-        await planFromBackup({ checkpoint: longUntilStopped, archive: longUntilStopped, plan: quickUntilStopped });
+        await planFromBackup({ checkpoint: longUntilStopped, archive: longUntilStopped, plan: planningUntilStopped });
       } catch (err) {
         restoring.cancel();
         await firstRestore.catch(() => undefined);
         throw err;
       }
     } else if (!incident) {
-      await planFromBackup({ checkpoint: quick, archive: long, plan: quick });
+      await planFromBackup({ checkpoint: quick, archive: long, plan: planning });
     }
 
     if (published.manifest.kind === 'physical') {
