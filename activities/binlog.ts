@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { withSession } from '../adapters/mysql';
 import type { DrillTarget, SourceSpec } from '../config/schema';
@@ -167,14 +167,29 @@ async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, f
     async () => {
       for (const name of names) {
         if (from !== undefined && compareCoordinates({ file: name, position: Number.MAX_SAFE_INTEGER }, from) < 0) continue;
-        const bytes = await readFile(path.join(archiveDir, name));
+        const filePath = path.join(archiveDir, name);
         const entry = byName.get(name);
-        if (entry !== undefined) {
-          const sha = createHash('sha256').update(bytes).digest('hex');
-          if (sha !== entry.sha256 || bytes.length !== entry.bytes)
-            throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `archived binlog ${name} of source ${source} changed after archiving (sha256 ${sha}, ${bytes.length} bytes; index says ${entry.sha256}, ${entry.bytes} bytes)`, { details: { file: name } });
+        const changed = (sha: string, bytes: number) =>
+          entry !== undefined && (sha !== entry.sha256 || bytes !== entry.bytes)
+            ? new DrillError(DrillErrorTypes.ArtifactCorrupt, `archived binlog ${name} of source ${source} changed after archiving (sha256 ${sha}, ${bytes} bytes; index says ${entry.sha256}, ${entry.bytes} bytes)`, { details: { file: name } })
+            : undefined;
+        // In steps, so the heartbeats keep flowing through a file of hundreds of MB.
+        let scan: Awaited<ReturnType<typeof scanBinlogFileInSteps>>;
+        try {
+          scan = await scanBinlogFileInSteps(name, filePath);
+        } catch (err) {
+          // A changed file is named as changed, not by where its parse tripped.
+          const hash = createHash('sha256');
+          let bytes = 0;
+          for await (const c of createReadStream(filePath) as AsyncIterable<Buffer>) {
+            hash.update(c);
+            bytes += c.length;
+          }
+          throw changed(hash.digest('hex'), bytes) ?? err;
         }
-        transactions.push(...scanBinlogFile(name, bytes).transactions);
+        const wasChanged = changed(scan.sha256, scan.bytes);
+        if (wasChanged) throw wasChanged;
+        transactions.push(...scan.transactions);
       }
     },
   );

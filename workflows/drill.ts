@@ -18,7 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { ReplayPlan, SandboxHandle, SourceCheckpoint } from '../activities';
 import type { DrillRequest } from '../config/schema';
 import type { CheckResult } from '../domain/checksums';
@@ -68,8 +68,9 @@ const longUntilStopped = proxyWithSummaries({ startToCloseTimeout: '4h', heartbe
  * does (activities/binlog.ts): a task lost on its way to or from a worker is retried after
  * 30 s instead of after a start-to-close timeout sized for the largest archive.
  */
-const planning = proxyWithSummaries({ startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
-const planningUntilStopped = proxyWithSummaries({ startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 5 }, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+const PLANNING_OPTIONS: ActivityOptions = { startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } };
+const planning = proxyWithSummaries(PLANNING_OPTIONS);
+const planningUntilStopped = proxyWithSummaries({ ...PLANNING_OPTIONS, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 /** Cleanup must outlast transient Docker trouble. */
 const cleanup = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });
 
