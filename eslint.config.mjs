@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -33,7 +33,7 @@ export default tseslint.config(
             { name: 'mysql2/promise', message: 'Database access is I/O: use it from activities/adapters.' },
           ],
           patterns: [
-            { group: ['../adapters/*', '../activities/*', '../workers/*', '../cli/*'], message: 'Workflows import activity types only (import type), and no adapters.', allowTypeImports: true },
+            { group: ['**/adapters', '**/adapters/*', '**/activities', '**/activities/**', '**/workers/*', '**/client/*', '**/cli/*', 'dockerode', 'mysql2', 'mysql2/*'], message: 'Workflows import activity types only (import type), and no adapters.', allowTypeImports: true },
           ],
         },
       ],
@@ -46,7 +46,7 @@ export default tseslint.config(
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Domain logic is pure: no Node built-ins.' })),
-          patterns: [{ group: ['@temporalio/*', 'dockerode', 'mysql2', 'mysql2/*', '../adapters/*', '../activities/*', '../workflows/*'], message: 'Domain logic has no Temporal, Docker or database imports.' }],
+          patterns: [{ group: ['@temporalio/*', 'dockerode', 'mysql2', 'mysql2/*', '**/adapters/*', '**/activities', '**/activities/**', '**/workflows', '**/workflows/*', '**/workers/*', '**/client/*', '**/cli/*', '**/config/*'], message: 'Domain logic has no Temporal, Docker or database imports.' }],
         },
       ],
     },

@@ -1,15 +1,15 @@
 /** All activities, built by one factory over their dependencies (the worker injects them). */
-import { backupActivities } from './backup';
-import { binlogActivities } from './binlog';
+import { backupActivities } from './dump/backup';
+import { binlogActivities } from './binlog/archive';
 import { withFailureTranslation } from './boundary';
-import { checkActivities } from './checks';
+import { checkActivities } from './checks/sandbox-checks';
 import type { ActivityDeps } from './deps';
-import { janitorActivities } from './janitor';
-import { notifyActivities } from './notify';
-import { physicalActivities } from './physical';
-import { restoreActivities } from './restore';
-import { reportActivities } from './reports';
-import { sandboxActivities } from './sandbox';
+import { janitorActivities } from './artifacts/janitor';
+import { notifyActivities } from './report/notify';
+import { physicalActivities } from './physical/backups';
+import { restoreActivities } from './dump/restore';
+import { reportActivities } from './report/reports';
+import { sandboxActivities } from './sandbox/sandbox';
 
 export function createActivities(deps: ActivityDeps) {
   return withFailureTranslation({
@@ -27,8 +27,8 @@ export function createActivities(deps: ActivityDeps) {
 
 export type DrillActivities = ReturnType<typeof createActivities>;
 
-export type { SourceFacts, PublishedBackup, SourceCheckpoint, VerifiedBackup, VerifyDepth } from './backup';
-export type { ReplayPlan, ArchivedBinlog, TransactionSummary } from './binlog';
-export type { SandboxHandle } from './sandbox';
-export type { VerifyResult } from './checks';
-export type { PublishedReport } from './reports';
+export type { SourceFacts, PublishedBackup, SourceCheckpoint, VerifiedBackup, VerifyDepth } from './dump/backup';
+export type { ReplayPlan, ArchivedBinlog, TransactionSummary } from './binlog/archive';
+export type { SandboxHandle } from './sandbox/sandbox';
+export type { VerifyResult } from './checks/sandbox-checks';
+export type { PublishedReport } from './report/reports';

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DockerodeRuntime } from '../adapters/docker';
-import { awaitDrill, startDrill } from '../cli/drill-client';
+import { awaitDrill, startDrill } from '../client/drills';
 import type { Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
 import { UniversityWriter } from '../sample/university-writer';

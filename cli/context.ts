@@ -9,8 +9,8 @@ import type { EnginePaths } from '../activities/deps';
 import { defaultPaths } from '../activities/deps';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { LoadedConfig } from '../config/load';
-import { temporalSettings } from '../workers/temporal-env';
-import type { TemporalSettings } from '../workers/temporal-env';
+import { temporalSettings } from '../client/settings';
+import type { TemporalSettings } from '../client/settings';
 
 export interface GlobalOptions {
   config?: string;

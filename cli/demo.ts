@@ -9,13 +9,13 @@ import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { DockerodeRuntime } from '../adapters/docker';
 import { defaultPaths, sourceArtifactDir } from '../activities/deps';
-import { renderText } from '../domain/report';
+import { renderText } from '../domain/report/report';
 import type { Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
 import { UniversityWriter } from '../sample/university-writer';
 import { createDrillWorker } from '../workers/drill-worker';
-import { temporalSettings, workflowUiUrl } from '../workers/temporal-env';
-import { awaitDrill, phasePrinter, startDrill } from './drill-client';
+import { temporalSettings, workflowUiUrl } from '../client/settings';
+import { awaitDrill, phasePrinter, startDrill } from '../client/drills';
 
 export async function runDemo(opts: { flavor: Flavor; json: boolean; log: (s: string) => void }): Promise<boolean> {
   const settings = temporalSettings();

@@ -6,17 +6,17 @@ import type { DrillTarget } from '../config/schema';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { CONTAINER_SOCKET, FLAVOR_TOOLS } from '../domain/flavors';
 import { drillWorkflowId } from '../domain/naming';
-import { formatSeconds, renderText } from '../domain/report';
-import type { DrillReport } from '../domain/report';
-import { parseTarget } from '../domain/targets';
-import { readReports, reportDir } from '../activities/reports';
+import { formatSeconds, renderText } from '../domain/report/report';
+import type { DrillReport } from '../domain/report/report';
+import { parseTarget } from '../domain/recovery/targets';
+import { readReports, reportDir } from '../activities/report/reports';
 import { extendSignal, progressQuery, releaseSignal } from '../workflows';
 import type { DrillProgress, drillWorkflow } from '../workflows';
 import { DrillFailureType, DrillKind, DrillOutcome, DrillRtoSeconds, DrillSource, DrillTarget as DrillTargetAttr } from '../workflows/search-attributes';
-import { workflowUiUrl } from '../workers/temporal-env';
+import { workflowUiUrl } from '../client/settings';
 import type { CliContext } from './context';
 import { emit } from './context';
-import { awaitDrill, phasePrinter, startDrill } from './drill-client';
+import { awaitDrill, phasePrinter, startDrill } from '../client/drills';
 
 type DrillHandle = WorkflowHandle<typeof drillWorkflow>;
 

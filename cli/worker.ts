@@ -1,7 +1,7 @@
 /** `restore-drill worker`: the long-running drill worker, on the connection the context resolved. */
 import { NativeConnection } from '@temporalio/worker';
 import { isNoConfigFile, retentionPolicies } from '../config/load';
-import type { SourceRetentionPolicy } from '../domain/retention';
+import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import { createDrillWorker } from '../workers/drill-worker';
 import { ensureJanitorSchedule, janitorInterval } from '../workers/janitor-schedule';
 import type { CliContext } from './context';

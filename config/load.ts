@@ -10,7 +10,7 @@ import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { configFileSchema } from './file-schema';
 import type { ConfigFile, SourceConfig } from './file-schema';
 import type { DrillRequestInput, DrillTarget } from './schema';
-import type { SourceRetentionPolicy } from '../domain/retention';
+import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 
 export const DEFAULT_CONFIG_FILES = ['restore-drill.yaml', '/etc/restore-drill/restore-drill.yaml'];
 

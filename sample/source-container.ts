@@ -10,7 +10,7 @@ import type { ContainerRuntime, ContainerSpec } from '../adapters/container-runt
 import { waitUntilAnswering, withSession } from '../adapters/mysql';
 import type { SourceSpec } from '../config/schema';
 import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, FLAVOR_TOOLS, serverCommand } from '../domain/flavors';
-import { physicalPrivileges } from '../domain/physical';
+import { physicalPrivileges } from '../domain/physical/backups';
 import { sandboxLabels } from '../domain/naming';
 import type { Flavor } from '../domain/types';
 import { universitySchema, universitySeed } from './university-schema';

@@ -7,7 +7,7 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Client, ScheduleOptionsAction } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import type { SourceRetentionPolicy } from '../domain/retention';
+import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import { janitorWorkflow } from '../workflows';
 import type { JanitorRequest } from '../workflows';
 

@@ -4,9 +4,9 @@ import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createDrillWorker } from './drill-worker';
 import { loadConfig, resolveConfigPath, retentionPolicies } from '../config/load';
-import type { SourceRetentionPolicy } from '../domain/retention';
+import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import { ensureJanitorSchedule, janitorInterval } from './janitor-schedule';
-import { temporalSettings } from './temporal-env';
+import { temporalSettings } from '../client/settings';
 
 async function main(): Promise<void> {
   const settings = temporalSettings();

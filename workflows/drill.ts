@@ -21,11 +21,11 @@ import {
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { ReplayPlan, SandboxHandle, SourceCheckpoint } from '../activities';
 import type { DrillRequest } from '../config/schema';
-import type { CheckResult } from '../domain/checksums';
+import type { CheckResult } from '../domain/checks/checksums';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
-import { Phases, drillOutcome, rtoSeconds } from '../domain/report';
-import type { DrillFailure, DrillReport, PhaseTiming } from '../domain/report';
-import type { RecoveryProof, RecoveryReport } from '../domain/recovery';
+import { Phases, drillOutcome, rtoSeconds } from '../domain/report/report';
+import type { DrillFailure, DrillReport, PhaseTiming } from '../domain/report/report';
+import type { RecoveryProof, RecoveryReport } from '../domain/recovery/plan';
 import type { RecoveryPoint } from '../domain/types';
 import { DrillFailureType, DrillKind, DrillOutcome, DrillRtoSeconds, DrillSource, DrillTarget } from './search-attributes';
 import { proxyWithSummaries } from './activity-summaries';

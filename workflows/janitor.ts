@@ -6,8 +6,8 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { DrillActivities } from '../activities';
-import type { SourceRetentionResult, SweepRequest, SweepResult } from '../activities/janitor';
-import type { SourceRetentionPolicy } from '../domain/retention';
+import type { SourceRetentionResult, SweepRequest, SweepResult } from '../activities/artifacts/janitor';
+import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 
 const { sweepOrphans, enforceRetention } = proxyActivities<DrillActivities>({
   startToCloseTimeout: '10m',

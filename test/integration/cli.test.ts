@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { withSession } from '../../adapters/mysql';
-import { awaitDrill } from '../../cli/drill-client';
+import { awaitDrill } from '../../client/drills';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import type { Flavor } from '../../domain/types';
 import { DrillRtoSeconds } from '../../workflows/search-attributes';

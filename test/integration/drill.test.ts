@@ -4,15 +4,15 @@
  */
 import { copyFile, mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { tableStates } from '../../activities/backup';
-import { checkSandboxTables } from '../../activities/checks';
-import type { VerifyResult } from '../../activities/checks';
-import type { RestoreOutcome } from '../../activities/restore';
+import { tableStates } from '../../activities/dump/backup';
+import { checkSandboxTables } from '../../activities/checks/sandbox-checks';
+import type { VerifyResult } from '../../activities/checks/sandbox-checks';
+import type { RestoreOutcome } from '../../activities/dump/restore';
 import { withSession, withSessions } from '../../adapters/mysql';
 import { checkPartsOf, drillTimeline, restorePhasesOf } from '../../bench/history';
-import { awaitDrill, startDrill } from '../../cli/drill-client';
-import { checkTableResult, quoteIdentifier, tableKey } from '../../domain/checksums';
-import type { CheckTableRow, TableState } from '../../domain/checksums';
+import { awaitDrill, startDrill } from '../../client/drills';
+import { checkTableResult, quoteIdentifier, tableKey } from '../../domain/checks/checksums';
+import type { CheckTableRow, TableState } from '../../domain/checks/checksums';
 import { SandboxLabels } from '../../domain/naming';
 import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';

@@ -17,7 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import Docker from 'dockerode';
 import { createActivities } from '../../activities';
 import type { PublishedBackup } from '../../activities';
-import { awaitDrill, startDrill } from '../../cli/drill-client';
+import { awaitDrill, startDrill } from '../../client/drills';
 import { sandboxName, toolContainerName } from '../../domain/naming';
 import type { Flavor } from '../../domain/types';
 import { janitorWorkflow, releaseSignal, sourceLockWorkflowId } from '../../workflows';

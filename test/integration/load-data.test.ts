@@ -8,13 +8,13 @@
  * Real Temporal dev server, Docker, MariaDB 10.11 and MySQL 9.7 containers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RestoreOutcome } from '../../activities/restore';
+import type { RestoreOutcome } from '../../activities/dump/restore';
 import { withSession } from '../../adapters/mysql';
 import { drillTimeline } from '../../bench/history';
 import type { SqlSession } from '../../adapters/mysql';
-import { awaitDrill, startDrill } from '../../cli/drill-client';
-import { defersSecondaryIndexes } from '../../domain/load-data';
-import type { DrillReport } from '../../domain/report';
+import { awaitDrill, startDrill } from '../../client/drills';
+import { defersSecondaryIndexes } from '../../domain/dump/load-data';
+import type { DrillReport } from '../../domain/report/report';
 import type { Flavor } from '../../domain/types';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';

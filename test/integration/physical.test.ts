@@ -9,7 +9,7 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { withSession } from '../../adapters/mysql';
-import { awaitDrill, startDrill } from '../../cli/drill-client';
+import { awaitDrill, startDrill } from '../../client/drills';
 import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import { progressQuery, releaseSignal } from '../../workflows';

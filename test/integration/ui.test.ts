@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
-import { awaitDrill, startDrill } from '../../cli/drill-client';
+import { awaitDrill, startDrill } from '../../client/drills';
 import { drillWorkflowId } from '../../domain/naming';
 import { startHarness } from './harness';
 import type { Harness } from './harness';

@@ -8,8 +8,8 @@ import {
   crc32,
   scanBinlogFile,
   type BinlogTransaction,
-} from '../../domain/binlog-events';
-import { addGtid } from '../../domain/gtid';
+} from '../../domain/binlog/events';
+import { addGtid } from '../../domain/binlog/gtid';
 import type { Flavor } from '../../domain/types';
 import {
   BinlogWriter,

@@ -6,7 +6,7 @@ import {
   filesForReplay,
   findSequenceGaps,
   sortBinlogNames,
-} from '../../domain/binlog-files';
+} from '../../domain/binlog/files';
 import { caught } from './binlog-fixtures';
 
 const names = (from: number, to: number, base = 'mysql-bin'): string[] => {

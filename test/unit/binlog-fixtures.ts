@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BinlogEventType as T, crc32, MariadbGtidFlags } from '../../domain/binlog-events';
+import { BinlogEventType as T, crc32, MariadbGtidFlags } from '../../domain/binlog/events';
 import type { Flavor } from '../../domain/types';
 
 export interface WriterOptions {

@@ -1,11 +1,11 @@
 import { runOnSessions } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
-import { checkSandboxTables } from '../../activities/checks';
-import { tableStates } from '../../activities/backup';
-import { largestFirst } from '../../domain/check-plan';
-import type { CheckWorkItem } from '../../domain/check-plan';
-import { checkTableResult, tableKey } from '../../domain/checksums';
-import type { CheckTableRow, ChecksumMethod } from '../../domain/checksums';
+import { checkSandboxTables } from '../../activities/checks/sandbox-checks';
+import { tableStates } from '../../activities/dump/backup';
+import { largestFirst } from '../../domain/checks/plan';
+import type { CheckWorkItem } from '../../domain/checks/plan';
+import { checkTableResult, tableKey } from '../../domain/checks/checksums';
+import type { CheckTableRow, ChecksumMethod } from '../../domain/checks/checksums';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,13 +12,13 @@ import {
   serverChecksumValue,
   tableChecksumSql,
   type TableState,
-} from '../../domain/checksums';
+} from '../../domain/checks/checksums';
 import {
   AssertionSpecSchema,
   assertionErrorResult,
   assertionResult,
   evaluateAssertion,
-} from '../../domain/assertions';
+} from '../../domain/checks/assertions';
 import { errorType } from './expect-error';
 
 

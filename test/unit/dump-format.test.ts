@@ -13,7 +13,7 @@ import {
   parseDumpHead,
   parseDumpTail,
   quoteOptionValue,
-} from '../../domain/dump-format';
+} from '../../domain/dump/format';
 
 const fixture = (name: string): string => readFileSync(join(__dirname, '..', 'fixtures', 'dumps', name), 'utf8');
 

@@ -8,7 +8,7 @@ import {
   normalizeGtidSet,
   parseMariadbGtidList,
   parseMysqlGtidSet,
-} from '../../domain/gtid';
+} from '../../domain/binlog/gtid';
 import { caught } from './binlog-fixtures';
 
 const A = '3e11fa47-71ca-11e1-9e33-c80aa9429562';

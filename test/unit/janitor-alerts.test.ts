@@ -1,8 +1,8 @@
 /** The janitor's and the alerts' decisions: pure rules, no Docker, no Temporal. */
-import { alertKind, drillAlert } from '../../domain/alerts';
-import { containerSweepDecision, folderSweepDecision, leftoverArtifactOwner } from '../../domain/janitor';
+import { alertKind, drillAlert } from '../../domain/report/alerts';
+import { containerSweepDecision, folderSweepDecision, leftoverArtifactOwner } from '../../domain/artifacts/janitor';
 import { sandboxLabels } from '../../domain/naming';
-import type { DrillReport } from '../../domain/report';
+import type { DrillReport } from '../../domain/report/report';
 
 const now = new Date('2026-11-21T12:00:00Z');
 const labels = (role: 'sandbox' | 'tool' | 'source', expires = '2026-11-21T16:00:00Z') => sandboxLabels({ role, run: 'drill-a', source: 'univ', expires });

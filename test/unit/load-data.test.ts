@@ -1,5 +1,5 @@
-import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../../domain/load-data';
-import type { ConvertedInsert, LoadColumn } from '../../domain/load-data';
+import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../../domain/dump/load-data';
+import type { ConvertedInsert, LoadColumn } from '../../domain/dump/load-data';
 
 /** How the server reads a LOAD DATA stream (tab fields, LF rows, `\` escapes, `\N`): the test's reference reader. */
 function readLoadData(data: Buffer): (Buffer | null)[][] {

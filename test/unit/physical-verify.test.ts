@@ -12,8 +12,8 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { feedChild, verifyPhysicalArtifact } from '../../activities/physical';
-import type { BackupManifest } from '../../domain/manifest';
+import { feedChild, verifyPhysicalArtifact } from '../../activities/physical/backups';
+import type { BackupManifest } from '../../domain/artifacts/manifest';
 
 let dir: string;
 beforeAll(() => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { crc32 } from '../../domain/binlog-events';
-import { parseManifest } from '../../domain/manifest';
-import { XbstreamWalker, parseCloneStatusRow, parseMariabackupBinlogPosition, sandboxAdminInitSql } from '../../domain/physical';
+import { crc32 } from '../../domain/binlog/events';
+import { parseManifest } from '../../domain/artifacts/manifest';
+import { XbstreamWalker, parseCloneStatusRow, parseMariabackupBinlogPosition, sandboxAdminInitSql } from '../../domain/physical/backups';
 import { serverCommand } from '../../domain/flavors';
 import { errorType } from './expect-error';
 

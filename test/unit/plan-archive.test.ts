@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { binlogActivities } from '../../activities/binlog';
+import { binlogActivities } from '../../activities/binlog/archive';
 import type { ActivityDeps } from '../../activities/deps';
 import { binlogArchiveDir } from '../../activities/deps';
 import type { SourceSpec } from '../../config/schema';

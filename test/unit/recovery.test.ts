@@ -1,4 +1,4 @@
-import type { BinlogTransaction } from '../../domain/binlog-events';
+import type { BinlogTransaction } from '../../domain/binlog/events';
 import {
   achievedRpoSeconds,
   archiveFallbackFile,
@@ -23,7 +23,7 @@ import {
   type ArchiveIndex,
   type ArchivedFileEntry,
   type BackupCandidate,
-} from '../../domain/recovery';
+} from '../../domain/recovery/plan';
 import { caught } from './binlog-fixtures';
 
 const U = '3e11fa47-71ca-11e1-9e33-c80aa9429562';

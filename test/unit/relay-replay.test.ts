@@ -1,5 +1,5 @@
-import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/relay-replay';
-import type { ApplierStatus } from '../../domain/relay-replay';
+import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/replay/relay-log';
+import type { ApplierStatus } from '../../domain/replay/relay-log';
 import { errorType } from './expect-error';
 
 const files = ['mysql-bin.000007', 'mysql-bin.000008', 'mysql-bin.000009'];

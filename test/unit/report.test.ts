@@ -1,4 +1,4 @@
-import type { CheckResult } from '../../domain/checksums';
+import type { CheckResult } from '../../domain/checks/checksums';
 import {
   RTO_PHASES,
   drillOutcome,
@@ -10,7 +10,7 @@ import {
   summarize,
   type DrillReport,
   type PhaseTiming,
-} from '../../domain/report';
+} from '../../domain/report/report';
 
 function phase(name: string, seconds: number, outcome: PhaseTiming['outcome'] = 'ok'): PhaseTiming {
   return { phase: name, startedAt: '2026-11-21T18:30:00Z', finishedAt: '2026-11-21T18:31:00Z', seconds, outcome };

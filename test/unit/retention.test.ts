@@ -1,5 +1,5 @@
-import { assertRetentionPolicy, decideRetention } from '../../domain/retention';
-import type { RetainedBackupInfo, RetentionInput } from '../../domain/retention';
+import { assertRetentionPolicy, decideRetention } from '../../domain/artifacts/retention';
+import type { RetainedBackupInfo, RetentionInput } from '../../domain/artifacts/retention';
 import { errorType } from './expect-error';
 
 const NOW = new Date('2026-11-21T12:00:00Z');

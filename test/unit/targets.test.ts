@@ -1,4 +1,4 @@
-import { scanBinlogFile, type BinlogTransaction } from '../../domain/binlog-events';
+import { scanBinlogFile, type BinlogTransaction } from '../../domain/binlog/events';
 import {
   describeTarget,
   formatMicros,
@@ -7,7 +7,7 @@ import {
   targetTimeMicros,
   transactionMatches,
   type RecoveryTarget,
-} from '../../domain/targets';
+} from '../../domain/recovery/targets';
 import type { BinlogCoordinates } from '../../domain/types';
 import { caught, realBinlog } from './binlog-fixtures';
 

@@ -1,0 +1,202 @@
+/**
+ * The janitor: removes what terminated runs and crashed hosts left behind, found by label
+ * (containers) or by the owner id in a folder's name (work folders, .partial and .staging
+ * artifact folders). Never anything unlabelled, never a source (domain/janitor.ts decides).
+ * It also enforces each source's retention: old backups and the archived binlogs only they
+ * needed (domain/retention.ts decides).
+ */
+import { Context } from '@temporalio/activity';
+import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { containerSweepDecision, folderSweepDecision, leftoverArtifactOwner } from '../../domain/artifacts/janitor';
+import type { OwnerStatus } from '../../domain/artifacts/janitor';
+import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
+import { MANAGED_LABEL_VALUE, SandboxLabels, sourceLockWorkflowId } from '../../domain/naming';
+import { assertRetentionPolicy, decideRetention } from '../../domain/artifacts/retention';
+import type { BackupVerdict, RetainedBackupInfo, SourceRetentionPolicy, UnreadableBackup } from '../../domain/artifacts/retention';
+import { archivedNames, dropFromArchiveIndex, readArchiveIndex } from './catalog';
+import { pruneReports } from '../report/reports';
+import type { ActivityDeps } from '../deps';
+import { binlogArchiveDir, sourceArtifactDir } from '../deps';
+
+export interface SweepResult {
+  removedContainers: string[];
+  removedFolders: string[];
+  /** Labelled objects left in place, with why. */
+  kept: { name: string; reason: string }[];
+}
+
+export interface SweepRequest {
+  /** Ownerless folders older than this are removed (default 24 h). */
+  orphanFolderMaxAgeSeconds?: number;
+}
+
+export interface SourceRetentionResult {
+  source: string;
+  /** Why the source was left alone this sweep (a drill holds its lock). */
+  skipped?: string;
+  removedBackups: BackupVerdict[];
+  keptBackups: BackupVerdict[];
+  /** Backup folders left for a human: manifest missing or unreadable. */
+  reported: UnreadableBackup[];
+  removedBinlogs: string[];
+  /** The archive's first file after the sweep. */
+  binlogsKeptFrom?: string;
+  binlogReason: string;
+  /** Drill reports removed by keepReports (the oldest first go). */
+  removedReports?: number;
+}
+
+/** Published backups renamed to this prefix are unpublished (catalog readers skip dot-folders) and being removed. */
+const PRUNING_PREFIX = '.pruning-';
+
+/** The backups of a source as their manifests describe them; folders without a readable manifest are reported instead. */
+async function readBackupFolders(backupsDir: string, source: string): Promise<{ backups: RetainedBackupInfo[]; unreadable: UnreadableBackup[] }> {
+  const backups: RetainedBackupInfo[] = [];
+  const unreadable: UnreadableBackup[] = [];
+  for (const entry of await readdir(backupsDir, { withFileTypes: true }).catch(() => [])) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const manifestPath = path.join(backupsDir, entry.name, MANIFEST_FILE);
+    const text = await readFile(manifestPath, 'utf8').catch(() => undefined);
+    if (text === undefined) {
+      unreadable.push({ folder: entry.name, problem: `no ${MANIFEST_FILE}: not a published backup; inspect and remove it by hand` });
+      continue;
+    }
+    try {
+      const m = parseManifest(text, manifestPath);
+      if (m.source !== source) {
+        unreadable.push({ folder: entry.name, problem: `its manifest names source ${JSON.stringify(m.source)}: move it to that source's folder or remove it by hand` });
+        continue;
+      }
+      const b: RetainedBackupInfo = { folder: entry.name, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
+      if (m.gtidSet !== undefined) b.gtidSet = m.gtidSet;
+      backups.push(b);
+    } catch (err) {
+      unreadable.push({ folder: entry.name, problem: (err as Error).message });
+    }
+  }
+  return { backups, unreadable };
+}
+
+/** The owner's status through the worker's own Temporal client. */
+async function ownerStatusFromTemporal(workflowId: string): Promise<OwnerStatus> {
+  try {
+    const d = await Context.current().client.workflow.getHandle(workflowId).describe();
+    return d.status.name === 'RUNNING' ? 'running' : 'closed';
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return 'unknown';
+    throw err;
+  }
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+}
+
+export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: string) => Promise<OwnerStatus> = ownerStatusFromTemporal) {
+  return {
+    async sweepOrphans(req: SweepRequest = {}): Promise<SweepResult> {
+      const now = new Date();
+      const maxAgeMs = (req.orphanFolderMaxAgeSeconds ?? 24 * 3600) * 1000;
+      const result: SweepResult = { removedContainers: [], removedFolders: [], kept: [] };
+      const statuses = new Map<string, Promise<OwnerStatus>>();
+      const statusOf = (id: string) => {
+        if (!statuses.has(id)) statuses.set(id, ownerStatus(id));
+        return statuses.get(id)!;
+      };
+
+      for (const c of await deps.runtime.listByLabel({ [SandboxLabels.managed]: MANAGED_LABEL_VALUE })) {
+        const owner = c.labels[SandboxLabels.run];
+        const decision = containerSweepDecision(c.labels, owner ? await statusOf(owner) : 'unknown', now);
+        if (!decision.remove) {
+          result.kept.push({ name: c.name, reason: decision.reason });
+          continue;
+        }
+        await deps.runtime.remove(c.name);
+        result.removedContainers.push(`${c.name} (${decision.reason})`);
+      }
+
+      const folders: { dir: string; owner: string }[] = (await subfolders(deps.paths.workRoot)).map((dir) => ({ dir, owner: path.basename(dir) }));
+      for (const sourceDir of await subfolders(deps.paths.artifactRoot))
+        for (const dir of [...(await subfolders(path.join(sourceDir, 'backups'))), ...(await subfolders(path.join(sourceDir, 'binlogs')))]) {
+          const owner = leftoverArtifactOwner(path.basename(dir));
+          if (owner) folders.push({ dir, owner });
+        }
+      for (const f of folders) {
+        const st = await stat(f.dir).catch(() => undefined);
+        if (!st) continue;
+        const decision = folderSweepDecision(await statusOf(f.owner), now.getTime() - st.mtimeMs, maxAgeMs);
+        if (!decision.remove) {
+          result.kept.push({ name: f.dir, reason: decision.reason });
+          continue;
+        }
+        await rm(f.dir, { recursive: true, force: true });
+        result.removedFolders.push(`${f.dir} (${decision.reason})`);
+      }
+      return result;
+    },
+
+    /**
+     * Applies each source's retention policy: removes the backups the policy lets go (each
+     * unpublished by one rename first, so no reader sees half a folder) and the archived binlog
+     * files before the oldest kept backup's start file, after rewriting the archive's index
+     * atomically. A source whose drill is running (its source lock is held) is skipped.
+     */
+    async enforceRetention(req: { policies: SourceRetentionPolicy[] }): Promise<SourceRetentionResult[]> {
+      const results: SourceRetentionResult[] = [];
+      for (const policy of req.policies) assertRetentionPolicy(policy, policy.source);
+      for (const policy of req.policies) {
+        const source = policy.source;
+        const report: SourceRetentionResult = { source, removedBackups: [], keptBackups: [], reported: [], removedBinlogs: [], binlogReason: '' };
+        results.push(report);
+        const lockHeld = async () => (await ownerStatus(sourceLockWorkflowId(source))) === 'running';
+        if (await lockHeld()) {
+          report.skipped = `a drill of ${source} is running (${sourceLockWorkflowId(source)} is held): retention waits for the next sweep`;
+          continue;
+        }
+        const backupsDir = path.join(sourceArtifactDir(deps.paths, source), 'backups');
+        const archiveDir = binlogArchiveDir(deps.paths, source);
+        // A sweep that died half-way leaves unpublished .pruning-* folders: finish removing them.
+        for (const name of await readdir(backupsDir).catch(() => [] as string[]))
+          if (name.startsWith(PRUNING_PREFIX)) await rm(path.join(backupsDir, name), { recursive: true, force: true });
+
+        const { backups, unreadable } = await readBackupFolders(backupsDir, source);
+        const index = await readArchiveIndex(deps.paths, source);
+        const decision = decideRetention({
+          backups,
+          unreadable,
+          archivedFiles: [...(await archivedNames(archiveDir)), ...index.files.map((f) => f.file)],
+          policy,
+          now: new Date(),
+        });
+        Object.assign(report, { keptBackups: decision.keepBackups, reported: decision.reported, binlogReason: decision.binlogReason });
+        if (decision.binlogsKeptFrom !== undefined) report.binlogsKeptFrom = decision.binlogsKeptFrom;
+        // Narrow the window in which a drill could start between the decision and the removal.
+        if (await lockHeld()) {
+          report.skipped = `a drill of ${source} started during the sweep: retention waits for the next sweep`;
+          report.keptBackups = [];
+          continue;
+        }
+        // Backups first: a crash after this leaves extra binlogs (harmless), never a backup without its binlogs.
+        for (const b of decision.removeBackups) {
+          const pruning = path.join(backupsDir, `${PRUNING_PREFIX}${b.folder}`);
+          await rename(path.join(backupsDir, b.folder), pruning);
+          await rm(pruning, { recursive: true, force: true });
+          report.removedBackups.push(b);
+        }
+        if (policy.keepReports !== undefined) report.removedReports = await pruneReports(deps.paths, source, policy.keepReports);
+        if (decision.removeBinlogs.length > 0) {
+          const removing = new Set(decision.removeBinlogs);
+          // The index first: it never names a file the archive lacks for long, and a crash leaves only unindexed extra files.
+          await dropFromArchiveIndex(deps.paths, source, (file) => removing.has(file));
+          for (const file of decision.removeBinlogs) {
+            await rm(path.join(archiveDir, file), { force: true });
+            report.removedBinlogs.push(file);
+          }
+        }
+      }
+      return results;
+    },
+  };
+}

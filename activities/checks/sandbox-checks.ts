@@ -1,0 +1,161 @@
+/** Consistency checks of a restored sandbox: CHECK TABLE, checksums against the source, GTID state, user assertions. */
+import os from 'node:os';
+import { runOnSessions, withSessions } from '../../adapters/mysql';
+import type { SqlSession } from '../../adapters/mysql';
+import type { AssertionSpec } from '../../domain/checks/assertions';
+import { assertionErrorResult, evaluateAssertion } from '../../domain/checks/assertions';
+import { largestFirst } from '../../domain/checks/plan';
+import type { CheckTimings, CheckWorkItem, CheckWorkKind } from '../../domain/checks/plan';
+import { checkTableResult, compareTableStates, quoteIdentifier, sameServerVersion, tableKey } from '../../domain/checks/checksums';
+import type { CheckResult, CheckTableRow, ChecksumMethod, TableState } from '../../domain/checks/checksums';
+import { gtidSetEquals, normalizeGtidSet } from '../../domain/binlog/gtid';
+import { loadParallelism } from '../../domain/dump/load-plan';
+import type { RecoveryPoint } from '../../domain/types';
+import type { SourceCheckpoint, TableStateItem } from '../dump/backup';
+import { tableState, tableStateItems } from '../dump/backup';
+import type { ReplayPlan } from '../binlog/archive';
+import { withHeartbeat } from '../boundary';
+import type { ActivityDeps } from '../deps';
+import type { SandboxHandle } from '../sandbox/sandbox';
+import { assertOwnSandbox } from '../sandbox/sandbox';
+
+export interface VerifyRequest {
+  drillId: string;
+  sandbox: SandboxHandle;
+  databases: string[];
+  plan: ReplayPlan;
+  /** Present when the replay stopped exactly at the checkpoint: then data must match it table by table. */
+  checkpoint?: SourceCheckpoint;
+  assertions: AssertionSpec[];
+}
+
+export interface VerifyResult {
+  checks: CheckResult[];
+  reached: RecoveryPoint;
+  /** Where the checks' time went (the per-table items overlap: their seconds are session time). */
+  timings: CheckTimings;
+}
+
+/** Base tables with a size estimate, in the order one `CHECK TABLE t1, t2, …` would list them. */
+const TABLES_SQL =
+  'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, TABLE_TYPE AS type, COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS bytes ' +
+  "FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA IN (?) ORDER BY 1, 2";
+
+export interface SandboxTableChecks {
+  /** One `check-table` result per base table, as one CHECK TABLE of them all gives. */
+  checkTables: CheckResult[];
+  /** Every table's state, as `tableStates` gives them; empty without `methods`. */
+  states: TableState[];
+  timings: Omit<CheckTimings, 'assertionsSeconds'>;
+}
+
+/**
+ * CHECK TABLE of every base table and, given `methods` (the checkpoint's, table by table), the
+ * state of every table: one work item per table and kind, spread over `sessions`, the biggest
+ * tables first. Nothing else writes to the sandbox, so every session reads the same data, and
+ * the results equal, in content and order, one CHECK TABLE of all tables and
+ * `tableStates` on one session.
+ */
+export async function checkSandboxTables(
+  sessions: SqlSession[],
+  databases: string[],
+  methods: ReadonlyMap<string, ChecksumMethod> | undefined,
+  opts: { progress?: (done: number, of: number) => void; signal?: AbortSignal } = {},
+): Promise<SandboxTableChecks> {
+  const began = performance.now();
+  const seconds: Record<CheckWorkKind, number> = { 'check-table': 0, state: 0 };
+  const timings = () => ({ checkTableSeconds: seconds['check-table'], tableStatesSeconds: seconds.state, wallSeconds: (performance.now() - began) / 1000, sessions: sessions.length });
+  if (databases.length === 0) return { checkTables: [], states: [], timings: timings() };
+  const [first] = sessions;
+  const tables = await first.query<{ db: string; t: string; type: string; bytes: string | number }>(TABLES_SQL, [databases]);
+  const checked = tables.filter((t) => t.type === 'BASE TABLE');
+  const stateItems = methods ? await tableStateItems(first, databases, { methods }) : [];
+  type Work = CheckWorkItem & ({ kind: 'check-table' } | { kind: 'state'; item: TableStateItem });
+  const work = largestFirst<Work>(
+    [...checked.map((t) => ({ db: t.db, table: t.t, kind: 'check-table' as const })), ...stateItems.map((item) => ({ db: item.db, table: item.table, kind: 'state' as const, item }))],
+    new Map(tables.map((t) => [tableKey(t.db, t.t), Number(t.bytes)])),
+  );
+  const checkRows = new Map<string, CheckTableRow[]>();
+  const states = new Map<string, TableState>();
+  let done = 0;
+  await runOnSessions(
+    sessions,
+    work,
+    async (s, w) => {
+      const itemBegan = performance.now();
+      if (w.kind === 'check-table') checkRows.set(tableKey(w.db, w.table), await s.query<CheckTableRow>(`CHECK TABLE ${quoteIdentifier(w.db)}.${quoteIdentifier(w.table)}`));
+      else states.set(tableKey(w.db, w.table), await tableState(s, w.item));
+      seconds[w.kind] += (performance.now() - itemBegan) / 1000;
+      opts.progress?.(++done, work.length);
+    },
+    opts.signal,
+  );
+  return {
+    checkTables: checkTableResult(checked.flatMap((t) => checkRows.get(tableKey(t.db, t.t)) ?? [])),
+    states: stateItems.map((t) => states.get(tableKey(t.db, t.table))!),
+    timings: timings(),
+  };
+}
+
+export function checkActivities(deps: ActivityDeps) {
+  return {
+    async verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
+      assertOwnSandbox(await deps.runtime.inspect(req.sandbox.name), req.sandbox.name, req.drillId);
+      let progress = { done: 0, of: 0 };
+      return withHeartbeat(
+        () => ({ phase: 'checks', ...progress }),
+        (signal) =>
+          withSessions({ socket: req.sandbox.socketPath }, { user: 'root' }, loadParallelism(os.cpus().length), async (sessions) => {
+            const [s] = sessions;
+            // The reference snapshot was taken inside one transaction; nothing writes to the
+            // sandbox now, so plain reads here, on several sessions, are just as consistent.
+            // Each table is checksummed the way the checkpoint did it; CHECKSUM TABLE values
+            // compare only between servers of one version.
+            const methods = req.checkpoint ? new Map(req.checkpoint.tables.map((t) => [tableKey(t.db, t.table), t.method ?? 'rows'] as const)) : undefined;
+            const tables = await checkSandboxTables(sessions, req.databases, methods, { progress: (done, of) => (progress = { done, of }), signal });
+            const checks: CheckResult[] = [...tables.checkTables];
+            let gtidSet: string | undefined;
+            if (req.sandbox.flavor === 'mysql') {
+              gtidSet = normalizeGtidSet('mysql', String((await s.query<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g'))[0].g));
+            } else {
+              gtidSet = req.plan.lastApplied?.gtid ?? req.checkpoint?.point.gtidSet;
+            }
+            if (req.checkpoint && methods) {
+              if ([...methods.values()].includes('server')) {
+                const [v] = await s.query<{ v: string }>('SELECT VERSION() AS v');
+                const passed = sameServerVersion(v.v, req.checkpoint.serverVersion);
+                checks.push({
+                  name: 'checksum:server-version',
+                  kind: 'checksum',
+                  target: 'CHECKSUM TABLE',
+                  passed,
+                  expected: req.checkpoint.serverVersion,
+                  actual: v.v,
+                  ...(passed ? {} : { message: `checks.checksum is server, but the sandbox runs ${v.v} and the source ${req.checkpoint.serverVersion}: CHECKSUM TABLE values of different versions do not compare. Use an image of the source's version, or checks.checksum: rows.` }),
+                });
+              }
+              checks.push(...compareTableStates(req.checkpoint.tables, tables.states));
+              if (req.sandbox.flavor === 'mysql' && req.checkpoint.point.gtidSet !== undefined) {
+                const expected = normalizeGtidSet('mysql', req.checkpoint.point.gtidSet);
+                const passed = gtidSetEquals('mysql', expected, gtidSet ?? '');
+                checks.push({ name: 'gtid:executed', kind: 'gtid', target: 'gtid_executed', passed, expected, actual: gtidSet, message: passed ? undefined : 'the sandbox applied a different set of transactions than the source had at the checkpoint' });
+              }
+            }
+            const assertionsBegan = performance.now();
+            for (const a of req.assertions) {
+              try {
+                checks.push(evaluateAssertion(a, await s.query(a.sql)));
+              } catch (err) {
+                checks.push(assertionErrorResult(a, (err as Error).message));
+              }
+            }
+            return {
+              checks,
+              reached: { coordinates: req.plan.stop, gtidSet, lastCommitTime: req.plan.lastApplied?.commitTime ?? req.checkpoint?.takenAt },
+              timings: { ...tables.timings, assertionsSeconds: (performance.now() - assertionsBegan) / 1000 },
+            };
+          }),
+      );
+    },
+  };
+}

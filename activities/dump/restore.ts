@@ -1,0 +1,132 @@
+/**
+ * Restore activities: load a logical dump into the drill's sandbox and replay archived
+ * binlogs into it. Both refuse any target but the drill's own labelled sandbox.
+ */
+import path from 'node:path';
+import { withSession } from '../../adapters/mysql';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { replayPipeline } from '../../domain/recovery/plan';
+import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASES } from '../../domain/flavors';
+import type { VerifyDepth } from './backup';
+import type { ReplayPlan } from '../binlog/archive';
+import { withHeartbeat } from '../boundary';
+import { drillWorkDir } from '../deps';
+import type { ActivityDeps } from '../deps';
+import { restoreInParallel } from './parallel-restore';
+import { replayWithApplier, stopApplier } from '../replay/applier';
+import type { SandboxHandle } from '../sandbox/sandbox';
+import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox } from '../sandbox/sandbox';
+
+export interface PhaseOutcome {
+  seconds: number;
+}
+
+/** A parallel restore also says where its time went (activities/fast-restore.ts ParallelLoadStats). */
+export interface RestoreOutcome extends PhaseOutcome {
+  schemaSeconds?: number;
+  dataSeconds?: number;
+  indexesSeconds?: number;
+  postSeconds?: number;
+  /** Rows loaded through LOAD DATA; of them, rows whose VALUES lists the server read as dumped (no conversion). */
+  rows?: number;
+  unchangedRows?: number;
+  bytes?: number;
+}
+
+export function restoreActivities(deps: ActivityDeps) {
+  async function guard(sandbox: SandboxHandle, drillId: string): Promise<void> {
+    assertOwnSandbox(await deps.runtime.inspect(sandbox.name), sandbox.name, drillId);
+  }
+
+  /**
+   * A tool that failed because its sandbox went away (killed, stopped by a Docker daemon restart)
+   * says nothing about the dump or the binlogs: that failure becomes Transient, and the drill
+   * restarts the sandbox and restores again from the dump. Against a live sandbox it stands.
+   */
+  async function failedUnlessSandboxLost(sandbox: SandboxHandle, what: string, err: unknown): Promise<never> {
+    if ((err as DrillError)?.type !== DrillErrorTypes.ToolFailed) throw err;
+    const answers = await withSession({ socket: sandbox.socketPath }, { user: 'root' }, (s) => s.query('SELECT 1 AS ok')).then(() => true, () => false);
+    if (answers) throw err;
+    throw new DrillError(DrillErrorTypes.Transient, `sandbox ${sandbox.name} stopped answering during the ${what} (${(err as Error).message.slice(0, 600)}); the drill restarts it and restores again from the dump`, { cause: err });
+  }
+
+  async function runInSandbox(sandbox: SandboxHandle, what: string, pipelineText: string, progress: () => unknown): Promise<void> {
+    const result = await withHeartbeat(progress, (signal) =>
+      deps.runtime.exec(sandbox.name, ['bash', '-o', 'pipefail', '-c', pipelineText], { env: ['TZ=UTC'], signal }),
+    );
+    if (result.exitCode !== 0)
+      throw new DrillError(DrillErrorTypes.ToolFailed, `${what} in sandbox ${sandbox.name} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-1200)}`, { details: { exitCode: result.exitCode } });
+  }
+
+  /**
+   * Empties the sandbox (so a retry starts clean), then loads the dump.
+   *
+   * 'parallel' (default, activities/fast-restore.ts) completes the artifact's verification as it
+   * reads: a broken gzip stream, bytes that do not hash to `expectedSha256` (when given) or a
+   * dump without its "-- Dump completed" trailer fail the restore (ArtifactCorrupt, DumpTruncated)
+   * before the dump's last part runs. It is the only method that may follow verifyBackup at depth
+   * 'bytes'. 'client' streams the dump into the server's own client inside the sandbox (server
+   * and client versions always match) and checks no trailer: it needs depth 'full' first, and
+   * a request saying `verified: 'bytes'` is refused.
+   */
+  async function restoreLogicalDump(req: {
+    drillId: string;
+    sandbox: SandboxHandle;
+    dumpFile: string;
+    method?: 'parallel' | 'client';
+    /** The manifest's sha256: the parallel restore compares the bytes it reads with it. */
+    expectedSha256?: string;
+    /** The depth verifyBackup checked the dump at (activities/backup.ts). */
+    verified?: VerifyDepth;
+  }): Promise<RestoreOutcome> {
+    const method = req.method ?? 'parallel';
+    if (method === 'client' && req.verified === 'bytes')
+      throw new DrillError(DrillErrorTypes.BadConfig, `the dump ${req.dumpFile} was verified only by size and sha256, and restoreMethod 'client' does not check that the dump ends with its trailer: verify it at depth 'full' or restore it with 'parallel'`);
+    const started = Date.now();
+    await guard(req.sandbox, req.drillId);
+    await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
+      await stopApplier(s, req.sandbox.flavor);
+      const dbs = (await s.query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')).map((r) => r.name).filter((d) => !SYSTEM_DATABASES.includes(d.toLowerCase()));
+      for (const sql of resetSandboxSql(req.sandbox.flavor, dbs)) {
+        // MySQL before 8.2 knows RESET BINARY LOGS AND GTIDS as RESET MASTER.
+        await s.query(sql).catch((err) => (sql.startsWith('RESET BINARY') ? s.query('RESET MASTER') : Promise.reject(err)));
+      }
+    });
+    // Several client sessions at once (activities/fast-restore.ts); one gunzip | client below is the fallback.
+    if (method === 'parallel') {
+      // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.
+      const stats = await restoreInParallel(deps, req.sandbox, req.dumpFile, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) });
+      // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
+      return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes };
+    }
+    const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
+    await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));
+    return { seconds: (Date.now() - started) / 1000 };
+  }
+
+  /**
+   * Replays the planned binlog range in ONE client run (temporary tables and session state
+   * survive file boundaries), starting at the backup's coordinates and stopping exactly at
+   * the plan's stop position. TZ=UTC: the tool reads times in its own zone.
+   */
+  async function replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan; method?: 'applier' | 'client' }): Promise<PhaseOutcome & { transactions: number }> {
+    const started = Date.now();
+    const { plan } = req;
+    if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
+    await guard(req.sandbox, req.drillId);
+    // The server's own applier (activities/fast-replay.ts); the client pipeline below is the fallback.
+    if ((req.method ?? 'applier') === 'applier') {
+      await replayWithApplier(deps, req.sandbox, plan);
+      return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
+    }
+    // Segments around skipped transactions, all into one client session (domain/recovery.ts).
+    const pipelineText = replayPipeline(FLAVOR_TOOLS[req.sandbox.flavor].binlog, SANDBOX_BINLOG_DIR, plan.segments, localClient(req.sandbox.flavor));
+    await runInSandbox(req.sandbox, 'binlog replay', pipelineText, () => ({ phase: 'replay', seconds: Math.round((Date.now() - started) / 1000), stop: plan.stop }));
+    return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
+  }
+
+  return {
+    restoreLogicalDump: (req: Parameters<typeof restoreLogicalDump>[0]) => restoreLogicalDump(req).catch((err: unknown) => failedUnlessSandboxLost(req.sandbox, 'restore', err)),
+    replayBinlogs: (req: Parameters<typeof replayBinlogs>[0]) => replayBinlogs(req).catch((err: unknown) => failedUnlessSandboxLost(req.sandbox, 'binlog replay', err)),
+  };
+}

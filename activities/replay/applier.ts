@@ -1,0 +1,78 @@
+/**
+ * Binlog replay through the sandbox server's own SQL applier, reading the archived binlogs
+ * as relay logs: no client round trip per statement, no text parsing (ENVIRONMENT.md:
+ * 12.9 s instead of 173 s for 545 MB). Only the SQL thread ever runs: the IO thread would
+ * connect to a source, and the sandbox has no network anyway.
+ */
+import { withSession } from '../../adapters/mysql';
+import type { SqlSession } from '../../adapters/mysql';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/replay/relay-log';
+import type { ApplierProgress, RelayPoint } from '../../domain/replay/relay-log';
+import type { Flavor } from '../../domain/types';
+import type { ReplayPlan } from '../binlog/archive';
+import { withHeartbeat } from '../boundary';
+import type { ActivityDeps } from '../deps';
+import type { SandboxHandle } from '../sandbox/sandbox';
+import { SANDBOX_BINLOG_DIR } from '../sandbox/sandbox';
+
+const POLL_MS = 200;
+
+/** Stops and forgets any applier channel: a restore retried from the dump must not race a replay left running. */
+export async function stopApplier(s: SqlSession, flavor: Flavor): Promise<void> {
+  for (const stmt of applierStatements(flavor).reset) await s.query(stmt).catch(() => undefined);
+}
+
+async function progressOf(s: SqlSession, statusSql: string, until: RelayPoint): Promise<ApplierProgress> {
+  const status = readApplierStatus((await s.query<Record<string, unknown>>(statusSql))[0]);
+  return status ? applierProgress(status, until) : { state: 'stopped', relayFile: '', position: 0 };
+}
+
+/**
+ * Replays `plan` into the (already guarded) sandbox, one applier run per segment, and
+ * returns once the applier has committed the transaction that ends at plan.stop. Always
+ * starts afresh: the drill retries restore and replay together, from the dump.
+ */
+export async function replayThroughApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan, heartbeat: (details: object) => void, signal?: AbortSignal): Promise<void> {
+  const layout = relayReplayLayout(plan.files, plan.segments);
+  const sql = applierStatements(sandbox.flavor);
+  await withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
+    await stopApplier(s, sandbox.flavor);
+    const linked = await deps.runtime.exec(sandbox.name, ['bash', '-c', relayLinkScript(layout, SANDBOX_BINLOG_DIR)], {});
+    if (linked.exitCode !== 0) throw new DrillError(DrillErrorTypes.ToolFailed, `could not link the archived binlogs as relay logs in sandbox ${sandbox.name}: ${linked.stderr.trim().slice(-600)}`);
+    for (const [i, run] of layout.runs.entries()) {
+      for (const stmt of sql.position(run.start, i === 0)) await s.query(stmt);
+      await s.query(sql.start(run.until));
+      let stoppedPolls = 0;
+      for (;;) {
+        const p = await progressOf(s, sql.status, run.until);
+        heartbeat({ phase: 'replay', method: 'applier', segment: i + 1, of: layout.runs.length, ...p });
+        if (p.state === 'reached') break;
+        if (p.state === 'failed')
+          throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped with error ${p.errno} while replaying binlogs toward ${plan.stop.file}:${plan.stop.position}: ${p.message}`, {
+            details: { errno: p.errno, stop: plan.stop },
+          });
+        if (signal?.aborted) {
+          await s.query(sql.stop);
+          throw new DrillError(DrillErrorTypes.Transient, `binlog replay in sandbox ${sandbox.name} was cancelled at relay log ${p.relayFile}:${p.position}`);
+        }
+        // Seen stopped twice, short of its stop and without an error: it will not move again.
+        if (p.state === 'stopped' && ++stoppedPolls >= 2)
+          throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped at relay log ${p.relayFile}:${p.position} before reaching ${run.until.relayFile}:${run.until.position} (binlog ${plan.stop.file}:${plan.stop.position})`);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      // Stopped but left configured: the channel shows where the replay ended.
+      await s.query(sql.stop);
+    }
+  });
+}
+
+/** The replay with heartbeats carrying the applier's position; cancelling the activity stops the applier. */
+export function replayWithApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
+  const started = Date.now();
+  let last: object = { phase: 'replay', method: 'applier' };
+  return withHeartbeat(
+    () => ({ ...last, seconds: Math.round((Date.now() - started) / 1000) }),
+    (signal) => replayThroughApplier(deps, sandbox, plan, (d) => void (last = d), signal),
+  );
+}

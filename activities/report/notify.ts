@@ -1,0 +1,49 @@
+/**
+ * Alerts: a failed drill, and the first pass after failures of the same source, are POSTed as
+ * JSON to a webhook (RESTORE_DRILL_WEBHOOK_URL) and written to the worker log. The previous
+ * outcome of each source is kept in its artifact folder.
+ */
+import { Context, log } from '@temporalio/activity';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { alertKind, drillAlert } from '../../domain/report/alerts';
+import type { DrillAlert } from '../../domain/report/alerts';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import type { DrillReport } from '../../domain/report/report';
+import { temporalSettings, workflowUiUrl } from '../../client/settings';
+import type { ActivityDeps } from '../deps';
+import { sourceArtifactDir } from '../deps';
+
+const LAST_OUTCOME_FILE = 'last-outcome.json';
+
+export function notifyActivities(deps: ActivityDeps, env: NodeJS.ProcessEnv = process.env) {
+  return {
+    /** Returns the alert sent, if any. Delivery failures are Transient: the activity retries them. */
+    async notifyDrillOutcome(req: { report: DrillReport; runId?: string }): Promise<DrillAlert | undefined> {
+      const { report } = req;
+      const stateFile = path.join(sourceArtifactDir(deps.paths, report.source), LAST_OUTCOME_FILE);
+      const previous = await readFile(stateFile, 'utf8')
+        .then((t) => (JSON.parse(t) as { outcome?: DrillReport['outcome'] }).outcome)
+        .catch(() => undefined);
+      const kind = alertKind(report.outcome, previous);
+      let alert: DrillAlert | undefined;
+      if (kind) {
+        const url = workflowUiUrl({ ...temporalSettings(env), namespace: Context.current().info.namespace }, report.drillId, req.runId);
+        alert = drillAlert(report, kind, url);
+        log.warn(`restore-drill alert: ${alert.message}`, { alert });
+        const webhook = env.RESTORE_DRILL_WEBHOOK_URL;
+        if (webhook) {
+          const response = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert), signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
+            throw new DrillError(DrillErrorTypes.Transient, `alert webhook ${new URL(webhook).origin} did not answer: ${err.message}`, { cause: err });
+          });
+          if (!response.ok) throw new DrillError(DrillErrorTypes.Transient, `alert webhook ${new URL(webhook).origin} answered ${response.status}`);
+        }
+      }
+      // Written after delivery: a retry after a failed POST still sees the old outcome and alerts again.
+      await mkdir(path.dirname(stateFile), { recursive: true });
+      await writeFile(`${stateFile}.tmp`, JSON.stringify({ outcome: report.outcome, drillId: report.drillId, at: report.finishedAt }) + '\n');
+      await rename(`${stateFile}.tmp`, stateFile);
+      return alert;
+    },
+  };
+}

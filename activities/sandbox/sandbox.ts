@@ -1,0 +1,190 @@
+/**
+ * Sandbox activities: the throwaway server a backup is restored into. Named from the
+ * workflow id and labelled, so a retry adopts the one it made and nothing else is ever
+ * written to. No network: reached only through its socket in a bind-mounted folder.
+ */
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { log } from '@temporalio/activity';
+import type { ContainerInfo } from '../../adapters/container-runtime';
+import { waitUntilAnswering, withSession } from '../../adapters/mysql';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
+import { sandboxAdminInitSql } from '../../domain/physical/backups';
+import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '../../domain/naming';
+import type { Flavor } from '../../domain/types';
+import { withHeartbeat } from '../boundary';
+import type { ActivityDeps } from '../deps';
+import { binlogArchiveDir, drillWorkDir } from '../deps';
+
+export const SANDBOX_BACKUP_DIR = '/backup';
+export const SANDBOX_BINLOG_DIR = '/binlogs';
+const SANDBOX_SERVER_ID = 4242;
+
+export interface SandboxHandle {
+  name: string;
+  containerId: string;
+  flavor: Flavor;
+  /** Host path of the server socket. */
+  socketPath: string;
+  image: string;
+  expiresAt: string;
+  /** Milliseconds from container start (or adoption) to the first answered query. */
+  readyMs: number;
+  adopted: boolean;
+  /**
+   * Set when an existing sandbox could not be started again and was replaced by a new one: why.
+   * A Docker daemon restarted while it started a container can leave containerd state behind
+   * ("failed to start shim: ... file exists"), and that container never starts again.
+   */
+  replaced?: string;
+}
+
+export interface CreateSandboxRequest {
+  drillId: string;
+  source: string;
+  flavor: Flavor;
+  image: string;
+  /** Host folders mounted read-only: the backup's folder and the binlog archive (default: the source's archive). */
+  backupDir: string;
+  binlogDir?: string;
+  ttlSeconds: number;
+  /** A physically restored datadir (host path) mounted as the server's own: no load, no init. */
+  datadir?: string;
+  /** The source's data and index bytes, else the backup artifact's size: the buffer pool is sized to hold what the restore loads (domain/flavors.ts sandboxBufferPoolMb). */
+  sourceDataBytes?: number;
+  artifactBytes?: number;
+  /** The source's configured sandbox buffer pool (MiB), instead of the size derived from the artifact. */
+  bufferPoolMb?: number;
+}
+
+/**
+ * Refuses any container the engine did not create and label as this drill's sandbox:
+ * the only thing restore-drill ever writes to.
+ */
+export function assertOwnSandbox(info: ContainerInfo | undefined, name: string, drillId: string): ContainerInfo {
+  if (!info) throw new DrillError(DrillErrorTypes.UnsafeTarget, `restore target ${name} does not exist; only a sandbox created by this drill can be restored into`);
+  const l = info.labels;
+  if (l[SandboxLabels.managed] !== MANAGED_LABEL_VALUE || l[SandboxLabels.role] !== 'sandbox' || l[SandboxLabels.run] !== drillId)
+    throw new DrillError(DrillErrorTypes.UnsafeTarget, `refusing to write to container ${name}: it is not a restore-drill sandbox of drill ${drillId} (labels ${JSON.stringify(l)})`, { details: { name } });
+  if (info.networkMode !== 'none')
+    throw new DrillError(DrillErrorTypes.UnsafeTarget, `refusing to write to container ${name}: it has network mode ${info.networkMode}, a sandbox has none`);
+  return info;
+}
+
+export function sandboxSocketDir(deps: ActivityDeps, drillId: string): string {
+  return path.join(drillWorkDir(deps.paths, drillId), 'sandbox-sock');
+}
+
+export function sandboxActivities(deps: ActivityDeps) {
+  return {
+    async createSandbox(req: CreateSandboxRequest): Promise<SandboxHandle> {
+      const name = sandboxName(req.drillId);
+      const socketDir = sandboxSocketDir(deps, req.drillId);
+      const socketPath = path.join(socketDir, 'mysqld.sock');
+      let info = await deps.runtime.inspect(name);
+      let adopted = info !== undefined;
+      let replaced: string | undefined;
+      const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000).toISOString();
+      if (info) {
+        assertOwnSandbox(info, name, req.drillId);
+        if (!info.running) {
+          try {
+            await deps.runtime.start(name);
+          } catch (err) {
+            // A daemon that does not answer: retried (Transient). One that answers but cannot
+            // start this container: replace it. Nothing in it outlives an attempt: the restore is
+            // redone from the dump, and a physically restored datadir lives on the host.
+            if (!(await deps.runtime.ping().then(() => true, () => false))) throw err;
+            replaced = `Docker could not start it again: ${(err as Error).message.slice(0, 400)}`;
+            log.warn(`replacing sandbox ${name}: ${replaced}`);
+            await deps.runtime.remove(name);
+            info = undefined;
+            adopted = false;
+          }
+        }
+      }
+      if (!info) {
+        await deps.runtime.ensureImage(req.image);
+        await mkdir(socketDir, { recursive: true });
+        // The archive may not exist yet: the sandbox can start before the binlogs are archived.
+        const binlogDir = req.binlogDir ?? binlogArchiveDir(deps.paths, req.source);
+        await mkdir(binlogDir, { recursive: true });
+        // The server inside may run as another uid (official images): let it create its socket.
+        await chmod(socketDir, 0o777);
+        info = await deps.runtime.createAndStart({
+          name,
+          image: req.image,
+          // A restored datadir carries the source's accounts: the init file gives the engine its own socket-only root (domain/physical.ts).
+          cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, {
+            ...(req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
+            bufferPoolMb: sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, sourceDataBytes: req.sourceDataBytes, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() }),
+          }),
+          labels: sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }),
+          binds: [
+            `${socketDir}:${CONTAINER_SOCKET_DIR}`,
+            `${req.backupDir}:${SANDBOX_BACKUP_DIR}:ro`,
+            `${binlogDir}:${SANDBOX_BINLOG_DIR}:ro`,
+            ...(req.datadir ? [`${req.datadir}:${CONTAINER_DATADIR}`] : []),
+          ],
+          networkMode: 'none',
+          env: ['TZ=UTC'],
+          shmBytes: 64 * 1024 * 1024,
+        });
+      }
+      const readyMs = await withHeartbeat(
+        () => ({ phase: 'sandbox', name }),
+        () =>
+          waitUntilAnswering({ socket: socketPath }, { user: 'root' }, 120_000, async (attempt) => {
+            if (attempt % 10 !== 0) return;
+            const now = await deps.runtime.inspect(name);
+            if (now && !now.running) {
+              const logs = await deps.runtime.logs(name, 30);
+              throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${name} exited with ${now.exitCode} before it answered: ${logs.trim().slice(-1500)}`);
+            }
+          }),
+      );
+      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted, ...(replaced ? { replaced } : {}) };
+    },
+
+    /** Whether the drill's sandbox exists and runs: tells a failed restore from a killed sandbox. */
+    async inspectSandbox(req: { drillId: string }): Promise<{ exists: boolean; running: boolean }> {
+      const info = await deps.runtime.inspect(sandboxName(req.drillId));
+      return { exists: info !== undefined, running: info?.running ?? false };
+    },
+
+    /**
+     * Stops what a crashed attempt left running in the sandbox (the restore or replay client a
+     * dead worker exec'd keeps writing), so the next attempt starts from a clean state.
+     */
+    async quiesceSandbox(req: { drillId: string }): Promise<{ killedConnections: number }> {
+      const name = sandboxName(req.drillId);
+      assertOwnSandbox(await deps.runtime.inspect(name), name, req.drillId);
+      // kill -1 signals every process but PID 1 (the server: serverCommand execs it) and the caller.
+      await deps.runtime.exec(name, ['bash', '-c', 'kill -9 -1 2>/dev/null; true']);
+      const socket = path.join(sandboxSocketDir(deps, req.drillId), 'mysqld.sock');
+      return withSession({ socket }, { user: 'root' }, async (s) => {
+        const rows = await s.query<{ id: number }>(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_SQL', 'Slave_IO') AND USER NOT IN ('system user', 'event_scheduler')",
+        );
+        for (const r of rows) await s.query(`KILL ${Number(r.id)}`).catch(() => undefined);
+        // A replay through the server's own applier keeps running without its worker.
+        for (const stop of ['STOP ALL SLAVES', 'STOP REPLICA']) await s.query(stop).catch(() => undefined);
+        return { killedConnections: rows.length };
+      });
+    },
+
+    /** Removes the drill's sandbox and its scratch folder; "already gone" is success. Only ever removes a labelled sandbox. */
+    async removeSandbox(req: { drillId: string }): Promise<{ removed: boolean }> {
+      const name = sandboxName(req.drillId);
+      const info = await deps.runtime.inspect(name);
+      if (info) {
+        assertOwnSandbox({ ...info, networkMode: 'none' }, name, req.drillId);
+        await deps.runtime.remove(name);
+      }
+      await rm(drillWorkDir(deps.paths, req.drillId), { recursive: true, force: true });
+      return { removed: info !== undefined };
+    },
+  };
+}

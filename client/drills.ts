@@ -1,0 +1,75 @@
+/** Starts drills and follows them: shared by the CLI, the demo and the tests. */
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { DrillRequestInput } from '../config/schema';
+import { parseDrillRequest } from '../config/schema';
+import type { DrillReport } from '../domain/report/report';
+import { drillWorkflowId } from '../domain/naming';
+import { drillWorkflow, progressQuery } from '../workflows';
+import type { DrillProgress } from '../workflows';
+
+export interface StartDrillOptions {
+  client: Client;
+  taskQueue: string;
+  request: DrillRequestInput;
+  workflowId?: string;
+  /** One line shown in the Temporal UI's run header (user metadata). */
+  summary?: string;
+}
+
+export async function startDrill(opts: StartDrillOptions): Promise<WorkflowHandle<typeof drillWorkflow>> {
+  // Validated here, before anything starts; the workflow receives a normalised request.
+  const request = parseDrillRequest(opts.request);
+  return opts.client.workflow.start(drillWorkflow, {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? drillWorkflowId(request.source.name, new Date().toISOString()),
+    args: [request],
+    ...(opts.summary ? { staticSummary: opts.summary } : {}),
+  });
+}
+
+export interface DrillOutcome {
+  report?: DrillReport;
+  failure?: { type: string; message: string };
+}
+
+/** Waits for the result; a failed drill still yields its report (carried in the failure details). */
+export async function awaitDrill(handle: WorkflowHandle<typeof drillWorkflow>, onProgress?: (p: DrillProgress) => void, pollMs = 1000): Promise<DrillOutcome> {
+  let done = false;
+  const poller = (async () => {
+    while (!done && onProgress) {
+      try {
+        onProgress(await handle.query(progressQuery));
+      } catch {
+        /* not started yet, or finished between polls */
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  })();
+  try {
+    return { report: await handle.result() };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError || (err as Error)?.name === 'WorkflowFailedError') {
+      const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string; details?: unknown[] } | undefined;
+      return { report: cause?.details?.[0] as DrillReport | undefined, failure: { type: cause?.type ?? 'Unknown', message: cause?.message ?? (err as Error).message } };
+    }
+    throw err;
+  } finally {
+    done = true;
+    await poller;
+  }
+}
+
+/** Prints each phase once, as it completes. */
+export function phasePrinter(write: (line: string) => void): (p: DrillProgress) => void {
+  let printed = 0;
+  let lastCurrent: string | undefined;
+  return (p) => {
+    for (; printed < p.phases.length; printed++) {
+      const ph = p.phases[printed];
+      write(`  ${ph.outcome === 'ok' ? '✓' : '✗'} ${ph.phase.padEnd(16)} ${ph.seconds.toFixed(1).padStart(7)} s`);
+    }
+    if (p.current && p.current !== lastCurrent) write(`  … ${p.current}`);
+    lastCurrent = p.current;
+  };
+}
