@@ -1,6 +1,7 @@
 /** What activities need from the outside world, injected by the worker (the composition root). */
 import path from 'node:path';
 import type { ContainerRuntime } from '../adapters/container-runtime';
+import type { SecretRef } from '../config/schema';
 
 export interface EnginePaths {
   /** Published backups and the binlog archive, per source. */
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   paths: EnginePaths;
   /** Link prefix for alerts and reports, e.g. http://127.0.0.1:8233/namespaces/default/workflows */
   uiBaseUrl?: string;
+  /** Where drill alerts are POSTed: a reference, resolved when an alert is sent. */
+  alertWebhookRef?: SecretRef;
 }
 
 export function defaultPaths(home = process.env.RESTORE_DRILL_HOME ?? path.join(process.env.HOME ?? '/root', '.restore-drill')): EnginePaths {

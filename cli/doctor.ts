@@ -16,7 +16,7 @@ import { parseDrillRequest } from '../config/schema';
 import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
 import { formatBytes, formatSeconds } from '../domain/report/report';
 import type { Flavor } from '../domain/types';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../client/workflows';
 import { physicalPrivileges } from '../domain/physical/backups';
 import { readerGrants } from '../sample/source-container';
 import type { CliContext } from './context';

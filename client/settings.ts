@@ -26,6 +26,11 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
   };
 }
 
+/** The Web UI's workflow list of the namespace; a drill's page is `<this>/<workflow id>/<run id>`. */
+export function workflowsUiBaseUrl(settings: TemporalSettings): string {
+  return `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows`;
+}
+
 export function workflowUiUrl(settings: TemporalSettings, workflowId: string, runId?: string): string {
-  return `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
+  return `${workflowsUiBaseUrl(settings)}/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
 }

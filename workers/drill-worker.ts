@@ -2,6 +2,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { DockerodeRuntime } from '../adapters/docker';
+import { temporalSettings, workflowsUiBaseUrl } from '../client/settings';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 import { defaultPaths } from '../activities/deps';
@@ -25,7 +26,8 @@ export async function createDrillWorker(opts: DrillWorkerOptions): Promise<Worke
   const deps: ActivityDeps = {
     runtime: opts.deps?.runtime ?? new DockerodeRuntime(),
     paths: opts.deps?.paths ?? defaultPaths(),
-    uiBaseUrl: opts.deps?.uiBaseUrl,
+    uiBaseUrl: opts.deps?.uiBaseUrl ?? workflowsUiBaseUrl({ ...temporalSettings(), namespace: opts.namespace ?? 'default' }),
+    alertWebhookRef: opts.deps?.alertWebhookRef,
   };
   return Worker.create({
     connection: opts.connection,

@@ -1,22 +1,22 @@
 /**
  * Alerts: a failed drill, and the first pass after failures of the same source, are POSTed as
- * JSON to a webhook (RESTORE_DRILL_WEBHOOK_URL) and written to the worker log. The previous
+ * JSON to the worker's webhook (a secret reference) and written to the worker log. The previous
  * outcome of each source is kept in its artifact folder.
  */
-import { Context, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { alertKind, drillAlert } from '../../domain/report/alerts';
 import type { DrillAlert } from '../../domain/report/alerts';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import type { DrillReport } from '../../domain/report/report';
-import { temporalSettings, workflowUiUrl } from '../../client/settings';
+import { resolveSecret } from '../../adapters/secrets';
 import type { ActivityDeps } from '../deps';
 import { sourceArtifactDir } from '../deps';
 
 const LAST_OUTCOME_FILE = 'last-outcome.json';
 
-export function notifyActivities(deps: ActivityDeps, env: NodeJS.ProcessEnv = process.env) {
+export function notifyActivities(deps: ActivityDeps) {
   return {
     /** Returns the alert sent, if any. Delivery failures are Transient: the activity retries them. */
     async notifyDrillOutcome(req: { report: DrillReport; runId?: string }): Promise<DrillAlert | undefined> {
@@ -28,10 +28,10 @@ export function notifyActivities(deps: ActivityDeps, env: NodeJS.ProcessEnv = pr
       const kind = alertKind(report.outcome, previous);
       let alert: DrillAlert | undefined;
       if (kind) {
-        const url = workflowUiUrl({ ...temporalSettings(env), namespace: Context.current().info.namespace }, report.drillId, req.runId);
+        const url = `${deps.uiBaseUrl ?? 'workflow'}/${encodeURIComponent(report.drillId)}${req.runId ? `/${req.runId}` : ''}`;
         alert = drillAlert(report, kind, url);
         log.warn(`restore-drill alert: ${alert.message}`, { alert });
-        const webhook = env.RESTORE_DRILL_WEBHOOK_URL;
+        const webhook = await resolveSecret(deps.alertWebhookRef, 'alert webhook');
         if (webhook) {
           const response = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert), signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
             throw new DrillError(DrillErrorTypes.Transient, `alert webhook ${new URL(webhook).origin} did not answer: ${err.message}`, { cause: err });

@@ -1,0 +1,60 @@
+/**
+ * The long-running worker service: a drill worker on the task queue plus the janitor schedule.
+ * Both entry points run it: `node dist/workers/main.js` (settings from the environment) and
+ * `restore-drill worker` (settings from flags, environment and configuration file).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { EnginePaths } from '../activities/deps';
+import type { SecretRef } from '../config/schema';
+import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
+import type { TemporalSettings } from '../client/settings';
+import { workflowsUiBaseUrl } from '../client/settings';
+import { createDrillWorker } from './drill-worker';
+import { ensureJanitorSchedule, janitorInterval } from './janitor-schedule';
+
+export interface WorkerServiceOptions {
+  settings: TemporalSettings;
+  paths?: EnginePaths;
+  /** Retention per source from the configuration file; none prunes nothing. */
+  retention: SourceRetentionPolicy[];
+  /** Where drill alerts are POSTed, by reference (the URL is a secret). */
+  alertWebhookRef?: SecretRef;
+  log(line: string): void;
+}
+
+/** Runs until SIGINT/SIGTERM: polling stops, in-flight activities get 30 s to finish or heartbeat out. */
+export async function runWorkerService(opts: WorkerServiceOptions): Promise<void> {
+  const s = opts.settings;
+  const connection = await NativeConnection.connect({ address: s.address, tls: s.tls, apiKey: s.apiKey });
+  try {
+    const worker = await createDrillWorker({
+      connection,
+      namespace: s.namespace,
+      taskQueue: s.taskQueue,
+      deps: { paths: opts.paths, uiBaseUrl: workflowsUiBaseUrl(s), alertWebhookRef: opts.alertWebhookRef },
+      worker: { shutdownGraceTime: '30s' },
+    });
+    // RESTORE_DRILL_JANITOR_EVERY=off leaves the janitor schedule out (tests that sweep by hand).
+    const every = janitorInterval();
+    if (every !== undefined) {
+      const clientConnection = await Connection.connect({ address: s.address, tls: s.tls, apiKey: s.apiKey });
+      try {
+        const id = await ensureJanitorSchedule(new Client({ connection: clientConnection, namespace: s.namespace }), { taskQueue: s.taskQueue, every, retention: opts.retention });
+        const kept = opts.retention.map((p) => `${p.source} keeps ${p.keepBackups} backup(s)${p.keepNewerThanSeconds === undefined ? '' : ` and those younger than ${p.keepNewerThanSeconds} s`}`);
+        opts.log(`janitor schedule ${id} every ${every}; ${kept.length > 0 ? `retention: ${kept.join('; ')}` : 'no retention (no configuration file)'}`);
+      } finally {
+        await clientConnection.close();
+      }
+    }
+    opts.log(`restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace})${opts.paths ? `; artifacts in ${opts.paths.artifactRoot}` : ''}`);
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The webhook reference the environment names, if any: RESTORE_DRILL_WEBHOOK_URL holds the URL. */
+export function alertWebhookFromEnv(env: NodeJS.ProcessEnv = process.env): SecretRef | undefined {
+  return env.RESTORE_DRILL_WEBHOOK_URL ? { env: 'RESTORE_DRILL_WEBHOOK_URL' } : undefined;
+}
