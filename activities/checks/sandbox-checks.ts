@@ -9,7 +9,7 @@ import type { CheckTimings, CheckWorkItem, CheckWorkKind } from '../../domain/ch
 import { checkTableResult, compareTableStates, quoteIdentifier, sameServerVersion, tableKey } from '../../domain/checks/checksums';
 import type { CheckResult, CheckTableRow, ChecksumMethod, TableState } from '../../domain/checks/checksums';
 import { gtidSetEquals, normalizeGtidSet } from '../../domain/binlog/gtid';
-import { loadParallelism } from '../../domain/dump/load-plan';
+import { loadParallelism } from '../../domain/dump/splitter';
 import type { RecoveryPoint } from '../../domain/types';
 import type { SourceCheckpoint, TableStateItem } from '../dump/backup';
 import { tableState, tableStateItems } from '../dump/backup';

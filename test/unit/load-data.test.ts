@@ -1,5 +1,5 @@
-import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../../domain/dump/load-data';
-import type { ConvertedInsert, LoadColumn } from '../../domain/dump/load-data';
+import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../../domain/dump/insert-convert';
+import type { ConvertedInsert, LoadColumn } from '../../domain/dump/insert-convert';
 
 /** How the server reads a LOAD DATA stream (tab fields, LF rows, `\` escapes, `\N`): the test's reference reader. */
 function readLoadData(data: Buffer): (Buffer | null)[][] {

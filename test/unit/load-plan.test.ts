@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DumpSplitter, SessionDispatcher, isSessionSetting, loadParallelism, statementBuffers, statementsOf } from '../../domain/dump/load-plan';
-import type { LoadPiece } from '../../domain/dump/load-plan';
+import { DumpSplitter, SessionDispatcher, isSessionSetting, loadParallelism, statementBuffers, statementsOf } from '../../domain/dump/splitter';
+import type { LoadPiece } from '../../domain/dump/splitter';
 
 /** The shape of a mariadb-dump / mysqldump file, trimmed to what the splitter looks at. */
 const DUMP = `/*M!999999\\- enable the sandbox mode */
