@@ -38,6 +38,14 @@ export const DrillErrorTypes = {
   DiskFull: 'DiskFull',
   /** The binlog archive holds another history than the source's (re-created source, RESET MASTER). */
   ArchiveDiverged: 'ArchiveDiverged',
+  /** A team's backup whose content is none of the formats restore-drill can restore. */
+  UnknownBackupFormat: 'UnknownBackupFormat',
+  /** Transient: a backup file that changed while it was read, still being written. */
+  ArtifactInFlight: 'ArtifactInFlight',
+  /** A backup empty, or much smaller than the last good one of the same source. */
+  BackupTooSmall: 'BackupTooSmall',
+  /** A backup recognised but not restorable with the tools at hand (e.g. Percona XtraBackup). */
+  UnsupportedBackupFormat: 'UnsupportedBackupFormat',
 } as const;
 
 export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];
@@ -46,6 +54,7 @@ export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTyp
 const RETRYABLE: ReadonlySet<DrillErrorType> = new Set<DrillErrorType>([
   DrillErrorTypes.Transient,
   DrillErrorTypes.SandboxNotReady,
+  DrillErrorTypes.ArtifactInFlight,
 ]);
 
 /** Every non-retryable type, for Temporal retry policies (`nonRetryableErrorTypes`). */
