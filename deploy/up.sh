@@ -83,6 +83,20 @@ browser() {
   fi
 }
 
+# zstd and xz decompress teams' backups on the worker host (Node 20's zlib has neither).
+host_tools() {
+  local missing=()
+  command -v zstd >/dev/null || missing+=(zstd)
+  command -v xz >/dev/null || missing+=(xz-utils)
+  if ((${#missing[@]} > 0)); then
+    rd_apt_install "${missing[@]}"
+    rd_note "installed ${missing[*]}"
+  else
+    rd_note "zstd, xz: reused"
+  fi
+}
+
+step tools host_tools
 step docker bash "$RD_DEPLOY_DIR/docker-engine.sh"
 step images bash "$RD_DEPLOY_DIR/images.sh" all
 step temporal temporal_start
