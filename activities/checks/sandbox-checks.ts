@@ -6,10 +6,12 @@ import type { AssertionSpec } from '../../domain/checks/assertions';
 import { assertionErrorResult, evaluateAssertion } from '../../domain/checks/assertions';
 import { largestFirst } from '../../domain/checks/plan';
 import type { CheckTimings, CheckWorkItem, CheckWorkKind } from '../../domain/checks/plan';
-import { checkTableResult, compareTableStates, quoteIdentifier, sameServerVersion, tableKey } from '../../domain/checks/checksums';
-import type { CheckResult, CheckTableRow, ChecksumMethod, TableState } from '../../domain/checks/checksums';
+import { checkTableResult, compareTableStates, sameServerVersion, tableKey } from '../../domain/checks/checksums';
+import type { CheckTableRow, ChecksumMethod, TableState } from '../../domain/checks/checksums';
+import type { CheckResult } from '../../domain/checks/results';
+import { quoteIdentifier } from '../../domain/sql';
 import { gtidSetEquals, normalizeGtidSet } from '../../domain/binlog/gtid';
-import { loadParallelism } from '../../domain/dump/splitter';
+import { parallelSessions } from '../../domain/dump/session-dispatcher';
 import type { RecoveryPoint } from '../../domain/types';
 import type { SourceCheckpoint, TableStateItem } from '../dump/backup';
 import { tableState, tableStateItems } from '../dump/backup';
@@ -105,7 +107,7 @@ export function checkActivities(deps: ActivityDeps) {
       return withHeartbeat(
         () => ({ phase: 'checks', ...progress }),
         (signal) =>
-          withSessions({ socket: req.sandbox.socketPath }, { user: 'root' }, loadParallelism(os.cpus().length), async (sessions) => {
+          withSessions({ socket: req.sandbox.socketPath }, { user: 'root' }, parallelSessions(os.cpus().length), async (sessions) => {
             const [s] = sessions;
             // The reference snapshot was taken inside one transaction; nothing writes to the
             // sandbox now, so plain reads here, on several sessions, are just as consistent.

@@ -13,7 +13,9 @@ import { openSession, withSession } from '../../adapters/mysql';
 import type { Endpoint } from '../../adapters/mysql';
 import { resolveSecret } from '../../adapters/secrets';
 import type { SourceSpec } from '../../config/schema';
-import { COLUMNS_SQL, groupColumns, quoteIdentifier, serverChecksumObstacle, serverChecksumValue, tableChecksumSql, tableKey } from '../../domain/checks/checksums';
+import { groupColumns, serverChecksumObstacle, serverChecksumValue, tableChecksumSql, tableKey } from '../../domain/checks/checksums';
+import { COLUMNS_SQL, quoteIdentifier } from '../../domain/sql';
+import type { ColumnRow } from '../../domain/sql';
 import type { ChecksumMethod, ColumnInfo, TableState } from '../../domain/checks/checksums';
 import { DUMP_HEAD_BYTES, DUMP_STREAM_CHUNK_BYTES, USER_DATABASES_SQL, checkDumpTrailer, keepDumpTail, mysqldumpArgs, parseDump } from '../../domain/dump/format';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
@@ -92,7 +94,7 @@ export async function tableStateItems(
   opts: { method?: ChecksumMethod; methods?: ReadonlyMap<string, ChecksumMethod> } = {},
 ): Promise<TableStateItem[]> {
   if (databases.length === 0) return [];
-  const columns = groupColumns(await session.query<{ db: string; table_name: string; column_name: string; data_type: string }>(COLUMNS_SQL, [databases]));
+  const columns = groupColumns(await session.query<ColumnRow>(COLUMNS_SQL, [databases]));
   const versioned =
     opts.method === 'server'
       ? new Set(

@@ -20,10 +20,16 @@ import type { SqlSession } from '../../adapters/mysql';
 import { DUMP_STREAM_CHUNK_BYTES, incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { localClient } from '../../domain/flavors';
-import { convertInsert, defersSecondaryIndexes, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../../domain/dump/insert-convert';
-import type { LoadColumn } from '../../domain/dump/insert-convert';
-import { DumpSplitter, SessionDispatcher, loadParallelism, statementBuffers, statementsOf } from '../../domain/dump/splitter';
-import type { LoadPiece } from '../../domain/dump/splitter';
+import { columnsSql } from '../../domain/sql';
+import type { ColumnRow } from '../../domain/sql';
+import { defersSecondaryIndexes, deferSecondaryIndexes, referencedTables } from '../../domain/dump/deferred-indexes';
+import { convertInsert } from '../../domain/dump/insert-convert';
+import { scanInsert } from '../../domain/dump/insert-scan';
+import { loadDataStatement } from '../../domain/dump/load-data-statement';
+import type { LoadColumn } from '../../domain/dump/load-data-statement';
+import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
+import { DumpSplitter, statementBuffers, statementsOf } from '../../domain/dump/splitter';
+import type { DumpPiece } from '../../domain/dump/splitter';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../sandbox/sandbox';
@@ -93,12 +99,9 @@ function track(state: ChunkSession, statement: Buffer): void {
 
 const startsWithInsert = (statement: Buffer): boolean => statement.length > 7 && statement.toString('latin1', 0, 7).toUpperCase() === 'INSERT ';
 
-const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const TABLE_COLUMNS_SQL = columnsSql({ oneTable: true });
 
-const COLUMNS_SQL =
-  'SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS charset, DATA_TYPE AS dataType, ' +
-  "COALESCE(GENERATION_EXPRESSION, '') <> '' AS isGenerated " +
-  'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION';
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface ParallelLoadOptions {
   progress?: (p: { chunks: number; bytes: number; loadDataRows: number; insertStatements: number }) => void;
@@ -225,7 +228,7 @@ class ReadAhead {
  * loaded) so that a broken artifact, the likely cause, is what the failure names.
  */
 export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, opts: ParallelLoadOptions = {}): Promise<ParallelLoadStats> {
-  const { progress = () => undefined, signal, sessions = loadParallelism(os.cpus().length) } = opts;
+  const { progress = () => undefined, signal, sessions = parallelSessions(os.cpus().length) } = opts;
   const client = localClient(sandbox.flavor);
   const dispatcher = new SessionDispatcher(sessions);
   const readAhead = new ReadAhead(opts.spillDir, opts.memoryBytes ?? HELD_IN_MEMORY_BYTES);
@@ -259,9 +262,9 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   const ddlSession = pool[sessions];
   const idle = pool.slice(0, sessions);
 
-  const describePiece = (piece: LoadPiece) => (piece.kind === 'chunk' ? `rows of ${piece.table}` : piece.kind === 'ddl' ? "the dump's schema" : "the dump's triggers, routines and views");
+  const describePiece = (piece: DumpPiece) => (piece.kind === 'chunk' ? `rows of ${piece.table}` : piece.kind === 'ddl' ? "the dump's schema" : "the dump's triggers, routines and views");
 
-  function failPiece(piece: LoadPiece, err: unknown): void {
+  function failPiece(piece: DumpPiece, err: unknown): void {
     failure ??= new DrillError(DrillErrorTypes.ToolFailed, `parallel restore of ${describePiece(piece)} in sandbox ${sandbox.name} failed: ${(err as Error).message.slice(0, 1200)}`, {
       details: { kind: piece.kind, table: piece.table },
       cause: err,
@@ -273,7 +276,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
    * (domain/load-data.ts): they are added once the table's rows are in. A table whose foreign
    * keys reference a table still waiting for its keys waits for them first.
    */
-  async function runDdl(session: SqlSession, piece: LoadPiece): Promise<DeferredBuild[]> {
+  async function runDdl(session: SqlSession, piece: DumpPiece): Promise<DeferredBuild[]> {
     const began = Date.now();
     try {
       return await runDdlStatements(session, piece);
@@ -282,7 +285,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
     }
   }
 
-  async function runDdlStatements(session: SqlSession, piece: LoadPiece): Promise<DeferredBuild[]> {
+  async function runDdlStatements(session: SqlSession, piece: DumpPiece): Promise<DeferredBuild[]> {
     const deferred: DeferredBuild[] = [];
     const settings: string[] = [];
     let db: string | undefined;
@@ -352,8 +355,8 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
     let columns = tableColumns.get(key);
     if (!columns) {
       columns = session
-        .query<{ name: string; charset: string | null; dataType: string; isGenerated: number | string }>(COLUMNS_SQL, [db, table])
-        .then((rows) => rows.map((r) => ({ name: r.name, charset: r.charset, dataType: r.dataType, generated: Number(r.isGenerated) === 1 })));
+        .query<ColumnRow>(TABLE_COLUMNS_SQL, [[db], table])
+        .then((rows) => rows.map((r) => ({ name: r.column_name, charset: r.charset, dataType: r.data_type, generated: r.generation !== '' })));
       tableColumns.set(key, columns);
     }
     return columns;
@@ -365,7 +368,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
    * rows before it. LOAD DATA LOCAL turns errors into warnings, so a load that is short of rows
    * or warns fails the chunk instead of passing silently.
    */
-  async function runChunk(session: SqlSession, piece: LoadPiece, chunkNumber: number): Promise<void> {
+  async function runChunk(session: SqlSession, piece: DumpPiece, chunkNumber: number): Promise<void> {
     const state: ChunkSession = { names: 'utf8mb4', noBackslashEscapes: false, settings: [] };
     let pending: { sql: string; table: string; data: Buffer[]; rows: number; unchanged: boolean } | undefined;
     const fail = (message: string, err?: unknown) => {
@@ -433,7 +436,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
     }
   }
 
-  async function runWithClient(piece: LoadPiece): Promise<void> {
+  async function runWithClient(piece: DumpPiece): Promise<void> {
     if (failure) return;
     const result = await deps.runtime.exec(sandbox.name, client, { stdin: Readable.from([piece.sql]), env: ['TZ=UTC'], signal });
     if (result.exitCode !== 0 && !failure)
@@ -443,7 +446,7 @@ export async function loadDumpInParallel(deps: ActivityDeps, sandbox: SandboxHan
   }
 
   /** Schedules a piece; a row chunk once the read-ahead holds its bytes (the reader may wait there for room). */
-  async function schedule(piece: LoadPiece): Promise<void> {
+  async function schedule(piece: DumpPiece): Promise<void> {
     if (piece.kind === 'ddl') {
       // The rows of the table before this piece are all scheduled: its held-back keys follow them.
       closeTable();

@@ -31,7 +31,7 @@
  */
 
 import { z } from 'zod';
-import type { CheckResult } from './checksums';
+import type { CheckResult } from './results';
 
 export const ASSERTION_KEYWORDS = ['zero', 'nonzero', 'rows', 'empty'] as const;
 export type AssertionKeyword = (typeof ASSERTION_KEYWORDS)[number];

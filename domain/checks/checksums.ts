@@ -8,22 +8,9 @@
  */
 
 import { DrillError } from '../errors';
-
-export type CheckKind = 'row-count' | 'checksum' | 'check-table' | 'assertion' | 'gtid' | 'presence';
-
-/** One verdict of a drill: what was compared, what was expected and what was found. */
-export interface CheckResult {
-  /** Unique within a report, e.g. `checksum:shop.orders`. */
-  name: string;
-  kind: CheckKind;
-  /** What was checked, e.g. `shop.orders` or an assertion's name. */
-  target: string;
-  passed: boolean;
-  expected?: string;
-  actual?: string;
-  /** Why it failed (or a note on a pass), in words a DBA can act on. */
-  message?: string;
-}
+import { quoteIdentifier } from '../sql';
+import type { ColumnRow } from '../sql';
+import type { CheckResult } from './results';
 
 /** A table's size and checksum on one server, as read with {@link tableChecksumSql}. */
 export interface TableState {
@@ -82,11 +69,6 @@ export interface ColumnInfo {
   name: string;
   /** information_schema.COLUMNS.DATA_TYPE, e.g. `varchar`, `decimal`, `json`. */
   dataType: string;
-}
-
-/** `` `name` `` with embedded backticks doubled. */
-export function quoteIdentifier(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
 }
 
 const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set']);
@@ -163,46 +145,21 @@ export function tableChecksumSql(db: string, table: string, columns: readonly Co
   );
 }
 
-/**
- * Columns of the base tables of the given schemas, in ordinal order. One parameter: an array
- * of schema names, expanded by mysql2's `query()` (not `execute()`) into `IN ('a', 'b')`.
- * Returns `db`, `table_name`, `column_name`, `data_type`. MariaDB system-versioned tables
- * count as base tables (their current rows are compared); views and sequences do not.
- * Invisible and generated columns are included. The ROW START / ROW END columns of a MariaDB
- * system-versioned table are left out: they hold the time each row was written, which a
- * restore necessarily changes (implicit ones are not listed by information_schema anyway).
- */
-export const COLUMNS_SQL =
-  'SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, ' +
-  'c.DATA_TYPE AS data_type ' +
-  'FROM information_schema.COLUMNS c ' +
-  'JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME ' +
-  "WHERE t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND c.TABLE_SCHEMA IN (?) " +
-  "AND COALESCE(c.GENERATION_EXPRESSION, '') NOT IN ('ROW START', 'ROW END') " +
-  'ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION';
-
-/**
- * Base tables of the given schemas (same parameter as {@link COLUMNS_SQL}).
- * Returns `db`, `table_name`, `engine`.
- */
-export const TABLES_SQL =
-  'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS table_name, ENGINE AS engine ' +
-  'FROM information_schema.TABLES ' +
-  "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA IN (?) " +
-  'ORDER BY TABLE_SCHEMA, TABLE_NAME';
-
 export interface TableColumns {
   db: string;
   table: string;
   columns: ColumnInfo[];
 }
 
-/** Groups {@link COLUMNS_SQL} rows by table, keeping column order. */
-export function groupColumns(
-  rows: readonly { db: string; table_name: string; column_name: string; data_type: string }[],
-): TableColumns[] {
+/**
+ * Groups COLUMNS_SQL rows by table, keeping column order. The ROW START / ROW END columns of a
+ * MariaDB system-versioned table are left out: they hold when each row was written, which a
+ * restore changes (implicit ones are not listed by information_schema anyway).
+ */
+export function groupColumns(rows: readonly (Pick<ColumnRow, 'db' | 'table_name' | 'column_name' | 'data_type'> & { generation?: string })[]): TableColumns[] {
   const byKey = new Map<string, TableColumns>();
   for (const r of rows) {
+    if (r.generation === 'ROW START' || r.generation === 'ROW END') continue;
     const key = tableKey(r.db, r.table_name);
     let t = byKey.get(key);
     if (t === undefined) {
@@ -358,4 +315,3 @@ export function checkTableResult(rows: readonly CheckTableRow[]): CheckResult[] 
   return results;
 }
 
-export { assertionResult } from './assertions';

@@ -1,58 +1,19 @@
 /**
- * Turns a dump's extended INSERT into the rows of a LOAD DATA stream, so any
- * mysqldump/mariadb-dump file loads at LOAD DATA speed: the server reads fields instead of
- * parsing SQL expressions. Two ways:
- *
- * - {@link scanInsert}: the dump tools' usual INSERT (numbers, NULL, quoted strings) is already
- *   readable as LOAD DATA rows with `FIELDS TERMINATED BY ',' ENCLOSED BY '\'' LINES STARTING
- *   BY '(' TERMINATED BY ')'`. One read-only pass checks that and counts the rows; the bytes go
- *   to the server unchanged (measured: 2.5x less worker CPU than converting, the same server CPU).
- * - {@link convertInsert}, for the rest (hex, bit and `_binary` literals, spaces):
+ * Rewrites a dump's extended INSERT that {@link scanInsert} refuses (hex, bit and `_binary`
+ * literals, spaces) as tab-separated LOAD DATA rows:
  *
  *   INSERT INTO `t` [(`a`, `b`)] VALUES (1,'x\'y',NULL,0x00FF,_binary 'z'),(…);
  *   → 1 <TAB> x'y <TAB> \N <TAB> <bytes 00 FF> <TAB> z <LF> …
  *
  * Values are written as raw bytes and loaded with `CHARACTER SET binary` (no conversion): a
  * string literal becomes its bytes in the dump's connection character set, a hex or `_binary`
- * literal its raw bytes. Columns whose character set differs from the dump's are converted by
- * the LOAD statement ({@link loadDataStatement}); a binary literal bound for such a column is
- * reported in `binaryFields` so the caller can fall back. Anything not understood returns
- * `undefined`: the caller runs the original INSERT; the converter never guesses.
- * Pure, byte-level, no per-row strings.
+ * literal its raw bytes. Columns in another character set are converted by the LOAD statement
+ * (load-data-statement.ts); a binary literal bound for such a column is reported in
+ * `binaryFields` so the caller can fall back. Anything not understood returns `undefined`: the
+ * caller runs the original INSERT; the converter never guesses.
  */
-
-export interface ConvertedInsert {
-  /**
-   * How `data` holds the rows: 'tab', rewritten as tab-separated lines ({@link convertInsert});
-   * 'values', the INSERT's own VALUES list, unchanged ({@link scanInsert}).
-   */
-  format: 'tab' | 'values';
-  /** Table name as written (backquotes removed); `database` when the INSERT qualified it. */
-  table: string;
-  database?: string;
-  /** The INSERT's column list, if it had one. */
-  columns?: string[];
-  rows: number;
-  /** Fields per row (the same for every row, else the INSERT is not converted). */
-  fields: number;
-  /** Field positions that received a hex, `_binary` or bit literal in some row. */
-  binaryFields: number[];
-  /** The LOAD DATA rows, in `format`. */
-  data: Buffer;
-}
-
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const QUOTE = 0x27;
-const BACKSLASH = 0x5c;
-const BACKTICK = 0x60;
-const COMMA = 0x2c;
-const OPEN = 0x28;
-const CLOSE = 0x29;
-const SEMI = 0x3b;
-const DOT = 0x2e;
+import { BACKSLASH, CLOSE, COMMA, DOT, LF, NotConvertible, OPEN, Parser, QUOTE, SEMI, TAB, insertHead, isIdentByte, notConvertible, numberEnd } from './insert-syntax';
+import type { ConvertedInsert } from './insert-syntax';
 
 /** What a backslash escape means inside a MySQL string literal (NO_BACKSLASH_ESCAPES off). */
 const UNESCAPE = new Int16Array(256).fill(-1);
@@ -83,29 +44,6 @@ for (let i = 0; i < 6; i++) {
   HEX[0x61 + i] = 10 + i;
 }
 
-const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
-
-/** Where `[-+]digits[.digits][e[-+]digits]` starting at `i` ends; -1 when that is not what is there. */
-function numberEnd(s: Buffer, i: number): number {
-  if (s[i] === 0x2d || s[i] === 0x2b) i++;
-  const intStart = i;
-  while (isDigit(s[i])) i++;
-  let digits = i - intStart;
-  if (s[i] === DOT) {
-    const fracStart = ++i;
-    while (isDigit(s[i])) i++;
-    digits += i - fracStart;
-  }
-  if (digits === 0) return -1;
-  if (s[i] === 0x65 || s[i] === 0x45) {
-    i++;
-    if (s[i] === 0x2d || s[i] === 0x2b) i++;
-    if (!isDigit(s[i])) return -1;
-    while (isDigit(s[i])) i++;
-  }
-  return i;
-}
-
 /** Moves past a number ({@link numberEnd}) not run into a word; false when that is not what is there. */
 function scanNumber(p: Parser): boolean {
   const s = p.s;
@@ -114,9 +52,6 @@ function scanNumber(p: Parser): boolean {
   p.pos = i;
   return true;
 }
-
-class NotConvertible extends Error {}
-const notConvertible = new NotConvertible('not convertible');
 
 /** An output buffer that grows; no per-field allocation. */
 class Out {
@@ -147,67 +82,6 @@ class Out {
     this.reserve(1);
     this.buf[this.len++] = b;
   }
-}
-
-function isSpace(b: number): boolean {
-  return b === SPACE || b === LF || b === CR || b === TAB;
-}
-
-class Parser {
-  pos = 0;
-  constructor(readonly s: Buffer) {}
-
-  skipSpace(): void {
-    const s = this.s;
-    while (this.pos < s.length && isSpace(s[this.pos])) this.pos++;
-  }
-
-  /** Consumes a case-insensitive keyword followed by a non-identifier byte. */
-  keyword(word: string): boolean {
-    const s = this.s;
-    if (this.pos + word.length > s.length) return false;
-    for (let i = 0; i < word.length; i++) if ((s[this.pos + i] | 0x20) !== (word.charCodeAt(i) | 0x20)) return false;
-    const after = s[this.pos + word.length];
-    if (after !== undefined && isIdentByte(after)) return false;
-    this.pos += word.length;
-    return true;
-  }
-
-  identifier(): string {
-    const s = this.s;
-    if (s[this.pos] === BACKTICK) {
-      const parts: Buffer[] = [];
-      let start = ++this.pos;
-      for (;;) {
-        if (this.pos >= s.length) throw notConvertible;
-        if (s[this.pos] === BACKTICK) {
-          if (s[this.pos + 1] === BACKTICK) {
-            parts.push(s.subarray(start, this.pos + 1));
-            this.pos += 2;
-            start = this.pos;
-            continue;
-          }
-          parts.push(s.subarray(start, this.pos));
-          this.pos++;
-          return Buffer.concat(parts).toString('utf8');
-        }
-        this.pos++;
-      }
-    }
-    const start = this.pos;
-    while (this.pos < s.length && isIdentByte(s[this.pos])) this.pos++;
-    if (this.pos === start) throw notConvertible;
-    return s.toString('utf8', start, this.pos);
-  }
-
-  expect(b: number): void {
-    if (this.s[this.pos] !== b) throw notConvertible;
-    this.pos++;
-  }
-}
-
-function isIdentByte(b: number): boolean {
-  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b === 0x24 || b >= 0x80;
 }
 
 /** Copies a quoted string literal's value (opening quote at `p.pos`), unescaped, re-escaped for LOAD DATA. */
@@ -353,123 +227,6 @@ function copyValue(p: Parser, out: Out): boolean {
   return false;
 }
 
-/** `INSERT INTO [db.]t [(cols)] VALUES`: moves past it; undefined when the statement starts otherwise. */
-function insertHead(p: Parser): { table: string; database?: string; columns?: string[] } | undefined {
-  const statement = p.s;
-  p.skipSpace();
-  if (!p.keyword('INSERT')) return undefined;
-  p.skipSpace();
-  if (!p.keyword('INTO')) return undefined;
-  p.skipSpace();
-  let table = p.identifier();
-  let database: string | undefined;
-  if (statement[p.pos] === DOT) {
-    p.pos++;
-    database = table;
-    table = p.identifier();
-  }
-  p.skipSpace();
-  let columns: string[] | undefined;
-  if (statement[p.pos] === OPEN) {
-    columns = [];
-    p.pos++;
-    for (;;) {
-      p.skipSpace();
-      columns.push(p.identifier());
-      p.skipSpace();
-      if (statement[p.pos] === CLOSE) break;
-      p.expect(COMMA);
-    }
-    p.pos++;
-    p.skipSpace();
-  }
-  if (!p.keyword('VALUES') && !p.keyword('VALUE')) return undefined;
-  return { table, database, columns };
-}
-
-/**
- * Backslash escapes that mean the same byte in an SQL string literal and in a LOAD DATA field
- * escaped by `\\` (\0 \' \" \b \n \r \t \Z \\): the ones mysqldump and mariadb-dump write.
- * Not these: \N (NULL in LOAD DATA, N in SQL), \% and \_ (SQL keeps their backslash).
- */
-const SAME_ESCAPE = new Uint8Array(256);
-for (const c of '0\'"bnrtZ\\') SAME_ESCAPE[c.charCodeAt(0)] = 1;
-
-/**
- * The VALUES list of a dump's INSERT, handed to LOAD DATA as it is: no copy, no conversion.
- * Accepted only in the layout the dump tools write, where the list reads the same as LOAD DATA
- * rows with `FIELDS TERMINATED BY ',' ENCLOSED BY '\'' LINES STARTING BY '(' TERMINATED BY ')'`
- * ({@link loadDataStatement}): no spaces but between rows, every value a number, NULL (unquoted NULL is NULL
- * there too) or a single-quoted string whose escapes are in {@link SAME_ESCAPE} and which has
- * no doubled quote. Hex, bit and `_binary` literals, spaces, anything else: undefined, and
- * {@link convertInsert} decides. One pass over the bytes, counting rows and fields.
- */
-export function scanInsert(statement: Buffer): ConvertedInsert | undefined {
-  const p = new Parser(statement);
-  let head: ReturnType<typeof insertHead>;
-  try {
-    head = insertHead(p);
-  } catch (err) {
-    if (err instanceof NotConvertible) return undefined;
-    throw err;
-  }
-  if (!head) return undefined;
-  p.skipSpace();
-  const s = statement;
-  const n = s.length;
-  const start = p.pos;
-  let i = start;
-  let rows = 0;
-  let fields = -1;
-  for (;;) {
-    if (s[i] !== OPEN) return undefined;
-    i++;
-    let field = 0;
-    for (;;) {
-      const b = s[i];
-      if (b === QUOTE) {
-        i++;
-        for (;;) {
-          if (i >= n) return undefined;
-          const c = s[i++];
-          if (c === QUOTE) {
-            if (s[i] === QUOTE) return undefined;
-            break;
-          }
-          if (c === BACKSLASH) {
-            if (SAME_ESCAPE[s[i]] === 0) return undefined;
-            i++;
-          }
-        }
-      } else if (b === 0x4e) {
-        if (s[i + 1] !== 0x55 || s[i + 2] !== 0x4c || s[i + 3] !== 0x4c) return undefined;
-        i += 4;
-      } else {
-        // What follows must be ',' or ')' (checked below): a number run into a word is refused there.
-        i = numberEnd(s, i);
-        if (i < 0) return undefined;
-      }
-      field++;
-      const t = s[i++];
-      if (t === COMMA) continue;
-      if (t === CLOSE) break;
-      return undefined;
-    }
-    if (fields === -1) fields = field;
-    else if (fields !== field) return undefined;
-    rows++;
-    if (s[i] !== COMMA) break;
-    i++;
-    // mariadb-dump starts each row on a line of its own; LOAD DATA skips what comes before a row's '('.
-    while (isSpace(s[i])) i++;
-  }
-  const end = i;
-  if (s[i] !== SEMI) return undefined;
-  for (i++; i < n; i++) if (!isSpace(s[i])) return undefined;
-  if (head.columns && head.columns.length !== fields) return undefined;
-  return { format: 'values', ...head, rows, fields, binaryFields: [], data: s.subarray(start, end) };
-}
-
 /**
  * Converts one complete INSERT statement (ending with `;`). Returns undefined when the
  * statement is anything but `INSERT INTO t [(cols)] VALUES (…),…;` of literal values.
@@ -519,127 +276,4 @@ export function convertInsert(statement: Buffer): ConvertedInsert | undefined {
     if (err instanceof NotConvertible) return undefined;
     throw err;
   }
-}
-
-/** A column of the target table, as information_schema describes it. */
-export interface LoadColumn {
-  name: string;
-  /** CHARACTER_SET_NAME: null for numbers, dates, binary-less types. */
-  charset: string | null;
-  dataType: string;
-  generated: boolean;
-}
-
-/** Character sets whose bytes equal the dump's utf8 text (the dump connection's own). */
-const UTF8_SETS = new Set(['utf8mb4', 'utf8mb3', 'utf8']);
-
-/** True when the column must not receive the loaded bytes as they are. */
-function needsConversion(column: LoadColumn): boolean {
-  // MySQL refuses JSON from a binary string ("Cannot create a JSON value from a string with CHARACTER SET 'binary'").
-  if (column.dataType.toLowerCase() === 'json') return true;
-  return column.charset !== null && column.charset !== 'binary' && !UTF8_SETS.has(column.charset.toLowerCase());
-}
-
-function quoteIdent(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
-}
-
-export type LoadPlanResult = { sql: string } | { fallback: string };
-
-/**
- * The LOAD DATA statement for a converted INSERT into a table with `tableColumns` (in table
- * order), or why the INSERT must run as it is. Without a column list a dumped row holds every
- * column, generated ones included (mariadb-dump writes them; INSERT ignores them): those go
- * to a throwaway variable. Columns in another character set than utf8 get
- * `CONVERT(@v USING utf8mb4)`: the bytes are the dump's utf8mb4 text, converted on assignment
- * exactly as an INSERT's literal is.
- */
-export function loadDataStatement(insert: ConvertedInsert, tableColumns: LoadColumn[], infileName = 'restore-drill-rows'): LoadPlanResult {
-  const byName = new Map(tableColumns.map((c) => [c.name.toLowerCase(), c]));
-  let targets: (LoadColumn | undefined)[];
-  if (insert.columns) {
-    targets = insert.columns.map((name) => byName.get(name.toLowerCase()));
-    const missing = insert.columns.find((_, i) => !targets[i]);
-    if (missing !== undefined) return { fallback: `column ${missing} is not in the table` };
-    if (targets.some((c) => c!.generated)) return { fallback: 'the INSERT names a generated column' };
-  } else {
-    if (insert.fields !== tableColumns.length) return { fallback: `rows have ${insert.fields} values for ${tableColumns.length} columns` };
-    targets = tableColumns.map((c) => (c.generated ? undefined : c));
-  }
-  const list: string[] = [];
-  const sets: string[] = [];
-  targets.forEach((column, i) => {
-    if (!column) list.push('@restore_drill_ignored');
-    else if (needsConversion(column)) {
-      list.push(`@v${i}`);
-      sets.push(`${quoteIdent(column.name)} = CONVERT(@v${i} USING utf8mb4)`);
-    } else list.push(quoteIdent(column.name));
-  });
-  const converted = insert.binaryFields.find((i) => targets[i] !== undefined && needsConversion(targets[i]!));
-  if (converted !== undefined) return { fallback: `a binary literal is bound for the ${targets[converted]!.charset ?? targets[converted]!.dataType} column ${targets[converted]!.name}` };
-  const table = (insert.database !== undefined ? `${quoteIdent(insert.database)}.` : '') + quoteIdent(insert.table);
-  const sql =
-    `LOAD DATA LOCAL INFILE '${infileName}' INTO TABLE ${table} CHARACTER SET binary ` +
-    (insert.format === 'tab' ? "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'" : "FIELDS TERMINATED BY ',' ENCLOSED BY '\\'' ESCAPED BY '\\\\' LINES STARTING BY '(' TERMINATED BY ')'") +
-    ` (${list.join(', ')})` +
-    (sets.length > 0 ? ` SET ${sets.join(', ')}` : '');
-  return { sql };
-}
-
-export interface DeferredIndexes {
-  /** The CREATE TABLE without its plain secondary keys. */
-  create: string;
-  /** The table's name, unquoted. */
-  table: string;
-  /** One ALTER adding them all back: one sorted build per index after the rows are in. */
-  addIndexes: string;
-}
-
-/**
- * Splits the plain secondary keys (`KEY …`) out of a dumped InnoDB CREATE TABLE, so rows
- * load into the clustered index alone and each index is built once, sorted, afterwards.
- * Left as they are: tables with foreign keys (their keys back the constraints), PRIMARY and
- * UNIQUE keys (they decide what a duplicate is), FULLTEXT and SPATIAL keys, other engines,
- * and anything not in mysqldump's one-definition-per-line layout. Undefined when nothing
- * is deferred.
- */
-export function deferSecondaryIndexes(createTable: string): DeferredIndexes | undefined {
-  const head = /^CREATE TABLE (`(?:[^`]|``)+`) \(\n/.exec(createTable);
-  if (!head) return undefined;
-  const tailAt = createTable.lastIndexOf('\n)');
-  if (tailAt < head[0].length) return undefined;
-  const options = createTable.slice(tailAt + 2);
-  if (!/\bENGINE=InnoDB\b/i.test(options) || /\bPARTITION\s+BY\b/i.test(options)) return undefined;
-  const lines = createTable.slice(head[0].length, tailAt).split('\n');
-  if (lines.some((l) => /\bFOREIGN KEY\b/i.test(l))) return undefined;
-  const kept: string[] = [];
-  const deferred: string[] = [];
-  for (const line of lines) {
-    const definition = line.replace(/,$/, '');
-    if (/^ {2}KEY `/.test(line)) deferred.push(definition.trim());
-    else kept.push(definition);
-  }
-  if (deferred.length === 0 || kept.length === 0) return undefined;
-  return {
-    table: head[1].slice(1, -1).replace(/``/g, '`'),
-    create: `${head[0]}${kept.join(',\n')}${createTable.slice(tailAt)}`,
-    addIndexes: `ALTER TABLE ${head[1]} ${deferred.map((d) => `ADD ${d}`).join(', ')}`,
-  };
-}
-
-/** Tables a statement's foreign keys reference (`REFERENCES [`db`.]`t``), names unquoted. */
-export function referencedTables(statement: string): { database?: string; table: string }[] {
-  const unquote = (q: string) => q.slice(1, -1).replace(/``/g, '`');
-  return [...statement.matchAll(/\bREFERENCES\s+(?:(`(?:[^`]|``)+`)\.)?(`(?:[^`]|``)+`)/gi)].map((m) => ({ ...(m[1] ? { database: unquote(m[1]) } : {}), table: unquote(m[2]) }));
-}
-
-/**
- * Whether to hold plain secondary keys back until a table's rows are in. Measured here (1 M
- * rows, two secondary keys, LOAD DATA, a busy 2-core machine, server CPU time): MySQL 9.7
- * used about 30% less CPU and 27% less time (its sorted index build runs on several threads);
- * MariaDB 10.11 came out even (its change buffer already defers secondary-index work), so it
- * keeps the dump's CREATE TABLE as it is.
- */
-export function defersSecondaryIndexes(flavor: 'mysql' | 'mariadb'): boolean {
-  return flavor === 'mysql';
 }

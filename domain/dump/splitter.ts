@@ -1,6 +1,6 @@
 /**
- * Parallel loading of a mysqldump/mariadb-dump file. The dump is one ordered stream, but its
- * bulk is independent extended INSERTs; cut into three kinds of work:
+ * Cuts a mysqldump/mariadb-dump file into pieces for the parallel restore. The dump is one
+ * ordered stream, but its bulk is independent extended INSERTs; cut into three kinds of work:
  *   ddl    the preamble (GTID_PURGED), CREATE DATABASE/TABLE, view placeholders: in dump order
  *   chunk  INSERTs of one table, a few MB each: any order, several sessions at once, each
  *          chunk after its table's DDL
@@ -11,10 +11,10 @@
  * Pure: bytes in, pieces out; lines are kept as bytes (text columns are not always UTF-8).
  */
 
-export type LoadPieceKind = 'ddl' | 'chunk' | 'post';
+export type DumpPieceKind = 'ddl' | 'chunk' | 'post';
 
-export interface LoadPiece {
-  kind: LoadPieceKind;
+export interface DumpPiece {
+  kind: DumpPieceKind;
   /** The table a chunk belongs to (`db`.`table`), for progress and ordering. */
   table?: string;
   sql: Buffer;
@@ -135,9 +135,9 @@ export class DumpSplitter {
    * not cut out one by one: a run of them joins its chunk as one slice of `data`. Call
    * {@link finishBytes} at the end of the stream.
    */
-  pushBytes(data: Buffer): LoadPiece[] {
+  pushBytes(data: Buffer): DumpPiece[] {
     const buf = this.rest.length > 0 ? Buffer.concat([this.rest, data]) : data;
-    const out: LoadPiece[] = [];
+    const out: DumpPiece[] = [];
     let start = 0;
     // The start of a run of row lines not yet added to the chunk.
     let run = -1;
@@ -166,14 +166,14 @@ export class DumpSplitter {
   }
 
   /** The pieces the stream's last line (one without a newline) completes; then call {@link finish}. */
-  finishBytes(): LoadPiece[] {
+  finishBytes(): DumpPiece[] {
     const last = this.rest;
     this.rest = Buffer.alloc(0);
     return last.length > 0 ? this.push(last) : [];
   }
 
-  push(line: Buffer): LoadPiece[] {
-    const out: LoadPiece[] = [];
+  push(line: Buffer): DumpPiece[] {
+    const out: DumpPiece[] = [];
     if (this.state === 'data') {
       // MariaDB 10.11's dump writes one row per line: a chunk only ever closes between statements.
       if (this.inInsert || startsWith(line, 'INSERT ')) {
@@ -224,8 +224,8 @@ export class DumpSplitter {
     return out;
   }
 
-  finish(): LoadPiece[] {
-    const out: LoadPiece[] = [];
+  finish(): DumpPiece[] {
+    const out: DumpPiece[] = [];
     if (this.ddl.bytes > 0) out.push(this.closeDdl());
     if (this.post.bytes > 0) out.push({ kind: 'post', sql: this.wrap(this.post, this.postDb) });
     return out;
@@ -236,24 +236,19 @@ export class DumpSplitter {
     return Buffer.concat([...head, ...(db !== undefined ? [useStatement(db)] : []), ...piece.parts]);
   }
 
-  private closeDdl(): LoadPiece {
-    const piece: LoadPiece = { kind: 'ddl', sql: this.wrap(this.ddl, this.ddlDb) };
+  private closeDdl(): DumpPiece {
+    const piece: DumpPiece = { kind: 'ddl', sql: this.wrap(this.ddl, this.ddlDb) };
     this.ddl = new Piece();
     return piece;
   }
 
-  private closeChunk(): LoadPiece {
-    const piece: LoadPiece = { kind: 'chunk', table: `${this.chunk.db ?? ''}.${this.table ?? ''}`, sql: this.wrap(this.chunk, this.chunk.db) };
+  private closeChunk(): DumpPiece {
+    const piece: DumpPiece = { kind: 'chunk', table: `${this.chunk.db ?? ''}.${this.table ?? ''}`, sql: this.wrap(this.chunk, this.chunk.db) };
     const db = this.chunk.db;
     this.chunk = new Piece();
     this.chunk.db = db;
     return piece;
   }
-}
-
-/** Sessions loading chunks at once: one per core, at least two (one waits on the disk while the other parses). */
-export function loadParallelism(cpus: number): number {
-  return Math.max(2, Math.min(4, cpus));
 }
 
 /**
@@ -304,56 +299,4 @@ export function statementBuffers(sql: Buffer): Buffer[] {
   }
   if (start !== -1) out.push(sql.subarray(start));
   return out;
-}
-
-/**
- * Hands a restore's sessions to waiting jobs (a table's row chunks, a table's key build).
- * A free session goes to the oldest job whose table no session is loading; only when every
- * waiting job's table is already being loaded does it join one (the oldest). Two sessions
- * appending to one table contend for its index pages: measured on the 1 GB bench dump (MariaDB
- * 10.11, two sessions), loading every table with both sessions took 168 s of server CPU and
- * left a fifth of the machine idle; one session per table took 138-158 s, as the LOAD DATA
- * baseline (145 s). In dump order, with a reader ahead of the loaders, each session keeps to a
- * table of its own until only the last one is left, which both then share.
- */
-export class SessionDispatcher {
-  private free: number;
-  private readonly waiting: { table: string; grant: () => void }[] = [];
-  private readonly loading = new Map<string, number>();
-
-  constructor(sessions: number) {
-    this.free = sessions;
-  }
-
-  /** Resolves when a session is this job's; call `release(table)` when the job is done. */
-  acquire(table: string): Promise<void> {
-    return new Promise<void>((grant) => {
-      this.waiting.push({ table, grant });
-      this.pump();
-    });
-  }
-
-  release(table: string): void {
-    const n = (this.loading.get(table) ?? 1) - 1;
-    if (n > 0) this.loading.set(table, n);
-    else this.loading.delete(table);
-    this.free++;
-    this.pump();
-  }
-
-  /** Jobs waiting for a session. */
-  get pending(): number {
-    return this.waiting.length;
-  }
-
-  private pump(): void {
-    while (this.free > 0 && this.waiting.length > 0) {
-      let pick = this.waiting.findIndex((w) => !this.loading.has(w.table));
-      if (pick === -1) pick = 0;
-      const [job] = this.waiting.splice(pick, 1);
-      this.free--;
-      this.loading.set(job.table, (this.loading.get(job.table) ?? 0) + 1);
-      job.grant();
-    }
-  }
 }

@@ -6,9 +6,9 @@
  * Pure module.
  */
 
-import type { CheckKind, CheckResult } from '../checks/checksums';
-import { describeRecovery } from '../recovery/plan';
-import type { RecoveryReport } from '../recovery/plan';
+import type { CheckKind, CheckResult } from '../checks/results';
+import { describeRecovery } from '../recovery/report';
+import type { RecoveryReport } from '../recovery/report';
 import type { BinlogCoordinates, Flavor, RecoveryPoint } from '../types';
 
 export type PhaseOutcome = 'ok' | 'failed' | 'skipped';

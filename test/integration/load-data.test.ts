@@ -13,7 +13,7 @@ import { withSession } from '../../adapters/mysql';
 import { drillTimeline } from '../../bench/history';
 import type { SqlSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../client/drills';
-import { defersSecondaryIndexes } from '../../domain/dump/insert-convert';
+import { defersSecondaryIndexes } from '../../domain/dump/deferred-indexes';
 import type { DrillReport } from '../../domain/report/report';
 import type { Flavor } from '../../domain/types';
 import { progressQuery, releaseSignal } from '../../workflows';

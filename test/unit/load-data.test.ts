@@ -1,5 +1,9 @@
-import { convertInsert, deferSecondaryIndexes, loadDataStatement, referencedTables, scanInsert } from '../../domain/dump/insert-convert';
-import type { ConvertedInsert, LoadColumn } from '../../domain/dump/insert-convert';
+import { deferSecondaryIndexes, referencedTables } from '../../domain/dump/deferred-indexes';
+import { convertInsert } from '../../domain/dump/insert-convert';
+import { scanInsert } from '../../domain/dump/insert-scan';
+import type { ConvertedInsert } from '../../domain/dump/insert-syntax';
+import { loadDataStatement } from '../../domain/dump/load-data-statement';
+import type { LoadColumn } from '../../domain/dump/load-data-statement';
 
 /** How the server reads a LOAD DATA stream (tab fields, LF rows, `\` escapes, `\N`): the test's reference reader. */
 function readLoadData(data: Buffer): (Buffer | null)[][] {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DumpSplitter, SessionDispatcher, isSessionSetting, loadParallelism, statementBuffers, statementsOf } from '../../domain/dump/splitter';
-import type { LoadPiece } from '../../domain/dump/splitter';
+import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
+import { DumpSplitter, isSessionSetting, statementBuffers, statementsOf } from '../../domain/dump/splitter';
+import type { DumpPiece } from '../../domain/dump/splitter';
 
 /** The shape of a mariadb-dump / mysqldump file, trimmed to what the splitter looks at. */
 const DUMP = `/*M!999999\\- enable the sandbox mode */
@@ -61,18 +62,18 @@ function linesOf(input: Buffer): Buffer[] {
 }
 
 /** The reference: the dump pushed line by line. */
-function splitByLines(text: string | Buffer, chunkBytes = 1 << 20): LoadPiece[] {
+function splitByLines(text: string | Buffer, chunkBytes = 1 << 20): DumpPiece[] {
   const s = new DumpSplitter(chunkBytes);
   return [...linesOf(Buffer.from(text)).flatMap((line) => s.push(line)), ...s.finish()];
 }
 
 /** As the restore reads it: all the bytes at once (the cuts are tested below). */
-function split(text: string | Buffer, chunkBytes = 1 << 20): LoadPiece[] {
+function split(text: string | Buffer, chunkBytes = 1 << 20): DumpPiece[] {
   const s = new DumpSplitter(chunkBytes);
   return [...s.pushBytes(Buffer.from(text)), ...s.finishBytes(), ...s.finish()];
 }
 
-const text = (p: LoadPiece) => p.sql.toString('utf8');
+const text = (p: DumpPiece) => p.sql.toString('utf8');
 
 describe('splitting a dump for a parallel load', () => {
   test('pieces come out as the schema of a table, then its rows, then the next table, with the post part last', () => {
@@ -133,7 +134,7 @@ describe('session settings', () => {
   });
 
   test('at least two loading sessions, at most four', () => {
-    expect([1, 2, 8].map(loadParallelism)).toEqual([2, 2, 4]);
+    expect([1, 2, 8].map(parallelSessions)).toEqual([2, 2, 4]);
   });
 });
 
@@ -251,9 +252,9 @@ describe('pushBytes: the dump as it comes, cut anywhere', () => {
     `/*!40000 ALTER TABLE \`${table}\` ENABLE KEYS */;${eol}UNLOCK TABLES;${eol}`;
   const GENERATED = `${DUMP.slice(0, DUMP.indexOf('LOCK TABLES'))}${rows('a', 40)}${rows('b', 25, '\r\n')}-- Dump completed on 2026-01-01\nSELECT 'no newline at the end';`;
 
-  function splitBytes(input: Buffer, cuts: number[], chunkBytes: number): LoadPiece[] {
+  function splitBytes(input: Buffer, cuts: number[], chunkBytes: number): DumpPiece[] {
     const s = new DumpSplitter(chunkBytes);
-    const out: LoadPiece[] = [];
+    const out: DumpPiece[] = [];
     let at = 0;
     for (const cut of [...cuts, input.length]) {
       out.push(...s.pushBytes(input.subarray(at, cut)));
@@ -262,7 +263,7 @@ describe('pushBytes: the dump as it comes, cut anywhere', () => {
     return [...out, ...s.finishBytes(), ...s.finish()];
   }
 
-  const shape = (pieces: LoadPiece[]) => pieces.map((p) => ({ kind: p.kind, table: p.table, sql: p.sql.toString('latin1') }));
+  const shape = (pieces: DumpPiece[]) => pieces.map((p) => ({ kind: p.kind, table: p.table, sql: p.sql.toString('latin1') }));
 
   test.each([
     ['the test dump', DUMP],

@@ -1,4 +1,4 @@
-import type { CheckResult } from '../../domain/checks/checksums';
+import type { CheckResult } from '../../domain/checks/results';
 import {
   RTO_PHASES,
   drillOutcome,
