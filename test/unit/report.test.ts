@@ -11,6 +11,14 @@ import {
   type DrillReport,
   type PhaseTiming,
 } from '../../domain/report/report';
+import {
+  buildDrillReport,
+  describeDrillTarget,
+  drillFailureOf,
+  reportFailure,
+  reportMemoSummary,
+  type DrillRecord,
+} from '../../domain/report/build';
 
 function phase(name: string, seconds: number, outcome: PhaseTiming['outcome'] = 'ok'): PhaseTiming {
   return { phase: name, startedAt: '2026-11-21T18:30:00Z', finishedAt: '2026-11-21T18:31:00Z', seconds, outcome };
@@ -229,5 +237,137 @@ describe('renderText', () => {
     expect(text).toContain('  FAIL   row-count:shop.o: expected 10, actual 9 — Nine.');
     expect(text.startsWith('FAILED  ')).toBe(true);
     expect(text.trimEnd().split('\n').pop()).toBe('failure  CheckFailed: 1 check failed');
+  });
+});
+
+describe('buildDrillReport', () => {
+  const applied = { file: 'mysql-bin.000004', startPosition: 400, endPosition: 567, gtid: '0-1-9', commitTime: '2026-11-21T18:29:58.000000Z' };
+  function record(overrides: Partial<DrillRecord> = {}): DrillRecord {
+    const r = report();
+    return {
+      drillId: r.drillId,
+      source: r.source,
+      flavor: r.flavor,
+      serverVersion: r.serverVersion,
+      sandbox: { image: 'mariadb:10.11' },
+      startedAt: '2026-11-21T18:30:00.000Z',
+      finishedAt: '2026-11-21T18:32:10.500Z',
+      backup: r.backup,
+      target: 'checkpoint',
+      base: { manifestPath: '/var/lib/restore-drill/university/manifest.json', chosen: 'taken' },
+      replay: { transactions: 3, lastApplied: applied, skipped: [], window: 'from the backup to mysql-bin.000004:567', rpoSeconds: 2 },
+      reached: r.recoveryPoint,
+      checks: r.checks,
+      phases: r.phases,
+      cancelled: false,
+      ...overrides,
+    };
+  }
+
+  test('a drill that reached its target and passed every check passes, with RTO from the restore-side phases', () => {
+    const built = buildDrillReport(record());
+    expect(built).toMatchObject({ outcome: 'passed', rtoSeconds: 40, totalSeconds: 130.5, rpoSeconds: 2, sandbox: { image: 'mariadb:10.11' }, target: 'checkpoint' });
+    expect(built.failure).toBeUndefined();
+    expect(built.phases).toEqual(report().phases);
+  });
+
+  test('the recovery starts at the base backup with the backup\'s coordinates', () => {
+    expect(buildDrillReport(record()).recovery).toEqual({
+      baseBackup: { manifestPath: '/var/lib/restore-drill/university/manifest.json', coordinates: { file: 'mysql-bin.000003', position: 1234 }, chosen: 'taken' },
+      transactionsApplied: 3,
+      lastApplied: applied,
+      firstNotApplied: undefined,
+      skipped: [],
+      lastArchived: undefined,
+      shortfall: undefined,
+      window: 'from the backup to mysql-bin.000004:567',
+      proof: undefined,
+    });
+  });
+
+  test('a decided proof of the recovery point becomes a check, and a failed one fails the drill', () => {
+    const proof = { method: 'gtid_executed' as const, passed: false, expected: '0-1-9', actual: '0-1-8', message: 'last applied transaction 0-1-9 is missing' };
+    const built = buildDrillReport(record({ proof }));
+    expect(built.checks.at(-1)).toEqual({ name: 'recovery-point:gtid_executed', kind: 'gtid', target: 'gtid_executed', passed: false, expected: '0-1-9', actual: '0-1-8', message: proof.message });
+    expect(built.checks).toHaveLength(3);
+    expect(built.recovery?.proof).toBe(proof);
+    expect(built.outcome).toBe('failed');
+  });
+
+  test('an undecided proof is reported but adds no check', () => {
+    const proof = { method: 'unavailable' as const, message: 'no GTID position' };
+    const built = buildDrillReport(record({ proof }));
+    expect(built.checks).toHaveLength(2);
+    expect(built.recovery?.proof).toBe(proof);
+    expect(built.outcome).toBe('passed');
+  });
+
+  test('a drill stopped before the replay has no RPO, no recovery point and no RTO verdict', () => {
+    const built = buildDrillReport(record({ reached: undefined, replay: undefined, checks: [], rtoTargetSeconds: 10, failure: { type: 'ArtifactCorrupt', message: 'sha256 differs' } }));
+    expect(built).toMatchObject({ outcome: 'failed', failure: { type: 'ArtifactCorrupt' }, recoveryPoint: undefined, rpoSeconds: undefined, recovery: undefined, rtoMissed: undefined });
+  });
+
+  test('a recovery without backup coordinates has no recovery section', () => {
+    expect(buildDrillReport(record({ backup: { artifactPath: '', bytes: 0, sha256: '' } })).recovery).toBeUndefined();
+  });
+
+  test('the RTO target is missed only by a restore that took longer', () => {
+    expect(buildDrillReport(record({ rtoTargetSeconds: 39 })).rtoMissed).toBe(true);
+    expect(buildDrillReport(record({ rtoTargetSeconds: 40 })).rtoMissed).toBe(false);
+    expect(buildDrillReport(record()).rtoMissed).toBeUndefined();
+  });
+
+  test('a cancelled drill fails as Cancelled, unless something failed first', () => {
+    expect(buildDrillReport(record({ cancelled: true })).failure).toEqual({ type: 'Cancelled', message: 'the drill was cancelled' });
+    expect(buildDrillReport(record({ cancelled: true })).outcome).toBe('failed');
+    expect(buildDrillReport(record({ cancelled: true, failure: { type: 'Transient', message: 'sandbox not removed' } })).failure?.type).toBe('Transient');
+  });
+
+  test('a drill that checked nothing fails', () => {
+    expect(buildDrillReport(record({ checks: [] })).outcome).toBe('failed');
+  });
+});
+
+describe('describeDrillTarget', () => {
+  test('names every kind of target in words', () => {
+    expect(describeDrillTarget({ kind: 'checkpoint' })).toBe('checkpoint');
+    expect(describeDrillTarget({ kind: 'latest' })).toBe('latest');
+    expect(describeDrillTarget({ kind: 'time', at: '2026-11-21T18:00:00Z' })).toBe('time 2026-11-21T18:00:00Z');
+    expect(describeDrillTarget({ kind: 'position', file: 'mysql-bin.000004', position: 1234 })).toBe('position mysql-bin.000004:1234');
+    expect(describeDrillTarget({ kind: 'gtid', gtid: '0-1-9' })).toBe('gtid 0-1-9');
+    expect(describeDrillTarget({ kind: 'beforeEvent', pattern: 'DROP TABLE' })).toBe('before "DROP TABLE"');
+  });
+});
+
+describe('drillFailureOf', () => {
+  test('takes the first type along the cause chain, with its message', () => {
+    const err = Object.assign(new Error('Activity task failed'), { cause: Object.assign(new Error('binlog mysql-bin.000043 missing'), { type: 'BinlogGap' }) });
+    expect(drillFailureOf(err)).toEqual({ type: 'BinlogGap', message: 'binlog mysql-bin.000043 missing' });
+  });
+
+  test('is Unknown, with the top message, when nothing in the chain has a type', () => {
+    expect(drillFailureOf(new Error('boom'))).toEqual({ type: 'Unknown', message: 'boom' });
+    expect(drillFailureOf('plain')).toEqual({ type: 'Unknown', message: 'plain' });
+  });
+});
+
+describe('reportFailure and reportMemoSummary', () => {
+  test('a passed report has no failure', () => {
+    expect(reportFailure(report())).toBeUndefined();
+  });
+
+  test('a failed report fails with its failure, else with the failed checks (at most five named)', () => {
+    expect(reportFailure(report({ outcome: 'failed', failure: { type: 'DumpTruncated', message: 'no trailer' } }))).toEqual({ type: 'DumpTruncated', message: 'no trailer' });
+    const bad = (n: number): CheckResult => ({ ...ok(`checksum:shop.t${n}`), passed: false });
+    const checks = [ok('row-count:shop.a', 'row-count'), ...[1, 2, 3, 4, 5, 6].map(bad)];
+    expect(reportFailure(report({ outcome: 'failed', checks }))).toEqual({
+      type: 'CheckFailed',
+      message: '6 of 7 checks failed: checksum:shop.t1, checksum:shop.t2, checksum:shop.t3, checksum:shop.t4, checksum:shop.t5',
+    });
+  });
+
+  test('the memo line names outcome, source, target, RTO and checks, and a missed RTO target', () => {
+    expect(reportMemoSummary(report())).toBe('passed: university to latest, RTO 40.0 s, 2/2 checks passed');
+    expect(reportMemoSummary(report({ rtoTargetSeconds: 30, rtoMissed: true }))).toBe('passed: university to latest, RTO 40.0 s (target 30 s MISSED), 2/2 checks passed');
   });
 });

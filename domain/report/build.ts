@@ -1,0 +1,160 @@
+/**
+ * Building the drill report from what the drill recorded: its phase timings, the backup, the
+ * target, what the sandbox reached and proved, and how the drill ended. Also the words the
+ * workflow shows for it (search attribute, memo) and the failure it ends with.
+ *
+ * Pure module: the workflow passes the clock's readings in.
+ */
+
+import type { CheckResult } from '../checks/results';
+import type { RecoveryProof } from '../recovery/proof';
+import type { RecoveryReport } from '../recovery/report';
+import type { RecoveryTarget } from '../recovery/targets';
+import type { TransactionSummary } from '../recovery/transactions';
+import type { Flavor, RecoveryPoint } from '../types';
+import { drillOutcome, rtoSeconds } from './report';
+import type { BackupFacts, DrillFailure, DrillReport, PhaseTiming } from './report';
+
+/** A checkpoint target is taken from the source during the drill; the others name a point in its binlogs. */
+export type DrillTargetSpec = RecoveryTarget | { kind: 'checkpoint' };
+
+/** What the replay plan says about the recovery (the fields of a ReplayPlan the report needs). */
+export interface ReplayFacts {
+  transactions: number;
+  lastApplied?: TransactionSummary;
+  firstExcluded?: TransactionSummary;
+  skipped: TransactionSummary[];
+  lastArchived?: TransactionSummary;
+  shortfall?: string;
+  window: string;
+  rpoSeconds: number;
+}
+
+/** Everything the drill recorded; optional facts are absent when the drill stopped before them. */
+export interface DrillRecord {
+  drillId: string;
+  source: string;
+  flavor: Flavor;
+  serverVersion: string;
+  sandbox?: { image: string };
+  /** ISO-8601 UTC. */
+  startedAt: string;
+  finishedAt: string;
+  backup: BackupFacts;
+  /** {@link describeDrillTarget} of the request's target. */
+  target: string;
+  /** The backup replay starts from and how it was chosen (its coordinates are the backup's). */
+  base: { manifestPath: string; chosen: RecoveryReport['baseBackup']['chosen'] };
+  replay?: ReplayFacts;
+  reached?: RecoveryPoint;
+  checks: readonly CheckResult[];
+  proof?: RecoveryProof;
+  phases: readonly PhaseTiming[];
+  rtoTargetSeconds?: number;
+  failure?: DrillFailure;
+  cancelled: boolean;
+}
+
+export const CANCELLED: DrillFailure = { type: 'Cancelled', message: 'the drill was cancelled' };
+
+/** The target in words, as the report and the DrillTarget search attribute show it. */
+export function describeDrillTarget(target: DrillTargetSpec): string {
+  switch (target.kind) {
+    case 'checkpoint':
+      return 'checkpoint';
+    case 'latest':
+      return 'latest';
+    case 'time':
+      return `time ${target.at}`;
+    case 'position':
+      return `position ${target.file}:${target.position}`;
+    case 'gtid':
+      return `gtid ${target.gtid}`;
+    case 'beforeEvent':
+      return `before "${target.pattern}"`;
+  }
+}
+
+/**
+ * The failure kind of an error chain (ActivityFailure → ApplicationFailure → …): the first
+ * `type` found, matched as a string, never by class.
+ */
+export function drillFailureOf(err: unknown): DrillFailure {
+  let e = err as { type?: unknown; message?: string; cause?: unknown } | undefined;
+  const top = (err as Error | undefined)?.message ?? String(err);
+  while (e) {
+    if (typeof e.type === 'string' && e.type.length > 0) return { type: e.type, message: e.message ?? top };
+    e = e.cause as typeof e;
+  }
+  return { type: 'Unknown', message: top };
+}
+
+/** The sandbox's own proof of the recovery point, as a check when it could decide. */
+export function proofCheck(proof: RecoveryProof): CheckResult | undefined {
+  if (proof.passed === undefined) return undefined;
+  return { name: `recovery-point:${proof.method}`, kind: 'gtid', target: proof.method, passed: proof.passed, expected: proof.expected, actual: proof.actual, message: proof.message };
+}
+
+export function buildDrillReport(r: DrillRecord): DrillReport {
+  const proved = r.proof ? proofCheck(r.proof) : undefined;
+  const checks = proved ? [...r.checks, proved] : [...r.checks];
+  const failure = r.failure ?? (r.cancelled ? CANCELLED : undefined);
+  const rto = rtoSeconds(r.phases);
+  const coordinates = r.backup.coordinates;
+  return {
+    drillId: r.drillId,
+    source: r.source,
+    flavor: r.flavor,
+    serverVersion: r.serverVersion,
+    sandbox: r.sandbox ? { image: r.sandbox.image } : undefined,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    backup: r.backup,
+    target: r.target,
+    recoveryPoint: r.reached,
+    // The plan's RPO holds only for a replay that actually reached its stop.
+    rpoSeconds: r.replay && r.reached ? r.replay.rpoSeconds : undefined,
+    recovery: r.replay && coordinates ? recoveryReport(r.replay, { ...r.base, coordinates }, r.proof) : undefined,
+    phases: [...r.phases],
+    rtoSeconds: rto,
+    rtoTargetSeconds: r.rtoTargetSeconds,
+    // Only a restore that completed can have missed its target; a failed one has no RTO.
+    rtoMissed: r.rtoTargetSeconds !== undefined && r.reached !== undefined ? rto > r.rtoTargetSeconds : undefined,
+    totalSeconds: (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000,
+    checks,
+    outcome: drillOutcome(checks, failure),
+    failure,
+  };
+}
+
+function recoveryReport(replay: ReplayFacts, baseBackup: RecoveryReport['baseBackup'], proof: RecoveryProof | undefined): RecoveryReport {
+  return {
+    baseBackup,
+    transactionsApplied: replay.transactions,
+    lastApplied: replay.lastApplied,
+    firstNotApplied: replay.firstExcluded,
+    skipped: replay.skipped,
+    lastArchived: replay.lastArchived,
+    shortfall: replay.shortfall,
+    window: replay.window,
+    proof,
+  };
+}
+
+/** Why a failed report fails: its failure, else the checks that failed. Undefined when it passed. */
+export function reportFailure(report: DrillReport): DrillFailure | undefined {
+  if (report.outcome !== 'failed') return undefined;
+  if (report.failure) return report.failure;
+  const failed = report.checks.filter((c) => !c.passed);
+  return {
+    type: 'CheckFailed',
+    message: `${failed.length} of ${report.checks.length} checks failed: ${failed.map((c) => c.name).slice(0, 5).join(', ')}`,
+  };
+}
+
+/** One line for the workflow's memo, read in the Temporal UI's list. */
+export function reportMemoSummary(report: DrillReport): string {
+  const passed = report.checks.filter((c) => c.passed).length;
+  const missed = report.rtoMissed ? ` (target ${report.rtoTargetSeconds} s MISSED)` : '';
+  return `${report.outcome}: ${report.source} to ${report.target}, RTO ${report.rtoSeconds.toFixed(1)} s${missed}, ${passed}/${report.checks.length} checks passed`;
+}

@@ -1,0 +1,92 @@
+/**
+ * One drill's context: its request and ids, the facts its phases have established so far, its
+ * undo stack and its progress board. The phases read and fill it; the report is built from it.
+ */
+import { isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { ReplayPlan, SandboxHandle, SourceCheckpoint } from '../../activities';
+import type { DrillRequest } from '../../config/schema';
+import type { CheckResult } from '../../domain/checks/results';
+import type { RecoveryProof } from '../../domain/recovery/proof';
+import type { Flavor, RecoveryPoint } from '../../domain/types';
+import { buildDrillReport, describeDrillTarget, drillFailureOf } from '../../domain/report/build';
+import type { DrillRecord } from '../../domain/report/build';
+import type { BackupFacts, DrillFailure, DrillReport } from '../../domain/report/report';
+import { UndoStack } from './cleanup';
+import { ProgressBoard } from './progress';
+
+/** What the drill has established so far; absent facts were never reached. */
+export interface DrillState {
+  flavor: Flavor;
+  serverVersion: string;
+  backup: BackupFacts;
+  base: DrillRecord['base'];
+  checkpoint?: SourceCheckpoint;
+  plan?: ReplayPlan;
+  sandbox?: SandboxHandle;
+  checks: CheckResult[];
+  reached?: RecoveryPoint;
+  proof?: RecoveryProof;
+  failure?: DrillFailure;
+  /** The cancellation that stopped the drill, rethrown once it has cleaned up and reported. */
+  cancelled?: unknown;
+}
+
+export class Drill {
+  readonly drillId = workflowInfo().workflowId;
+  readonly startedAt = new Date().toISOString();
+  readonly board = new ProgressBoard();
+  readonly undos = new UndoStack();
+  readonly target: string;
+  readonly state: DrillState;
+
+  constructor(readonly request: DrillRequest) {
+    this.target = describeDrillTarget(request.target);
+    this.state = {
+      flavor: request.source.flavor ?? 'mysql',
+      serverVersion: '',
+      backup: { artifactPath: '', bytes: 0, sha256: '' },
+      base: { manifestPath: '', chosen: 'taken' },
+      checks: [],
+    };
+  }
+
+  phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return this.board.phase(name, work);
+  }
+
+  useSandbox(sandbox: SandboxHandle): SandboxHandle {
+    this.state.sandbox = sandbox;
+    this.board.showSandbox(sandbox);
+    return sandbox;
+  }
+
+  /** Records why the drill stopped early: cancelled, or failed with the first failure's type. */
+  stop(err: unknown): void {
+    if (isCancellation(err)) this.state.cancelled = err;
+    else this.state.failure ??= drillFailureOf(err);
+  }
+
+  report(): DrillReport {
+    const s = this.state;
+    return buildDrillReport({
+      drillId: this.drillId,
+      source: this.request.source.name,
+      flavor: s.flavor,
+      serverVersion: s.serverVersion,
+      sandbox: s.sandbox,
+      startedAt: this.startedAt,
+      finishedAt: new Date().toISOString(),
+      backup: s.backup,
+      target: this.target,
+      base: s.base,
+      replay: s.plan,
+      reached: s.reached,
+      checks: s.checks,
+      proof: s.proof,
+      phases: this.board.phases,
+      rtoTargetSeconds: this.request.rtoTargetSeconds,
+      failure: s.failure,
+      cancelled: s.cancelled !== undefined,
+    });
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The drill's phases in the sandbox: start it, restore the backup into it, replay the binlogs
+ * to the target (retried together from the artifact), and check the result against the source.
+ */
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import type { ReplayPlan, SandboxHandle, SourceFacts } from '../../activities';
+import { Phases } from '../../domain/report/report';
+import type { Drill } from './context';
+import type { ObtainedBackup } from './source-phases';
+import { planFromBackup } from './source-phases';
+import {
+  RESTORE_ATTEMPTS,
+  cleanup,
+  long,
+  longAcrossDaemonRestart,
+  longUntilStopped,
+  once,
+  planningUntilStopped,
+  quick,
+  quickAcrossDaemonRestart,
+} from './activity-options';
+
+/**
+ * Patch id: the first logical restore runs while the checkpoint, archive and plan are taken
+ * (their order in the history changes; histories recorded before it replay the old order).
+ */
+const RESTORE_WHILE_PLANNING = 'restore-while-planning';
+
+/** A heartbeat timeout (the worker died) or a failure its activity marked retryable. */
+function isRetryableActivityFailure(err: unknown): boolean {
+  const cause = (err as { cause?: { name?: string; nonRetryable?: boolean } } | undefined)?.cause;
+  return cause?.name === 'TimeoutFailure' || (cause?.name === 'ApplicationFailure' && cause.nonRetryable === false);
+}
+
+/**
+ * Registered before the sandbox is created, not after: removal is idempotent (by the drill's
+ * id), so a sandbox whose create failed or never answered is removed too. A kept sandbox is
+ * removed the same way once released or expired.
+ */
+function registerSandboxRemoval(d: Drill): void {
+  d.undos.push('remove the sandbox', () => d.phase(Phases.Cleanup, () => cleanup.removeSandbox({ drillId: d.drillId })));
+}
+
+function sandboxRequest(d: Drill, facts: SourceFacts, { published }: ObtainedBackup) {
+  const { request, state } = d;
+  return {
+    drillId: d.drillId,
+    source: request.source.name,
+    flavor: state.flavor,
+    image: facts.image,
+    backupDir: published.backupDir,
+    // Absent before the plan: the sandbox mounts the source's archive (the plan's own folder).
+    ...(state.plan ? { binlogDir: state.plan.archiveDir } : {}),
+    ttlSeconds: request.sandboxTtlSeconds,
+    sourceDataBytes: facts.dataBytes,
+    artifactBytes: published.manifest.bytes,
+    bufferPoolMb: request.sandboxBufferPoolMb,
+  };
+}
+
+function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: ObtainedBackup) {
+  return d.phase(Phases.Restore, () =>
+    once.restoreLogicalDump({ drillId: d.drillId, sandbox, dumpFile: published.dumpPath, method: d.request.restoreMethod, expectedSha256: published.manifest.sha256 }),
+  );
+}
+
+function replay(d: Drill, sandbox: SandboxHandle, plan: ReplayPlan) {
+  return d.phase(Phases.Replay, () => once.replayBinlogs({ drillId: d.drillId, sandbox, plan, method: d.request.replayMethod }));
+}
+
+/**
+ * Whether the first restore of a logical dump runs while the replay is planned: it does not
+ * depend on the checkpoint or the plan, so the sandbox starts and loads the dump while the
+ * source-side steps run (on another host in production, so their time drops out of the drill).
+ * Only for a checkpoint, a target taken now: any other is planned first, so an unreachable one
+ * is refused before a sandbox exists.
+ */
+export function restoresWhilePlanning(d: Drill, { published }: ObtainedBackup): boolean {
+  return d.request.target.kind === 'checkpoint' && published.manifest.kind !== 'physical' && patched(RESTORE_WHILE_PLANNING);
+}
+
+/** Starts the sandbox and the first restore, then plans the replay; returns the restore, still running. */
+export async function planWhileRestoring(d: Drill, facts: SourceFacts, backup: ObtainedBackup): Promise<{ firstRestore: Promise<void> }> {
+  registerSandboxRemoval(d);
+  const restoring = new CancellationScope();
+  const firstRestore = restoring.run(async () => {
+    const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest(d, facts, backup))));
+    await restoreDump(d, sandbox, backup);
+  });
+  // Settled by the replay, which waits for it; a failure there is handled where it is awaited.
+  firstRestore.catch(() => undefined);
+  try {
+    // The checkpoint heartbeats (it may scan gigabytes while the restore runs); a cancelled drill waits for all three to stop.
+    await planFromBackup(d, facts, backup, { checkpoint: longUntilStopped, archive: longUntilStopped, plan: planningUntilStopped });
+  } catch (err) {
+    restoring.cancel();
+    await firstRestore.catch(() => undefined);
+    throw err;
+  }
+  return { firstRestore };
+}
+
+/**
+ * A physical backup (only on request or by a manifest's kind): extract (and prepare) it, start
+ * the sandbox on it as its datadir, replay. Retried together from the artifact, like a logical
+ * restore from the dump.
+ */
+export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan): Promise<SandboxHandle> {
+  const { request, drillId } = d;
+  const { published } = backup;
+  registerSandboxRemoval(d);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const restored = await d.phase(Phases.Restore, () =>
+        once.restorePhysicalBackup({ drillId, source: request.source.name, image: facts.image, artifactPath: published.dumpPath, manifest: published.manifest, prepareMemoryMb: request.source.physical?.prepareMemoryMb }),
+      );
+      const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox({ ...sandboxRequest(d, facts, backup), datadir: restored.datadir })));
+      await replay(d, sandbox, plan);
+      return sandbox;
+    } catch (err) {
+      if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
+      // Retried when the worker died or the started sandbox was killed; a bad artifact fails at once.
+      if (!isRetryableActivityFailure(err) && (!d.state.sandbox || (await quickAcrossDaemonRestart.inspectSandbox({ drillId })).running)) throw err;
+    }
+  }
+}
+
+/**
+ * Restore and replay retry together, from the dump: a crashed attempt leaves the sandbox
+ * half-loaded, and MariaDB would apply replayed events twice (only MySQL skips known GTIDs).
+ * The first attempt's restore may already be running (planWhileRestoring).
+ */
+export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan, firstRestore: Promise<void> | undefined): Promise<SandboxHandle> {
+  if (!firstRestore) {
+    registerSandboxRemoval(d);
+    d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest(d, facts, backup))));
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (attempt > 1) {
+        // Adopts the sandbox (restarting it if it was killed, creating it if it never was) and stops the dead attempt's clients.
+        d.useSandbox(await d.phase(Phases.SandboxStart, () => longAcrossDaemonRestart.createSandbox(sandboxRequest(d, facts, backup))));
+        await quickAcrossDaemonRestart.quiesceSandbox({ drillId: d.drillId });
+      }
+      if (attempt === 1 && firstRestore) await firstRestore;
+      else await restoreDump(d, d.state.sandbox!, backup);
+      await replay(d, d.state.sandbox!, plan);
+      return d.state.sandbox!;
+    } catch (err) {
+      if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
+      if (!isRetryableActivityFailure(err) && (await quickAcrossDaemonRestart.inspectSandbox({ drillId: d.drillId })).running) throw err;
+    }
+  }
+}
+
+/** Checks the restored data against the source, then what the sandbox itself says it applied against the archive. */
+export async function checkRestored(d: Drill, facts: SourceFacts, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
+  const { request, drillId, state } = d;
+  const verified = await d.phase(Phases.Checks, () =>
+    long.verifyRestore({ drillId, sandbox, databases: facts.databases, plan, checkpoint: state.checkpoint, assertions: request.assertions }),
+  );
+  state.checks = verified.checks;
+  state.reached = verified.reached;
+  state.proof = await d.phase('prove-point', () => quick.proveRecoveryPoint({ drillId, sandbox, plan, method: request.replayMethod }));
+}

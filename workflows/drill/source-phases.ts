@@ -1,0 +1,118 @@
+/**
+ * The drill's phases on the source side: inspect it, take or pick a backup and verify it, take
+ * the checkpoint, archive the binlogs and plan the replay. Orchestration only: each step is an activity.
+ */
+import { CancellationScope, patched } from '@temporalio/workflow';
+import type { PublishedBackup, SourceCheckpoint, SourceFacts } from '../../activities';
+import type { DrillRequest } from '../../config/schema';
+import { Phases } from '../../domain/report/report';
+import type { Drill } from './context';
+import type { DrillActivityProxy } from './activity-options';
+import { long, longUntilStopped, planning, quick } from './activity-options';
+
+/**
+ * Patch id: a checkpoint target's checkpoint is taken while the artifact is verified, not after
+ * (it reads only the source; the verification keeps one core busy and the other idle).
+ */
+const CHECKPOINT_WHILE_VERIFYING = 'checkpoint-while-verifying';
+
+export async function inspectSource(d: Drill): Promise<SourceFacts> {
+  const facts = await d.phase('inspect-source', () => quick.inspectSource(d.request.source));
+  d.state.flavor = facts.identity.flavor;
+  d.state.serverVersion = facts.identity.version;
+  return facts;
+}
+
+/**
+ * An incident recovery (a target, no backup named) starts from the newest published backup
+ * before the target and never takes a new one: it would already contain the damage.
+ */
+export function isIncidentRecovery(request: DrillRequest): boolean {
+  return !request.backup?.manifest && request.target.kind !== 'checkpoint';
+}
+
+/** Plans an incident recovery from the archive; returns the manifest of the backup it starts from. */
+export async function planIncidentRecovery(d: Drill, facts: SourceFacts): Promise<string> {
+  const { request, drillId } = d;
+  await d.phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts }));
+  const recovery = await d.phase('plan-replay', () =>
+    planning.planRecovery({ source: request.source, flavor: d.state.flavor, target: request.target, skip: request.skip, bestEffort: request.bestEffort }),
+  );
+  d.state.plan = recovery.plan;
+  return recovery.backup.manifestPath;
+}
+
+export interface ObtainedBackup {
+  published: PublishedBackup;
+  /** A checkpoint target's checkpoint, when it was taken while the artifact was verified. */
+  earlyCheckpoint?: Promise<SourceCheckpoint>;
+}
+
+/**
+ * Takes a backup, or picks the given one, and verifies it in full (size, sha256, the gzip
+ * stream, the trailer) before any sandbox starts: a broken artifact is refused before any work.
+ * The parallel restore checks the stream, sha256 and trailer again as it loads.
+ */
+export async function obtainVerifiedBackup(d: Drill, facts: SourceFacts, givenManifest: string | undefined): Promise<ObtainedBackup> {
+  const { request, drillId } = d;
+  let obtained: ObtainedBackup;
+  if (givenManifest) {
+    obtained = await verifyWhileCheckpointing(d, facts, givenManifest);
+  } else {
+    const published = await d.phase(Phases.Backup, () =>
+      request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
+    );
+    obtained = { ...(await verifyWhileCheckpointing(d, facts, published.manifestPath)), published };
+  }
+  const { published } = obtained;
+  const m = published.manifest;
+  d.state.backup = { artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt };
+  d.state.base = { manifestPath: published.manifestPath, chosen: isIncidentRecovery(request) ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken' };
+  return obtained;
+}
+
+/**
+ * Verifies the artifact; a checkpoint target's checkpoint (a read of the source, after the
+ * backup) is taken meanwhile. A failed verification stops it and waits until it has stopped.
+ */
+async function verifyWhileCheckpointing(d: Drill, facts: SourceFacts, manifestPath: string): Promise<ObtainedBackup> {
+  const checkpointing = new CancellationScope();
+  let earlyCheckpoint: Promise<SourceCheckpoint> | undefined;
+  if (d.request.target.kind === 'checkpoint' && patched(CHECKPOINT_WHILE_VERIFYING)) {
+    earlyCheckpoint = checkpointing.run(() => takeCheckpoint(d, facts, longUntilStopped));
+    // Awaited where the plan needs it; a failure there is handled where it is awaited.
+    earlyCheckpoint.catch(() => undefined);
+  }
+  try {
+    const published = await d.phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath }));
+    return { published, earlyCheckpoint };
+  } catch (err) {
+    checkpointing.cancel();
+    await earlyCheckpoint?.catch(() => undefined);
+    throw err;
+  }
+}
+
+function takeCheckpoint(d: Drill, facts: SourceFacts, proxy: DrillActivityProxy): Promise<SourceCheckpoint> {
+  return d.phase('checkpoint', () => proxy.captureSourceCheckpoint({ source: d.request.source, facts, checksum: d.request.checksum }));
+}
+
+export interface PlanningProxies {
+  checkpoint: DrillActivityProxy;
+  archive: DrillActivityProxy;
+  plan: DrillActivityProxy;
+}
+
+/**
+ * The source-side steps from the backup to the replay plan: the checkpoint (a target taken
+ * now), the binlogs archived since the backup, the plan of what to replay.
+ */
+export async function planFromBackup(d: Drill, facts: SourceFacts, backup: ObtainedBackup, proxies: PlanningProxies): Promise<void> {
+  const { request, drillId, state } = d;
+  const { manifest } = backup.published;
+  if (request.target.kind === 'checkpoint') state.checkpoint = await (backup.earlyCheckpoint ?? takeCheckpoint(d, facts, proxies.checkpoint));
+  await d.phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: manifest.coordinates.file }));
+  state.plan = await d.phase('plan-replay', () =>
+    proxies.plan.planReplay({ source: request.source, flavor: state.flavor, start: manifest.coordinates, gtidSet: manifest.gtidSet, target: request.target, checkpoint: state.checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
+  );
+}
