@@ -332,3 +332,22 @@ export function gtidSetUnion(flavor: Flavor, a: string, b: string): string {
   }
   return formatMariadbGtidList(list);
 }
+
+/** The set (MySQL) or per-domain position (MariaDB) of many GTIDs, built in one pass. */
+export function gtidSetOf(flavor: Flavor, gtids: readonly string[]): string {
+  if (flavor === 'mysql') {
+    const set: MysqlGtidSet = new Map();
+    for (const g of gtids) {
+      const p = parseMysqlGtid(g);
+      addInterval(set, p.uuid, p.tag, { start: p.gno, end: p.gno });
+    }
+    return formatMysqlGtidSet(set);
+  }
+  const list: MariadbGtidList = new Map();
+  for (const g of gtids) {
+    const p = parseMariadbGtid(g);
+    const prev = list.get(p.domain);
+    if (prev === undefined || p.seq > prev.seq) list.set(p.domain, p);
+  }
+  return formatMariadbGtidList(list);
+}

@@ -3,7 +3,7 @@
  * tools print is parsed here, the scripts they run are built here, and a published stream's
  * completeness is checked here; activities/physical.ts runs them.
  */
-import { crc32Update } from '../binlog/events';
+import { crc32Update } from '../binlog/crc32';
 import { DrillError, DrillErrorTypes } from '../errors';
 import { CONTAINER_DATADIR } from '../flavors';
 import type { Flavor, RecoveryPoint } from '../types';

@@ -1,12 +1,13 @@
 /**
  * A small binlog writer for tests: encodes MySQL and MariaDB binlog v4 events, with correct
  * CRC32 trailers when checksums are on, and records where each event starts and ends.
- * Event layouts follow the server sources (see domain/binlog-events.ts); bodies that the
+ * Event layouts follow the server sources (see domain/binlog/format.ts); bodies that the
  * scanner does not decode (row images) are filler.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BinlogEventType as T, crc32, MariadbGtidFlags } from '../../domain/binlog/events';
+import { crc32 } from 'node:zlib';
+import { BinlogEventType as T, MariadbGtidFlags } from '../../domain/binlog/format';
 import type { Flavor } from '../../domain/types';
 
 export interface WriterOptions {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { crc32 } from '../../domain/binlog/events';
+import { crc32 } from 'node:zlib';
 import { parseManifest } from '../../domain/artifacts/manifest';
 import { XbstreamWalker, parseCloneStatusRow, parseMariabackupBinlogPosition, sandboxAdminInitSql } from '../../domain/physical/backups';
 import { serverCommand } from '../../domain/flavors';
