@@ -2,13 +2,12 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { drillRequestFor } from '../config/load';
 import { durationSeconds } from '../config/file-schema';
-import type { DrillTarget } from '../config/schema';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { CONTAINER_SOCKET, FLAVOR_TOOLS } from '../domain/flavors';
 import { drillWorkflowId } from '../domain/naming';
 import { formatSeconds, renderText } from '../domain/report/report';
 import type { DrillReport } from '../domain/report/report';
-import { parseTarget } from '../domain/recovery/targets';
+import { describeTarget, parseTarget, type TargetRequest } from '../domain/recovery/targets';
 import { readReports, reportDir } from '../activities/report/reports';
 import { extendSignal, progressQuery, releaseSignal } from '../client/workflows';
 import type { DrillProgress, drillWorkflow } from '../client/workflows';
@@ -29,7 +28,7 @@ export function parseDuration(text: string, what: string): number {
 /** `drill <source>`: run a drill now, show its phases, print the report. Returns the exit code. */
 export async function drillCommand(ctx: CliContext, source: string, opts: { target?: string; wait: boolean }): Promise<number> {
   const config = ctx.config();
-  const target = opts.target ? (parseTarget(opts.target) as DrillTarget) : undefined;
+  const target = opts.target ? parseTarget(opts.target) : undefined;
   const request = drillRequestFor(config, source, { target });
   const client = await ctx.client();
   const handle = await startDrill({
@@ -37,7 +36,7 @@ export async function drillCommand(ctx: CliContext, source: string, opts: { targ
     taskQueue: ctx.settings.taskQueue,
     request,
     workflowId: drillWorkflowId(source, new Date().toISOString()),
-    summary: `drill of ${source} to ${opts.target ?? request.target?.kind ?? 'checkpoint'} (restore-drill CLI)`,
+    summary: `drill of ${source} to ${describeTarget(request.target ?? { kind: 'checkpoint' })} (restore-drill CLI)`,
   });
   const ui = workflowUiUrl(ctx.settings, handle.workflowId);
   ctx.log(`drill ${handle.workflowId} started on task queue ${ctx.settings.taskQueue}; follow it at ${ui}`);
@@ -69,7 +68,7 @@ export async function pitrCommand(
   opts: { to?: string; beforeEvent?: string; ttl?: string; backup?: string },
 ): Promise<number> {
   if (!opts.to === !opts.beforeEvent) throw new DrillError(DrillErrorTypes.BadTarget, 'give exactly one of --to <target> or --before-event <pattern>');
-  const target: DrillTarget = opts.beforeEvent ? { kind: 'beforeEvent', pattern: opts.beforeEvent } : (parseTarget(opts.to!) as DrillTarget);
+  const target: TargetRequest = opts.beforeEvent ? { kind: 'beforeEvent', pattern: opts.beforeEvent } : parseTarget(opts.to!);
   const config = ctx.config();
   const ttl = opts.ttl ? parseDuration(opts.ttl, '--ttl') : undefined;
   const request = drillRequestFor(config, source, { target, keepSandbox: true, sandboxTtlSeconds: ttl, backupManifest: opts.backup });

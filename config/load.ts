@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { configFileSchema } from './file-schema';
 import type { ConfigFile, SourceConfig } from './file-schema';
-import type { DrillRequestInput, DrillTarget } from './schema';
+import type { DrillRequestInput, TargetRequest } from './schema';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 
 export const DEFAULT_CONFIG_FILES = ['restore-drill.yaml', '/etc/restore-drill/restore-drill.yaml'];
@@ -143,7 +143,7 @@ export function sourceConfig(config: ConfigFile & { path?: string }, name: strin
 export function drillRequestFor(
   config: ConfigFile & { path?: string },
   name: string,
-  opts: { target?: DrillTarget; keepSandbox?: boolean; sandboxTtlSeconds?: number; backupManifest?: string } = {},
+  opts: { target?: TargetRequest; keepSandbox?: boolean; sandboxTtlSeconds?: number; backupManifest?: string } = {},
 ): DrillRequestInput {
   const s = sourceConfig(config, name);
   return {

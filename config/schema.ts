@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
+import type { TargetRequest } from '../domain/recovery/targets';
 
 export const secretRefSchema = z.union([
   z.object({ file: z.string().min(1).describe('path of a file on the worker host holding only the secret') }).strict(),
@@ -68,8 +69,9 @@ export const targetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('position'), file: z.string().min(1), position: z.number().int().min(4) }).strict(),
   z.object({ kind: z.literal('gtid'), gtid: z.string().min(3) }).strict(),
   z.object({ kind: z.literal('beforeEvent'), pattern: z.string().min(3) }).strict(),
-]);
-export type DrillTarget = z.infer<typeof targetSchema>;
+]) satisfies z.ZodType<TargetRequest>;
+/** The request form of a target; the domain resolves it to a RecoveryTarget (resolveTargetRequest). */
+export type { TargetRequest };
 
 export const drillRequestSchema = z.object({
   source: sourceSchema,

@@ -10,7 +10,7 @@ import type { RetryPolicy } from '@temporalio/common';
 import type { DrillActivities } from '../activities';
 import type { SourceSpec } from '../config/schema';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
-import type { RecoverableWindow } from '../domain/recovery/plan';
+import type { RecoverableWindow } from '../domain/recovery/window';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
 const quick = proxyActivities<DrillActivities>({ startToCloseTimeout: '5m', retry });

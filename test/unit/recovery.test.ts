@@ -1,29 +1,13 @@
 import type { BinlogTransaction } from '../../domain/binlog/events';
-import {
-  achievedRpoSeconds,
-  archiveFallbackFile,
-  archiveResumeFile,
-  assertNoGapBetween,
-  backupLastCommitBound,
-  chooseBaseBackup,
-  gapHidingTarget,
-  describeRecovery,
-  expectedGtidSet,
-  findArchiveGaps,
-  firstGapBetween,
-  gtidSetOf,
-  proveByGtidExecuted,
-  proveByGtidSlavePos,
-  recoverableWindow,
-  replayPipeline,
-  replaySegments,
-  resolveSkips,
-  summarizeTransaction,
-  type ArchiveGap,
-  type ArchiveIndex,
-  type ArchivedFileEntry,
-  type BackupCandidate,
-} from '../../domain/recovery/plan';
+import { gtidSetOf } from '../../domain/binlog/gtid';
+import { archiveFallbackFile, archiveResumeFile, findArchiveGaps, type ArchiveGap, type ArchiveIndex, type ArchivedFileEntry } from '../../domain/recovery/archive-index';
+import { backupLastCommitBound, chooseBaseBackup, type BackupCandidate } from '../../domain/recovery/base-backup';
+import { expectedGtidSet, proveByGtidExecuted, proveByGtidSlavePos } from '../../domain/recovery/proof';
+import { replaySegments, resolveSkips } from '../../domain/recovery/replay-segments';
+import { achievedRpoSeconds, describeRecovery } from '../../domain/recovery/report';
+import { summarizeTransaction } from '../../domain/recovery/transactions';
+import { assertNoGapBetween, gapHidingTarget, firstGapBetween, recoverableWindow } from '../../domain/recovery/window';
+import { replayPipeline } from '../../domain/replay/client-pipeline';
 import { caught } from './binlog-fixtures';
 
 const U = '3e11fa47-71ca-11e1-9e33-c80aa9429562';

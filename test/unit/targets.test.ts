@@ -1,13 +1,10 @@
-import { scanBinlogFile, type BinlogTransaction } from '../../domain/binlog/events';
-import {
-  describeTarget,
-  formatMicros,
-  parseTarget,
-  resolveStop,
-  targetTimeMicros,
-  transactionMatches,
-  type RecoveryTarget,
-} from '../../domain/recovery/targets';
+import { crc32 } from 'node:zlib';
+import type { BinlogTransaction } from '../../domain/binlog/events';
+import { scanBinlogFile } from '../../domain/binlog/scanner';
+import { resolveStop } from '../../domain/recovery/resolve-stop';
+import { transactionMatches } from '../../domain/recovery/statement-match';
+import { describeTarget, parseTarget, type RecoveryTarget } from '../../domain/recovery/targets';
+import { formatMicros, targetTimeMicros } from '../../domain/recovery/times';
 import type { BinlogCoordinates } from '../../domain/types';
 import { caught, realBinlog } from './binlog-fixtures';
 
@@ -340,7 +337,7 @@ describe('transactionMatches', () => {
 
 describe('resolveStop on real server binlogs', () => {
   const scan = (flavor: 'mysql' | 'mariadb', files: string[]): BinlogTransaction[] =>
-    files.flatMap((f) => scanBinlogFile(f, realBinlog(flavor, f), flavor).transactions);
+    files.flatMap((f) => scanBinlogFile(f, realBinlog(flavor, f), { crc32, flavor }).transactions);
   const MYSQL_UUID = '75279929-e5da-11f1-974f-3cedefe7b7e0';
 
   test('MariaDB: before:DROP TABLE grades stops after the last transaction before the DROP', () => {
