@@ -1,8 +1,7 @@
 /**
  * Binlog replay through the sandbox server's own SQL applier, reading the archived binlogs
- * as relay logs: no client round trip per statement, no text parsing (ENVIRONMENT.md:
- * 12.9 s instead of 173 s for 545 MB). Only the SQL thread ever runs: the IO thread would
- * connect to a source, and the sandbox has no network anyway.
+ * as relay logs: no client round trip per statement, no text parsing. Only the SQL thread
+ * ever runs: the IO thread would connect to a source, and the sandbox has no network anyway.
  */
 import { withSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
@@ -10,10 +9,10 @@ import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/replay/relay-log';
 import type { ApplierProgress, RelayPoint } from '../../domain/replay/relay-log';
 import type { Flavor } from '../../domain/types';
-import type { ReplayPlan } from '../binlog/archive';
+import type { ReplayPlan } from '../types';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import type { SandboxHandle } from '../sandbox/sandbox';
+import type { SandboxHandle } from '../types';
 import { SANDBOX_BINLOG_DIR } from '../sandbox/sandbox';
 
 const POLL_MS = 200;

@@ -1,8 +1,8 @@
 /**
  * Replay through the server's own applier: the archived binlog files are handed to the
- * sandbox as relay logs and its SQL thread applies them (13x faster than piping
- * mysqlbinlog into a client, see ENVIRONMENT.md). Pure: the layout, the statements and
- * the reading of the applier's status are decided here; activities/fast-replay.ts runs them.
+ * sandbox as relay logs and its SQL thread applies them, much faster than piping mysqlbinlog
+ * into a client (README, benchmarks). Pure: the layout, the statements and the reading of the
+ * applier's status are decided here; activities/replay/applier.ts runs them.
  */
 import { DrillError, DrillErrorTypes } from '../errors';
 import { CONTAINER_DATADIR } from '../flavors';

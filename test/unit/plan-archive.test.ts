@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { binlogActivities } from '../../activities/binlog/archive';
+import { replayPlanningActivities } from '../../activities/binlog/plan-replay';
 import type { ActivityDeps } from '../../activities/deps';
-import { binlogArchiveDir } from '../../activities/deps';
+import { binlogArchiveDir } from '../../activities/artifacts/layout';
 import type { SourceSpec } from '../../config/schema';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'binlog', 'mysql', 'mysql-bin.000001');
@@ -31,7 +31,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-const plan = () => binlogActivities(deps).planReplay({ source: SOURCE, flavor: 'mysql', target: { kind: 'latest' }, start: { file: 'mysql-bin.000001', position: 4 } });
+const plan = () => replayPlanningActivities(deps).planReplay({ source: SOURCE, flavor: 'mysql', target: { kind: 'latest' }, start: { file: 'mysql-bin.000001', position: 4 } });
 
 test('an archive as indexed plans a replay of its transactions', async () => {
   const p = await plan();

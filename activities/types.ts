@@ -1,0 +1,132 @@
+/** Types that several activities, and the workflows that call them, share. */
+import type { BinlogCoordinates, Flavor, RecoveryPoint, ServerIdentity } from '../domain/types';
+import type { BackupManifest } from '../domain/artifacts/manifest';
+import type { TableState } from '../domain/checks/checksums';
+import type { CheckTimings } from '../domain/checks/plan';
+import type { CheckResult } from '../domain/checks/results';
+import type { BackupCandidate } from '../domain/recovery/base-backup';
+import type { ReplaySegment } from '../domain/recovery/replay-segments';
+import type { TransactionSummary } from '../domain/recovery/transactions';
+
+export type { TransactionSummary };
+
+/** One binlog file as archiving copied it. */
+export interface ArchivedBinlog {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ReplayPlan {
+  /** Archive folder the files live in (mounted read-only into the sandbox). */
+  archiveDir: string;
+  /** Every file any segment reads, in order. */
+  files: string[];
+  /** One binlog-tool run per segment, all into one client session (skips fall between segments). */
+  segments: ReplaySegment[];
+  start: BinlogCoordinates;
+  stop: BinlogCoordinates;
+  /** Transactions the replay applies (skipped ones excluded). */
+  transactions: number;
+  lastApplied?: TransactionSummary;
+  /** The first transaction after the stop: not applied. */
+  firstExcluded?: TransactionSummary;
+  /** Transactions left out on request. */
+  skipped: TransactionSummary[];
+  /** The archive's reach: its last transaction. */
+  lastArchived?: TransactionSummary;
+  /** Best effort only: why the target itself was not reached. */
+  shortfall?: string;
+  /** Data loss of this recovery (0 when the target was reached). */
+  rpoSeconds: number;
+  /** The recoverable window of the source, in words. */
+  window: string;
+  /** MySQL: the gtid_executed the sandbox must show after the replay. */
+  expectedGtidSet?: string;
+}
+
+export interface RecoveryPlan {
+  /** The published backup the recovery starts from. */
+  backup: BackupCandidate;
+  plan: ReplayPlan;
+}
+
+// Source, backup, sandbox and check types (activities/source, dump, physical, artifacts, sandbox, checks).
+
+/** Who a source is, as inspectSource found it. */
+export interface SourceFacts {
+  identity: ServerIdentity;
+  image: string;
+  databases: string[];
+  binlogFormat: string;
+  gtidMode: string;
+  /** InnoDB's estimate of the databases' data and index bytes: what a restore will hold (sizes the sandbox's buffer pool). */
+  dataBytes?: number;
+}
+
+/** The source's state at one consistent snapshot: the reference a restored sandbox must match. */
+export interface SourceCheckpoint {
+  takenAt: string;
+  point: RecoveryPoint;
+  tables: TableState[];
+  /** The source's VERSION(): CHECKSUM TABLE values compare only between servers of one version. */
+  serverVersion?: string;
+}
+
+/** How deep verifyBackup read an artifact: 'full', or 'bytes' (size and sha256 only). */
+export type VerifyDepth = 'full' | 'bytes';
+
+export interface PublishedBackup {
+  manifestPath: string;
+  /** The folder holding dump and manifest (mounted read-only into the sandbox). */
+  backupDir: string;
+  dumpPath: string;
+  manifest: BackupManifest;
+}
+
+/** A published backup and how deep verifyBackup checked it ('full' for a physical one, whatever was asked). */
+export interface VerifiedBackup extends PublishedBackup {
+  verified: VerifyDepth;
+}
+
+export interface SandboxHandle {
+  name: string;
+  containerId: string;
+  flavor: Flavor;
+  /** Host path of the server socket. */
+  socketPath: string;
+  image: string;
+  expiresAt: string;
+  /** Milliseconds from container start (or adoption) to the first answered query. */
+  readyMs: number;
+  adopted: boolean;
+  /**
+   * Set when an existing sandbox could not be started again and was replaced by a new one: why.
+   * A Docker daemon restarted while it started a container can leave containerd state behind
+   * ("failed to start shim: ... file exists"), and that container never starts again.
+   */
+  replaced?: string;
+}
+
+export interface PhaseOutcome {
+  seconds: number;
+}
+
+/** A parallel restore also says where its time went (ParallelRestoreStats). */
+export interface RestoreOutcome extends PhaseOutcome {
+  schemaSeconds?: number;
+  dataSeconds?: number;
+  indexesSeconds?: number;
+  postSeconds?: number;
+  /** Rows loaded through LOAD DATA; of them, rows whose VALUES lists the server read as dumped (no conversion). */
+  rows?: number;
+  unchangedRows?: number;
+  bytes?: number;
+}
+
+export interface VerifyResult {
+  checks: CheckResult[];
+  reached: RecoveryPoint;
+  /** Where the checks' time went (the per-table items overlap: their seconds are session time). */
+  timings: CheckTimings;
+}
