@@ -1,21 +1,33 @@
 /** All activities, built by one factory over their dependencies (the worker injects them). */
-import { backupActivities } from './dump/backup';
+import { verifyActivities } from './artifacts/verify';
+import { logicalBackupActivities } from './dump/backup';
 import { binlogActivities } from './binlog/archive';
+import { replayPlanningActivities } from './binlog/plan-replay';
 import { withFailureTranslation } from './boundary';
 import { checkActivities } from './checks/sandbox-checks';
 import type { ActivityDeps } from './deps';
 import { janitorActivities } from './artifacts/janitor';
 import { notifyActivities } from './report/notify';
-import { physicalActivities } from './physical/backups';
+import { physicalBackupActivities } from './physical/backups';
+import { physicalRestoreActivities } from './physical/restore';
 import { restoreActivities } from './dump/restore';
+import { recoveryProofActivities } from './replay/prove-recovery-point';
 import { reportActivities } from './report/reports';
 import { sandboxActivities } from './sandbox/sandbox';
+import { checkpointActivities } from './source/checkpoint';
+import { sourceActivities } from './source/inspect';
 
 export function createActivities(deps: ActivityDeps) {
   return withFailureTranslation({
-    ...backupActivities(deps),
-    ...physicalActivities(deps),
+    ...sourceActivities(),
+    ...checkpointActivities(),
+    ...logicalBackupActivities(deps),
+    ...physicalBackupActivities(deps),
+    ...verifyActivities(),
+    ...physicalRestoreActivities(deps),
     ...binlogActivities(deps),
+    ...replayPlanningActivities(deps),
+    ...recoveryProofActivities(deps),
     ...sandboxActivities(deps),
     ...restoreActivities(deps),
     ...checkActivities(deps),
@@ -27,8 +39,6 @@ export function createActivities(deps: ActivityDeps) {
 
 export type DrillActivities = ReturnType<typeof createActivities>;
 
-export type { SourceFacts, PublishedBackup, SourceCheckpoint, VerifiedBackup, VerifyDepth } from './dump/backup';
-export type { ReplayPlan, ArchivedBinlog, TransactionSummary } from './binlog/archive';
-export type { SandboxHandle } from './sandbox/sandbox';
-export type { VerifyResult } from './checks/sandbox-checks';
+export type { ReplayPlan, ArchivedBinlog, RecoveryPlan, TransactionSummary } from './types';
+export type { SourceFacts, SourceCheckpoint, PublishedBackup, VerifiedBackup, VerifyDepth, SandboxHandle, PhaseOutcome, RestoreOutcome, VerifyResult } from './types';
 export type { PublishedReport } from './report/reports';

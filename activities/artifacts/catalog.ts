@@ -8,10 +8,11 @@ import path from 'node:path';
 import { sortBinlogNames } from '../../domain/binlog/files';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
-import type { ArchiveIndex, ArchivedFileEntry, BackupCandidate } from '../../domain/recovery/plan';
+import type { ArchiveIndex, ArchivedFileEntry } from '../../domain/recovery/archive-index';
+import type { BackupCandidate } from '../../domain/recovery/base-backup';
 import type { Flavor } from '../../domain/types';
 import type { EnginePaths } from '../deps';
-import { binlogArchiveDir, sourceArtifactDir } from '../deps';
+import { binlogArchiveDir, sourceArtifactDir } from './layout';
 
 export const ARCHIVE_INDEX_FILE = 'index.json';
 

@@ -17,7 +17,7 @@ import type { BackupVerdict, RetainedBackupInfo, SourceRetentionPolicy, Unreadab
 import { archivedNames, dropFromArchiveIndex, readArchiveIndex } from './catalog';
 import { pruneReports } from '../report/reports';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir, sourceArtifactDir } from '../deps';
+import { binlogArchiveDir, sourceArtifactDir } from './layout';
 
 export interface SweepResult {
   removedContainers: string[];

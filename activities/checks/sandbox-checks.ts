@@ -12,13 +12,12 @@ import type { CheckResult } from '../../domain/checks/results';
 import { quoteIdentifier } from '../../domain/sql';
 import { gtidSetEquals, normalizeGtidSet } from '../../domain/binlog/gtid';
 import { parallelSessions } from '../../domain/dump/session-dispatcher';
-import type { RecoveryPoint } from '../../domain/types';
-import type { SourceCheckpoint, TableStateItem } from '../dump/backup';
-import { tableState, tableStateItems } from '../dump/backup';
-import type { ReplayPlan } from '../binlog/archive';
+import type { TableStateItem } from '../source/checkpoint';
+import { tableState, tableStateItems } from '../source/checkpoint';
+import type { ReplayPlan } from '../types';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import type { SandboxHandle } from '../sandbox/sandbox';
+import type { SandboxHandle, SourceCheckpoint, VerifyResult } from '../types';
 import { assertOwnSandbox } from '../sandbox/sandbox';
 
 export interface VerifyRequest {
@@ -29,13 +28,6 @@ export interface VerifyRequest {
   /** Present when the replay stopped exactly at the checkpoint: then data must match it table by table. */
   checkpoint?: SourceCheckpoint;
   assertions: AssertionSpec[];
-}
-
-export interface VerifyResult {
-  checks: CheckResult[];
-  reached: RecoveryPoint;
-  /** Where the checks' time went (the per-table items overlap: their seconds are session time). */
-  timings: CheckTimings;
 }
 
 /** Base tables with a size estimate, in the order one `CHECK TABLE t1, t2, …` would list them. */

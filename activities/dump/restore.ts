@@ -5,33 +5,15 @@
 import path from 'node:path';
 import { withSession } from '../../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
-import { replayPipeline } from '../../domain/recovery/plan';
+import { replayPipeline } from '../../domain/replay/client-pipeline';
 import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASES } from '../../domain/flavors';
-import type { VerifyDepth } from './backup';
-import type { ReplayPlan } from '../binlog/archive';
+import type { PhaseOutcome, ReplayPlan, RestoreOutcome, SandboxHandle, VerifyDepth } from '../types';
 import { withHeartbeat } from '../boundary';
-import { drillWorkDir } from '../deps';
+import { drillWorkDir } from '../artifacts/layout';
 import type { ActivityDeps } from '../deps';
-import { restoreInParallel } from './parallel-restore';
+import { parallelRestoreWithHeartbeat } from './parallel-restore';
 import { replayWithApplier, stopApplier } from '../replay/applier';
-import type { SandboxHandle } from '../sandbox/sandbox';
 import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox } from '../sandbox/sandbox';
-
-export interface PhaseOutcome {
-  seconds: number;
-}
-
-/** A parallel restore also says where its time went (activities/fast-restore.ts ParallelLoadStats). */
-export interface RestoreOutcome extends PhaseOutcome {
-  schemaSeconds?: number;
-  dataSeconds?: number;
-  indexesSeconds?: number;
-  postSeconds?: number;
-  /** Rows loaded through LOAD DATA; of them, rows whose VALUES lists the server read as dumped (no conversion). */
-  rows?: number;
-  unchangedRows?: number;
-  bytes?: number;
-}
 
 export function restoreActivities(deps: ActivityDeps) {
   async function guard(sandbox: SandboxHandle, drillId: string): Promise<void> {
@@ -61,7 +43,7 @@ export function restoreActivities(deps: ActivityDeps) {
   /**
    * Empties the sandbox (so a retry starts clean), then loads the dump.
    *
-   * 'parallel' (default, activities/fast-restore.ts) completes the artifact's verification as it
+   * 'parallel' (default, parallel-restore.ts) completes the artifact's verification as it
    * reads: a broken gzip stream, bytes that do not hash to `expectedSha256` (when given) or a
    * dump without its "-- Dump completed" trailer fail the restore (ArtifactCorrupt, DumpTruncated)
    * before the dump's last part runs. It is the only method that may follow verifyBackup at depth
@@ -76,7 +58,7 @@ export function restoreActivities(deps: ActivityDeps) {
     method?: 'parallel' | 'client';
     /** The manifest's sha256: the parallel restore compares the bytes it reads with it. */
     expectedSha256?: string;
-    /** The depth verifyBackup checked the dump at (activities/backup.ts). */
+    /** The depth verifyBackup checked the dump at. */
     verified?: VerifyDepth;
   }): Promise<RestoreOutcome> {
     const method = req.method ?? 'parallel';
@@ -92,10 +74,10 @@ export function restoreActivities(deps: ActivityDeps) {
         await s.query(sql).catch((err) => (sql.startsWith('RESET BINARY') ? s.query('RESET MASTER') : Promise.reject(err)));
       }
     });
-    // Several client sessions at once (activities/fast-restore.ts); one gunzip | client below is the fallback.
+    // Several sessions at once (parallel-restore.ts); one gunzip | client below is the fallback.
     if (method === 'parallel') {
       // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.
-      const stats = await restoreInParallel(deps, req.sandbox, req.dumpFile, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) });
+      const stats = await parallelRestoreWithHeartbeat(deps, req.sandbox, req.dumpFile, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) });
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
       return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes };
     }
@@ -114,12 +96,12 @@ export function restoreActivities(deps: ActivityDeps) {
     const { plan } = req;
     if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
     await guard(req.sandbox, req.drillId);
-    // The server's own applier (activities/fast-replay.ts); the client pipeline below is the fallback.
+    // The server's own applier (replay/applier.ts); the client pipeline below is the fallback.
     if ((req.method ?? 'applier') === 'applier') {
       await replayWithApplier(deps, req.sandbox, plan);
       return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
     }
-    // Segments around skipped transactions, all into one client session (domain/recovery.ts).
+    // Segments around skipped transactions, all into one client session (replayPipeline).
     const pipelineText = replayPipeline(FLAVOR_TOOLS[req.sandbox.flavor].binlog, SANDBOX_BINLOG_DIR, plan.segments, localClient(req.sandbox.flavor));
     await runInSandbox(req.sandbox, 'binlog replay', pipelineText, () => ({ phase: 'replay', seconds: Math.round((Date.now() - started) / 1000), stop: plan.stop }));
     return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import type { EnginePaths } from '../deps';
 import type { ActivityDeps } from '../deps';
-import { safeSegment, sourceArtifactDir } from '../deps';
+import { safeSegment, sourceArtifactDir } from '../artifacts/layout';
 import { renderMarkdown } from '../../domain/report/report';
 import type { DrillReport } from '../../domain/report/report';
 

@@ -16,30 +16,12 @@ import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '
 import type { Flavor } from '../../domain/types';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir, drillWorkDir } from '../deps';
+import type { SandboxHandle } from '../types';
+import { binlogArchiveDir, drillWorkDir } from '../artifacts/layout';
 
 export const SANDBOX_BACKUP_DIR = '/backup';
 export const SANDBOX_BINLOG_DIR = '/binlogs';
 const SANDBOX_SERVER_ID = 4242;
-
-export interface SandboxHandle {
-  name: string;
-  containerId: string;
-  flavor: Flavor;
-  /** Host path of the server socket. */
-  socketPath: string;
-  image: string;
-  expiresAt: string;
-  /** Milliseconds from container start (or adoption) to the first answered query. */
-  readyMs: number;
-  adopted: boolean;
-  /**
-   * Set when an existing sandbox could not be started again and was replaced by a new one: why.
-   * A Docker daemon restarted while it started a container can leave containerd state behind
-   * ("failed to start shim: ... file exists"), and that container never starts again.
-   */
-  replaced?: string;
-}
 
 export interface CreateSandboxRequest {
   drillId: string;

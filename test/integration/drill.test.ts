@@ -4,10 +4,9 @@
  */
 import { copyFile, mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { tableStates } from '../../activities/dump/backup';
+import { tableStates } from '../../activities/source/checkpoint';
 import { checkSandboxTables } from '../../activities/checks/sandbox-checks';
-import type { VerifyResult } from '../../activities/checks/sandbox-checks';
-import type { RestoreOutcome } from '../../activities/dump/restore';
+import type { RestoreOutcome, VerifyResult } from '../../activities/types';
 import { withSession, withSessions } from '../../adapters/mysql';
 import { checkPartsOf, drillTimeline, restorePhasesOf } from '../../bench/history';
 import { awaitDrill, startDrill } from '../../client/drills';

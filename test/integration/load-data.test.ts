@@ -8,7 +8,7 @@
  * Real Temporal dev server, Docker, MariaDB 10.11 and MySQL 9.7 containers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RestoreOutcome } from '../../activities/dump/restore';
+import type { RestoreOutcome } from '../../activities/types';
 import { withSession } from '../../adapters/mysql';
 import { drillTimeline } from '../../bench/history';
 import type { SqlSession } from '../../adapters/mysql';

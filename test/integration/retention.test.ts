@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createActivities } from '../../activities';
 import type { PublishedBackup, SourceFacts } from '../../activities';
 import { archivedNames, readArchiveIndex } from '../../activities/artifacts/catalog';
-import { binlogArchiveDir, sourceArtifactDir } from '../../activities/deps';
+import { binlogArchiveDir, sourceArtifactDir } from '../../activities/artifacts/layout';
 import { REPORT_JSON, readReports, reportDir } from '../../activities/report/reports';
 import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../client/drills';

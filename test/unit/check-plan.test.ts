@@ -1,7 +1,7 @@
 import { runOnSessions } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
 import { checkSandboxTables } from '../../activities/checks/sandbox-checks';
-import { tableStates } from '../../activities/dump/backup';
+import { tableStates } from '../../activities/source/checkpoint';
 import { largestFirst } from '../../domain/checks/plan';
 import type { CheckWorkItem } from '../../domain/checks/plan';
 import { checkTableResult, tableKey } from '../../domain/checks/checksums';

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { feedChild, verifyPhysicalArtifact } from '../../activities/physical/backups';
+import { feedChild } from '../../activities/physical/child-process';
+import { verifyPhysicalArtifact } from '../../activities/physical/verify';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 
 let dir: string;

@@ -1,0 +1,42 @@
+/** Verifies a published backup, logical or physical, against its manifest before a drill uses it. */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseManifest } from '../../domain/artifacts/manifest';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { verifyLogicalDump } from '../dump/verify';
+import { verifyPhysicalArtifact } from '../physical/verify';
+import type { VerifiedBackup, VerifyDepth } from '../types';
+
+export function verifyActivities() {
+  return {
+    /**
+     * Re-reads a published artifact against its manifest. `depth`:
+     * - 'full' (default): size, sha256, a complete gzip stream (its CRC) and the dump trailer.
+     * - 'bytes': presence, size and sha256 only (~1 s/GB instead of a whole gunzip). Only for a
+     *   logical dump that the parallel restore then loads: it checks the gzip stream and the
+     *   trailer as it reads, before it runs the dump's last part. The 'client' restore checks
+     *   no trailer: never pair it with 'bytes'.
+     * A physical artifact is always verified in full whatever the depth: its restore (tar,
+     * mbstream) does not walk the archive the way verifyPhysicalArtifact does.
+     */
+    async verifyBackup(req: { manifestPath: string; depth?: VerifyDepth }): Promise<VerifiedBackup> {
+      const text = await readFile(req.manifestPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new DrillError(DrillErrorTypes.BadConfig, `backup manifest ${req.manifestPath} cannot be read (${err.code}); give the path of a published manifest.json`);
+      });
+      const manifest = parseManifest(text, req.manifestPath);
+      const dumpPath = path.join(path.dirname(req.manifestPath), manifest.file);
+      const verified = (depth: VerifyDepth): VerifiedBackup => ({ manifestPath: req.manifestPath, backupDir: path.dirname(req.manifestPath), dumpPath, manifest, verified: depth });
+      const st = await stat(dumpPath).catch(() => undefined);
+      if (!st) throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `backup file ${dumpPath} listed in ${req.manifestPath} is missing`);
+      if (st.size !== manifest.bytes)
+        throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `backup file ${dumpPath} has ${st.size} bytes but its manifest says ${manifest.bytes}: it was truncated or overwritten`, { details: { actual: st.size, expected: manifest.bytes } });
+      if (manifest.kind === 'physical') {
+        await verifyPhysicalArtifact(dumpPath, manifest);
+        return verified('full');
+      }
+      const depth = req.depth ?? 'full';
+      await verifyLogicalDump(dumpPath, manifest, depth);
+      return verified(depth);
+    },
+  };
+}

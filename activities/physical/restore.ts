@@ -1,0 +1,70 @@
+/**
+ * A physical restore never touches the published artifact: it is extracted into the drill's
+ * work folder (and, for mariabackup, prepared there) and mounted as the sandbox's datadir.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { BackupManifest } from '../../domain/artifacts/manifest';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { sandboxLabels, sandboxName, toolContainerName } from '../../domain/naming';
+import { mariabackupRestoreScript } from '../../domain/physical/backups';
+import { drillWorkDir } from '../artifacts/layout';
+import { withHeartbeat } from '../boundary';
+import type { ActivityDeps } from '../deps';
+import { assertOwnSandbox } from '../sandbox/sandbox';
+import { spawnTool } from './child-process';
+
+const BACKUP_IN_TOOL = '/backup';
+const RESTORE_IN_TOOL = '/restore';
+
+/** Where a physical restore puts the datadir the sandbox mounts. */
+export function restoredDatadir(deps: ActivityDeps, drillId: string): string {
+  return path.join(drillWorkDir(deps.paths, drillId), 'datadir');
+}
+
+export function physicalRestoreActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Extracts a verified physical artifact into the drill's work folder (the published file
+     * stays as it is) and, for mariabackup, prepares it; the sandbox then mounts the folder as
+     * its datadir. Removes the drill's own sandbox first: a retry starts from the artifact.
+     */
+    async restorePhysicalBackup(req: { drillId: string; source: string; image: string; artifactPath: string; manifest: BackupManifest; prepareMemoryMb?: number }): Promise<{ datadir: string; seconds: number }> {
+      const started = Date.now();
+      const name = sandboxName(req.drillId);
+      const info = await deps.runtime.inspect(name);
+      if (info) {
+        assertOwnSandbox({ ...info, networkMode: 'none' }, name, req.drillId);
+        await deps.runtime.remove(name);
+      }
+      const datadir = restoredDatadir(deps, req.drillId);
+      await rm(datadir, { recursive: true, force: true });
+      await mkdir(datadir, { recursive: true, mode: 0o750 });
+      if (req.manifest.archive === 'mbstream') {
+        const result = await withHeartbeat(
+          () => ({ phase: 'restore', method: 'mariabackup', seconds: Math.round((Date.now() - started) / 1000) }),
+          (signal) =>
+            deps.runtime.run(
+              {
+                name: toolContainerName(req.drillId, 'prepare'),
+                image: req.image,
+                cmd: ['bash', '-c', mariabackupRestoreScript({ artifact: path.posix.join(BACKUP_IN_TOOL, path.basename(req.artifactPath)), target: RESTORE_IN_TOOL, useMemoryMb: req.prepareMemoryMb ?? 1024 })],
+                labels: sandboxLabels({ role: 'tool', run: req.drillId, source: req.source, expires: new Date(Date.now() + 6 * 3600_000).toISOString() }),
+                binds: [`${path.dirname(req.artifactPath)}:${BACKUP_IN_TOOL}:ro`, `${datadir}:${RESTORE_IN_TOOL}`],
+                networkMode: 'none',
+                env: ['TZ=UTC'],
+              },
+              { signal },
+            ),
+        );
+        if (result.exitCode !== 0)
+          throw new DrillError(DrillErrorTypes.ToolFailed, `extracting and preparing ${req.artifactPath} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-1200)}`, { details: { exitCode: result.exitCode } });
+      } else {
+        const tar = spawnTool('tar', ['-xzf', req.artifactPath, '-C', datadir]);
+        const { code, stderr } = await withHeartbeat(() => ({ phase: 'restore', method: 'clone' }), () => tar.done);
+        if (code !== 0) throw new DrillError(DrillErrorTypes.ToolFailed, `extracting ${req.artifactPath} failed (tar exit ${code}): ${stderr.trim().slice(-600)}`);
+      }
+      return { datadir, seconds: (Date.now() - started) / 1000 };
+    },
+  };
+}
