@@ -1,7 +1,7 @@
 /**
  * What the engine keeps per source on disk: published backups (backups/<id>/manifest.json)
  * and the binlog archive with its index (binlogs/index.json: sha256, size and GTID state
- * per file). Reading and atomic writing only; decisions live in domain/recovery.ts.
+ * per file). Reading and atomic writing only; decisions live in domain/recovery/.
  */
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';

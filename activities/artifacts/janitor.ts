@@ -1,9 +1,9 @@
 /**
  * The janitor: removes what terminated runs and crashed hosts left behind, found by label
  * (containers) or by the owner id in a folder's name (work folders, .partial and .staging
- * artifact folders). Never anything unlabelled, never a source (domain/janitor.ts decides).
+ * artifact folders). Never anything unlabelled, never a source (domain/artifacts/janitor.ts decides).
  * It also enforces each source's retention: old backups and the archived binlogs only they
- * needed (domain/retention.ts decides).
+ * needed (domain/artifacts/retention.ts decides).
  */
 import { Context } from '@temporalio/activity';
 import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';

@@ -98,7 +98,7 @@ export function sandboxActivities(deps: ActivityDeps) {
         info = await deps.runtime.createAndStart({
           name,
           image: req.image,
-          // A restored datadir carries the source's accounts: the init file gives the engine its own socket-only root (domain/physical.ts).
+          // A restored datadir carries the source's accounts: the init file gives the engine its own socket-only root (domain/physical/backups.ts).
           cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, {
             ...(req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
             bufferPoolMb: sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, sourceDataBytes: req.sourceDataBytes, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() }),

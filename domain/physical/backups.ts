@@ -1,7 +1,7 @@
 /**
  * Physical backups: MariaDB's mariabackup stream and MySQL's clone plugin. Pure: what the
  * tools print is parsed here, the scripts they run are built here, and a published stream's
- * completeness is checked here; activities/physical.ts runs them.
+ * completeness is checked here; activities/physical/ runs them.
  */
 import { crc32Update } from '../binlog/crc32';
 import { DrillError, DrillErrorTypes } from '../errors';
@@ -32,7 +32,7 @@ export function parseMariabackupBinlogPosition(stderr: string): RecoveryPoint {
 /**
  * One row of `performance_schema.clone_status` as `mysql -N -B` prints it (BINLOG_FILE,
  * BINLOG_POSITION, GTID_EXECUTED tab-separated). A local clone leaves these empty on the
- * donor; the cloned datadir reports them at its first start (activities/physical.ts).
+ * donor; the cloned datadir reports them at its first start (cloneFinalizeScript).
  */
 export function parseCloneStatusRow(text: string): RecoveryPoint {
   const line = text.split('\n').find((l) => l.trim().length > 0) ?? '';
