@@ -12,7 +12,7 @@ import { physicalBackupActivities } from './physical/backups';
 import { physicalRestoreActivities } from './physical/restore';
 import { restoreActivities } from './dump/restore';
 import { recoveryProofActivities } from './replay/prove-recovery-point';
-import { reportActivities } from './report/reports';
+import { reportActivities } from '../adapters/report-files';
 import { sandboxActivities } from './sandbox/sandbox';
 import { checkpointActivities } from './source/checkpoint';
 import { sourceActivities } from './source/inspect';
@@ -41,4 +41,4 @@ export type DrillActivities = ReturnType<typeof createActivities>;
 
 export type { ReplayPlan, ArchivedBinlog, RecoveryPlan, TransactionSummary } from './types';
 export type { SourceFacts, SourceCheckpoint, PublishedBackup, VerifiedBackup, VerifyDepth, SandboxHandle, PhaseOutcome, RestoreOutcome, VerifyResult } from './types';
-export type { PublishedReport } from './report/reports';
+export type { PublishedReport } from '../adapters/report-files';

@@ -6,7 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import path from 'node:path';
 import type { EnginePaths } from '../activities/deps';
-import { defaultPaths } from '../activities/artifacts/layout';
+import { defaultPaths } from '../adapters/local-layout';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { LoadedConfig } from '../config/load';
 import { temporalSettings } from '../client/settings';

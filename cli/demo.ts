@@ -8,7 +8,7 @@ import mysql from 'mysql2/promise';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { DockerodeRuntime } from '../adapters/docker';
-import { defaultPaths, sourceArtifactDir } from '../activities/artifacts/layout';
+import { defaultPaths, sourceArtifactDir } from '../adapters/local-layout';
 import { renderText } from '../domain/report/report';
 import type { Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';

@@ -9,7 +9,7 @@ import { mkdir, statfs } from 'node:fs/promises';
 import { DockerodeRuntime } from '../adapters/docker';
 import { withSession } from '../adapters/mysql';
 import { resolveSecret } from '../adapters/secrets';
-import { endpointOf } from '../activities/source/connection';
+import { endpointOf } from '../adapters/source-connection';
 import { drillRequestFor } from '../config/load';
 import type { SourceConfig } from '../config/file-schema';
 import { parseDrillRequest } from '../config/schema';

@@ -8,7 +8,7 @@ import { drillWorkflowId } from '../domain/naming';
 import { formatSeconds, renderText } from '../domain/report/report';
 import type { DrillReport } from '../domain/report/report';
 import { describeTarget, parseTarget, type TargetRequest } from '../domain/recovery/targets';
-import { readReports, reportDir } from '../activities/report/reports';
+import { readReports, reportDir } from '../adapters/report-files';
 import { extendSignal, progressQuery, releaseSignal } from '../client/workflows';
 import type { DrillProgress, drillWorkflow } from '../client/workflows';
 import { DrillFailureType, DrillKind, DrillOutcome, DrillRtoSeconds, DrillSource, DrillTarget as DrillTargetAttr } from '../client/workflows';

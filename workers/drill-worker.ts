@@ -5,7 +5,7 @@ import { DockerodeRuntime } from '../adapters/docker';
 import { temporalSettings, workflowsUiBaseUrl } from '../client/settings';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
-import { defaultPaths } from '../activities/artifacts/layout';
+import { defaultPaths } from '../adapters/local-layout';
 
 export const DEFAULT_TASK_QUEUE = 'restore-drill';
 

@@ -12,7 +12,7 @@ import type { ArchiveIndex, ArchivedFileEntry } from '../../domain/recovery/arch
 import type { BackupCandidate } from '../../domain/recovery/base-backup';
 import type { Flavor } from '../../domain/types';
 import type { EnginePaths } from '../deps';
-import { binlogArchiveDir, sourceArtifactDir } from './layout';
+import { binlogArchiveDir, sourceArtifactDir } from '../../adapters/local-layout';
 
 export const ARCHIVE_INDEX_FILE = 'index.json';
 

@@ -15,9 +15,9 @@ import { MANAGED_LABEL_VALUE, SandboxLabels, sourceLockWorkflowId } from '../../
 import { assertRetentionPolicy, decideRetention } from '../../domain/artifacts/retention';
 import type { BackupVerdict, RetainedBackupInfo, SourceRetentionPolicy, UnreadableBackup } from '../../domain/artifacts/retention';
 import { archivedNames, dropFromArchiveIndex, readArchiveIndex } from './catalog';
-import { pruneReports } from '../report/reports';
+import { pruneReports } from '../../adapters/report-files';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir, sourceArtifactDir } from './layout';
+import { binlogArchiveDir, sourceArtifactDir } from '../../adapters/local-layout';
 
 export interface SweepResult {
   removedContainers: string[];

@@ -16,7 +16,7 @@ import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import type { ActivityDeps } from '../deps';
 import type { PublishedBackup } from '../types';
-import { safeSegment, sourceBackupsDir } from './layout';
+import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
 
 export interface WrittenArtifact {
   /** Compressed bytes, as published, and their sha256. */

@@ -17,9 +17,9 @@ import type { Flavor } from '../../domain/types';
 import { archivedNames, listPublishedBackups, updateArchiveIndex } from '../artifacts/catalog';
 import { activityAttempt, withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir, safeSegment } from '../artifacts/layout';
+import { binlogArchiveDir, safeSegment } from '../../adapters/local-layout';
 import type { ArchivedBinlog, SourceFacts } from '../types';
-import { endpointOf, sourceCredentials } from '../source/connection';
+import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 import { runSourceTool } from '../source/tools';
 import { scanBinlogFileInSteps, type ScannedBinlog } from './scan-file';
 

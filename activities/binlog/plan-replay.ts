@@ -21,7 +21,7 @@ import type { BinlogCoordinates, Flavor } from '../../domain/types';
 import { archivedNames, listPublishedBackups, readArchiveIndex } from '../artifacts/catalog';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir } from '../artifacts/layout';
+import { binlogArchiveDir } from '../../adapters/local-layout';
 import type { RecoveryPlan, ReplayPlan, SourceCheckpoint } from '../types';
 import { hashFile, scanBinlogFileInSteps, type ScannedBinlog } from './scan-file';
 

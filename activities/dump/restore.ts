@@ -9,7 +9,7 @@ import { replayPipeline } from '../../domain/replay/client-pipeline';
 import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASES } from '../../domain/flavors';
 import type { PhaseOutcome, ReplayPlan, RestoreOutcome, SandboxHandle, VerifyDepth } from '../types';
 import { withHeartbeat } from '../boundary';
-import { drillWorkDir } from '../artifacts/layout';
+import { drillWorkDir } from '../../adapters/local-layout';
 import type { ActivityDeps } from '../deps';
 import { parallelRestoreWithHeartbeat } from './parallel-restore';
 import { replayWithApplier, stopApplier } from '../replay/applier';

@@ -19,7 +19,7 @@ import type { RecoveryPoint } from '../../domain/types';
 import { publishBackup, writeCompressedArtifact } from '../artifacts/publish';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { endpointOf, sourceCredentials } from '../source/connection';
+import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 import { runSourceTool } from '../source/tools';
 import type { PublishedBackup, SourceFacts } from '../types';
 import { spawnTool } from './child-process';

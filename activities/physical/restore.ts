@@ -8,7 +8,7 @@ import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { sandboxLabels, sandboxName, toolContainerName } from '../../domain/naming';
 import { mariabackupRestoreScript } from '../../domain/physical/backups';
-import { drillWorkDir } from '../artifacts/layout';
+import { drillWorkDir } from '../../adapters/local-layout';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { assertOwnSandbox } from '../sandbox/sandbox';

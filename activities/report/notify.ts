@@ -12,7 +12,7 @@ import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import type { DrillReport } from '../../domain/report/report';
 import { resolveSecret } from '../../adapters/secrets';
 import type { ActivityDeps } from '../deps';
-import { sourceArtifactDir } from '../artifacts/layout';
+import { sourceArtifactDir } from '../../adapters/local-layout';
 
 const LAST_OUTCOME_FILE = 'last-outcome.json';
 

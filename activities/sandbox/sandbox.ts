@@ -17,7 +17,7 @@ import type { Flavor } from '../../domain/types';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../types';
-import { binlogArchiveDir, drillWorkDir } from '../artifacts/layout';
+import { binlogArchiveDir, drillWorkDir } from '../../adapters/local-layout';
 
 export const SANDBOX_BACKUP_DIR = '/backup';
 export const SANDBOX_BINLOG_DIR = '/binlogs';

@@ -11,7 +11,7 @@ import type { ColumnRow } from '../../domain/sql';
 import type { RecoveryPoint } from '../../domain/types';
 import { withHeartbeat } from '../boundary';
 import type { SourceCheckpoint, SourceFacts } from '../types';
-import { endpointOf, sourceCredentials } from './connection';
+import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 
 type QuerySession = { query<T>(sql: string, p?: unknown[]): Promise<T[]> };
 

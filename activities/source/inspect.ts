@@ -5,7 +5,7 @@ import { USER_DATABASES_SQL } from '../../domain/dump/format';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { FLAVOR_TOOLS, detectFlavor } from '../../domain/flavors';
 import type { SourceFacts } from '../types';
-import { endpointOf, sourceCredentials } from './connection';
+import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 
 export function sourceActivities() {
   return {

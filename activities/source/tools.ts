@@ -11,7 +11,7 @@ import type { SourceSpec } from '../../config/schema';
 import { optionFileContents } from '../../domain/dump/format';
 import { sandboxLabels, toolContainerName } from '../../domain/naming';
 import type { ActivityDeps } from '../deps';
-import { drillWorkDir } from '../artifacts/layout';
+import { drillWorkDir } from '../../adapters/local-layout';
 
 export const TOOL_SOURCE_DIR = '/source';
 export const TOOL_OPTION_FILE = '/secrets/client.cnf';

@@ -17,7 +17,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import type { PublishedBackup, SourceFacts } from '../../activities';
 import { archivedNames, readArchiveIndex } from '../../activities/artifacts/catalog';
-import { binlogArchiveDir } from '../../activities/artifacts/layout';
+import { binlogArchiveDir } from '../../adapters/local-layout';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { binlogName, binlogIndex, binlogBase } from '../../domain/binlog/files';
 import { SandboxLabels } from '../../domain/naming';

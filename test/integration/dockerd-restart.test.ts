@@ -17,7 +17,7 @@ import { openSession, withSession } from '../../adapters/mysql';
 import { createActivities } from '../../activities';
 import type { SandboxHandle } from '../../activities/types';
 import type { SqlSession } from '../../adapters/mysql';
-import { defaultPaths, drillWorkDir } from '../../activities/artifacts/layout';
+import { defaultPaths, drillWorkDir } from '../../adapters/local-layout';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { FLAVOR_TOOLS } from '../../domain/flavors';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxName } from '../../domain/naming';

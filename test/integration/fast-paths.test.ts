@@ -11,7 +11,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities';
 import type { PublishedBackup, SandboxHandle } from '../../activities';
-import { drillWorkDir } from '../../activities/artifacts/layout';
+import { drillWorkDir } from '../../adapters/local-layout';
 import { parallelRestore } from '../../activities/dump/parallel-restore';
 import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../client/drills';

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../../activities';
-import { binlogArchiveDir } from '../../activities/artifacts/layout';
+import { binlogArchiveDir } from '../../adapters/local-layout';
 import type { SourceFacts } from '../../activities/types';
 import { withSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { replayPlanningActivities } from '../../activities/binlog/plan-replay';
 import type { ActivityDeps } from '../../activities/deps';
-import { binlogArchiveDir } from '../../activities/artifacts/layout';
+import { binlogArchiveDir } from '../../adapters/local-layout';
 import type { SourceSpec } from '../../config/schema';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'binlog', 'mysql', 'mysql-bin.000001');

@@ -1,7 +1,7 @@
 /** How the engine reaches a source: its endpoint and credentials, the password resolved from its reference. */
-import type { Endpoint } from '../../adapters/mysql';
-import { resolveSecret } from '../../adapters/secrets';
-import type { SourceSpec } from '../../config/schema';
+import type { Endpoint } from './mysql';
+import { resolveSecret } from './secrets';
+import type { SourceSpec } from '../config/schema';
 
 export function endpointOf(source: SourceSpec): Endpoint {
   const c = source.connection;

@@ -6,11 +6,11 @@
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EnginePaths } from '../deps';
-import type { ActivityDeps } from '../deps';
-import { safeSegment, sourceArtifactDir } from '../artifacts/layout';
-import { renderMarkdown } from '../../domain/report/report';
-import type { DrillReport } from '../../domain/report/report';
+import type { EnginePaths } from '../activities/deps';
+import type { ActivityDeps } from '../activities/deps';
+import { safeSegment, sourceArtifactDir } from './local-layout';
+import { renderMarkdown } from '../domain/report/report';
+import type { DrillReport } from '../domain/report/report';
 
 export const REPORT_JSON = 'report.json';
 export const REPORT_MD = 'report.md';

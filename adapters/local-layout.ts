@@ -1,6 +1,6 @@
 /** Where the engine keeps things on disk: published artifacts per source, scratch per drill. */
 import path from 'node:path';
-import type { EnginePaths } from '../deps';
+import type { EnginePaths } from '../activities/deps';
 
 export function defaultPaths(home = process.env.RESTORE_DRILL_HOME ?? path.join(process.env.HOME ?? '/root', '.restore-drill')): EnginePaths {
   return { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work') };
