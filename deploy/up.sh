@@ -100,6 +100,7 @@ step tools host_tools
 step docker bash "$RD_DEPLOY_DIR/docker-engine.sh"
 step images bash "$RD_DEPLOY_DIR/images.sh" all
 step temporal temporal_start
+step s3 bash "$RD_DEPLOY_DIR/s3.sh" start
 step npm npm_install
 step build npm_build
 step browser browser

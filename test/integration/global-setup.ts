@@ -26,5 +26,14 @@ export default async function globalSetup(): Promise<void> {
   } catch (err) {
     problems.push(`no Temporal server answers on ${address} (${(err as Error).message}): run deploy/temporal.sh start`);
   }
+  // The object-store tests read teams' backups from the rclone S3 server deploy/s3.sh runs.
+  const s3 = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}/`;
+  try {
+    const reply = await fetch(s3, { signal: AbortSignal.timeout(5000) });
+    if (!(await reply.text()).includes('<Error>')) problems.push(`${s3} answers but is not an S3 server: run deploy/s3.sh start (or set RD_S3_PORT)`);
+  } catch (err) {
+    const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message; // fetch hides the code in its cause
+    problems.push(`no S3 server answers on ${s3} (${why}): run deploy/s3.sh start`);
+  }
   if (problems.length > 0) throw new Error(`integration tests cannot run:\n  - ${problems.join('\n  - ')}`);
 }
