@@ -1,13 +1,9 @@
 /** What activities need from the outside world, injected by the worker (the composition root). */
 import type { ContainerRuntime } from '../adapters/container-runtime';
+import type { EnginePaths } from '../adapters/local-layout';
 import type { SecretRef } from '../config/schema';
 
-export interface EnginePaths {
-  /** Published backups and the binlog archive, per source. */
-  artifactRoot: string;
-  /** Per-drill scratch: sandbox sockets, option files. */
-  workRoot: string;
-}
+export type { EnginePaths };
 
 export interface ActivityDeps {
   runtime: ContainerRuntime;

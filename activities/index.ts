@@ -12,7 +12,7 @@ import { physicalBackupActivities } from './physical/backups';
 import { physicalRestoreActivities } from './physical/restore';
 import { restoreActivities } from './dump/restore';
 import { recoveryProofActivities } from './replay/prove-recovery-point';
-import { reportActivities } from '../adapters/report-files';
+import { reportActivities } from './report/reports';
 import { sandboxActivities } from './sandbox/sandbox';
 import { checkpointActivities } from './source/checkpoint';
 import { sourceActivities } from './source/inspect';

@@ -1,6 +1,12 @@
 /** Where the engine keeps things on disk: published artifacts per source, scratch per drill. */
 import path from 'node:path';
-import type { EnginePaths } from '../activities/deps';
+
+export interface EnginePaths {
+  /** Published backups and the binlog archive, per source. */
+  artifactRoot: string;
+  /** Per-drill scratch: sandbox sockets, option files. */
+  workRoot: string;
+}
 
 export function defaultPaths(home = process.env.RESTORE_DRILL_HOME ?? path.join(process.env.HOME ?? '/root', '.restore-drill')): EnginePaths {
   return { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work') };

@@ -1,13 +1,12 @@
 /**
- * Report activities: every drill's report.json and report.md, kept with the source's backup
+ * Report files: every drill's report.json and report.md, kept with the source's backup
  * artifacts (`<artifactRoot>/<source>/reports/<drill id>/`), and read back for `history`.
  * Written under a temporary name and renamed, so a reader never sees half a report; writing
  * again (a retry) replaces it with the same content.
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EnginePaths } from '../activities/deps';
-import type { ActivityDeps } from '../activities/deps';
+import type { EnginePaths } from './local-layout';
 import { safeSegment, sourceArtifactDir } from './local-layout';
 import { renderMarkdown } from '../domain/report/report';
 import type { DrillReport } from '../domain/report/report';
@@ -72,15 +71,4 @@ export async function pruneReports(paths: EnginePaths, source: string, keep: num
   const old = all.slice(keep);
   for (const r of old) await rm(reportDir(paths, source, r.drillId), { recursive: true, force: true });
   return old.length;
-}
-
-export function reportActivities(deps: ActivityDeps) {
-  return {
-    /** Writes report.json and report.md beside the source's backups; idempotent. */
-    async publishReport(req: { report: DrillReport; keepReports?: number }): Promise<PublishedReport> {
-      const published = await writeReport(deps.paths, req.report);
-      if (req.keepReports !== undefined) await pruneReports(deps.paths, req.report.source, req.keepReports);
-      return published;
-    },
-  };
 }

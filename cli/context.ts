@@ -5,7 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import path from 'node:path';
-import type { EnginePaths } from '../activities/deps';
+import type { EnginePaths } from '../adapters/local-layout';
 import { defaultPaths } from '../adapters/local-layout';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { LoadedConfig } from '../config/load';

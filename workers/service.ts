@@ -5,7 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { EnginePaths } from '../activities/deps';
+import type { EnginePaths } from '../adapters/local-layout';
 import type { SecretRef } from '../config/schema';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import type { TemporalSettings } from '../client/settings';

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DockerodeRuntime } from '../../adapters/docker';
-import type { EnginePaths } from '../../activities/deps';
+import type { EnginePaths } from '../../adapters/local-layout';
 import { SandboxLabels } from '../../domain/naming';
 import { createDrillWorker } from '../../workers/drill-worker';
 
