@@ -1,16 +1,18 @@
 /**
- * Decompression of a backup's byte stream. gzip runs in-process (zlib); zstd and xz through the
- * worker host's own `zstd` and `xz` (Node 20's zlib has neither), which deploy/up.sh installs.
+ * Decompression of a backup's byte stream. gzip runs in-process (zlib); zstd, xz and bzip2 through
+ * the worker host's own tools (Node 20's zlib has none of them), which deploy/up.sh installs.
  * Every stream reports a broken or cut input as an error, never as a short clean end.
  */
 import { spawn } from 'node:child_process';
 import { Duplex, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
-export type Compression = 'gzip' | 'zstd' | 'xz' | 'none';
+import type { Compression } from '../domain/backups/format';
+
+export type { Compression };
 
 const CHUNK_BYTES = 1024 * 1024;
-const TOOLS: Record<'zstd' | 'xz', string[]> = { zstd: ['zstd', '-dcq'], xz: ['xz', '-dcq'] };
+const TOOLS: Record<'zstd' | 'xz' | 'bzip2', string[]> = { zstd: ['zstd', '-dcq'], xz: ['xz', '-dcq'], bzip2: ['bzip2', '-dcq'] };
 
 /** A transform from compressed to plain bytes. */
 export function decompressor(compression: Compression): Duplex {
@@ -32,8 +34,12 @@ function toolDecompressor(name: string, [cmd, ...args]: string[]): Duplex {
   child.stdout.pipe(plain, { end: false });
   child.stdout.on('end', () => void exited.then((err) => (err ? plain.destroy(err) : plain.end())));
   child.stdin.on('error', (err) => plain.destroy(err));
-  plain.on('close', () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return Duplex.from({ writable: child.stdin, readable: plain });
+  const stream = Duplex.from({ writable: child.stdin, readable: plain });
+  // A reader that stops early (a head read) must not leave the tool waiting on its stdin.
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  stream.on('close', stop);
+  plain.on('close', stop);
+  return stream;
 }

@@ -5,6 +5,8 @@
 import { Command, Option } from 'commander';
 import type { CliContext, GlobalOptions } from './context';
 import { createContext, emit } from './context';
+import { backupsCommand, verifyCommand } from './backups';
+import type { VerifyOptions } from './backups';
 import { doctorCommand } from './doctor';
 import { drillCommand, extendCommand, historyCommand, pitrCommand, releaseCommand, statusCommand } from './drills';
 import { scheduleCreate, scheduleDelete, scheduleDescribe, scheduleList, schedulePause, scheduleTrigger } from './schedules';
@@ -135,6 +137,26 @@ export function registerCommands(program: Command): void {
     .description('Delete the schedule of a source (running drills continue).')
     .argument('<source>', 'source name')
     .action(run((ctx, source: string) => scheduleDelete(ctx, source)));
+
+  program
+    .command('verify')
+    .description("Check a backup file without restoring it: format by content, whole stream decompressed, unchanged while read, a dump's completion trailer. Exit 0 when it passes, 1 when it does not.")
+    .argument('<path or URL>', 'a backup file or s3://bucket/key: mysqldump / mariadb-dump output (plain, gzip, zstd, xz), a mariabackup tar or xbstream')
+    .addOption(new Option('--previous-bytes <n>', 'size of the last good backup: refuse this one when much smaller').argParser((v) => Number.parseInt(v, 10)))
+    .addOption(new Option('--min-size-ratio <r>', 'with --previous-bytes: the smallest acceptable fraction (default 0.5)').argParser(Number.parseFloat))
+    .option('--endpoint <url>', 's3:// only: http(s)://host:port of the S3-compatible server (default: the settings of the configured source whose teamBackups bucket it is)')
+    .option('--region <name>', 's3:// only: region (default us-east-1)')
+    .option('--access-key-id-ref <ref>', 's3:// only: env:VARIABLE or file:/path holding the access key id')
+    .option('--secret-access-key-ref <ref>', 's3:// only: env:VARIABLE or file:/path holding the secret key')
+    .addHelpText('after', '\nAs the last line of a cron backup job:\n  mysqldump --single-transaction --source-data=2 shop | gzip > /backups/shop.sql.gz && restore-drill verify /backups/shop.sql.gz\n')
+    .action(run((ctx, where: string, o: VerifyOptions) => verifyCommand(ctx, where, o)));
+
+  program
+    .command('backups')
+    .description("List a source's own backups (its teamBackups location: a folder or an S3 prefix), newest first, with time, size and the format read from each file's first bytes.")
+    .argument('<source>', 'source name from the configuration file')
+    .addOption(new Option('--limit <n>', 'at most this many').default(20).argParser((v) => Number.parseInt(v, 10)))
+    .action(run((ctx, source: string, o: { limit: number }) => backupsCommand(ctx, source, o)));
 
   program
     .command('worker')

@@ -4,6 +4,8 @@
  * Pure: parsing text and reading the file live in config/load.ts.
  */
 import { z } from 'zod';
+import { parseBackupLocation } from '../domain/artifacts/locations';
+import { isDrillError } from '../domain/errors';
 import { assertionSpecSchema, connectionSchema, physicalSourceSchema, secretRefSchema, targetSchema } from './schema';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
@@ -73,6 +75,41 @@ export const backupConfigSchema = z
   })
   .strict();
 
+export const s3OptionsSchema = z
+  .object({
+    /** http(s)://host[:port] of an S3-compatible server; absent: AWS S3. */
+    endpoint: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
+    /** Bucket in the path, not the host name (default: true with an endpoint). */
+    forcePathStyle: z.boolean().optional(),
+    accessKeyIdRef: secretRefSchema.optional(),
+    secretAccessKeyRef: secretRefSchema.optional(),
+  })
+  .strict();
+
+/** A team's own backups of the source, made by its own tooling, where it keeps them. */
+export const teamBackupsSchema = z
+  .object({
+    /** A folder, a file pattern in one (/backups/orders/*.sql.gz) or s3://bucket/prefix/. */
+    location: z.string().min(1),
+    s3: s3OptionsSchema.optional(),
+    /** Which backup a drill takes: the newest, the oldest (proves retention), or a random one of the last `randomWithinDays`. */
+    pick: z.enum(['latest', 'oldest', 'random']).default('latest'),
+    randomWithinDays: z.number().positive().default(7),
+    /** A backup smaller than this fraction of the last good one is refused (BackupTooSmall). */
+    minSizeRatio: z.number().min(0).max(1).default(0.5),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    try {
+      parseBackupLocation(v.location, v.s3 ?? {});
+    } catch (err) {
+      if (!isDrillError(err)) throw err;
+      ctx.addIssue({ code: 'custom', path: ['location'], message: err.message });
+    }
+  });
+export type TeamBackupsConfig = z.infer<typeof teamBackupsSchema>;
+
 export const sourceConfigSchema = z
   .object({
     /** `auto` detects it from SELECT VERSION(). */
@@ -85,6 +122,8 @@ export const sourceConfigSchema = z
     /** Image whose server and client tools match the source. */
     image: z.string().min(1).optional(),
     backup: backupConfigSchema.default({ method: 'logical' }),
+    /** Backups the team already takes (cron dumps, mariabackup, mydumper): listed by `backups`, checked by `verify`. */
+    teamBackups: teamBackupsSchema.optional(),
     schedule: scheduleConfigSchema.optional(),
     /** A drill whose RTO exceeds this is marked as missing its target. */
     rtoTarget: duration.optional(),

@@ -105,6 +105,7 @@ const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups', 'keepBackupsFor',
   'keepReports', 'checks', 'assertions', 'checksum', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'kind', 'at', 'position', 'gtid', 'pattern',
+  'teamBackups', 'location', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
 ];
 
 function suggest(key: string): string {

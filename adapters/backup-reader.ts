@@ -1,0 +1,200 @@
+/**
+ * Reads a team's backup file once, start to end, as the door checks need it: the raw bytes'
+ * size and sha256, the plain (decompressed) head and tail, and what the file looked like before
+ * and after the read (a writer still at work changes it). Streams; nothing is held whole.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { coordinatesFromDump } from '../domain/backups/coordinates';
+import type { BackupCoordinates } from '../domain/backups/coordinates';
+import { checkBackupSize, checkDumpComplete, checkNotInFlight } from '../domain/backups/door-checks';
+import type { ArtifactObservation } from '../domain/backups/door-checks';
+import { BACKUP_HEAD_BYTES, detectBackupFormat, detectCompression } from '../domain/backups/format';
+import type { BackupFormat, Compression } from '../domain/backups/format';
+import { DUMP_TAIL_BYTES, keepDumpTail } from '../domain/dump/format';
+import { DrillError, DrillErrorTypes } from '../domain/errors';
+import { decompressor } from './decompress';
+import type { ObjectStore } from './object-store';
+
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** One backup file, wherever it is kept (a local path, an object in a bucket). */
+export interface BackupObject {
+  /** How a DBA names it: a path or s3://bucket/key. */
+  name: string;
+  observe(): Promise<ArtifactObservation>;
+  /** The raw bytes from `start` (default 0) to the end, or up to `end` inclusive. */
+  open(range?: { start?: number; end?: number }): Promise<Readable>;
+}
+
+export function localBackupObject(file: string): BackupObject {
+  return {
+    name: file,
+    async observe() {
+      const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
+        throw new DrillError(DrillErrorTypes.BadConfig, `backup file ${file} cannot be read (${err.code}): check the path and that the worker may read it`, { cause: err });
+      });
+      if (!st.isFile()) throw new DrillError(DrillErrorTypes.BadConfig, `${file} is not a file: give a backup file (a directory backup is named by its folder in the source's backups location)`);
+      return { size: st.size, mtimeMs: st.mtimeMs };
+    },
+    async open(range = {}) {
+      return createReadStream(file, { start: range.start, end: range.end, highWaterMark: READ_CHUNK_BYTES });
+    },
+  };
+}
+
+/** The first bytes of an object, raw: what format detection reads. */
+export async function readRawHead(object: BackupObject, bytes = BACKUP_HEAD_BYTES): Promise<Buffer> {
+  const stream = await object.open({ start: 0, end: bytes - 1 });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).subarray(0, bytes);
+}
+
+/** The first plain bytes after decompression; the decompressor is stopped once they are in. */
+export async function readPlainHead(object: BackupObject, compression: Compression, bytes = BACKUP_HEAD_BYTES): Promise<Buffer> {
+  const raw = await object.open();
+  const plain = raw.pipe(decompressor(compression));
+  const chunks: Buffer[] = [];
+  let have = 0;
+  try {
+    for await (const chunk of plain) {
+      chunks.push(chunk as Buffer);
+      have += (chunk as Buffer).length;
+      if (have >= bytes) break;
+    }
+  } catch (err) {
+    // A head that decompresses at all is enough here; the full read reports a broken stream.
+    if (have === 0) throw err;
+  } finally {
+    raw.destroy();
+    plain.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, bytes);
+}
+
+export interface FullRead {
+  before: ArtifactObservation;
+  after: ArtifactObservation;
+  rawBytes: number;
+  sha256: string;
+  plainBytes: number;
+  plainHead: Buffer;
+  plainTail: Buffer;
+}
+
+/**
+ * Reads the whole object through its decompressor. A stream the decompressor rejects is
+ * ArtifactCorrupt, unless the object changed meanwhile: then the caller's in-flight check names it.
+ */
+export async function readWhole(object: BackupObject, compression: Compression, progress: (p: { rawBytes: number; plainBytes: number }) => void = () => undefined): Promise<FullRead> {
+  const before = await object.observe();
+  const hash = createHash('sha256');
+  let rawBytes = 0;
+  let plainBytes = 0;
+  let head: Buffer = Buffer.alloc(0);
+  let tail: Buffer = Buffer.alloc(0);
+  const raw = await object.open();
+  raw.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    rawBytes += chunk.length;
+  });
+  let failure: unknown;
+  try {
+    await pipeline(
+      raw,
+      decompressor(compression),
+      new Writable({
+        highWaterMark: READ_CHUNK_BYTES,
+        write(chunk: Buffer, _enc, done) {
+          if (head.length < BACKUP_HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, BACKUP_HEAD_BYTES - head.length)]);
+          tail = keepDumpTail(tail, chunk, DUMP_TAIL_BYTES);
+          plainBytes += chunk.length;
+          progress({ rawBytes, plainBytes });
+          done();
+        },
+      }),
+    );
+  } catch (err) {
+    failure = err;
+  }
+  const after = await object.observe();
+  if (failure !== undefined) {
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.etag !== before.etag) return { before, after, rawBytes, sha256: '', plainBytes, plainHead: head, plainTail: tail };
+    throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${object.name} is not a complete ${compression} stream (${(failure as Error).message.slice(0, 400)}): it was cut short or corrupted (${plainBytes} plain bytes came out before the break)`, { cause: failure, details: { rawBytes, plainBytes } });
+  }
+  return { before, after, rawBytes, sha256: hash.digest('hex'), plainBytes, plainHead: head, plainTail: tail };
+}
+
+export interface BackupInspection {
+  name: string;
+  format: BackupFormat;
+  rawBytes: number;
+  plainBytes: number;
+  sha256: string;
+  /** The file as it was read: size, mtime or ETag, for a later "unchanged since" check. */
+  observed: ArtifactObservation;
+  coordinates?: BackupCoordinates;
+  /** The door checks passed, in order, for reports and `verify`'s output. */
+  passed: string[];
+}
+
+/**
+ * The door checks, before any sandbox: format by content, size against the last good backup,
+ * the whole stream decompressed, unchanged while read, and a dump's completion trailer.
+ * Each refusal is a typed DrillError (UnknownBackupFormat, BackupTooSmall, ArtifactCorrupt,
+ * ArtifactInFlight, DumpTruncated).
+ */
+export async function inspectBackup(object: BackupObject, opts: { lastGood?: { name: string; size: number }; minSizeRatio?: number; progress?: (p: { rawBytes: number; plainBytes: number }) => void } = {}): Promise<BackupInspection> {
+  const passed: string[] = [];
+  const first = await object.observe();
+  checkBackupSize(object.name, first.size, opts.lastGood, opts.minSizeRatio);
+  passed.push(opts.lastGood ? `size ${first.size} bytes, not much smaller than ${opts.lastGood.name}` : `size ${first.size} bytes, not empty`);
+  const format = await detectFormatOf(object);
+  const { compression } = format;
+  passed.push(`format ${describeFormat(format)}`);
+  const whole = await readWhole(object, compression, opts.progress);
+  checkNotInFlight(object.name, first, whole.after);
+  checkNotInFlight(object.name, whole.before, whole.after);
+  passed.push(compression === 'none' ? `read whole (${whole.rawBytes} bytes), unchanged while read` : `${compression} stream whole (${whole.rawBytes} -> ${whole.plainBytes} bytes), unchanged while read`);
+  let coordinates: BackupCoordinates | undefined;
+  if (format.kind === 'logical-dump') {
+    const tail = whole.plainTail.toString('utf8');
+    checkDumpComplete(object.name, tail);
+    passed.push('ends with its "-- Dump completed" trailer');
+    coordinates = coordinatesFromDump(whole.plainHead.toString('utf8'), tail, format.flavor);
+  }
+  return { name: object.name, format, rawBytes: whole.rawBytes, plainBytes: whole.plainBytes, sha256: whole.sha256, observed: whole.after, coordinates, passed };
+}
+
+/** The format by content: magic bytes of the raw head, then the decompressed head. */
+export async function detectFormatOf(object: BackupObject): Promise<BackupFormat> {
+  const rawHead = await readRawHead(object);
+  const compression = detectCompression(rawHead);
+  const innerHead = compression === 'none' ? rawHead : await readPlainHead(object, compression);
+  return detectBackupFormat({ head: rawHead, innerHead, name: object.name });
+}
+
+export function describeFormat(f: BackupFormat): string {
+  const what = f.kind === 'logical-dump' ? `${f.tool} dump` : f.kind;
+  const scope = f.scope ? (f.scope.kind === 'one-database' ? `, one database${f.scope.database ? ` (${f.scope.database})` : ''}` : f.scope.kind === 'unknown' ? '' : `, ${f.scope.kind}${f.scope.seen.length ? ` (${f.scope.seen.join(', ')})` : ''}`) : '';
+  const version = f.serverVersion ? `, server ${f.serverVersion}` : '';
+  return `${what}${f.compression === 'none' ? '' : `, ${f.compression}`}${f.container === 'file' ? '' : ` ${f.container}`}${scope}${version}`;
+}
+
+/** An object of a backup location (a file of a folder, an object of a bucket prefix). */
+export function storedBackupObject(store: ObjectStore, key: string): BackupObject {
+  return {
+    name: store.where(key),
+    async observe() {
+      const o = await store.head(key);
+      if (!o) throw new DrillError(DrillErrorTypes.BadConfig, `${store.where(key)} does not exist: check the name (restore-drill backups <source> lists what is there)`);
+      return { size: o.size, mtimeMs: o.modified.getTime(), etag: o.etag };
+    },
+    open: (range) => store.openRead(key, range),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * `restore-drill verify <path or URL>`: the door checks alone, with no sandbox, for the last
+ * line of a team's own backup job (what seed 001 wrote by hand as `zcat | tail -1 | grep`).
+ * Exit 0 when the backup passes, 1 with the typed failure when it does not.
+ */
+import { describeFormat, detectFormatOf, inspectBackup, localBackupObject, storedBackupObject } from '../adapters/backup-reader';
+import type { BackupInspection, BackupObject } from '../adapters/backup-reader';
+import { openObjectStore } from '../adapters/object-store';
+import type { TeamBackupsConfig } from '../config/file-schema';
+import { formatBackupLocation, parseBackupLocation } from '../domain/artifacts/locations';
+import type { BackupLocation } from '../domain/artifacts/locations';
+import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
+import { formatBytes } from '../domain/report/report';
+import path from 'node:path';
+import { isNoConfigFile } from '../config/load';
+import type { LoadedConfig } from '../config/load';
+import type { SecretRef } from '../config/schema';
+import type { S3LocationOptions } from '../domain/artifacts/locations';
+import type { CliContext } from './context';
+import { emit } from './context';
+
+export interface VerifyOptions {
+  /** Size of the last good backup of the same set, to refuse one much smaller. */
+  previousBytes?: number;
+  minSizeRatio?: number;
+  /** For an s3:// URL no configured source covers: the server and credential references. */
+  endpoint?: string;
+  region?: string;
+  accessKeyIdRef?: string;
+  secretAccessKeyRef?: string;
+}
+
+export async function verifyCommand(ctx: CliContext, where: string, opts: VerifyOptions): Promise<number> {
+  const { object, close } = await openForVerify(ctx, where, opts);
+  try {
+    return await verifyObject(ctx, object, opts);
+  } finally {
+    close();
+  }
+}
+
+async function verifyObject(ctx: CliContext, object: BackupObject, opts: VerifyOptions): Promise<number> {
+  const started = Date.now();
+  try {
+    const inspection = await inspectBackup(object, {
+      ...(opts.previousBytes !== undefined ? { lastGood: { name: 'the previous backup (--previous-bytes)', size: opts.previousBytes } } : {}),
+      ...(opts.minSizeRatio !== undefined ? { minSizeRatio: opts.minSizeRatio } : {}),
+    });
+    const seconds = (Date.now() - started) / 1000;
+    emit(ctx, { ok: true, seconds, ...inspection }, () => renderInspection(inspection, seconds));
+    return 0;
+  } catch (err) {
+    if (!isDrillError(err)) throw err;
+    emit(ctx, { ok: false, name: object.name, failure: { type: err.type, message: err.message } }, () => `FAILED ${object.name}\n  ${err.type}: ${err.message}`);
+    return 1;
+  }
+}
+
+/** `env:NAME` or `file:/path` (a bare absolute path is a file). */
+export function parseSecretRefFlag(flag: string, text: string): SecretRef {
+  if (text.startsWith('env:') && text.length > 4) return { env: text.slice(4) };
+  if (text.startsWith('file:/')) return { file: text.slice(5) };
+  if (text.startsWith('/')) return { file: text };
+  throw new DrillError(DrillErrorTypes.BadConfig, `${flag} ${JSON.stringify(text)}: give env:VARIABLE or file:/path of a file holding only the secret (never the secret itself)`);
+}
+
+/**
+ * A path is a local file. An s3:// URL is read with the S3 settings of the configured source
+ * whose teamBackups bucket holds it, else with the flags (credentials by reference only).
+ */
+async function openForVerify(ctx: CliContext, where: string, opts: VerifyOptions): Promise<{ object: BackupObject; close(): void }> {
+  if (!/^s3:\/\//i.test(where)) {
+    if (!where.startsWith('/') && !where.includes('://')) return { object: localBackupObject(path.resolve(where)), close: () => undefined };
+    if (!where.startsWith('/')) throw new DrillError(DrillErrorTypes.BadConfig, `${where}: give a file path or an s3://bucket/key URL`);
+    return { object: localBackupObject(where), close: () => undefined };
+  }
+  const slash = where.lastIndexOf('/');
+  const folder = where.slice(0, slash + 1);
+  const key = where.slice(slash + 1);
+  if (key === '' || folder === 's3://') throw new DrillError(DrillErrorTypes.BadConfig, `${where}: name one object, s3://bucket/prefix/file`);
+  const location = parseBackupLocation(folder, s3OptionsFor(ctx, where, opts));
+  const store = await openObjectStore(location);
+  return { object: storedBackupObject(store, key), close: () => store.close() };
+}
+
+function s3OptionsFor(ctx: CliContext, url: string, opts: VerifyOptions): S3LocationOptions {
+  const flags: S3LocationOptions = {
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.accessKeyIdRef ? { accessKeyIdRef: parseSecretRefFlag('--access-key-id-ref', opts.accessKeyIdRef) } : {}),
+    ...(opts.secretAccessKeyRef ? { secretAccessKeyRef: parseSecretRefFlag('--secret-access-key-ref', opts.secretAccessKeyRef) } : {}),
+  };
+  if (Object.keys(flags).length > 0) return flags;
+  const bucket = /^s3:\/\/([^/]+)\//i.exec(url)?.[1];
+  let sources: LoadedConfig['sources'] = {};
+  try {
+    sources = ctx.config().sources;
+  } catch (err) {
+    if (!isNoConfigFile(err)) throw err;
+  }
+  for (const spec of Object.values(sources)) {
+    const team = spec.teamBackups;
+    if (team && new RegExp(`^s3://${bucket}/`, 'i').test(team.location)) return team.s3 ?? {};
+  }
+  return {};
+}
+
+export function renderInspection(i: BackupInspection, seconds: number): string {
+  const lines = [`OK ${i.name} (${seconds.toFixed(1)} s)`, ...i.passed.map((p) => `  passed: ${p}`), `  sha256: ${i.sha256}`];
+  if (i.coordinates?.found) {
+    const c = i.coordinates;
+    lines.push(`  coordinates: ${c.point.coordinates.file}:${c.point.coordinates.position}${c.point.gtidSet ? `, GTID ${c.point.gtidSet}` : ''}${c.of === 'its-source' ? " (of the replica's source: taken with --dump-slave)" : ''}: can be rolled forward with archived binlogs`);
+  } else if (i.coordinates) {
+    lines.push(`  coordinates: none, ${i.coordinates.reason}`);
+  }
+  lines.push(`  format: ${describeFormat(i.format)}`);
+  return lines.join('\n');
+}
+
+/** The team backups location of a configured source, parsed (the config schema already validated it). */
+export function teamLocationOf(ctx: CliContext, source: string): { location: BackupLocation; config: TeamBackupsConfig } {
+  const spec = ctx.config().sources[source];
+  if (!spec) throw new DrillError(DrillErrorTypes.BadConfig, `no source ${JSON.stringify(source)} in ${ctx.config().path}; it has: ${Object.keys(ctx.config().sources).join(', ')}`);
+  if (!spec.teamBackups) throw new DrillError(DrillErrorTypes.BadConfig, `source ${source} has no teamBackups: add teamBackups.location (a folder, a pattern such as /backups/${source}/*.sql.gz, or s3://bucket/prefix/) to its configuration`);
+  return { location: parseBackupLocation(spec.teamBackups.location, spec.teamBackups.s3 ?? {}), config: spec.teamBackups };
+}
+
+export interface ListedTeamBackup {
+  key: string;
+  where: string;
+  modified: string;
+  bytes: number;
+  format?: string;
+  /** Why the format could not be told from the head. */
+  unrecognised?: string;
+}
+
+/** `restore-drill backups <source>`: what the team's backup location holds, newest first, each with its format read from its first bytes. */
+export async function backupsCommand(ctx: CliContext, source: string, opts: { limit: number }): Promise<number> {
+  const { location } = teamLocationOf(ctx, source);
+  const store = await openObjectStore(location);
+  try {
+    const objects = (await store.list()).slice(0, opts.limit);
+    const listed: ListedTeamBackup[] = [];
+    for (const o of objects) {
+      const entry: ListedTeamBackup = { key: o.key, where: store.where(o.key), modified: o.modified.toISOString(), bytes: o.size };
+      try {
+        entry.format = describeFormat(await detectFormatOf(storedBackupObject(store, o.key)));
+      } catch (err) {
+        if (!isDrillError(err)) throw err;
+        entry.unrecognised = err.message;
+      }
+      listed.push(entry);
+    }
+    emit(ctx, { source, location: formatBackupLocation(location), backups: listed }, () =>
+      listed.length === 0
+        ? `no backups under ${formatBackupLocation(location)}: check the location and that the backup job writes there`
+        : [`backups of ${source} under ${formatBackupLocation(location)}, newest first:`, ...listed.map((b) => `  ${b.modified}  ${formatBytes(b.bytes).padStart(10)}  ${b.key}  ${b.format ?? `UNRECOGNISED: ${b.unrecognised}`}`)].join('\n'),
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+}
