@@ -42,7 +42,7 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
       try {
         const id = await ensureJanitorSchedule(new Client({ connection: clientConnection, namespace: s.namespace }), { taskQueue: s.taskQueue, every, retention: opts.retention });
         const kept = opts.retention.map((p) => `${p.source} keeps ${p.keepBackups} backup(s)${p.keepNewerThanSeconds === undefined ? '' : ` and those younger than ${p.keepNewerThanSeconds} s`}`);
-        opts.log(`janitor schedule ${id} every ${every}; ${kept.length > 0 ? `retention: ${kept.join('; ')}` : 'no retention (no configuration file)'}`);
+        opts.log(`janitor schedule ${id} every ${every}, ${kept.length > 0 ? `retention for ${kept.join('; ')}` : 'no retention (no configuration file)'}`);
       } finally {
         await clientConnection.close();
       }
