@@ -1,5 +1,6 @@
 /** All activities, built by one factory over their dependencies (the worker injects them). */
 import { verifyActivities } from './artifacts/verify';
+import { adoptActivities } from './backups/adopt';
 import { logicalBackupActivities } from './dump/backup';
 import { binlogActivities } from './binlog/archive';
 import { replayPlanningActivities } from './binlog/plan-replay';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...logicalBackupActivities(deps),
     ...physicalBackupActivities(deps),
     ...verifyActivities(),
+    ...adoptActivities(deps),
     ...physicalRestoreActivities(deps),
     ...binlogActivities(deps),
     ...replayPlanningActivities(deps),

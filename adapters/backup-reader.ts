@@ -149,17 +149,29 @@ export interface BackupInspection {
  * Each refusal is a typed DrillError (UnknownBackupFormat, BackupTooSmall, ArtifactCorrupt,
  * ArtifactInFlight, DumpTruncated).
  */
-export async function inspectBackup(object: BackupObject, opts: { lastGood?: { name: string; size: number }; minSizeRatio?: number; progress?: (p: { rawBytes: number; plainBytes: number }) => void } = {}): Promise<BackupInspection> {
+export interface LastGoodBackup {
+  name: string;
+  size: number;
+  /** 'plain': uncompressed bytes, comparable across gzip, zstd and xz; 'raw': the file's own size. */
+  measure: 'raw' | 'plain';
+}
+
+export async function inspectBackup(object: BackupObject, opts: { lastGood?: LastGoodBackup; minSizeRatio?: number; progress?: (p: { rawBytes: number; plainBytes: number }) => void } = {}): Promise<BackupInspection> {
   const passed: string[] = [];
   const first = await object.observe();
-  checkBackupSize(object.name, first.size, opts.lastGood, opts.minSizeRatio);
-  passed.push(opts.lastGood ? `size ${first.size} bytes, not much smaller than ${opts.lastGood.name}` : `size ${first.size} bytes, not empty`);
+  const raw = opts.lastGood?.measure === 'raw' ? opts.lastGood : undefined;
+  checkBackupSize(object.name, first.size, raw, opts.minSizeRatio);
+  passed.push(raw ? `size ${first.size} bytes, not much smaller than ${raw.name}` : `size ${first.size} bytes, not empty`);
   const format = await detectFormatOf(object);
   const { compression } = format;
   passed.push(`format ${describeFormat(format)}`);
   const whole = await readWhole(object, compression, opts.progress);
   checkNotInFlight(object.name, first, whole.after);
   checkNotInFlight(object.name, whole.before, whole.after);
+  if (opts.lastGood?.measure === 'plain') {
+    checkBackupSize(`${object.name} (uncompressed)`, whole.plainBytes, opts.lastGood, opts.minSizeRatio);
+    passed.push(`${whole.plainBytes} bytes uncompressed, not much less than ${opts.lastGood.name}`);
+  }
   passed.push(compression === 'none' ? `read whole (${whole.rawBytes} bytes), unchanged while read` : `${compression} stream whole (${whole.rawBytes} -> ${whole.plainBytes} bytes), unchanged while read`);
   let coordinates: BackupCoordinates | undefined;
   if (format.kind === 'logical-dump') {

@@ -43,7 +43,7 @@ async function verifyObject(ctx: CliContext, object: BackupObject, opts: VerifyO
   const started = Date.now();
   try {
     const inspection = await inspectBackup(object, {
-      ...(opts.previousBytes !== undefined ? { lastGood: { name: 'the previous backup (--previous-bytes)', size: opts.previousBytes } } : {}),
+      ...(opts.previousBytes !== undefined ? { lastGood: { name: 'the previous backup (--previous-bytes)', size: opts.previousBytes, measure: 'raw' as const } } : {}),
       ...(opts.minSizeRatio !== undefined ? { minSizeRatio: opts.minSizeRatio } : {}),
     });
     const seconds = (Date.now() - started) / 1000;

@@ -41,8 +41,9 @@ export function registerCommands(program: Command): void {
     .argument('<source>', 'source name from the configuration file')
     .option('--target <target>', 'where replay stops: checkpoint (default), latest, a time with zone, file:pos, a GTID, before:<pattern>')
     .option('--no-wait', 'start it and print its id without waiting')
-    .addHelpText('after', '\nExamples:\n  restore-drill drill sample-mariadb\n  restore-drill drill sample-mariadb --json | jq .report.rtoSeconds\n')
-    .action(run((ctx, source: string, o: { target?: string; wait: boolean }) => drillCommand(ctx, source, o)));
+    .option('--backup <which>', "the team's backup to drill: latest, oldest, random (within teamBackups.randomWithinDays), a path or an s3:// URL; own: take a new backup (default: teamBackups.pick when the source has teamBackups, else own)")
+    .addHelpText('after', '\nExamples:\n  restore-drill drill sample-mariadb\n  restore-drill drill orders --backup random\n  restore-drill drill orders --backup /backups/orders/orders-2026-12-01.sql.gz\n  restore-drill drill sample-mariadb --json | jq .report.rtoSeconds\n')
+    .action(run((ctx, source: string, o: { target?: string; wait: boolean; backup?: string }) => drillCommand(ctx, source, o)));
 
   program
     .command('pitr')
@@ -51,7 +52,7 @@ export function registerCommands(program: Command): void {
     .option('--to <target>', 'a time with zone (2026-11-21T14:37:00Z), a position (mysql-bin.000042:1234), a GTID (uuid:n or d-s-n), or latest')
     .option('--before-event <pattern>', 'stop just before the first transaction whose statement matches, e.g. "DROP TABLE grades"')
     .option('--ttl <duration>', 'how long the sandbox is kept (default: sandboxTtl of the source, 4h)')
-    .option('--backup <manifest>', 'restore this published backup (its manifest.json) instead of taking a new one')
+    .option('--backup <which>', "start from this backup: a published manifest.json, or a team's backup (latest, oldest, a path or an s3:// URL); default: the newest backup before the target, own or adopted")
     .addHelpText('after', '\nExamples:\n  restore-drill pitr sample-mariadb --to 2026-11-21T14:37:00Z\n  restore-drill pitr sample-mariadb --before-event "DROP TABLE grades" --ttl 2h\n  restore-drill pitr sample-mysql --to mysql-bin.000003:4711\n')
     .action(run((ctx, source: string, o: { to?: string; beforeEvent?: string; ttl?: string; backup?: string }) => pitrCommand(ctx, source, o)));
 

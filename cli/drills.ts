@@ -26,10 +26,10 @@ export function parseDuration(text: string, what: string): number {
 }
 
 /** `drill <source>`: run a drill now, show its phases, print the report. Returns the exit code. */
-export async function drillCommand(ctx: CliContext, source: string, opts: { target?: string; wait: boolean }): Promise<number> {
+export async function drillCommand(ctx: CliContext, source: string, opts: { target?: string; wait: boolean; backup?: string }): Promise<number> {
   const config = ctx.config();
   const target = opts.target ? parseTarget(opts.target) : undefined;
-  const request = drillRequestFor(config, source, { target });
+  const request = drillRequestFor(config, source, { target, backup: opts.backup });
   const client = await ctx.client();
   const handle = await startDrill({
     client,
@@ -71,7 +71,9 @@ export async function pitrCommand(
   const target: TargetRequest = opts.beforeEvent ? { kind: 'beforeEvent', pattern: opts.beforeEvent } : parseTarget(opts.to!);
   const config = ctx.config();
   const ttl = opts.ttl ? parseDuration(opts.ttl, '--ttl') : undefined;
-  const request = drillRequestFor(config, source, { target, keepSandbox: true, sandboxTtlSeconds: ttl, backupManifest: opts.backup });
+  // A published manifest, or a team's backup (path, URL, latest...); without one the newest backup before the target, own or adopted.
+  const manifest = opts.backup?.endsWith('/manifest.json') ? opts.backup : undefined;
+  const request = drillRequestFor(config, source, { target, keepSandbox: true, sandboxTtlSeconds: ttl, backupManifest: manifest, backup: manifest ? undefined : (opts.backup ?? 'own') });
   const client = await ctx.client();
   const handle = await startDrill({
     client,

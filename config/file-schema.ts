@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseBackupLocation } from '../domain/artifacts/locations';
 import { isDrillError } from '../domain/errors';
-import { assertionSpecSchema, connectionSchema, physicalSourceSchema, secretRefSchema, targetSchema } from './schema';
+import { assertionSpecSchema, connectionSchema, physicalSourceSchema, s3OptionsSchema, secretRefSchema, targetSchema } from './schema';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -72,18 +72,6 @@ export const backupConfigSchema = z
     databases: z.array(z.string().min(1)).min(1).optional(),
     /** Physical backups: datadir / container (MariaDB), cloneDir { server, worker } (MySQL), prepareMemoryMb. */
     physical: physicalSourceSchema.optional(),
-  })
-  .strict();
-
-export const s3OptionsSchema = z
-  .object({
-    /** http(s)://host[:port] of an S3-compatible server; absent: AWS S3. */
-    endpoint: z.string().min(1).optional(),
-    region: z.string().min(1).optional(),
-    /** Bucket in the path, not the host name (default: true with an endpoint). */
-    forcePathStyle: z.boolean().optional(),
-    accessKeyIdRef: secretRefSchema.optional(),
-    secretAccessKeyRef: secretRefSchema.optional(),
   })
   .strict();
 

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { configFileSchema } from './file-schema';
 import type { ConfigFile, SourceConfig } from './file-schema';
-import type { DrillRequestInput, TargetRequest } from './schema';
+import type { DrillRequestInput, TargetRequest, TeamBackupRequest } from './schema';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 
 export const DEFAULT_CONFIG_FILES = ['restore-drill.yaml', '/etc/restore-drill/restore-drill.yaml'];
@@ -144,9 +144,10 @@ export function sourceConfig(config: ConfigFile & { path?: string }, name: strin
 export function drillRequestFor(
   config: ConfigFile & { path?: string },
   name: string,
-  opts: { target?: TargetRequest; keepSandbox?: boolean; sandboxTtlSeconds?: number; backupManifest?: string } = {},
+  opts: { target?: TargetRequest; keepSandbox?: boolean; sandboxTtlSeconds?: number; backupManifest?: string; backup?: string } = {},
 ): DrillRequestInput {
   const s = sourceConfig(config, name);
+  const team = teamBackupChoice(name, s, opts.backup);
   return {
     source: {
       name,
@@ -158,7 +159,13 @@ export function drillRequestFor(
       ...(s.backup.databases ? { databases: s.backup.databases } : {}),
       ...(s.backup.physical ? { physical: s.backup.physical } : {}),
     },
-    ...(opts.backupManifest ? { backup: { manifest: opts.backupManifest, method: s.backup.method } } : s.backup.method !== 'logical' ? { backup: { method: s.backup.method } } : {}),
+    ...(opts.backupManifest
+      ? { backup: { manifest: opts.backupManifest, method: s.backup.method } }
+      : team
+        ? { backup: { method: 'logical' as const, team } }
+        : s.backup.method !== 'logical'
+          ? { backup: { method: s.backup.method } }
+          : {}),
     target: opts.target ?? s.schedule?.target ?? { kind: 'checkpoint' },
     assertions: s.checks.assertions,
     ...(s.checks.checksum !== 'rows' ? { checksum: s.checks.checksum } : {}),
@@ -167,6 +174,29 @@ export function drillRequestFor(
     ...(s.sandboxBufferPoolMb !== undefined ? { sandboxBufferPoolMb: s.sandboxBufferPoolMb } : {}),
     ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),
   };
+}
+
+/**
+ * Which team backup a drill takes. A source with `teamBackups` drills those by default (its
+ * `pick`); `own` takes the engine's own backup instead; latest / oldest / random override the
+ * pick; a path or s3:// URL names one backup (its folder is the location).
+ */
+export function teamBackupChoice(name: string, s: SourceConfig, choice: string | undefined): TeamBackupRequest | undefined {
+  if (choice === 'own') return undefined;
+  const configured = s.teamBackups;
+  if (choice === undefined) return configured ? { location: configured.location, ...(configured.s3 ? { s3: configured.s3 } : {}), pick: configured.pick, randomWithinDays: configured.randomWithinDays, minSizeRatio: configured.minSizeRatio } : undefined;
+  if (choice === 'latest' || choice === 'oldest' || choice === 'random') {
+    if (!configured) throw new DrillError(DrillErrorTypes.BadConfig, `--backup ${choice}: source ${name} has no teamBackups location; add teamBackups.location to its configuration, or name one backup by its path or s3:// URL`);
+    return { location: configured.location, ...(configured.s3 ? { s3: configured.s3 } : {}), pick: choice, randomWithinDays: configured.randomWithinDays, minSizeRatio: configured.minSizeRatio };
+  }
+  if (!choice.startsWith('/') && !/^s3:\/\//i.test(choice))
+    throw new DrillError(DrillErrorTypes.BadConfig, `--backup ${JSON.stringify(choice)}: give own, latest, oldest, random, an absolute path or an s3://bucket/key URL`);
+  const slash = choice.lastIndexOf('/');
+  const folder = choice.slice(0, slash + 1);
+  const key = choice.slice(slash + 1);
+  if (key === '') throw new DrillError(DrillErrorTypes.BadConfig, `--backup ${choice}: name one backup file, not a folder`);
+  const sameBucket = configured && choice.toLowerCase().startsWith('s3://') && configured.location.toLowerCase().startsWith(folder.toLowerCase().split('/').slice(0, 3).join('/') + '/');
+  return { location: folder, ...(sameBucket && configured.s3 ? { s3: configured.s3 } : {}), pick: { key }, randomWithinDays: configured?.randomWithinDays ?? 7, minSizeRatio: configured?.minSizeRatio ?? 0.5 };
 }
 
 /** Every source's retention policy, as the janitor run receives it (no secrets: counts and ages only). */

@@ -73,6 +73,32 @@ export const targetSchema = z.discriminatedUnion('kind', [
 /** The request form of a target; the domain resolves it to a RecoveryTarget (resolveTargetRequest). */
 export type { TargetRequest };
 
+export const s3OptionsSchema = z
+  .object({
+    /** http(s)://host[:port] of an S3-compatible server; absent: AWS S3. */
+    endpoint: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
+    /** Bucket in the path, not the host name (default: true with an endpoint). */
+    forcePathStyle: z.boolean().optional(),
+    accessKeyIdRef: secretRefSchema.optional(),
+    secretAccessKeyRef: secretRefSchema.optional(),
+  })
+  .strict();
+
+/**
+ * A team's own backup to drill instead of taking one: where the team keeps them, and which one.
+ * The engine only reads there; credentials are references.
+ */
+export const teamBackupRequestSchema = z.object({
+  location: z.string().min(1),
+  s3: s3OptionsSchema.optional(),
+  /** latest, oldest, random (within randomWithinDays), or one object's name relative to the location. */
+  pick: z.union([z.enum(['latest', 'oldest', 'random']), z.object({ key: z.string().min(1) }).strict()]).default('latest'),
+  randomWithinDays: z.number().positive().default(7),
+  minSizeRatio: z.number().min(0).max(1).default(0.5),
+}).strict();
+export type TeamBackupRequest = z.infer<typeof teamBackupRequestSchema>;
+
 export const drillRequestSchema = z.object({
   source: sourceSchema,
   /**
@@ -80,7 +106,7 @@ export const drillRequestSchema = z.object({
    * manifest's `kind` then decides the restore path). `method`: what a new backup is:
    * 'logical' (a dump) or 'physical' (mariabackup on MariaDB, the clone plugin on MySQL).
    */
-  backup: z.object({ manifest: z.string().startsWith('/').optional(), method: z.enum(['logical', 'physical']).default('logical') }).strict().optional(),
+  backup: z.object({ manifest: z.string().startsWith('/').optional(), method: z.enum(['logical', 'physical']).default('logical'), team: teamBackupRequestSchema.optional() }).strict().optional(),
   /** Where the replay stops. 'checkpoint': a consistent snapshot of the source taken after the backup, compared table by table. */
   target: targetSchema.default({ kind: 'checkpoint' }),
   /** Transactions to leave out of the replay (a bad UPDATE): by GTID, or by exact byte range in the archive. */

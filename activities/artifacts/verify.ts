@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { verifyAdoptedBackup } from '../backups/adopt';
 import { verifyLogicalDump } from '../dump/verify';
 import { verifyPhysicalArtifact } from '../physical/verify';
 import type { VerifiedBackup, VerifyDepth } from '../types';
@@ -24,6 +25,7 @@ export function verifyActivities() {
         throw new DrillError(DrillErrorTypes.BadConfig, `backup manifest ${req.manifestPath} cannot be read (${err.code}); give the path of a published manifest.json`);
       });
       const manifest = parseManifest(text, req.manifestPath);
+      if (manifest.origin) return verifyAdoptedBackup(req.manifestPath, { ...manifest, origin: manifest.origin });
       const dumpPath = path.join(path.dirname(req.manifestPath), manifest.file);
       const verified = (depth: VerifyDepth): VerifiedBackup => ({ manifestPath: req.manifestPath, backupDir: path.dirname(req.manifestPath), dumpPath, manifest, verified: depth });
       const st = await stat(dumpPath).catch(() => undefined);

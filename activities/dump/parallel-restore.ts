@@ -7,14 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import os from 'node:os';
 import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Duplex } from 'node:stream';
+import { decompressor } from '../../adapters/decompress';
 import { openSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
 import { defersSecondaryIndexes, deferSecondaryIndexes, referencedTables } from '../../domain/dump/deferred-indexes';
-import { DUMP_STREAM_CHUNK_BYTES, incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
+import { incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
 import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
 import { DumpSplitter, statementsOf } from '../../domain/dump/splitter';
 import type { DumpPiece } from '../../domain/dump/splitter';
@@ -25,6 +25,7 @@ import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../types';
 import { TableColumns, loadChunk, yieldToIo } from './chunk-loader';
 import type { ChunkCounts, ChunkLoaderContext } from './chunk-loader';
+import type { DumpInput } from './dump-input';
 import { HELD_IN_MEMORY_BYTES, ReadAhead } from './read-ahead';
 import type { Held } from './read-ahead';
 
@@ -101,21 +102,21 @@ interface DeferredBuild {
  * before the end does not stop the reading: the rest is read (not loaded) so that a broken
  * artifact, the likely cause, is what the failure names.
  */
-export async function parallelRestore(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, opts: ParallelRestoreOptions = {}): Promise<ParallelRestoreStats> {
+export async function parallelRestore(deps: ActivityDeps, sandbox: SandboxHandle, input: DumpInput, opts: ParallelRestoreOptions = {}): Promise<ParallelRestoreStats> {
   const sessions = opts.sessions ?? parallelSessions(os.cpus().length);
   // Schema and rows go through driver sessions on the socket (no process per piece); the post
   // part, with its DELIMITER blocks, through the client, once.
   const pool = await Promise.all(Array.from({ length: sessions + 1 }, () => openSession({ socket: sandbox.socketPath }, { user: 'root' })));
-  return new ParallelRestore(deps, sandbox, dumpFile, opts, pool).run();
+  return new ParallelRestore(deps, sandbox, input, opts, pool).run();
 }
 
 /** The parallel restore with heartbeats carrying its progress; cancelling the activity stops it. */
-export function parallelRestoreWithHeartbeat(deps: ActivityDeps, sandbox: SandboxHandle, dumpFile: string, opts: { expectedSha256?: string; spillDir?: string } = {}): Promise<ParallelRestoreStats> {
+export function parallelRestoreWithHeartbeat(deps: ActivityDeps, sandbox: SandboxHandle, input: DumpInput, opts: { expectedSha256?: string; spillDir?: string } = {}): Promise<ParallelRestoreStats> {
   const started = Date.now();
   let last: ParallelRestoreProgress = { chunks: 0, bytes: 0, loadDataRows: 0, insertStatements: 0 };
   return withHeartbeat(
     () => ({ phase: 'restore', method: 'parallel', ...last, seconds: Math.round((Date.now() - started) / 1000) }),
-    (signal) => parallelRestore(deps, sandbox, dumpFile, { ...opts, progress: (p) => void (last = p), signal }),
+    (signal) => parallelRestore(deps, sandbox, input, { ...opts, progress: (p) => void (last = p), signal }),
   );
 }
 
@@ -154,7 +155,7 @@ class ParallelRestore {
   constructor(
     private readonly deps: ActivityDeps,
     private readonly sandbox: SandboxHandle,
-    private readonly dumpFile: string,
+    private readonly input: DumpInput,
     private readonly opts: ParallelRestoreOptions,
     private readonly pool: SqlSession[],
   ) {
@@ -179,12 +180,13 @@ class ParallelRestore {
 
   async run(): Promise<ParallelRestoreStats> {
     const splitter = new DumpSplitter();
-    const file = createReadStream(this.dumpFile, { highWaterMark: DUMP_STREAM_CHUNK_BYTES });
-    if (this.hash) file.on('data', (c) => this.hash!.update(c as Buffer));
-    // pipeline, not pipe: a read error (a missing file) reaches the loop instead of stalling it.
-    const input = pipeline(file, createGunzip({ chunkSize: DUMP_STREAM_CHUNK_BYTES }), () => undefined);
     const signal = this.signal;
+    let input: Duplex | undefined;
     try {
+      const file = await this.input.open();
+      if (this.hash) file.on('data', (c) => this.hash!.update(c as Buffer));
+      // pipeline, not pipe: a read error (a missing file) reaches the loop instead of stalling it.
+      input = pipeline(file, decompressor(this.input.compression), () => undefined);
       for await (const data of input as AsyncIterable<Buffer>) {
         this.tail = keepDumpTail(this.tail, data);
         if (signal?.aborted) break;
@@ -201,7 +203,7 @@ class ParallelRestore {
     } catch (err) {
       this.failure = this.readFailure(err);
     } finally {
-      input.destroy();
+      input?.destroy();
       // Tasks start others (a table's rows start its key build): settle until none is left.
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       for (const build of this.indexBuilds.values()) build.finish();
@@ -231,8 +233,8 @@ class ParallelRestore {
   private readFailure(err: unknown): DrillError {
     const zlibError = /^Z_/.test(String((err as NodeJS.ErrnoException).code));
     const unreadable = zlibError
-      ? new DrillError(DrillErrorTypes.ArtifactCorrupt, `the gzip stream of the dump ${this.dumpFile} is broken (${(err as Error).message}): the artifact was truncated or corrupted; verify it against its manifest or take a new backup`, { details: { dumpFile: this.dumpFile }, cause: err })
-      : new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${this.dumpFile} could not be read for a parallel restore: ${(err as Error).message}`, { details: { dumpFile: this.dumpFile }, cause: err });
+      ? new DrillError(DrillErrorTypes.ArtifactCorrupt, `the ${this.input.compression} stream of the dump ${this.input.name} is broken (${(err as Error).message}): the artifact was truncated or corrupted; verify it against its manifest or take a new backup`, { details: { dumpFile: this.input.name }, cause: err })
+      : new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${this.input.name} could not be read for a parallel restore: ${(err as Error).message}`, { details: { dumpFile: this.input.name }, cause: err });
     return zlibError ? unreadable : (this.failure ?? unreadable);
   }
 
@@ -240,10 +242,10 @@ class ParallelRestore {
   private artifactProblem(): DrillError | undefined {
     const sha256 = this.hash?.digest('hex');
     if (sha256 !== undefined && sha256 !== this.opts.expectedSha256)
-      return new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${this.dumpFile} has sha256 ${sha256} but its manifest says ${this.opts.expectedSha256}: its bytes changed after publication`, {
-        details: { dumpFile: this.dumpFile, actual: sha256, expected: this.opts.expectedSha256 },
+      return new DrillError(DrillErrorTypes.ArtifactCorrupt, `the dump ${this.input.name} has sha256 ${sha256} but its manifest says ${this.opts.expectedSha256}: its bytes changed after publication`, {
+        details: { dumpFile: this.input.name, actual: sha256, expected: this.opts.expectedSha256 },
       });
-    return incompleteDumpError(this.dumpFile, this.tail.toString('utf8'));
+    return incompleteDumpError(this.input.name, this.tail.toString('utf8'));
   }
 
   private stats(): ParallelRestoreStats {

@@ -11,7 +11,10 @@ import type { PhaseOutcome, ReplayPlan, RestoreOutcome, SandboxHandle, VerifyDep
 import { withHeartbeat } from '../boundary';
 import { drillWorkDir } from '../../adapters/local-layout';
 import type { ActivityDeps } from '../deps';
+import { openDumpInput } from './dump-input';
 import { parallelRestoreWithHeartbeat } from './parallel-restore';
+import type { BackupOrigin } from '../../domain/artifacts/manifest';
+import type { Compression } from '../../domain/backups/format';
 import { replayWithApplier, stopApplier } from '../replay/applier';
 import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox } from '../sandbox/sandbox';
 
@@ -60,8 +63,12 @@ export function restoreActivities(deps: ActivityDeps) {
     expectedSha256?: string;
     /** The depth verifyBackup checked the dump at. */
     verified?: VerifyDepth;
+    /** From the manifest: how the dump is compressed (default gzip) and, for a team's backup, where its bytes are. */
+    compression?: Compression;
+    origin?: BackupOrigin;
   }): Promise<RestoreOutcome> {
-    const method = req.method ?? 'parallel';
+    // A team's backup stays where it is, and may be zstd or xz: only the parallel restore streams those.
+    const method = req.origin || (req.compression ?? 'gzip') !== 'gzip' ? 'parallel' : (req.method ?? 'parallel');
     if (method === 'client' && req.verified === 'bytes')
       throw new DrillError(DrillErrorTypes.BadConfig, `the dump ${req.dumpFile} was verified only by size and sha256, and restoreMethod 'client' does not check that the dump ends with its trailer: verify it at depth 'full' or restore it with 'parallel'`);
     const started = Date.now();
@@ -77,7 +84,8 @@ export function restoreActivities(deps: ActivityDeps) {
     // Several sessions at once (parallel-restore.ts); one gunzip | client below is the fallback.
     if (method === 'parallel') {
       // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.
-      const stats = await parallelRestoreWithHeartbeat(deps, req.sandbox, req.dumpFile, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) });
+      const input = await openDumpInput(req.dumpFile, { compression: req.compression, origin: req.origin });
+      const stats = await parallelRestoreWithHeartbeat(deps, req.sandbox, input, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) }).finally(() => input.close());
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
       return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes };
     }

@@ -6,6 +6,27 @@ export const MANIFEST_FILE = 'manifest.json';
 export const DUMP_FILE = 'dump.sql.gz';
 
 const coordinatesSchema = z.object({ file: z.string().min(1), position: z.number().int().min(4) });
+const secretRefSchema = z.union([z.object({ file: z.string().min(1) }).strict(), z.object({ env: z.string().min(1) }).strict()]);
+
+/**
+ * A team's own backup, adopted where it is: the manifest lives in the engine's store, the
+ * bytes stay in the team's folder or bucket and are only ever read. S3 credentials are references.
+ */
+export const backupOriginSchema = z.object({
+  /** The location as configured: a folder, a pattern or s3://bucket/prefix/. */
+  location: z.string().min(1),
+  s3: z
+    .object({ endpoint: z.string().optional(), region: z.string().optional(), forcePathStyle: z.boolean().optional(), accessKeyIdRef: secretRefSchema.optional(), secretAccessKeyRef: secretRefSchema.optional() })
+    .strict()
+    .optional(),
+  /** The object's name relative to the location. */
+  key: z.string().min(1),
+  /** Where it is, for people: a path or s3://bucket/key. */
+  where: z.string().min(1),
+  /** What the object looked like when its door checks passed: a restore of a changed object is refused. */
+  observed: z.object({ size: z.number().int().min(0), mtimeMs: z.number().optional(), etag: z.string().optional() }),
+});
+export type BackupOrigin = z.infer<typeof backupOriginSchema>;
 
 export const backupManifestSchema = z.object({
   format: z.literal(1),
@@ -26,6 +47,10 @@ export const backupManifestSchema = z.object({
   tool: z.object({ name: z.string(), version: z.string().optional() }),
   /** Physical backups: how the datadir is packed (mariabackup's mbstream, or a tar of a cloned datadir). */
   archive: z.enum(['mbstream', 'tar']).optional(),
+  /** How `file` is compressed; absent: gzip (the engine's own dumps). */
+  compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']).optional(),
+  /** A team's own backup: where its bytes are; absent: `file` beside this manifest. */
+  origin: backupOriginSchema.optional(),
 }).refine((m) => (m.kind === 'physical') === (m.archive !== undefined), { message: 'a physical backup names its archive format (mbstream or tar), a logical one none', path: ['archive'] });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 

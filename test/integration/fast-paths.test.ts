@@ -13,6 +13,7 @@ import { createActivities } from '../../activities';
 import type { PublishedBackup, SandboxHandle } from '../../activities';
 import { drillWorkDir } from '../../adapters/local-layout';
 import { parallelRestore } from '../../activities/dump/parallel-restore';
+import { openDumpInput } from '../../activities/dump/dump-input';
 import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
@@ -207,7 +208,7 @@ describe.each(FLAVORS)('fast paths on %s', (flavor) => {
       await reset();
       const spillDir = path.join(drillWorkDir(h.paths, drillId), 'spill-test');
       // No memory at all: every chunk goes through a file.
-      const stats = await parallelRestore({ runtime: h.runtime, paths: h.paths }, sandbox, published.dumpPath, { spillDir, memoryBytes: 0, sessions: 2, expectedSha256: published.manifest.sha256 });
+      const stats = await parallelRestore({ runtime: h.runtime, paths: h.paths }, sandbox, await openDumpInput(published.dumpPath), { spillDir, memoryBytes: 0, sessions: 2, expectedSha256: published.manifest.sha256 });
       expect(stats.spilledChunks).toBe(stats.chunks);
       expect(stats.chunks).toBeGreaterThanOrEqual(UNIVERSITY_TABLES.length);
       expect(await state()).toEqual(fromMemory);
@@ -215,7 +216,7 @@ describe.each(FLAVORS)('fast paths on %s', (flavor) => {
 
       // A folder that cannot be made (its parent is a file): the reader waits for the sessions instead.
       await reset();
-      const unusable = await parallelRestore({ runtime: h.runtime, paths: h.paths }, sandbox, published.dumpPath, { spillDir: path.join(published.dumpPath, 'spill'), memoryBytes: 0, sessions: 2 });
+      const unusable = await parallelRestore({ runtime: h.runtime, paths: h.paths }, sandbox, await openDumpInput(published.dumpPath), { spillDir: path.join(published.dumpPath, 'spill'), memoryBytes: 0, sessions: 2 });
       expect(unusable.spilledChunks).toBe(0);
       expect(unusable.chunks).toBe(stats.chunks);
       expect(await state()).toEqual(fromMemory);

@@ -43,5 +43,11 @@ const PLANNING_OPTIONS: ActivityOptions = { startToCloseTimeout: '1h', heartbeat
 export const planning = proxyWithSummaries(PLANNING_OPTIONS);
 export const planningUntilStopped = proxyWithSummaries({ ...PLANNING_OPTIONS, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
+/**
+ * Adopting a team's backup: a file still being written (ArtifactInFlight) is tried again over
+ * about 15 minutes, the time a nightly dump job takes to finish, before the drill gives up.
+ */
+export const adoption = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, initialInterval: '30s', maximumInterval: '5m', maximumAttempts: 6 } });
+
 /** Cleanup must outlast transient Docker trouble. */
 export const cleanup = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });

@@ -60,7 +60,15 @@ function sandboxRequest(d: Drill, facts: SourceFacts, { published }: ObtainedBac
 
 function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: ObtainedBackup) {
   return d.phase(Phases.Restore, () =>
-    once.restoreLogicalDump({ drillId: d.drillId, sandbox, dumpFile: published.dumpPath, method: d.request.restoreMethod, expectedSha256: published.manifest.sha256 }),
+    once.restoreLogicalDump({
+      drillId: d.drillId,
+      sandbox,
+      dumpFile: published.dumpPath,
+      method: d.request.restoreMethod,
+      expectedSha256: published.manifest.sha256,
+      ...(published.manifest.compression ? { compression: published.manifest.compression } : {}),
+      ...(published.manifest.origin ? { origin: published.manifest.origin } : {}),
+    }),
   );
 }
 

@@ -8,7 +8,7 @@ import type { DrillRequest } from '../../config/schema';
 import { Phases } from '../../domain/report/report';
 import type { Drill } from './context';
 import type { DrillActivityProxy } from './activity-options';
-import { long, longUntilStopped, planning, quick } from './activity-options';
+import { adoption, long, longUntilStopped, planning, quick } from './activity-options';
 
 /**
  * Patch id: a checkpoint target's checkpoint is taken while the artifact is verified, not after
@@ -28,7 +28,7 @@ export async function inspectSource(d: Drill): Promise<SourceFacts> {
  * before the target and never takes a new one: it would already contain the damage.
  */
 export function isIncidentRecovery(request: DrillRequest): boolean {
-  return !request.backup?.manifest && request.target.kind !== 'checkpoint';
+  return !request.backup?.manifest && !request.backup?.team && request.target.kind !== 'checkpoint';
 }
 
 /** Plans an incident recovery from the archive; returns the manifest of the backup it starts from. */
@@ -56,18 +56,22 @@ export interface ObtainedBackup {
 export async function obtainVerifiedBackup(d: Drill, facts: SourceFacts, givenManifest: string | undefined): Promise<ObtainedBackup> {
   const { request, drillId } = d;
   let obtained: ObtainedBackup;
+  const team = request.backup?.team;
   if (givenManifest) {
-    obtained = await verifyWhileCheckpointing(d, facts, givenManifest);
+    obtained = await verifyWhileCheckpointing(d, facts, () => long.verifyBackup({ manifestPath: givenManifest }));
+  } else if (team) {
+    // A team's own backup: picked in its location and put through the door checks where it is.
+    obtained = await verifyWhileCheckpointing(d, facts, () => adoption.adoptTeamBackup({ drillId, source: request.source, facts, team }));
   } else {
     const published = await d.phase(Phases.Backup, () =>
       request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
     );
-    obtained = { ...(await verifyWhileCheckpointing(d, facts, published.manifestPath)), published };
+    obtained = { ...(await verifyWhileCheckpointing(d, facts, () => long.verifyBackup({ manifestPath: published.manifestPath }))), published };
   }
   const { published } = obtained;
   const m = published.manifest;
   d.state.backup = { artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt };
-  d.state.base = { manifestPath: published.manifestPath, chosen: isIncidentRecovery(request) ? 'newest-before-target' : request.backup?.manifest ? 'given' : 'taken' };
+  d.state.base = { manifestPath: published.manifestPath, chosen: isIncidentRecovery(request) ? 'newest-before-target' : request.backup?.manifest || team ? 'given' : 'taken' };
   return obtained;
 }
 
@@ -75,7 +79,7 @@ export async function obtainVerifiedBackup(d: Drill, facts: SourceFacts, givenMa
  * Verifies the artifact; a checkpoint target's checkpoint (a read of the source, after the
  * backup) is taken meanwhile. A failed verification stops it and waits until it has stopped.
  */
-async function verifyWhileCheckpointing(d: Drill, facts: SourceFacts, manifestPath: string): Promise<ObtainedBackup> {
+async function verifyWhileCheckpointing(d: Drill, facts: SourceFacts, verify: () => Promise<PublishedBackup>): Promise<ObtainedBackup> {
   const checkpointing = new CancellationScope();
   let earlyCheckpoint: Promise<SourceCheckpoint> | undefined;
   if (d.request.target.kind === 'checkpoint' && patched(CHECKPOINT_WHILE_VERIFYING)) {
@@ -84,7 +88,7 @@ async function verifyWhileCheckpointing(d: Drill, facts: SourceFacts, manifestPa
     earlyCheckpoint.catch(() => undefined);
   }
   try {
-    const published = await d.phase(Phases.VerifyArtifact, () => long.verifyBackup({ manifestPath }));
+    const published = await d.phase(Phases.VerifyArtifact, verify);
     return { published, earlyCheckpoint };
   } catch (err) {
     checkpointing.cancel();

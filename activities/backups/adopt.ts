@@ -1,0 +1,130 @@
+/**
+ * A team's own backup, drilled where it is: the backup a request picks out of the team's
+ * location passes the door checks (format by content, size against the last one adopted,
+ * the whole stream, unchanged while read, the dump's trailer) before any sandbox exists, and
+ * gets a manifest in the engine's store that points at it. The team's bytes are only read.
+ */
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { heartbeat } from '@temporalio/activity';
+import { inspectBackup, storedBackupObject } from '../../adapters/backup-reader';
+import type { BackupInspection, LastGoodBackup } from '../../adapters/backup-reader';
+import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
+import { openObjectStore } from '../../adapters/object-store';
+import type { SourceSpec, TeamBackupRequest } from '../../config/schema';
+import { formatBackupLocation, parseBackupLocation } from '../../domain/artifacts/locations';
+import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
+import type { BackupManifest, BackupOrigin } from '../../domain/artifacts/manifest';
+import { checkRestorable, pickBackup } from '../../domain/backups/door-checks';
+import type { PickPolicy } from '../../domain/backups/door-checks';
+import { shortHash } from '../../domain/naming';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import type { ActivityDeps } from '../deps';
+import type { SourceFacts, VerifiedBackup } from '../types';
+
+/** Adopted backups sit among the engine's own, so PITR and retention see them; their folder holds only the manifest. */
+const TEAM_PREFIX = 'team-';
+
+export function adoptActivities(deps: ActivityDeps) {
+  return {
+    async adoptTeamBackup(req: { drillId: string; source: SourceSpec; facts: SourceFacts; team: TeamBackupRequest }): Promise<VerifiedBackup> {
+      const location = parseBackupLocation(req.team.location, req.team.s3 ?? {});
+      const where = formatBackupLocation(location);
+      const store = await openObjectStore(location);
+      try {
+        const listed = (await store.list()).map((o) => ({ key: o.key, size: o.size, modifiedMs: o.modified.getTime() }));
+        const chosen = pickBackup(where, listed, policyOf(req.team));
+        const lastGood = await lastAdopted(deps, req.source.name, chosen.key);
+        const object = storedBackupObject(store, chosen.key);
+        const inspection = await inspectBackup(object, { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p) => heartbeat({ phase: 'verify-artifact', ...p }) });
+        checkRestorable(object.name, inspection.format, ['logical-dump']);
+        const origin: BackupOrigin = { location: req.team.location, ...(req.team.s3 ? { s3: req.team.s3 } : {}), key: chosen.key, where: store.where(chosen.key), observed: inspection.observed };
+        const manifest = teamManifest(req, inspection, origin, new Date(chosen.modifiedMs).toISOString());
+        const dir = path.join(sourceBackupsDir(deps.paths, req.source.name), `${TEAM_PREFIX}${safeSegment(path.basename(chosen.key)).slice(0, 80)}-${inspection.sha256.slice(0, 12)}`);
+        const manifestPath = await writeManifestOnce(dir, manifest);
+        return { manifestPath, backupDir: dir, dumpPath: origin.where, manifest, verified: 'full' };
+      } finally {
+        store.close();
+      }
+    },
+  };
+}
+
+function policyOf(team: TeamBackupRequest): PickPolicy {
+  if (typeof team.pick === 'object') return { kind: 'named', key: team.pick.key };
+  if (team.pick === 'random') return { kind: 'random', withinDays: team.randomWithinDays, nowMs: Date.now(), random: Math.random() };
+  return { kind: team.pick };
+}
+
+/** The newest team backup of this source adopted before (another object): what "much smaller than the last good one" compares with. */
+async function lastAdopted(deps: ActivityDeps, source: string, key: string): Promise<LastGoodBackup | undefined> {
+  const dir = sourceBackupsDir(deps.paths, source);
+  let newest: BackupManifest | undefined;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(TEAM_PREFIX)) continue;
+    const file = path.join(dir, name, MANIFEST_FILE);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const m = parseManifest(text, file);
+    if (m.origin && m.origin.key !== key && (!newest || m.createdAt > newest.createdAt)) newest = m;
+  }
+  return newest?.origin ? { name: `${newest.origin.where} (uncompressed)`, size: newest.uncompressedBytes, measure: 'plain' } : undefined;
+}
+
+function teamManifest(req: { drillId: string; source: SourceSpec; facts: SourceFacts }, i: BackupInspection, origin: BackupOrigin, modifiedAt: string): BackupManifest {
+  const c = i.coordinates;
+  if (!c?.found)
+    throw new DrillError(
+      DrillErrorTypes.BadTarget,
+      `${i.name} passed its door checks, but ${c?.reason ?? 'it records no binlog coordinates'}. A drill compares the restore with the source after rolling it forward through the archived binlogs, so it needs them: take the team's dumps with --source-data=2 (MySQL) or --master-data=2 (MariaDB)`,
+      { details: { where: i.name } },
+    );
+  if (c.of === 'its-source')
+    throw new DrillError(DrillErrorTypes.BadTarget, `${i.name} was taken with --dump-slave: its coordinates are in the binlogs of the replica's source, not of ${req.source.name}; drill it as a backup of that source`);
+  const scope = i.format.scope;
+  const databases = scope && scope.kind !== 'one-database' ? scope.seen.filter((d) => d !== 'mysql') : scope?.database ? [scope.database] : (req.source.databases ?? []);
+  return {
+    format: 1,
+    kind: 'logical',
+    backupId: `${TEAM_PREFIX}${shortHash(`${origin.where}\n${i.sha256}`)}`,
+    source: req.source.name,
+    createdAt: modifiedAt,
+    finishedAt: modifiedAt,
+    file: path.basename(origin.key),
+    bytes: i.rawBytes,
+    sha256: i.sha256,
+    uncompressedBytes: Math.max(1, i.plainBytes),
+    databases,
+    coordinates: c.point.coordinates,
+    ...(c.point.gtidSet ? { gtidSet: c.point.gtidSet } : {}),
+    server: { flavor: i.format.flavor === 'unknown' ? req.facts.identity.flavor : i.format.flavor, version: i.format.serverVersion ?? req.facts.identity.version },
+    tool: { name: i.format.tool, ...(i.format.toolVersion ? { version: i.format.toolVersion } : {}) },
+    compression: i.format.compression,
+    origin,
+  };
+}
+
+/** Create-or-adopt: a retry, or a later drill of the same bytes, finds the manifest already there. */
+async function writeManifestOnce(dir: string, manifest: BackupManifest): Promise<string> {
+  const file = path.join(dir, MANIFEST_FILE);
+  if (await readFile(file, 'utf8').then(() => true, () => false)) return file;
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  await writeFile(`${file}.tmp`, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o640 });
+  await rename(`${file}.tmp`, file);
+  return file;
+}
+
+
+/** An adopted backup picked again later (PITR): its door checks again, and the same bytes as when adopted. */
+export async function verifyAdoptedBackup(manifestPath: string, manifest: BackupManifest & { origin: BackupOrigin }): Promise<VerifiedBackup> {
+  const { origin } = manifest;
+  const store = await openObjectStore(parseBackupLocation(origin.location, origin.s3 ?? {}));
+  try {
+    const inspection = await inspectBackup(storedBackupObject(store, origin.key), { progress: (p) => heartbeat({ phase: 'verify-artifact', ...p }) });
+    if (inspection.sha256 !== manifest.sha256)
+      throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${origin.where} has sha256 ${inspection.sha256} but had ${manifest.sha256} when it was adopted: the team's job rewrote it; drill it again to adopt the new one`, { details: { where: origin.where } });
+    return { manifestPath, backupDir: path.dirname(manifestPath), dumpPath: origin.where, manifest, verified: 'full' };
+  } finally {
+    store.close();
+  }
+}
