@@ -34,7 +34,7 @@ export function adoptActivities(deps: ActivityDeps) {
       try {
         const listed = (await store.list()).map((o) => ({ key: o.key, size: o.size, modifiedMs: o.modified.getTime() }));
         const chosen = pickBackup(where, listed, policyOf(req.team));
-        const lastGood = await lastAdopted(deps, req.source.name, chosen.key);
+        const lastGood = await lastAdoptedBefore(deps, req.source.name, chosen.key, chosen.modifiedMs);
         const object = storedBackupObject(store, chosen.key);
         const inspection = await inspectBackup(object, { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p) => heartbeat({ phase: 'verify-artifact', ...p }) });
         checkRestorable(object.name, inspection.format, ['logical-dump']);
@@ -56,8 +56,12 @@ function policyOf(team: TeamBackupRequest): PickPolicy {
   return { kind: team.pick };
 }
 
-/** The newest team backup of this source adopted before (another object): what "much smaller than the last good one" compares with. */
-async function lastAdopted(deps: ActivityDeps, source: string, key: string): Promise<LastGoodBackup | undefined> {
+/**
+ * The newest backup of this source adopted earlier that was made before this one: what "much
+ * smaller than the last good one" compares with (an old backup picked by `oldest` is not held
+ * against a newer, larger one).
+ */
+async function lastAdoptedBefore(deps: ActivityDeps, source: string, key: string, modifiedMs: number): Promise<LastGoodBackup | undefined> {
   const dir = sourceBackupsDir(deps.paths, source);
   let newest: BackupManifest | undefined;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
@@ -66,9 +70,9 @@ async function lastAdopted(deps: ActivityDeps, source: string, key: string): Pro
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const m = parseManifest(text, file);
-    if (m.origin && m.origin.key !== key && (!newest || m.createdAt > newest.createdAt)) newest = m;
+    if (m.origin && m.origin.key !== key && Date.parse(m.createdAt) < modifiedMs && (!newest || m.createdAt > newest.createdAt)) newest = m;
   }
-  return newest?.origin ? { name: `${newest.origin.where} (uncompressed)`, size: newest.uncompressedBytes, measure: 'plain' } : undefined;
+  return newest?.origin ? { name: newest.origin.where, size: newest.uncompressedBytes, measure: 'plain' } : undefined;
 }
 
 function teamManifest(req: { drillId: string; source: SourceSpec; facts: SourceFacts }, i: BackupInspection, origin: BackupOrigin, modifiedAt: string): BackupManifest {
