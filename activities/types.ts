@@ -122,6 +122,8 @@ export interface RestoreOutcome extends PhaseOutcome {
   rows?: number;
   unchangedRows?: number;
   bytes?: number;
+  /** System schemas of a team's --all-databases dump left out of the restore. */
+  skippedSchemas?: string[];
 }
 
 export interface VerifyResult {

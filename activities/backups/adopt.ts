@@ -34,7 +34,7 @@ export function adoptActivities(deps: ActivityDeps) {
       try {
         const listed = (await store.list()).map((o) => ({ key: o.key, size: o.size, modifiedMs: o.modified.getTime() }));
         const chosen = pickBackup(where, listed, policyOf(req.team));
-        const lastGood = await lastAdoptedBefore(deps, req.source.name, chosen.key, chosen.modifiedMs);
+        const lastGood = await lastAdoptedBefore(deps, req.source.name, req.team.location, chosen.key, chosen.modifiedMs);
         const object = storedBackupObject(store, chosen.key);
         const inspection = await inspectBackup(object, { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p) => heartbeat({ phase: 'verify-artifact', ...p }) });
         checkRestorable(object.name, inspection.format, ['logical-dump']);
@@ -57,11 +57,11 @@ function policyOf(team: TeamBackupRequest): PickPolicy {
 }
 
 /**
- * The newest backup of this source adopted earlier that was made before this one: what "much
+ * The newest backup of the same location adopted earlier and made before this one: what "much
  * smaller than the last good one" compares with (an old backup picked by `oldest` is not held
- * against a newer, larger one).
+ * against a newer, larger one, nor a weekly full against a nightly schema dump elsewhere).
  */
-async function lastAdoptedBefore(deps: ActivityDeps, source: string, key: string, modifiedMs: number): Promise<LastGoodBackup | undefined> {
+async function lastAdoptedBefore(deps: ActivityDeps, source: string, location: string, key: string, modifiedMs: number): Promise<LastGoodBackup | undefined> {
   const dir = sourceBackupsDir(deps.paths, source);
   let newest: BackupManifest | undefined;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
@@ -70,7 +70,7 @@ async function lastAdoptedBefore(deps: ActivityDeps, source: string, key: string
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const m = parseManifest(text, file);
-    if (m.origin && m.origin.key !== key && Date.parse(m.createdAt) < modifiedMs && (!newest || m.createdAt > newest.createdAt)) newest = m;
+    if (m.origin && m.origin.location === location && m.origin.key !== key && Date.parse(m.createdAt) < modifiedMs && (!newest || m.createdAt > newest.createdAt)) newest = m;
   }
   return newest?.origin ? { name: newest.origin.where, size: newest.uncompressedBytes, measure: 'plain' } : undefined;
 }

@@ -15,6 +15,8 @@ export interface DumpInput {
   /** A path or s3://bucket/key, for messages. */
   name: string;
   compression: Compression;
+  /** A team's dump may hold the server's own `mysql` schema (`--all-databases`): never loaded over the sandbox's. */
+  skipSystemSchemas?: boolean;
   /** The raw (compressed) bytes, start to end. */
   open(): Promise<Readable>;
   close(): void;
@@ -28,6 +30,7 @@ export async function openDumpInput(dumpFile: string, from: { compression?: Comp
   return {
     name: origin.where,
     compression,
+    skipSystemSchemas: true,
     async open() {
       const now = await store.head(origin.key);
       const was = origin.observed;

@@ -17,6 +17,7 @@ import { defersSecondaryIndexes, deferSecondaryIndexes, referencedTables } from 
 import { incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
 import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
 import { DumpSplitter, statementsOf } from '../../domain/dump/splitter';
+import { SystemSchemaFilter } from '../../domain/dump/system-schemas';
 import type { DumpPiece } from '../../domain/dump/splitter';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { localClient } from '../../domain/flavors';
@@ -55,6 +56,8 @@ export interface ParallelRestoreStats {
   dataSeconds: number;
   indexesSeconds: number;
   postSeconds: number;
+  /** System schemas (`mysql`, ...) of a team's `--all-databases` dump, left out: the sandbox keeps its own. */
+  skippedSchemas: string[];
 }
 
 export type ParallelRestoreProgress = Pick<ParallelRestoreStats, 'chunks' | 'bytes' | 'loadDataRows' | 'insertStatements'>;
@@ -151,6 +154,7 @@ class ParallelRestore {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly hash: Hash | undefined;
   private tail: Buffer = Buffer.alloc(0);
+  private readonly schemaFilter: SystemSchemaFilter | undefined;
 
   constructor(
     private readonly deps: ActivityDeps,
@@ -167,6 +171,7 @@ class ParallelRestore {
     this.idle = pool.slice(0, pool.length - 1);
     this.deferIndexes = defersSecondaryIndexes(sandbox.flavor);
     this.hash = opts.expectedSha256 !== undefined ? createHash('sha256') : undefined;
+    this.schemaFilter = input.skipSystemSchemas ? new SystemSchemaFilter() : undefined;
     this.chunkContext = {
       deps,
       sandbox,
@@ -192,7 +197,7 @@ class ParallelRestore {
         if (signal?.aborted) break;
         // After a failed piece, read on without loading: the end of the stream tells whether the artifact caused it.
         if (this.failure) continue;
-        for (const piece of splitter.pushBytes(data)) await this.schedule(piece);
+        for (const piece of splitter.pushBytes(this.schemaFilter ? this.schemaFilter.push(data) : data)) await this.schedule(piece);
         // The reader runs ahead of the sessions; between its reads, their conversions and streams go first.
         await yieldToIo();
       }
@@ -216,6 +221,7 @@ class ParallelRestore {
 
   /** The stream's last line and pending schema, then, once every row is in, the post part (triggers, views, GTID tail). */
   private async finish(splitter: DumpSplitter): Promise<void> {
+    if (this.schemaFilter) for (const piece of splitter.pushBytes(this.schemaFilter.finish())) await this.schedule(piece);
     for (const piece of splitter.finishBytes()) await this.schedule(piece);
     const rest = splitter.finish();
     for (const piece of rest.filter((p) => p.kind === 'ddl')) await this.schedule(piece);
@@ -257,6 +263,7 @@ class ParallelRestore {
       ...this.counts,
       indexesBuilt: this.indexesBuilt,
       spilledChunks: this.readAhead.spilledFiles,
+      skippedSchemas: [...(this.schemaFilter?.skipped ?? [])],
       schemaSeconds: this.schemaMs / 1000,
       dataSeconds: span / 1000,
       indexesSeconds: this.indexesMs / 1000,

@@ -248,6 +248,18 @@ describe.each(FLAVORS)('a team\'s own backups of %s', (flavor) => {
     expect(report?.recoveryPoint?.coordinates).not.toEqual(report?.backup.coordinates);
   });
 
+  test('an --all-databases dump is drilled without loading its mysql schema over the sandbox\'s own', async () => {
+    const team = path.join(dir, 'all');
+    await execFileAsync('mkdir', ['-p', team]);
+    const coordinates = flavor === 'mysql' ? '--source-data=2' : '--master-data=2';
+    await dumpTo(source, ['--all-databases', '--single-transaction', coordinates, '--routines', '--events'], path.join(team, 'all.sql.xz'), ['xz', '-1']).done;
+    const { report, failure } = await drillOf({ location: team, pick: 'latest' }, 'team-all');
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    const restore = report?.phases.find((p) => p.phase === 'restore');
+    expect(restore).toBeDefined();
+  });
+
   test('a dump in a bucket is drilled from S3, streamed where it is', async () => {
     const { report, failure } = await drillOf(
       { location: `s3://${bucket}/nightly/`, s3: { endpoint: S3_ENDPOINT, accessKeyIdRef: { file: KEY_FILE }, secretAccessKeyRef: { file: SECRET_FILE } }, pick: { key: 'a-old.sql.gz' } },
