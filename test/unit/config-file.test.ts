@@ -1,7 +1,7 @@
 /** The configuration file: one schema, readable errors, and what the CLI derives from it. */
 import path from 'node:path';
 import { durationSeconds } from '../../config/file-schema';
-import { drillRequestFor, loadConfig, parseConfigText, retentionPolicies } from '../../config/load';
+import { drillRequestFor, loadConfig, parseConfigText, retentionPolicies, teamBackupChoice } from '../../config/load';
 import { parseDrillRequest } from '../../config/schema';
 import { cronIntervalSeconds, missingPrivileges } from '../../cli/doctor';
 
@@ -116,4 +116,35 @@ test('bad retention values are named with their fix', () => {
   expect(message).toContain('sources.orders.retention.keepBackupsFor: expected a duration such as 90s, 15m, 4h or 2d');
   expect(message).toContain('sources.orders.retention.keepBakups: unknown key — remove it or fix its spelling (did you mean keepBackups?)');
   expect(problems(minimal('    retention: { keepBackups: 2.5 }\n'))).toContain('sources.orders.retention.keepBackups: expected a whole number of backups');
+});
+
+describe('teamBackups', () => {
+  test('a folder pattern is taken with its defaults, and drills of the source use it', () => {
+    const config = parseConfigText(minimal('    teamBackups:\n      location: /backups/orders/*.sql.gz\n'));
+    expect(config.sources.orders!.teamBackups).toEqual({ location: '/backups/orders/*.sql.gz', pick: 'latest', randomWithinDays: 7, minSizeRatio: 0.5 });
+    expect(teamBackupChoice('orders', config.sources.orders!, undefined)).toMatchObject({ location: '/backups/orders/*.sql.gz', pick: 'latest' });
+    expect(teamBackupChoice('orders', config.sources.orders!, 'own')).toBeUndefined();
+    expect(teamBackupChoice('orders', config.sources.orders!, 'random')).toMatchObject({ pick: 'random', randomWithinDays: 7 });
+  });
+
+  test('one backup named by its URL is picked by key in its folder, with the S3 settings of the same bucket', () => {
+    const config = parseConfigText(minimal('    teamBackups:\n      location: s3://bkp/orders/\n      s3: { endpoint: "http://127.0.0.1:9768", accessKeyIdRef: { env: K }, secretAccessKeyRef: { env: S } }\n'));
+    expect(teamBackupChoice('orders', config.sources.orders!, 's3://bkp/orders/2026-12-01.sql.gz')).toEqual({
+      location: 's3://bkp/orders/',
+      s3: { endpoint: 'http://127.0.0.1:9768', accessKeyIdRef: { env: 'K' }, secretAccessKeyRef: { env: 'S' } },
+      pick: { key: '2026-12-01.sql.gz' },
+      randomWithinDays: 7,
+      minSizeRatio: 0.5,
+    });
+  });
+
+  test('a location that is not one is refused naming the fix', () => {
+    expect(problems(minimal('    teamBackups:\n      location: http://minio:9000/bk/\n'))).toMatch(/sources\.orders\.teamBackups\.location: .*s3:\/\/bucket\/prefix\//);
+  });
+
+  test('latest without a location, and a relative path, are refused before any work', () => {
+    const bare = parseConfigText(minimal()).sources.orders!;
+    expect(() => teamBackupChoice('orders', bare, 'latest')).toThrow(/no teamBackups location/);
+    expect(() => teamBackupChoice('orders', bare, 'backups/x.sql.gz')).toThrow(/absolute path or an s3:\/\/bucket\/key URL/);
+  });
 });
