@@ -227,8 +227,8 @@ describe.each(FLAVORS)('a team\'s own backups of %s', (flavor) => {
     }
   });
 
-  const drillOf = async (team: NonNullable<NonNullable<DrillRequestInput['backup']>['team']>, id: string) => {
-    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId(id), request: { source: { ...source.spec, databases: ['university'] }, backup: { team } } });
+  const drillOf = async (team: NonNullable<NonNullable<DrillRequestInput['backup']>['team']>, id: string, extra: Partial<DrillRequestInput> = {}) => {
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId(id), request: { source: { ...source.spec, databases: ['university'] }, backup: { team }, ...extra } });
     return { drillId: handle.workflowId, ...(await awaitDrill(handle)) };
   };
 
@@ -246,6 +246,20 @@ describe.each(FLAVORS)('a team\'s own backups of %s', (flavor) => {
     expect(report?.checks.every((c) => c.passed)).toBe(true);
     // Rolled forward: the writer kept committing after the dump, and the checkpoint is past it.
     expect(report?.recoveryPoint?.coordinates).not.toEqual(report?.backup.coordinates);
+  });
+
+  test('a PITR rolls a team dump forward to an exact binlog position', async () => {
+    const team = path.join(dir, 'nightly');
+    const status = flavor === 'mysql' ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+    // Some writes after the newest dump, then the position to stop at, then more writes past it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const [at] = await source.admin<{ File: string; Position: number }>(status);
+    await new Promise((r) => setTimeout(r, 1500));
+    const { report, failure } = await drillOf({ location: `${team}/university-*`, pick: 'latest' }, 'team-pitr', { target: { kind: 'position', file: at!.File, position: Number(at!.Position) } });
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    expect(report?.recoveryPoint?.coordinates).toEqual({ file: at!.File, position: Number(at!.Position) });
+    expect(report?.recovery?.baseBackup.chosen).toBe('given');
   });
 
   test('an --all-databases dump is drilled without loading its mysql schema over the sandbox\'s own', async () => {
