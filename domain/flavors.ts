@@ -30,7 +30,7 @@ export type ServerRole = 'sandbox' | 'source';
 
 /**
  * Server options. A sandbox is disposable: no binary log, no doublewrite, lazy redo flush
- * (durable settings made replay about 3x slower, see ENVIRONMENT.md). A source logs ROW
+ * (durable settings made replay about 3x slower: docs/performance.md). A source logs ROW
  * binlogs with GTIDs, as production sources must for point-in-time recovery.
  */
 export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number, opts: { bufferPoolMb?: number } = {}): string[] {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { crc32, createGunzip } from 'node:zlib';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes, isDrillError } from '../../domain/errors';
 import { XbstreamWalker } from '../../domain/physical/backups';
@@ -24,7 +24,7 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
       () => ({ phase: 'verify', read, of: manifest.bytes }),
       async () => {
         if (manifest.archive === 'mbstream') {
-          const walker = new XbstreamWalker(file);
+          const walker = new XbstreamWalker(file, crc32);
           await pipeline(source, createGunzip(), new Writable({ write: (c: Buffer, _e, done) => { try { walker.push(c); done(); } catch (err) { done(err as Error); } } }));
           walker.end();
         } else {

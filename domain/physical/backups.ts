@@ -3,7 +3,7 @@
  * tools print is parsed here, the scripts they run are built here, and a published stream's
  * completeness is checked here; activities/physical/ runs them.
  */
-import { crc32Update } from '../binlog/crc32';
+import type { Crc32 } from '../binlog/format';
 import { DrillError, DrillErrorTypes } from '../errors';
 import { CONTAINER_DATADIR } from '../flavors';
 import type { Flavor, RecoveryPoint } from '../types';
@@ -137,14 +137,18 @@ export class XbstreamWalker {
   private readonly open = new Set<string>();
   private summary: XbstreamSummary = { files: 0, chunks: 0, payloadBytes: 0 };
 
-  constructor(private readonly where: string) {}
+  /** `crc32`: Node's zlib.crc32, passed in (domain code has no Node built-ins). */
+  constructor(
+    private readonly where: string,
+    private readonly crc32: Crc32,
+  ) {}
 
   push(chunk: Buffer): void {
     let rest = chunk;
     while (rest.length > 0) {
       if (this.payload) {
         const take = Math.min(this.payload.remaining, rest.length);
-        this.payload.crc = crc32Update(this.payload.crc, rest.subarray(0, take));
+        this.payload.crc = this.crc32(rest.subarray(0, take), this.payload.crc);
         this.payload.remaining -= take;
         rest = rest.subarray(take);
         if (this.payload.remaining === 0) this.finishPayload();

@@ -40,7 +40,7 @@ const stream = Buffer.concat([
 ]);
 
 function walk(bytes: Buffer, pieces = 1) {
-  const w = new XbstreamWalker('backup.mbstream.gz');
+  const w = new XbstreamWalker('backup.mbstream.gz', crc32);
   const size = Math.ceil(bytes.length / pieces);
   for (let at = 0; at < bytes.length; at += size) w.push(bytes.subarray(at, at + size));
   return w.end();
