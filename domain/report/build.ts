@@ -9,14 +9,12 @@
 import type { CheckResult } from '../checks/results';
 import type { RecoveryProof } from '../recovery/proof';
 import type { RecoveryReport } from '../recovery/report';
-import type { RecoveryTarget } from '../recovery/targets';
 import type { TransactionSummary } from '../recovery/transactions';
 import type { Flavor, RecoveryPoint } from '../types';
 import { drillOutcome, rtoSeconds } from './report';
 import type { BackupFacts, DrillFailure, DrillReport, PhaseTiming } from './report';
 
 /** A checkpoint target is taken from the source during the drill; the others name a point in its binlogs. */
-export type DrillTargetSpec = RecoveryTarget | { kind: 'checkpoint' };
 
 /** What the replay plan says about the recovery (the fields of a ReplayPlan the report needs). */
 export interface ReplayFacts {
@@ -41,7 +39,7 @@ export interface DrillRecord {
   startedAt: string;
   finishedAt: string;
   backup: BackupFacts;
-  /** {@link describeDrillTarget} of the request's target. */
+  /** describeTarget (domain/recovery/targets) of the request's target. */
   target: string;
   /** The backup replay starts from and how it was chosen (its coordinates are the backup's). */
   base: { manifestPath: string; chosen: RecoveryReport['baseBackup']['chosen'] };
@@ -56,24 +54,6 @@ export interface DrillRecord {
 }
 
 export const CANCELLED: DrillFailure = { type: 'Cancelled', message: 'the drill was cancelled' };
-
-/** The target in words, as the report and the DrillTarget search attribute show it. */
-export function describeDrillTarget(target: DrillTargetSpec): string {
-  switch (target.kind) {
-    case 'checkpoint':
-      return 'checkpoint';
-    case 'latest':
-      return 'latest';
-    case 'time':
-      return `time ${target.at}`;
-    case 'position':
-      return `position ${target.file}:${target.position}`;
-    case 'gtid':
-      return `gtid ${target.gtid}`;
-    case 'beforeEvent':
-      return `before "${target.pattern}"`;
-  }
-}
 
 /**
  * The failure kind of an error chain (ActivityFailure → ApplicationFailure → …): the first

@@ -13,7 +13,6 @@ import {
 } from '../../domain/report/report';
 import {
   buildDrillReport,
-  describeDrillTarget,
   drillFailureOf,
   reportFailure,
   reportMemoSummary,
@@ -328,16 +327,6 @@ describe('buildDrillReport', () => {
   });
 });
 
-describe('describeDrillTarget', () => {
-  test('names every kind of target in words', () => {
-    expect(describeDrillTarget({ kind: 'checkpoint' })).toBe('checkpoint');
-    expect(describeDrillTarget({ kind: 'latest' })).toBe('latest');
-    expect(describeDrillTarget({ kind: 'time', at: '2026-11-21T18:00:00Z' })).toBe('time 2026-11-21T18:00:00Z');
-    expect(describeDrillTarget({ kind: 'position', file: 'mysql-bin.000004', position: 1234 })).toBe('position mysql-bin.000004:1234');
-    expect(describeDrillTarget({ kind: 'gtid', gtid: '0-1-9' })).toBe('gtid 0-1-9');
-    expect(describeDrillTarget({ kind: 'beforeEvent', pattern: 'DROP TABLE' })).toBe('before "DROP TABLE"');
-  });
-});
 
 describe('drillFailureOf', () => {
   test('takes the first type along the cause chain, with its message', () => {

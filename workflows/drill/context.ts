@@ -8,7 +8,8 @@ import type { DrillRequest } from '../../config/schema';
 import type { CheckResult } from '../../domain/checks/results';
 import type { RecoveryProof } from '../../domain/recovery/proof';
 import type { Flavor, RecoveryPoint } from '../../domain/types';
-import { buildDrillReport, describeDrillTarget, drillFailureOf } from '../../domain/report/build';
+import { buildDrillReport, drillFailureOf } from '../../domain/report/build';
+import { describeTarget } from '../../domain/recovery/targets';
 import type { DrillRecord } from '../../domain/report/build';
 import type { BackupFacts, DrillFailure, DrillReport } from '../../domain/report/report';
 import { UndoStack } from './cleanup';
@@ -40,7 +41,7 @@ export class Drill {
   readonly state: DrillState;
 
   constructor(readonly request: DrillRequest) {
-    this.target = describeDrillTarget(request.target);
+    this.target = describeTarget(request.target);
     this.state = {
       flavor: request.source.flavor ?? 'mysql',
       serverVersion: '',
