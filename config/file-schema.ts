@@ -1,6 +1,7 @@
 /**
  * The configuration file (YAML): every source restore-drill drills, with its connection, secret
- * reference, schedule, RTO target, retention and checks. One zod schema; defaults beside keys.
+ * reference, schedule, RTO target, retention and checks, built on the request's parts in
+ * config/schema.ts. Defaults beside keys.
  * Pure: parsing text and reading the file live in config/load.ts.
  */
 import { z } from 'zod';

@@ -1,6 +1,7 @@
 /**
- * The one schema for everything a user configures: sources, drills and their checks.
- * Defaults sit beside their keys; secrets are references, never values.
+ * What a drill request holds (a source, its backup, target and checks), as workflows receive it.
+ * config/file-schema.ts builds the configuration file from these parts. Defaults sit beside
+ * their keys; secrets are references, never values.
  */
 import { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
