@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# restore-drill verify against gzip -t / zstd -t on the same dump, from disk and from the S3 server.
+#   bash bench/verify.sh [--mib 512] [--reps 3] [--save NAME]
+# Needs the S3 server (deploy/s3.sh start, run by deploy/up.sh). No Docker. Never run by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+# The plot is an SVG turned into a PNG.
+command -v rsvg-convert >/dev/null || rd_apt_install librsvg2-bin
+npx tsc -p tsconfig.json >/dev/null || echo "bench: type errors above; running what was emitted" >&2
+npx tsc -p bench/tsconfig.json >/dev/null || echo "bench: type errors above; running what was emitted" >&2
+exec node dist/bench-build/bench/verify.js "$@"
