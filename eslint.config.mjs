@@ -51,4 +51,31 @@ export default tseslint.config(
       ],
     },
   },
+  // Imports point one way (test/unit/layering.test.ts checks every edge and that there are no loops):
+  // cli/bench -> client/workers -> workflows -> activity types; activities -> adapters -> domain.
+  ...[
+    { files: ['adapters/**/*.ts'], banned: ['activities', 'workflows', 'workers', 'client', 'cli'] },
+    { files: ['activities/**/*.ts'], banned: ['workflows', 'workers', 'client', 'cli'] },
+    { files: ['config/**/*.ts'], banned: ['adapters', 'activities', 'workflows', 'workers', 'client', 'cli'] },
+    { files: ['client/**/*.ts'], banned: ['activities', 'adapters', 'workers', 'cli'] },
+    { files: ['workers/**/*.ts'], banned: ['cli'] },
+    { files: ['cli/**/*.ts', 'bench/**/*.ts'], banned: ['activities'] },
+  ].map(({ files, banned }) => ({
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // Relative paths only: package names such as @temporalio/client are not layers.
+              group: banned.flatMap((layer) => ['../', '../../', '../../../'].flatMap((up) => [`${up}${layer}`, `${up}${layer}/**`])),
+              message: `Imports point one way (cli/bench -> client/workers -> workflows -> activity types; activities -> adapters -> domain): this folder may not import ${banned.join(', ')}.`,
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  })),
 );

@@ -31,6 +31,11 @@ describe('workflow boundaries', () => {
     expect(lint('domain/bad.ts', "import { proxyActivities } from '@temporalio/workflow';\nexport const x = proxyActivities;\n")).toMatch(/no Temporal, Docker or database imports/);
   }, 60_000);
 
+  test('lint rejects imports that point back up the layers: the CLI into activities, an adapter into activities', () => {
+    expect(lint('cli/bad.ts', "import { endpointOf } from '../activities/source/checkpoint';\nexport const x = endpointOf;\n")).toMatch(/Imports point one way/);
+    expect(lint('adapters/bad.ts', "import { createActivities } from '../activities';\nexport const x = createActivities;\n")).toMatch(/Imports point one way/);
+  }, 60_000);
+
   test('the workflow bundle builds without Node built-ins', async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
     expect(code).toContain('drillWorkflow');
