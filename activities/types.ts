@@ -128,7 +128,8 @@ export interface RestoreOutcome extends PhaseOutcome {
 
 export interface VerifyResult {
   checks: CheckResult[];
-  reached: RecoveryPoint;
+  /** Where the replay stopped; absent for a backup restored as it was taken (no plan). */
+  reached?: RecoveryPoint;
   /** Where the checks' time went (the per-table items overlap: their seconds are session time). */
   timings: CheckTimings;
 }

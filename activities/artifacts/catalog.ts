@@ -27,7 +27,8 @@ export async function listPublishedBackups(paths: EnginePaths, source: string): 
     const text = await readFile(manifestPath, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const m = parseManifest(text, manifestPath);
-    if (m.source !== source) continue;
+    // A team's backup without coordinates cannot start a roll-forward: not a PITR candidate.
+    if (m.source !== source || m.coordinates === undefined) continue;
     const c: BackupCandidate = { manifestPath, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
     if (m.gtidSet !== undefined) c.gtidSet = m.gtidSet;
     out.push(c);

@@ -68,6 +68,8 @@ async function readBackupFolders(backupsDir: string, source: string): Promise<{ 
         unreadable.push({ folder: entry.name, problem: `its manifest names source ${JSON.stringify(m.source)}: move it to that source's folder or remove it by hand` });
         continue;
       }
+      // A team's backup adopted without coordinates holds no archive back; its manifest is all there is, kept.
+      if (m.coordinates === undefined) continue;
       const b: RetainedBackupInfo = { folder: entry.name, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
       if (m.gtidSet !== undefined) b.gtidSet = m.gtidSet;
       backups.push(b);

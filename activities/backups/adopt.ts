@@ -77,14 +77,12 @@ async function lastAdoptedBefore(deps: ActivityDeps, source: string, location: s
 
 function teamManifest(req: { drillId: string; source: SourceSpec; facts: SourceFacts }, i: BackupInspection, origin: BackupOrigin, modifiedAt: string): BackupManifest {
   const c = i.coordinates;
-  if (!c?.found)
-    throw new DrillError(
-      DrillErrorTypes.BadTarget,
-      `${i.name} passed its door checks, but ${c?.reason ?? 'it records no binlog coordinates'}. A drill compares the restore with the source after rolling it forward through the archived binlogs, so it needs them: take the team's dumps with --source-data=2 (MySQL) or --master-data=2 (MariaDB)`,
-      { details: { where: i.name } },
-    );
-  if (c.of === 'its-source')
-    throw new DrillError(DrillErrorTypes.BadTarget, `${i.name} was taken with --dump-slave: its coordinates are in the binlogs of the replica's source, not of ${req.source.name}; drill it as a backup of that source`);
+  // Without coordinates of this source's binlogs, the backup is drilled as it was taken.
+  const withoutCoordinates = !c?.found
+    ? (c?.reason ?? 'it records no binlog coordinates: cannot be rolled forward')
+    : c.of === 'its-source'
+      ? `it was taken with --dump-slave: its coordinates are in the binlogs of the replica's source, not of ${req.source.name}`
+      : undefined;
   const scope = i.format.scope;
   const databases = scope && scope.kind !== 'one-database' ? scope.seen.filter((d) => d !== 'mysql') : scope?.database ? [scope.database] : (req.source.databases ?? []);
   return {
@@ -99,11 +97,11 @@ function teamManifest(req: { drillId: string; source: SourceSpec; facts: SourceF
     sha256: i.sha256,
     uncompressedBytes: Math.max(1, i.plainBytes),
     databases,
-    coordinates: c.point.coordinates,
-    ...(c.point.gtidSet ? { gtidSet: c.point.gtidSet } : {}),
+    ...(c?.found && !withoutCoordinates ? { coordinates: c.point.coordinates, ...(c.point.gtidSet ? { gtidSet: c.point.gtidSet } : {}) } : { withoutCoordinates: withoutCoordinates! }),
     server: { flavor: i.format.flavor === 'unknown' ? req.facts.identity.flavor : i.format.flavor, version: i.format.serverVersion ?? req.facts.identity.version },
     tool: { name: i.format.tool, ...(i.format.toolVersion ? { version: i.format.toolVersion } : {}) },
     compression: i.format.compression,
+    ...(scope?.kind === 'one-database' && scope.database ? { intoDatabase: scope.database } : {}),
     origin,
   };
 }

@@ -24,7 +24,8 @@ export interface VerifyRequest {
   drillId: string;
   sandbox: SandboxHandle;
   databases: string[];
-  plan: ReplayPlan;
+  /** Absent for a team's backup restored as it was taken: nothing was replayed. */
+  plan?: ReplayPlan;
   /** Present when the replay stopped exactly at the checkpoint: then data must match it table by table. */
   checkpoint?: SourceCheckpoint;
   assertions: AssertionSpec[];
@@ -112,7 +113,7 @@ export function checkActivities(deps: ActivityDeps) {
             if (req.sandbox.flavor === 'mysql') {
               gtidSet = normalizeGtidSet('mysql', String((await s.query<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g'))[0].g));
             } else {
-              gtidSet = req.plan.lastApplied?.gtid ?? req.checkpoint?.point.gtidSet;
+              gtidSet = req.plan?.lastApplied?.gtid ?? req.checkpoint?.point.gtidSet;
             }
             if (req.checkpoint && methods) {
               if ([...methods.values()].includes('server')) {
@@ -145,7 +146,7 @@ export function checkActivities(deps: ActivityDeps) {
             }
             return {
               checks,
-              reached: { coordinates: req.plan.stop, gtidSet, lastCommitTime: req.plan.lastApplied?.commitTime ?? req.checkpoint?.takenAt },
+              ...(req.plan ? { reached: { coordinates: req.plan.stop, gtidSet, lastCommitTime: req.plan.lastApplied?.commitTime ?? req.checkpoint?.takenAt } } : {}),
               timings: { ...tables.timings, assertionsSeconds: (performance.now() - assertionsBegan) / 1000 },
             };
           }),

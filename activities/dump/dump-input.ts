@@ -17,12 +17,14 @@ export interface DumpInput {
   compression: Compression;
   /** A team's dump may hold the server's own `mysql` schema (`--all-databases`): never loaded over the sandbox's. */
   skipSystemSchemas?: boolean;
+  /** A one-database dump without CREATE DATABASE / USE: the database its tables go into. */
+  intoDatabase?: string;
   /** The raw (compressed) bytes, start to end. */
   open(): Promise<Readable>;
   close(): void;
 }
 
-export async function openDumpInput(dumpFile: string, from: { compression?: Compression; origin?: BackupOrigin } = {}): Promise<DumpInput> {
+export async function openDumpInput(dumpFile: string, from: { compression?: Compression; origin?: BackupOrigin; intoDatabase?: string } = {}): Promise<DumpInput> {
   const compression = from.compression ?? 'gzip';
   const origin = from.origin;
   if (!origin) return { name: dumpFile, compression, open: async () => createReadStream(dumpFile, { highWaterMark: DUMP_STREAM_CHUNK_BYTES }), close: () => undefined };
@@ -31,6 +33,7 @@ export async function openDumpInput(dumpFile: string, from: { compression?: Comp
     name: origin.where,
     compression,
     skipSystemSchemas: true,
+    ...(from.intoDatabase ? { intoDatabase: from.intoDatabase } : {}),
     async open() {
       const now = await store.head(origin.key);
       const was = origin.observed;

@@ -17,6 +17,7 @@ import { defersSecondaryIndexes, deferSecondaryIndexes, referencedTables } from 
 import { incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
 import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
 import { DumpSplitter, statementsOf } from '../../domain/dump/splitter';
+import { IntoDatabase } from '../../domain/dump/into-database';
 import { SystemSchemaFilter } from '../../domain/dump/system-schemas';
 import type { DumpPiece } from '../../domain/dump/splitter';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
@@ -155,6 +156,7 @@ class ParallelRestore {
   private readonly hash: Hash | undefined;
   private tail: Buffer = Buffer.alloc(0);
   private readonly schemaFilter: SystemSchemaFilter | undefined;
+  private readonly into: IntoDatabase | undefined;
 
   constructor(
     private readonly deps: ActivityDeps,
@@ -172,6 +174,7 @@ class ParallelRestore {
     this.deferIndexes = defersSecondaryIndexes(sandbox.flavor);
     this.hash = opts.expectedSha256 !== undefined ? createHash('sha256') : undefined;
     this.schemaFilter = input.skipSystemSchemas ? new SystemSchemaFilter() : undefined;
+    this.into = input.intoDatabase ? new IntoDatabase(input.intoDatabase) : undefined;
     this.chunkContext = {
       deps,
       sandbox,
@@ -197,7 +200,7 @@ class ParallelRestore {
         if (signal?.aborted) break;
         // After a failed piece, read on without loading: the end of the stream tells whether the artifact caused it.
         if (this.failure) continue;
-        for (const piece of splitter.pushBytes(this.schemaFilter ? this.schemaFilter.push(data) : data)) await this.schedule(piece);
+        for (const piece of splitter.pushBytes(this.rewrite(data))) await this.schedule(piece);
         // The reader runs ahead of the sessions; between its reads, their conversions and streams go first.
         await yieldToIo();
       }
@@ -219,9 +222,17 @@ class ParallelRestore {
     return this.stats();
   }
 
+  /** A team's dump as the splitter needs it: into its database, without system schemas. `undefined`: the stream's end. */
+  private rewrite(data: Buffer | undefined): Buffer {
+    let bytes = data ?? Buffer.alloc(0);
+    if (this.into) bytes = data ? this.into.push(bytes) : Buffer.concat([this.into.push(bytes), this.into.finish()]);
+    if (this.schemaFilter) bytes = data ? this.schemaFilter.push(bytes) : Buffer.concat([this.schemaFilter.push(bytes), this.schemaFilter.finish()]);
+    return bytes;
+  }
+
   /** The stream's last line and pending schema, then, once every row is in, the post part (triggers, views, GTID tail). */
   private async finish(splitter: DumpSplitter): Promise<void> {
-    if (this.schemaFilter) for (const piece of splitter.pushBytes(this.schemaFilter.finish())) await this.schedule(piece);
+    if (this.schemaFilter || this.into) for (const piece of splitter.pushBytes(this.rewrite(undefined))) await this.schedule(piece);
     for (const piece of splitter.finishBytes()) await this.schedule(piece);
     const rest = splitter.finish();
     for (const piece of rest.filter((p) => p.kind === 'ddl')) await this.schedule(piece);

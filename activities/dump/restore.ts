@@ -66,6 +66,7 @@ export function restoreActivities(deps: ActivityDeps) {
     /** From the manifest: how the dump is compressed (default gzip) and, for a team's backup, where its bytes are. */
     compression?: Compression;
     origin?: BackupOrigin;
+    intoDatabase?: string;
   }): Promise<RestoreOutcome> {
     // A team's backup stays where it is, and may be zstd or xz: only the parallel restore streams those.
     const method = req.origin || (req.compression ?? 'gzip') !== 'gzip' ? 'parallel' : (req.method ?? 'parallel');
@@ -84,7 +85,7 @@ export function restoreActivities(deps: ActivityDeps) {
     // Several sessions at once (parallel-restore.ts); one gunzip | client below is the fallback.
     if (method === 'parallel') {
       // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.
-      const input = await openDumpInput(req.dumpFile, { compression: req.compression, origin: req.origin });
+      const input = await openDumpInput(req.dumpFile, { compression: req.compression, origin: req.origin, intoDatabase: req.intoDatabase });
       const stats = await parallelRestoreWithHeartbeat(deps, req.sandbox, input, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) }).finally(() => input.close());
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
       return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes, ...(stats.skippedSchemas.length > 0 ? { skippedSchemas: stats.skippedSchemas } : {}) };

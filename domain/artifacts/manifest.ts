@@ -41,7 +41,10 @@ export const backupManifestSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   uncompressedBytes: z.number().int().min(1),
   databases: z.array(z.string()),
-  coordinates: coordinatesSchema,
+  /** Where the backup's data stands in the source's binlogs; absent only for a team's backup taken without them. */
+  coordinates: coordinatesSchema.optional(),
+  /** A team's backup without coordinates: why it cannot be rolled forward (it is drilled as it was taken). */
+  withoutCoordinates: z.string().optional(),
   gtidSet: z.string().optional(),
   server: z.object({ flavor: z.enum(['mysql', 'mariadb']), version: z.string() }),
   tool: z.object({ name: z.string(), version: z.string().optional() }),
@@ -49,9 +52,13 @@ export const backupManifestSchema = z.object({
   archive: z.enum(['mbstream', 'tar']).optional(),
   /** How `file` is compressed; absent: gzip (the engine's own dumps). */
   compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']).optional(),
+  /** A team's dump of one database made without --databases (no CREATE DATABASE / USE): the database it restores into. */
+  intoDatabase: z.string().min(1).optional(),
   /** A team's own backup: where its bytes are; absent: `file` beside this manifest. */
   origin: backupOriginSchema.optional(),
-}).refine((m) => (m.kind === 'physical') === (m.archive !== undefined), { message: 'a physical backup names its archive format (mbstream or tar), a logical one none', path: ['archive'] });
+})
+  .refine((m) => (m.kind === 'physical') === (m.archive !== undefined), { message: 'a physical backup names its archive format (mbstream or tar), a logical one none', path: ['archive'] })
+  .refine((m) => m.coordinates !== undefined || (m.origin !== undefined && m.withoutCoordinates !== undefined), { message: "only a team's backup may lack binlog coordinates, and then says why", path: ['coordinates'] });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
 export function parseManifest(text: string, where: string): BackupManifest {

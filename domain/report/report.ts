@@ -53,6 +53,8 @@ export interface BackupFacts {
   gtidSet?: string;
   /** ISO-8601 UTC time the backup was taken (the snapshot). */
   takenAt?: string;
+  /** A team's backup without binlog coordinates: why it was restored as taken and not rolled forward. */
+  notRolledForward?: string;
 }
 
 export interface DrillFailure {
@@ -249,6 +251,7 @@ export function renderMarkdown(report: DrillReport): string {
     `- **Artifact:** ${code(b.artifactPath)} (${formatBytes(b.bytes)})`,
     `- **SHA-256:** ${code(b.sha256)}`,
     `- **Binlog position:** ${formatCoordinates(b.coordinates)}`,
+    ...(b.notRolledForward ? [`- **Not rolled forward:** ${b.notRolledForward}`] : []),
     ...(b.gtidSet ? [`- **GTID set:** ${code(b.gtidSet)}`] : []),
     ...(b.takenAt ? [`- **Taken at:** ${b.takenAt}`] : []),
     '',
@@ -308,6 +311,7 @@ export function renderText(report: DrillReport): string {
     `backup   ${b.artifactPath} (${formatBytes(b.bytes)}, sha256 ${b.sha256.slice(0, 12)}) at ${formatCoordinates(b.coordinates)}` +
       (b.gtidSet ? ` gtid ${b.gtidSet}` : ''),
   );
+  if (b.notRolledForward) lines.push(`         restored as taken, not rolled forward: ${b.notRolledForward}`);
   lines.push(`target   ${report.target}`);
   const rp = report.recoveryPoint;
   lines.push(

@@ -75,7 +75,7 @@ describe('archiving that resumes at the archive newest file, on mariadb', () => 
     const backup = await acts.takeLogicalBackup({ drillId: h.uniqueId('b0'), source: source.spec, facts });
     await mark('before the overlapping attempts');
     const drillId = h.uniqueId('overlap');
-    const request = { drillId, source: source.spec, facts, fromFile: backup.manifest.coordinates.file };
+    const request = { drillId, source: source.spec, facts, fromFile: backup.manifest.coordinates!.file };
     const toolsOf = async () => (await h.runtime.listByLabel({ [SandboxLabels.run]: drillId })).filter((c) => c.running);
     const docker = new Docker();
     // A paused source holds each attempt's binlog tool in its handshake: the overlap is certain, not a matter of timing.
@@ -97,7 +97,7 @@ describe('archiving that resumes at the archive newest file, on mariadb', () => 
     await first!;
     expect(archived.map((f) => f.file)).toContain(await currentFile());
     const present = await expectIndexMatchesArchive();
-    expect(present[0]).toBe(backup.manifest.coordinates.file);
+    expect(present[0]).toBe(backup.manifest.coordinates!.file);
     expect((await readdir(archiveDir())).filter((n) => n.startsWith('.staging'))).toEqual([]);
     expect(await h.leftovers(drillId)).toEqual([]);
   });
@@ -113,7 +113,7 @@ describe('archiving that resumes at the archive newest file, on mariadb', () => 
     beforeAll(async () => {
       // The archive ends at a copy of the then-active file; the source then rotates twice, a new backup starts two files later, and the older files are purged.
       older = await acts.takeLogicalBackup({ drillId: h.uniqueId('older'), source: source.spec, facts });
-      await acts.archiveBinlogs({ drillId: h.uniqueId('archive'), source: source.spec, facts, fromFile: older.manifest.coordinates.file });
+      await acts.archiveBinlogs({ drillId: h.uniqueId('archive'), source: source.spec, facts, fromFile: older.manifest.coordinates!.file });
       partial = (await archivedNames(archiveDir())).pop()!;
       await mark('only in the purged tail');
       await source.admin('FLUSH BINARY LOGS');
@@ -126,7 +126,7 @@ describe('archiving that resumes at the archive newest file, on mariadb', () => 
       newer = await acts.takeLogicalBackup({ drillId: h.uniqueId('newer'), source: source.spec, facts });
       await sleep(1100);
       await mark('after the newer backup');
-      const needed = newer.manifest.coordinates.file;
+      const needed = newer.manifest.coordinates!.file;
       await source.admin(`PURGE BINARY LOGS TO '${needed}'`);
       hole = [];
       for (let i = binlogIndex(partial) + 1; i < binlogIndex(needed); i++) hole.push(binlogName(binlogBase(partial), i, partial));
@@ -135,7 +135,7 @@ describe('archiving that resumes at the archive newest file, on mariadb', () => 
     test('an archiving run falls back to the oldest file the source still has, and the archive is complete and indexed from there', async () => {
       // As the scheduled archiver runs it: the oldest backup needs a purged file, so it starts at the oldest one left (the newer backup's).
       const archived = await acts.archiveBinlogs({ drillId: h.uniqueId('archive'), source: source.spec, facts });
-      expect(archived[0]!.file).toBe(newer.manifest.coordinates.file);
+      expect(archived[0]!.file).toBe(newer.manifest.coordinates!.file);
       expect(archived.map((f) => f.file)).toContain(await currentFile());
       const present = await expectIndexMatchesArchive();
       expect(present).toEqual(expect.arrayContaining([partial, ...archived.map((f) => f.file)]));

@@ -103,7 +103,7 @@ describe('backup and binlog retention on mariadb', () => {
   });
 
   test('the set-up spreads the backups over several binlog files', () => {
-    const [b1, b2, b3] = backups.map((b) => b.manifest.coordinates.file);
+    const [b1, b2, b3] = backups.map((b) => b.manifest.coordinates!.file);
     expect(compareBinlogNames(b1!, b2!)).toBeLessThan(-1); // at least one whole file between them
     expect(compareBinlogNames(b2!, b3!)).toBeLessThan(0);
     expect(archivedBefore[0]).toBe(b1);
@@ -137,7 +137,7 @@ describe('backup and binlog retention on mariadb', () => {
     sweep = await runJanitor(2, 2);
     expect(sweep.retention![0]!.removedReports).toBe(reportsBefore.length - 2);
     expect((await readReports(h.paths, source.spec.name, 1000)).map((r) => r.drillId)).toEqual(reportsBefore.slice(0, 2).map((r) => r.drillId));
-    const second = backups[1]!.manifest.coordinates.file;
+    const second = backups[1]!.manifest.coordinates!.file;
     const expectedGone = archivedBefore.filter((f) => compareBinlogNames(f, second) < 0);
     expect(expectedGone.length).toBeGreaterThanOrEqual(2);
 
@@ -194,7 +194,7 @@ describe('backup and binlog retention on mariadb', () => {
     const { report, failure } = await awaitDrill(handle);
     expect(failure?.type).toBe('BadTarget');
     expect(failure?.message).toContain('is not after the backup');
-    expect(failure?.message).toContain(`recoverable window: backup ${backups[1]!.manifest.backupId} (${backups[1]!.manifest.coordinates.file}:${backups[1]!.manifest.coordinates.position}`);
+    expect(failure?.message).toContain(`recoverable window: backup ${backups[1]!.manifest.backupId} (${backups[1]!.manifest.coordinates!.file}:${backups[1]!.manifest.coordinates!.position}`);
     expect(report!.phases.map((p) => p.phase)).not.toContain('sandbox-start');
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });

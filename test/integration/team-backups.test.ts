@@ -262,6 +262,26 @@ describe.each(FLAVORS)('a team\'s own backups of %s', (flavor) => {
     expect(report?.recovery?.baseBackup.chosen).toBe('given');
   });
 
+  test('a plain cron dump of one database, without --source-data, is drilled as it was taken and the report says why', async () => {
+    const team = path.join(dir, 'plain');
+    await execFileAsync('mkdir', ['-p', team]);
+    await dumpTo(source, ['--single-transaction', 'university'], path.join(team, 'university.sql.gz'), ['gzip']).done;
+    const { report, failure } = await drillOf({ location: team, pick: 'latest' }, 'team-plain', { assertions: [{ name: 'students restored', sql: 'SELECT COUNT(*) FROM university.students', expect: 'nonzero' }] });
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    expect(report?.backup.notRolledForward).toMatch(/--source-data/);
+    expect(report?.recoveryPoint).toBeUndefined();
+    expect(report?.checks.filter((c) => c.kind === 'check-table').length).toBeGreaterThan(3);
+    expect(report?.checks.find((c) => c.kind === 'assertion')).toMatchObject({ passed: true });
+  });
+
+  test('a dump without coordinates asked for a point in time is refused before any sandbox exists', async () => {
+    const { drillId, failure } = await drillOf({ location: path.join(dir, 'plain'), pick: 'latest' }, 'team-plain-pitr', { target: { kind: 'latest' } });
+    expect(failure?.type).toBe('BadTarget');
+    expect(failure?.message).toMatch(/--source-data/);
+    expect(await h.leftovers(drillId)).toEqual([]);
+  });
+
   test('an --all-databases dump is drilled without loading its mysql schema over the sandbox\'s own', async () => {
     const team = path.join(dir, 'all');
     await execFileAsync('mkdir', ['-p', team]);

@@ -12,7 +12,7 @@ import { DrillFailureType, DrillKind, DrillOutcome, DrillRtoSeconds, DrillSource
 import { acquireSourceLock } from '../source-lock';
 import { cleanup, long, planning, quick } from './activity-options';
 import { Drill } from './context';
-import { checkRestored, planWhileRestoring, restoreDumpAndReplay, restorePhysicalAndReplay, restoresWhilePlanning } from './sandbox-phases';
+import { checkRestored, planWhileRestoring, restoreAsTaken, restoreDumpAndReplay, restorePhysicalAndReplay, restoresWhilePlanning } from './sandbox-phases';
 import { inspectSource, isIncidentRecovery, obtainVerifiedBackup, planFromBackup, planIncidentRecovery } from './source-phases';
 
 export { progressQuery, releaseSignal, extendSignal } from './progress';
@@ -52,6 +52,7 @@ async function restoreToTarget(d: Drill): Promise<void> {
   const incident = isIncidentRecovery(d.request);
   const baseManifest = incident ? await planIncidentRecovery(d, facts) : d.request.backup?.manifest;
   const backup = await obtainVerifiedBackup(d, facts, baseManifest);
+  if (!backup.published.manifest.coordinates) return restoreAsTaken(d, facts, backup);
   let firstRestore: Promise<void> | undefined;
   if (restoresWhilePlanning(d, backup)) ({ firstRestore } = await planWhileRestoring(d, facts, backup));
   else if (!incident) await planFromBackup(d, facts, backup, { checkpoint: quick, archive: long, plan: planning });

@@ -2,7 +2,7 @@
  * The drill's phases in the sandbox: start it, restore the backup into it, replay the binlogs
  * to the target (retried together from the artifact), and check the result against the source.
  */
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { ReplayPlan, SandboxHandle, SourceFacts } from '../../activities';
 import { Phases } from '../../domain/report/report';
 import type { Drill } from './context';
@@ -68,6 +68,7 @@ function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: ObtainedBa
       expectedSha256: published.manifest.sha256,
       ...(published.manifest.compression ? { compression: published.manifest.compression } : {}),
       ...(published.manifest.origin ? { origin: published.manifest.origin } : {}),
+      ...(published.manifest.intoDatabase ? { intoDatabase: published.manifest.intoDatabase } : {}),
     }),
   );
 }
@@ -138,7 +139,7 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
  * half-loaded, and MariaDB would apply replayed events twice (only MySQL skips known GTIDs).
  * The first attempt's restore may already be running (planWhileRestoring).
  */
-export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan, firstRestore: Promise<void> | undefined): Promise<SandboxHandle> {
+export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan | undefined, firstRestore: Promise<void> | undefined): Promise<SandboxHandle> {
   if (!firstRestore) {
     registerSandboxRemoval(d);
     d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest(d, facts, backup))));
@@ -152,13 +153,29 @@ export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup:
       }
       if (attempt === 1 && firstRestore) await firstRestore;
       else await restoreDump(d, d.state.sandbox!, backup);
-      await replay(d, d.state.sandbox!, plan);
+      if (plan) await replay(d, d.state.sandbox!, plan);
       return d.state.sandbox!;
     } catch (err) {
       if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
       if (!isRetryableActivityFailure(err) && (await quickAcrossDaemonRestart.inspectSandbox({ drillId: d.drillId })).running) throw err;
     }
   }
+}
+
+/**
+ * A team's backup without binlog coordinates (a cron dump taken without --source-data): restored
+ * as it was taken, then checked on its own (CHECK TABLE, assertions); nothing to compare with the
+ * source, which has moved on. Any target but the default is refused before a sandbox exists.
+ */
+export async function restoreAsTaken(d: Drill, facts: SourceFacts, backup: ObtainedBackup): Promise<void> {
+  const { request, drillId, state } = d;
+  const { manifest, dumpPath } = backup.published;
+  if (request.target.kind !== 'checkpoint')
+    throw ApplicationFailure.create({ type: 'BadTarget', nonRetryable: true, message: `${dumpPath} cannot be restored to ${d.target}: ${manifest.withoutCoordinates ?? 'it has no binlog coordinates'}. It can be drilled as it was taken (the default target).` });
+  const sandbox = await restoreDumpAndReplay(d, facts, backup, undefined, undefined);
+  const databases = manifest.databases.length > 0 ? manifest.databases : facts.databases;
+  const verified = await d.phase(Phases.Checks, () => long.verifyRestore({ drillId, sandbox, databases, assertions: request.assertions }));
+  state.checks = verified.checks;
 }
 
 /** Checks the restored data against the source, then what the sandbox itself says it applied against the archive. */

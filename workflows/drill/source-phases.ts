@@ -2,7 +2,7 @@
  * The drill's phases on the source side: inspect it, take or pick a backup and verify it, take
  * the checkpoint, archive the binlogs and plan the replay. Orchestration only: each step is an activity.
  */
-import { CancellationScope, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
 import type { PublishedBackup, SourceCheckpoint, SourceFacts } from '../../activities';
 import type { DrillRequest } from '../../config/schema';
 import { Phases } from '../../domain/report/report';
@@ -61,7 +61,8 @@ export async function obtainVerifiedBackup(d: Drill, facts: SourceFacts, givenMa
     obtained = await verifyWhileCheckpointing(d, facts, () => long.verifyBackup({ manifestPath: givenManifest }));
   } else if (team) {
     // A team's own backup: picked in its location and put through the door checks where it is.
-    obtained = await verifyWhileCheckpointing(d, facts, () => adoption.adoptTeamBackup({ drillId, source: request.source, facts, team }));
+    // No checkpoint meanwhile: whether the backup can be rolled forward to one is known only after.
+    obtained = { published: await d.phase(Phases.VerifyArtifact, () => adoption.adoptTeamBackup({ drillId, source: request.source, facts, team })) };
   } else {
     const published = await d.phase(Phases.Backup, () =>
       request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
@@ -70,7 +71,7 @@ export async function obtainVerifiedBackup(d: Drill, facts: SourceFacts, givenMa
   }
   const { published } = obtained;
   const m = published.manifest;
-  d.state.backup = { artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt };
+  d.state.backup = { artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt, ...(m.withoutCoordinates ? { notRolledForward: m.withoutCoordinates } : {}) };
   d.state.base = { manifestPath: published.manifestPath, chosen: isIncidentRecovery(request) ? 'newest-before-target' : request.backup?.manifest || team ? 'given' : 'taken' };
   return obtained;
 }
@@ -114,9 +115,11 @@ export interface PlanningProxies {
 export async function planFromBackup(d: Drill, facts: SourceFacts, backup: ObtainedBackup, proxies: PlanningProxies): Promise<void> {
   const { request, drillId, state } = d;
   const { manifest } = backup.published;
+  const start = manifest.coordinates;
+  if (!start) throw ApplicationFailure.create({ type: 'BadTarget', nonRetryable: true, message: `${backup.published.dumpPath} has no binlog coordinates: it cannot be rolled forward` });
   if (request.target.kind === 'checkpoint') state.checkpoint = await (backup.earlyCheckpoint ?? takeCheckpoint(d, facts, proxies.checkpoint));
-  await d.phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: manifest.coordinates.file }));
+  await d.phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: start.file }));
   state.plan = await d.phase('plan-replay', () =>
-    proxies.plan.planReplay({ source: request.source, flavor: state.flavor, start: manifest.coordinates, gtidSet: manifest.gtidSet, target: request.target, checkpoint: state.checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
+    proxies.plan.planReplay({ source: request.source, flavor: state.flavor, start, gtidSet: manifest.gtidSet, target: request.target, checkpoint: state.checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
   );
 }
