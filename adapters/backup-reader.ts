@@ -69,7 +69,7 @@ export async function readPlainHead(object: BackupObject, compression: Compressi
     }
   } catch (err) {
     // A head that decompresses at all is enough here; the full read reports a broken stream.
-    if (have === 0) throw err;
+    if (have === 0) throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${object.name} is not a readable ${compression} stream from its first bytes (${(err as Error).message.slice(0, 300)}): it is corrupted, or two jobs wrote it at once`, { cause: err });
   } finally {
     raw.destroy();
     plain.destroy();

@@ -21,7 +21,7 @@ import { allCommandLines, recordHistoryIfAsked, unlabelledContainers, waitForPro
 import type { ContainerState } from './fault-helpers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
-import { groundTruth, startLiveSource } from './sources';
+import { addBulkPages, groundTruth, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
 import type { WorkerProcess } from './worker-process';
@@ -70,6 +70,8 @@ describe.each(FLAVORS)('safety on %s', (flavor) => {
     source = await startLiveSource(h.runtime, flavor, h.home, `it-safe-${flavor}-${process.pid}`);
     password = (await readFile((source.spec.passwordRef as { file: string }).file, 'utf8')).trim();
     unlabelledBefore = await unlabelledContainers();
+    // Enough bulk that the dump tool runs for a while: the command-line scan below must see it.
+    await addBulkPages(source, 20);
     // Some writes first, so the drill has binlogs to replay; then the writer stops, so the source can be compared.
     source.writer.start();
     await new Promise((r) => setTimeout(r, 1500));
