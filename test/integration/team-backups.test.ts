@@ -265,7 +265,7 @@ describe.each(FLAVORS)('a team\'s own backups of %s', (flavor) => {
   test('a plain cron dump of one database, without --source-data, is drilled as it was taken and the report says why', async () => {
     const team = path.join(dir, 'plain');
     await execFileAsync('mkdir', ['-p', team]);
-    await dumpTo(source, ['--single-transaction', 'university'], path.join(team, 'university.sql.gz'), ['gzip']).done;
+    await dumpTo(source, ['--single-transaction', '--routines', '--events', 'university'], path.join(team, 'university.sql.gz'), ['gzip']).done;
     const { report, failure } = await drillOf({ location: team, pick: 'latest' }, 'team-plain', { assertions: [{ name: 'students restored', sql: 'SELECT COUNT(*) FROM university.students', expect: 'nonzero' }] });
     expect(failure).toBeUndefined();
     expect(report?.outcome).toBe('passed');
@@ -273,6 +273,16 @@ describe.each(FLAVORS)('a team\'s own backups of %s', (flavor) => {
     expect(report?.recoveryPoint).toBeUndefined();
     expect(report?.checks.filter((c) => c.kind === 'check-table').length).toBeGreaterThan(3);
     expect(report?.checks.find((c) => c.kind === 'assertion')).toMatchObject({ passed: true });
+  });
+
+  test('a cron dump taken without --routines fails its drill: a view calling a stored function does not restore', async () => {
+    const team = path.join(dir, 'no-routines');
+    await execFileAsync('mkdir', ['-p', team]);
+    await dumpTo(source, ['--single-transaction', 'university'], path.join(team, 'university.sql.gz'), ['gzip']).done;
+    const { drillId, failure } = await drillOf({ location: team, pick: 'latest' }, 'team-no-routines');
+    expect(failure?.type).toBe('ToolFailed');
+    expect(failure?.message).toMatch(/FUNCTION university\.credits_earned does not exist/);
+    expect(await h.leftovers(drillId)).toEqual([]);
   });
 
   test('a dump without coordinates asked for a point in time is refused before any sandbox exists', async () => {
