@@ -1,4 +1,5 @@
 /** Types that several activities, and the workflows that call them, share. */
+import type { ReplayFacts } from '../domain/report/build';
 import type { BinlogCoordinates, Flavor, RecoveryPoint, ServerIdentity } from '../domain/types';
 import type { BackupManifest } from '../domain/artifacts/manifest';
 import type { TableState } from '../domain/checks/checksums';
@@ -17,7 +18,8 @@ export interface ArchivedBinlog {
   sha256: string;
 }
 
-export interface ReplayPlan {
+/** A plan of what to replay; the facts the report needs are its ReplayFacts (domain/report/build.ts). */
+export interface ReplayPlan extends ReplayFacts {
   /** Archive folder the files live in (mounted read-only into the sandbox). */
   archiveDir: string;
   /** Every file any segment reads, in order. */
@@ -26,21 +28,6 @@ export interface ReplayPlan {
   segments: ReplaySegment[];
   start: BinlogCoordinates;
   stop: BinlogCoordinates;
-  /** Transactions the replay applies (skipped ones excluded). */
-  transactions: number;
-  lastApplied?: TransactionSummary;
-  /** The first transaction after the stop: not applied. */
-  firstExcluded?: TransactionSummary;
-  /** Transactions left out on request. */
-  skipped: TransactionSummary[];
-  /** The archive's reach: its last transaction. */
-  lastArchived?: TransactionSummary;
-  /** Best effort only: why the target itself was not reached. */
-  shortfall?: string;
-  /** Data loss of this recovery (0 when the target was reached). */
-  rpoSeconds: number;
-  /** The recoverable window of the source, in words. */
-  window: string;
   /** MySQL: the gtid_executed the sandbox must show after the replay. */
   expectedGtidSet?: string;
 }

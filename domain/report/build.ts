@@ -18,13 +18,20 @@ import type { BackupFacts, DrillFailure, DrillReport, PhaseTiming } from './repo
 
 /** What the replay plan says about the recovery (the fields of a ReplayPlan the report needs). */
 export interface ReplayFacts {
+  /** Transactions the replay applies (skipped ones excluded). */
   transactions: number;
   lastApplied?: TransactionSummary;
+  /** The first transaction after the stop: not applied. */
   firstExcluded?: TransactionSummary;
+  /** Transactions left out on request. */
   skipped: TransactionSummary[];
+  /** The archive's reach: its last transaction. */
   lastArchived?: TransactionSummary;
+  /** Best effort only: why the target itself was not reached. */
   shortfall?: string;
+  /** The recoverable window of the source, in words. */
   window: string;
+  /** Data loss of this recovery (0 when the target was reached). */
   rpoSeconds: number;
 }
 
