@@ -3,7 +3,7 @@
  * where artifacts live. Options on the command line win over the environment, which wins over
  * the configuration file.
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import path from 'node:path';
 import type { EnginePaths } from '../adapters/local-layout';
 import { defaultPaths } from '../adapters/local-layout';
@@ -62,6 +62,8 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
       return home ? defaultPaths(path.resolve(home)) : defaultPaths();
     },
     async client() {
+      // Loaded here, not at start: commands without Temporal (verify, config validate) start faster.
+      const { Client, Connection } = await import('@temporalio/client');
       connection ??= await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: 10_000 });
       return new Client({ connection, namespace: settings.namespace });
     },

@@ -1,13 +1,8 @@
 #!/usr/bin/env node
 /** The restore-drill command line. Only this entry point exits the process. */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, Option } from 'commander';
 import { isDrillError } from '../domain/errors';
 import { registerCommands } from './commands';
-import { runDemo } from './demo';
-
-// The worker's INFO chatter would drown the drill's own progress lines.
-Runtime.install({ logger: new DefaultLogger((process.env.RESTORE_DRILL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
 
 const program = new Command();
 program.name('restore-drill').description('Prove MySQL and MariaDB backups restore, and restore them to any point in time.').showHelpAfterError();
@@ -19,6 +14,9 @@ program
   .addOption(new Option('--flavor <flavor>', 'sample source flavor').choices(['mariadb', 'mysql']).default('mariadb'))
   .option('--json', 'print the report as JSON', false)
   .action(async (o: { flavor: 'mariadb' | 'mysql'; json: boolean }) => {
+    const { installQuietRuntime } = await import('./runtime');
+    installQuietRuntime();
+    const { runDemo } = await import('./demo');
     const passed = await runDemo({ flavor: o.flavor, json: o.json, log: (s) => console.error(s) });
     process.exitCode = passed ? 0 : 1;
   });

@@ -3,8 +3,10 @@ import { isNoConfigFile, retentionPolicies } from '../config/load';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import { alertWebhookFromEnv, runWorkerService } from '../workers/service';
 import type { CliContext } from './context';
+import { installQuietRuntime } from './runtime';
 
 export async function runWorker(ctx: CliContext): Promise<number> {
+  installQuietRuntime();
   await runWorkerService({ settings: ctx.settings, paths: ctx.paths(), retention: retentionOf(ctx), alertWebhookRef: alertWebhookFromEnv(), log: ctx.log });
   return 0;
 }
