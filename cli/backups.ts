@@ -11,7 +11,7 @@ import type { BackupLocation } from '../domain/artifacts/locations';
 import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
 import { formatBytes } from '../domain/report/report';
 import path from 'node:path';
-import { isNoConfigFile } from '../config/load';
+import { isNoConfigFile, sourceConfig } from '../config/load';
 import type { LoadedConfig } from '../config/load';
 import type { SecretRef } from '../config/schema';
 import type { S3LocationOptions } from '../domain/artifacts/locations';
@@ -120,8 +120,7 @@ export function renderInspection(i: BackupInspection, seconds: number): string {
 
 /** The team backups location of a configured source, parsed (the config schema already validated it). */
 export function teamLocationOf(ctx: CliContext, source: string): { location: BackupLocation; config: TeamBackupsConfig } {
-  const spec = ctx.config().sources[source];
-  if (!spec) throw new DrillError(DrillErrorTypes.BadConfig, `no source ${JSON.stringify(source)} in ${ctx.config().path}; it has: ${Object.keys(ctx.config().sources).join(', ')}`);
+  const spec = sourceConfig(ctx.config(), source);
   if (!spec.teamBackups) throw new DrillError(DrillErrorTypes.BadConfig, `source ${source} has no teamBackups: add teamBackups.location (a folder, a pattern such as /backups/${source}/*.sql.gz, or s3://bucket/prefix/) to its configuration`);
   return { location: parseBackupLocation(spec.teamBackups.location, spec.teamBackups.s3 ?? {}), config: spec.teamBackups };
 }
