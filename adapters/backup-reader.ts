@@ -17,7 +17,8 @@ import { BACKUP_HEAD_BYTES, detectBackupFormat, detectCompression } from '../dom
 import type { BackupFormat, Compression } from '../domain/backups/format';
 import { DUMP_TAIL_BYTES, keepDumpTail } from '../domain/dump/format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
-import { decompressor } from './decompress';
+import { decompressor, summariseWithTool } from './decompress';
+import type { PlainSummary } from './decompress';
 import type { ObjectStore } from './object-store';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -83,51 +84,74 @@ export interface FullRead {
   rawBytes: number;
   sha256: string;
   plainBytes: number;
-  plainHead: Buffer;
   plainTail: Buffer;
 }
 
+/** Bytes of the raw stream read so far, of its size when the read began. */
+export interface ReadProgress {
+  rawBytes: number;
+  ofRawBytes: number;
+}
+
 /**
- * Reads the whole object through its decompressor. A stream the decompressor rejects is
- * ArtifactCorrupt, unless the object changed meanwhile: then the caller's in-flight check names it.
+ * Reads the whole object through its decompressor: its sha256, plain size and plain tail. A
+ * stream the decompressor rejects is ArtifactCorrupt, unless the object changed meanwhile: then
+ * the caller's in-flight check names it. `before`: the object as observed just before.
  */
-export async function readWhole(object: BackupObject, compression: Compression, progress: (p: { rawBytes: number; plainBytes: number }) => void = () => undefined): Promise<FullRead> {
-  const before = await object.observe();
+export async function readWhole(object: BackupObject, compression: Compression, before: ArtifactObservation, progress: (p: ReadProgress) => void = () => undefined): Promise<FullRead> {
   const hash = createHash('sha256');
   let rawBytes = 0;
-  let plainBytes = 0;
-  let head: Buffer = Buffer.alloc(0);
-  let tail: Buffer = Buffer.alloc(0);
   const raw = await object.open();
   raw.on('data', (chunk: Buffer) => {
     hash.update(chunk);
     rawBytes += chunk.length;
+    progress({ rawBytes, ofRawBytes: before.size });
   });
+  let plain: PlainSummary = { plainBytes: 0, tail: Buffer.alloc(0) };
   let failure: unknown;
   try {
-    await pipeline(
-      raw,
-      decompressor(compression),
-      new Writable({
-        highWaterMark: READ_CHUNK_BYTES,
-        write(chunk: Buffer, _enc, done) {
-          if (head.length < BACKUP_HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, BACKUP_HEAD_BYTES - head.length)]);
-          tail = keepDumpTail(tail, chunk, DUMP_TAIL_BYTES);
-          plainBytes += chunk.length;
-          progress({ rawBytes, plainBytes });
-          done();
-        },
-      }),
-    );
+    plain = compression === 'gzip' || compression === 'none' ? await summariseInProcess(raw, compression) : await summariseInTool(raw, compression);
   } catch (err) {
     failure = err;
   }
   const after = await object.observe();
   if (failure !== undefined) {
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.etag !== before.etag) return { before, after, rawBytes, sha256: '', plainBytes, plainHead: head, plainTail: tail };
-    throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${object.name} is not a complete ${compression} stream (${(failure as Error).message.slice(0, 400)}): it was cut short or corrupted (${plainBytes} plain bytes came out before the break)`, { cause: failure, details: { rawBytes, plainBytes } });
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.etag !== before.etag) return { before, after, rawBytes, sha256: '', plainBytes: plain.plainBytes, plainTail: plain.tail };
+    throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${object.name} is not a complete ${compression} stream (${(failure as Error).message.slice(0, 400)}): it was cut short or corrupted`, { cause: failure, details: { rawBytes } });
   }
-  return { before, after, rawBytes, sha256: hash.digest('hex'), plainBytes, plainHead: head, plainTail: tail };
+  return { before, after, rawBytes, sha256: hash.digest('hex'), plainBytes: plain.plainBytes, plainTail: plain.tail };
+}
+
+/** gzip (zlib) and plain files: the plain bytes pass through Node, which keeps their count and tail. */
+async function summariseInProcess(raw: Readable, compression: 'gzip' | 'none'): Promise<PlainSummary> {
+  let plainBytes = 0;
+  let tail: Buffer = Buffer.alloc(0);
+  await pipeline(
+    raw,
+    decompressor(compression),
+    new Writable({
+      highWaterMark: READ_CHUNK_BYTES,
+      write(chunk: Buffer, _enc, done) {
+        tail = keepDumpTail(tail, chunk, DUMP_TAIL_BYTES);
+        plainBytes += chunk.length;
+        done();
+      },
+    }),
+  );
+  return { plainBytes, tail };
+}
+
+/** zstd, xz, bzip2: the host tool decompresses and only the count and tail come back. */
+async function summariseInTool(raw: Readable, compression: 'zstd' | 'xz' | 'bzip2'): Promise<PlainSummary> {
+  const { input, summary } = summariseWithTool(compression, DUMP_TAIL_BYTES);
+  try {
+    await pipeline(raw, input);
+  } catch (err) {
+    // The tool stopped reading a broken stream (EPIPE here): its own words say why.
+    await summary;
+    throw err;
+  }
+  return await summary;
 }
 
 export interface BackupInspection {
@@ -156,18 +180,17 @@ export interface LastGoodBackup {
   measure: 'raw' | 'plain';
 }
 
-export async function inspectBackup(object: BackupObject, opts: { lastGood?: LastGoodBackup; minSizeRatio?: number; progress?: (p: { rawBytes: number; plainBytes: number }) => void } = {}): Promise<BackupInspection> {
+export async function inspectBackup(object: BackupObject, opts: { lastGood?: LastGoodBackup; minSizeRatio?: number; progress?: (p: ReadProgress) => void } = {}): Promise<BackupInspection> {
   const passed: string[] = [];
   const first = await object.observe();
   const raw = opts.lastGood?.measure === 'raw' ? opts.lastGood : undefined;
   checkBackupSize(object.name, first.size, raw, opts.minSizeRatio);
   passed.push(raw ? `size ${first.size} bytes, not much smaller than ${raw.name}` : `size ${first.size} bytes, not empty`);
-  const format = await detectFormatOf(object);
+  const { format, plainHead } = await sniffFormat(object);
   const { compression } = format;
   passed.push(`format ${describeFormat(format)}`);
-  const whole = await readWhole(object, compression, opts.progress);
+  const whole = await readWhole(object, compression, first, opts.progress);
   checkNotInFlight(object.name, first, whole.after);
-  checkNotInFlight(object.name, whole.before, whole.after);
   if (opts.lastGood?.measure === 'plain') {
     checkBackupSize(`${object.name} (uncompressed)`, whole.plainBytes, opts.lastGood, opts.minSizeRatio);
     passed.push(`${whole.plainBytes} bytes uncompressed, not much less than ${opts.lastGood.name}`);
@@ -178,17 +201,22 @@ export async function inspectBackup(object: BackupObject, opts: { lastGood?: Las
     const tail = whole.plainTail.toString('utf8');
     checkDumpComplete(object.name, tail);
     passed.push('ends with its "-- Dump completed" trailer');
-    coordinates = coordinatesFromDump(whole.plainHead.toString('utf8'), tail, format.flavor);
+    coordinates = coordinatesFromDump(plainHead.toString('utf8'), tail, format.flavor);
   }
   return { name: object.name, format, rawBytes: whole.rawBytes, plainBytes: whole.plainBytes, sha256: whole.sha256, observed: whole.after, coordinates, passed };
 }
 
 /** The format by content: magic bytes of the raw head, then the decompressed head. */
 export async function detectFormatOf(object: BackupObject): Promise<BackupFormat> {
+  return (await sniffFormat(object)).format;
+}
+
+/** The format, and the plain head it was read from (a dump's coordinates are in it). */
+async function sniffFormat(object: BackupObject): Promise<{ format: BackupFormat; plainHead: Buffer }> {
   const rawHead = await readRawHead(object);
   const compression = detectCompression(rawHead);
-  const innerHead = compression === 'none' ? rawHead : await readPlainHead(object, compression);
-  return detectBackupFormat({ head: rawHead, innerHead, name: object.name });
+  const plainHead = compression === 'none' ? rawHead : await readPlainHead(object, compression);
+  return { format: detectBackupFormat({ head: rawHead, innerHead: plainHead, name: object.name }), plainHead };
 }
 
 export function describeFormat(f: BackupFormat): string {

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Duplex, PassThrough } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import type { Compression } from '../domain/backups/format';
@@ -42,4 +43,52 @@ function toolDecompressor(name: string, [cmd, ...args]: string[]): Duplex {
   stream.on('close', stop);
   plain.on('close', stop);
   return stream;
+}
+
+/** What a whole-stream check keeps of the plain bytes. */
+export interface PlainSummary {
+  plainBytes: number;
+  tail: Buffer;
+}
+
+/**
+ * Decompresses in the host tool and keeps only the plain byte count and the last `tailBytes`,
+ * both computed by the tools (`tee`, `wc -c`, `tail -c`): the plain bytes never cross into Node,
+ * whose reading of the tool's pipe, not the tool, was the limit (verify of a zstd dump took
+ * 1.8x `zstd -t`). For the whole-stream check of a zstd, xz or bzip2 backup.
+ */
+export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailBytes: number): { input: Writable; summary: Promise<PlainSummary> } {
+  const [cmd, ...args] = TOOLS[compression];
+  // fd 3 carries wc's count; pipefail makes a broken stream (the tool's exit) the script's exit.
+  const script = 'set -o pipefail; "$@" | tee >(wc -c >&3) | tail -c "$TAIL_BYTES"';
+  const child = spawn('bash', ['-c', script, 'summarise', cmd!, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, TAIL_BYTES: String(tailBytes) },
+  });
+  const collect = (stream: Readable | null | undefined): Promise<Buffer> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      stream?.on('data', (c: Buffer) => chunks.push(c));
+      stream?.on('error', () => resolve(Buffer.concat(chunks)));
+      stream?.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+  const [tail, count, stderr] = [collect(child.stdout), collect(child.stdio[3] as Readable), collect(child.stderr)];
+  const summary = new Promise<PlainSummary>((resolve, reject) => {
+    child.on('error', (err) => reject(new Error(`bash could not run (${err.message})`)));
+    child.on('close', (code, sig) => {
+      void Promise.all([tail, count, stderr]).then(([t, c, e]) => {
+        const said = e.toString('utf8').trim().slice(-2000);
+        if (code !== 0) return reject(new Error(`${compression} stream is broken: ${cmd} ${sig ? `was killed by ${sig}` : `exited ${code}`}${said ? `: ${said}` : ''}`));
+        const plainBytes = Number(c.toString('utf8').trim());
+        if (!Number.isSafeInteger(plainBytes)) return reject(new Error(`${compression} stream: no byte count came back from wc (${JSON.stringify(c.toString('utf8').slice(0, 80))})`));
+        resolve({ plainBytes, tail: t });
+      });
+    });
+  });
+  // A rejected summary is awaited by the caller; this only keeps an early reject from being "unhandled".
+  summary.catch(() => undefined);
+  const input = child.stdin!;
+  // The tool exits on a broken stream before reading it all: later writes fail with EPIPE, which the summary names.
+  input.on('error', () => undefined);
+  return { input, summary };
 }

@@ -191,12 +191,29 @@ export function teamBackupChoice(name: string, s: SourceConfig, choice: string |
   }
   if (!choice.startsWith('/') && !/^s3:\/\//i.test(choice))
     throw new DrillError(DrillErrorTypes.BadConfig, `--backup ${JSON.stringify(choice)}: give own, latest, oldest, random, an absolute path or an s3://bucket/key URL`);
-  const slash = choice.lastIndexOf('/');
-  const folder = choice.slice(0, slash + 1);
-  const key = choice.slice(slash + 1);
-  if (key === '') throw new DrillError(DrillErrorTypes.BadConfig, `--backup ${choice}: name one backup file, not a folder`);
-  const sameBucket = configured && choice.toLowerCase().startsWith('s3://') && configured.location.toLowerCase().startsWith(folder.toLowerCase().split('/').slice(0, 3).join('/') + '/');
-  return { location: folder, ...(sameBucket && configured.s3 ? { s3: configured.s3 } : {}), pick: { key }, randomWithinDays: configured?.randomWithinDays ?? 7, minSizeRatio: configured?.minSizeRatio ?? 0.5 };
+  const { location, key } = splitNamedBackup(choice);
+  // The configured S3 options (endpoint, credentials) serve a named backup in the same bucket only.
+  const sameBucket = configured?.s3 !== undefined && bucketOf(location) !== undefined && bucketOf(location) === bucketOf(configured.location);
+  return { location, ...(sameBucket ? { s3: configured.s3 } : {}), pick: { key }, randomWithinDays: configured?.randomWithinDays ?? 7, minSizeRatio: configured?.minSizeRatio ?? 0.5 };
+}
+
+/**
+ * A backup named by its path or URL: the folder it is in (the location) and its key there. A
+ * trailing slash names a directory backup (a mydumper or mariabackup folder), whose key keeps it.
+ */
+export function splitNamedBackup(named: string): { location: string; key: string } {
+  const isDirectory = named.endsWith('/');
+  const trimmed = named.replace(/\/+$/, '');
+  const slash = trimmed.lastIndexOf('/');
+  const name = trimmed.slice(slash + 1);
+  if (name === '' || /^s3:$/i.test(trimmed.slice(0, slash)) || (/^s3:\/\//i.test(named) && trimmed.split('/').length < 4))
+    throw new DrillError(DrillErrorTypes.BadConfig, `--backup ${named}: name one backup (a file, or a backup directory ending in /), not a bucket or the root folder`);
+  return { location: trimmed.slice(0, slash + 1), key: isDirectory ? `${name}/` : name };
+}
+
+/** The bucket of an s3:// location, lower-cased; undefined for a local folder. */
+function bucketOf(location: string): string | undefined {
+  return /^s3:\/\/([^/]+)/i.exec(location)?.[1]?.toLowerCase();
 }
 
 /** Every source's retention policy, as the janitor run receives it (no secrets: counts and ages only). */

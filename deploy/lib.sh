@@ -73,3 +73,66 @@ rd_apt_install() {
 
 # Seconds since the epoch, for timings.
 rd_now() { date +%s; }
+
+# ---- servers this project builds with Go and runs in the background (temporal.sh, s3.sh) ----
+
+# rd_go_install MODULE@VERSION LOGNAME: `go install` into $RD_CACHE/bin, once more without the
+# checksum database when that is what was unreachable. Output appended to $RD_LOGS/LOGNAME.log;
+# on failure the attempt's tail is shown and the status is 1 (the caller decides what next).
+rd_go_install() {
+  local module=$1 log=$RD_LOGS/$2.log attempt=$RD_LOGS/$2.attempt.log
+  [[ -x /usr/local/go/bin/go ]] && PATH=$PATH:/usr/local/go/bin
+  command -v go >/dev/null || rd_die "Go is not installed; install Go (/usr/local/go) to build $module"
+  if GOBIN=$RD_CACHE/bin go install "$module" >"$attempt" 2>&1 </dev/null ||
+    { grep -qE 'sum\.golang\.org|verifying .*(module|go\.mod)' "$attempt" &&
+      rd_log "checksum database unreachable; retrying $module with GOSUMDB=off" &&
+      GOSUMDB=off GOBIN=$RD_CACHE/bin go install "$module" >>"$attempt" 2>&1 </dev/null; }; then
+    cat "$attempt" >>"$log"
+    return 0
+  fi
+  cat "$attempt" >>"$log"
+  tail -n 10 "$attempt" | sed 's/^/    | /' >&2
+  return 1
+}
+
+# rd_pid_of PIDFILE PATTERN: the pid in PIDFILE when that process's command line still holds
+# PATTERN (pids get reused); status 1 otherwise.
+rd_pid_of() {
+  local pid
+  [[ -f $1 ]] || return 1
+  pid=$(<"$1")
+  [[ -n $pid && -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2" &&
+    printf '%s\n' "$pid"
+}
+
+rd_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# rd_await_server NAME PID PIDFILE LOG TRIES DELAY HEALTHY_CMD...: wait until HEALTHY_CMD
+# succeeds; a server that exits meanwhile, or never answers, stops the script with its log's tail.
+rd_await_server() {
+  local name=$1 pid=$2 pidfile=$3 log=$4 tries=$5 delay=$6
+  shift 6
+  for _ in $(seq "$tries"); do
+    "$@" && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$log" | sed 's/^/    | /' >&2
+      rm -f "$pidfile"
+      rd_die "$name exited at start; see $log"
+    fi
+    sleep "$delay"
+  done
+  "$@" || rd_die "$name (pid $pid) did not answer within $(awk "BEGIN { print $tries * $delay }") s; see $log"
+}
+
+# rd_stop_pid NAME PID PIDFILE: SIGTERM, 15 s to exit, then SIGKILL; the pid file goes.
+rd_stop_pid() {
+  local name=$1 pid=$2 pidfile=$3
+  kill "$pid"
+  for _ in $(seq 30); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; return 0; }
+    sleep 0.5
+  done
+  rd_log "$name (pid $pid) ignored SIGTERM for 15 s; sending SIGKILL"
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}

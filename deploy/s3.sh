@@ -43,23 +43,12 @@ binary() {
   exec 8>"$RD_CACHE/rclone-build.lock"
   flock 8
   have_binary && return 0
-  [[ -x /usr/local/go/bin/go ]] && PATH=$PATH:/usr/local/go/bin
-  command -v go >/dev/null || rd_die "Go is not installed; install Go (/usr/local/go) to build rclone $VERSION for the S3 server"
-  local attempt=$RD_LOGS/s3-build.attempt.log start
+  local start
   start=$(rd_now)
   rd_log "building rclone $VERSION with go install (3-7 min cold; log: $RD_LOGS/s3-build.log)"
-  if GOBIN=$RD_CACHE/bin go install "github.com/rclone/rclone@$VERSION" >"$attempt" 2>&1 </dev/null ||
-    { grep -qE 'sum\.golang\.org|verifying .*(module|go\.mod)' "$attempt" &&
-      rd_log "checksum database unreachable; retrying with GOSUMDB=off" &&
-      GOSUMDB=off GOBIN=$RD_CACHE/bin go install "github.com/rclone/rclone@$VERSION" >>"$attempt" 2>&1 </dev/null; }; then
-    cat "$attempt" >>"$RD_LOGS/s3-build.log"
-    have_binary || rd_die "go install of rclone $VERSION succeeded but '$BIN version' does not say $VERSION (it says: $("$BIN" version 2>&1 | head -n 1))"
-    rd_note "rclone: built $VERSION in $(($(rd_now) - start)) s"
-    return 0
-  fi
-  cat "$attempt" >>"$RD_LOGS/s3-build.log"
-  tail -n 10 "$attempt" | sed 's/^/    | /' >&2
-  rd_die "could not build rclone $VERSION; see $RD_LOGS/s3-build.log ($(go version))"
+  rd_go_install "github.com/rclone/rclone@$VERSION" s3-build || rd_die "could not build rclone $VERSION; see $RD_LOGS/s3-build.log"
+  have_binary || rd_die "go install of rclone $VERSION succeeded but '$BIN version' does not say $VERSION (it says: $("$BIN" version 2>&1 | head -n 1))"
+  rd_note "rclone: built $VERSION in $(($(rd_now) - start)) s"
 }
 
 # random_token LENGTH ALPHABET: from the kernel's generator, never a process argument. Fixed
@@ -97,16 +86,7 @@ healthy() {
   [[ $reply == HTTP/1.1\ * && $reply == *'<Error>'* ]]
 }
 
-# The pid in the pid file, if it is still our rclone (pids get reused).
-our_pid() {
-  local pid
-  [[ -f $PIDFILE ]] || return 1
-  pid=$(<"$PIDFILE")
-  [[ -n $pid && -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'serve s3' &&
-    printf '%s\n' "$pid"
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+our_pid() { rd_pid_of "$PIDFILE" 'serve s3'; }
 
 start() {
   local start pid
@@ -117,7 +97,7 @@ start() {
     rd_note "s3 server: reused $ADDR"
   else
     if ! pid=$(our_pid); then
-      port_in_use "$PORT" && rd_die "port $PORT is taken by something that is not an S3 server; free it or set RD_S3_PORT"
+      rd_port_in_use "$PORT" && rd_die "port $PORT is taken by something that is not an S3 server; free it or set RD_S3_PORT"
       mkdir -p "$BUCKETS"
       # setsid+nohup: the server outlives this script. --etag-hash MD5: ETags as S3 gives them
       # for single-part objects, so a changed object is noticed by its ETag.
@@ -134,16 +114,7 @@ start() {
       pid=$!
       echo "$pid" >"$PIDFILE"
     fi
-    for _ in $(seq 100); do
-      healthy && break
-      if ! kill -0 "$pid" 2>/dev/null; then
-        tail -n 20 "$LOG" | sed 's/^/    | /' >&2
-        rm -f "$PIDFILE"
-        rd_die "rclone serve s3 exited at start; see $LOG"
-      fi
-      sleep 0.2
-    done
-    healthy || rd_die "rclone serve s3 (pid $pid) did not answer on $ADDR within 20 s; see $LOG"
+    rd_await_server "rclone serve s3" "$pid" "$PIDFILE" "$LOG" 100 0.2 healthy
     rd_note "s3 server: started on $ADDR in $(($(rd_now) - start)) s"
   fi
   describe
@@ -161,14 +132,7 @@ stop() {
     healthy && rd_die "an S3 server answers on $ADDR but was not started by this script (no pid file); stop it by hand"
     return 0
   fi
-  kill "$pid"
-  for _ in $(seq 30); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 0; }
-    sleep 0.5
-  done
-  rd_log "rclone (pid $pid) ignored SIGTERM for 15 s; sending SIGKILL"
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
+  rd_stop_pid rclone "$pid" "$PIDFILE"
 }
 
 status() {

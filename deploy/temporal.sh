@@ -37,38 +37,23 @@ binary() {
   exec 8>"$RD_CACHE/temporal-build.lock"
   flock 8
   have_binary && return 0
-  [[ -x /usr/local/go/bin/go ]] && PATH=$PATH:/usr/local/go/bin
-  command -v go >/dev/null || rd_die "Go is not installed; install Go >= 1.25 (/usr/local/go) to build the Temporal CLI"
-  local v attempt=$RD_LOGS/temporal-build.attempt.log start
+  local v start
   start=$(rd_now)
   for v in "${VERSIONS[@]}"; do
     rd_log "building the Temporal CLI $v with go install (about 6 min cold; log: $RD_LOGS/temporal-build.log)"
-    if GOBIN=$RD_CACHE/bin go install "github.com/temporalio/cli/cmd/temporal@$v" >"$attempt" 2>&1 </dev/null ||
-      { grep -qE 'sum\.golang\.org|verifying .*(module|go\.mod)' "$attempt" &&
-        rd_log "checksum database unreachable; retrying $v with GOSUMDB=off" &&
-        GOSUMDB=off GOBIN=$RD_CACHE/bin go install "github.com/temporalio/cli/cmd/temporal@$v" >>"$attempt" 2>&1 </dev/null; }; then
-      cat "$attempt" >>"$RD_LOGS/temporal-build.log"
+    if rd_go_install "github.com/temporalio/cli/cmd/temporal@$v" temporal-build; then
       have_binary || rd_die "go install of $v succeeded but $BIN --version fails"
       rd_note "temporal CLI: built $v in $(($(rd_now) - start)) s"
       return 0
     fi
-    cat "$attempt" >>"$RD_LOGS/temporal-build.log"
-    tail -n 10 "$attempt" | sed 's/^/    | /' >&2
     rd_log "go install of temporal $v failed"
   done
-  rd_die "could not build the Temporal CLI (tried ${VERSIONS[*]}); see $RD_LOGS/temporal-build.log. v1.5.1 needs Go >= 1.25 (have: $(go version))"
+  rd_die "could not build the Temporal CLI (tried ${VERSIONS[*]}); see $RD_LOGS/temporal-build.log. v1.5.1 needs Go >= 1.25 (have: $(go version 2>&1))"
 }
 
 healthy() { "$BIN" operator cluster health --address "$ADDR" --command-timeout 5s >/dev/null 2>&1; }
 
-# The pid in the pid file, if it is still our dev server (pids get reused).
-our_pid() {
-  local pid
-  [[ -f $PIDFILE ]] || return 1
-  pid=$(<"$PIDFILE")
-  [[ -n $pid && -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'server start-dev' &&
-    printf '%s\n' "$pid"
-}
+our_pid() { rd_pid_of "$PIDFILE" 'server start-dev'; }
 
 # A server started by someone else (or before an attribute was added here) may lack some.
 ensure_search_attributes() {
@@ -86,8 +71,6 @@ ensure_search_attributes() {
   done
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 start() {
   local start pid sa args=()
   binary
@@ -96,8 +79,8 @@ start() {
     rd_note "temporal server: reused $ADDR"
   else
     if ! pid=$(our_pid); then
-      port_in_use "$PORT" && rd_die "port $PORT is taken by something that is not a healthy Temporal server; free it or set TEMPORAL_PORT"
-      port_in_use "$UI_PORT" && rd_die "UI port $UI_PORT is taken; free it or set TEMPORAL_UI_PORT"
+      rd_port_in_use "$PORT" && rd_die "port $PORT is taken by something that is not a healthy Temporal server; free it or set TEMPORAL_PORT"
+      rd_port_in_use "$UI_PORT" && rd_die "UI port $UI_PORT is taken; free it or set TEMPORAL_UI_PORT"
       mkdir -p "$STATE"
       for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
       # setsid+nohup: the server must outlive this script. Same db file every time, so
@@ -109,16 +92,7 @@ start() {
       echo "$pid" >"$PIDFILE"
     fi
     # Either we just started it or an earlier run's server is still coming up: wait.
-    for _ in $(seq 60); do
-      healthy && break
-      if ! kill -0 "$pid" 2>/dev/null; then
-        tail -n 20 "$LOG" | sed 's/^/    | /' >&2
-        rm -f "$PIDFILE"
-        rd_die "the Temporal dev server exited at start; see $LOG"
-      fi
-      sleep 1
-    done
-    healthy || rd_die "the Temporal dev server (pid $pid) did not answer on $ADDR within 60 s; see $LOG"
+    rd_await_server "the Temporal dev server" "$pid" "$PIDFILE" "$LOG" 60 1 healthy
     rd_note "temporal server: started on $ADDR in $(($(rd_now) - start)) s"
   fi
   ensure_search_attributes
@@ -134,14 +108,7 @@ stop() {
     fi
     return 0
   fi
-  kill "$pid"
-  for _ in $(seq 30); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 0; }
-    sleep 0.5
-  done
-  rd_log "dev server (pid $pid) ignored SIGTERM for 15 s; sending SIGKILL"
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
+  rd_stop_pid "dev server" "$pid" "$PIDFILE"
 }
 
 status() {

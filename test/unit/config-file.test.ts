@@ -1,7 +1,7 @@
 /** The configuration file: one schema, readable errors, and what the CLI derives from it. */
 import path from 'node:path';
 import { durationSeconds } from '../../config/file-schema';
-import { drillRequestFor, loadConfig, parseConfigText, retentionPolicies, teamBackupChoice } from '../../config/load';
+import { drillRequestFor, loadConfig, parseConfigText, retentionPolicies, splitNamedBackup, teamBackupChoice } from '../../config/load';
 import { parseDrillRequest } from '../../config/schema';
 import { cronIntervalSeconds, missingPrivileges } from '../../cli/doctor';
 
@@ -136,6 +136,20 @@ describe('teamBackups', () => {
       randomWithinDays: 7,
       minSizeRatio: 0.5,
     });
+  });
+
+  test('a named backup in another bucket does not borrow the configured S3 settings, even when one bucket name starts the other', () => {
+    const config = parseConfigText(minimal('    teamBackups:\n      location: s3://bkp/orders/\n      s3: { endpoint: "http://127.0.0.1:9768" }\n'));
+    expect(teamBackupChoice('orders', config.sources.orders!, 's3://bkp-old/orders/x.sql.gz')).not.toHaveProperty('s3');
+    expect(teamBackupChoice('orders', config.sources.orders!, 's3://BKP/archive/x.sql.gz')).toHaveProperty('s3');
+  });
+
+  test('a trailing slash names a directory backup, kept as a key ending in /', () => {
+    expect(splitNamedBackup('/backups/orders/2026-12-04/')).toEqual({ location: '/backups/orders/', key: '2026-12-04/' });
+    expect(splitNamedBackup('s3://bkp/orders/mydumper-1/')).toEqual({ location: 's3://bkp/orders/', key: 'mydumper-1/' });
+    expect(splitNamedBackup('/backups/orders/x.sql.gz')).toEqual({ location: '/backups/orders/', key: 'x.sql.gz' });
+    expect(() => splitNamedBackup('s3://bkp/')).toThrow(/not a bucket or the root folder/);
+    expect(() => splitNamedBackup('/')).toThrow(/not a bucket or the root folder/);
   });
 
   test('a location that is not one is refused naming the fix', () => {
