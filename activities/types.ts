@@ -5,6 +5,7 @@ import type { BackupManifest } from '../domain/artifacts/manifest';
 import type { TableState } from '../domain/checks/checksums';
 import type { CheckTimings } from '../domain/checks/plan';
 import type { CheckResult } from '../domain/checks/results';
+import type { ObjectsSummary, StoredObject } from '../domain/checks/objects';
 import type { BackupCandidate } from '../domain/recovery/base-backup';
 import type { ReplaySegment } from '../domain/recovery/replay-segments';
 import type { TransactionSummary } from '../domain/recovery/transactions';
@@ -58,6 +59,8 @@ export interface SourceCheckpoint {
   tables: TableState[];
   /** The source's VERSION(): CHECKSUM TABLE values compare only between servers of one version. */
   serverVersion?: string;
+  /** The source's views, routines, triggers and events at the checkpoint: the sandbox must hold them, the same. */
+  objects?: StoredObject[];
 }
 
 /** How deep verifyBackup read an artifact: 'full', or 'bytes' (size and sha256 only). */
@@ -111,6 +114,10 @@ export interface RestoreOutcome extends PhaseOutcome {
   bytes?: number;
   /** System schemas of a team's --all-databases dump left out of the restore. */
   skippedSchemas?: string[];
+  /** Rows the dump inserted per table (`db.table`), counted while loading (the parallel and mydumper loaders). */
+  rowsLoaded?: Record<string, number>;
+  /** The views, routines, triggers and events the dump creates (the parallel loader). */
+  declaredObjects?: StoredObject[];
 }
 
 export interface VerifyResult {
@@ -119,4 +126,6 @@ export interface VerifyResult {
   reached?: RecoveryPoint;
   /** Where the checks' time went (the per-table items overlap: their seconds are session time). */
   timings: CheckTimings;
+  /** The views, routines, triggers and events checked, and the definers created for them. */
+  objects?: ObjectsSummary;
 }

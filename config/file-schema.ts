@@ -117,7 +117,11 @@ export const sourceConfigSchema = z
     /** A drill whose RTO exceeds this is marked as missing its target. */
     rtoTarget: duration.optional(),
     retention: retentionConfigSchema.default({ keepBackups: 7, keepReports: 90 }),
-    checks: z.object({ assertions: z.array(assertionSpecSchema).default([]), checksum: z.enum(['rows', 'server']).default('rows') }).strict().default({ assertions: [], checksum: 'rows' }),
+    /** missingDefiners: what a drill does with a definer the sandbox lacks (config/schema.ts: 'create' a locked account, or 'fail'). */
+    checks: z
+      .object({ assertions: z.array(assertionSpecSchema).default([]), checksum: z.enum(['rows', 'server']).default('rows'), missingDefiners: z.enum(['create', 'fail']).default('create') })
+      .strict()
+      .default({ assertions: [], checksum: 'rows', missingDefiners: 'create' }),
     /** How long `pitr` keeps its sandbox unless extended or released. */
     sandboxTtl: duration.default(4 * 3600),
     /** The sandbox's InnoDB buffer pool in MiB; absent: sized from the backup, at most a quarter of the worker host's memory. */

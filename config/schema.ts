@@ -129,6 +129,12 @@ export const drillRequestSchema = z.object({
    * are still compared row by row). See domain/checksums.ts.
    */
   checksum: z.enum(['rows', 'server']).default('rows'),
+  /**
+   * A DEFINER of a restored view, routine, trigger or event that does not exist in the sandbox
+   * (an account only the source has): 'create' makes it there as a locked account with
+   * privileges on the restored databases and reports it; 'fail' fails the drill (DefinerMissing).
+   */
+  missingDefiners: z.enum(['create', 'fail']).default('create'),
   /** The sandbox's InnoDB buffer pool in MiB; absent: sized to hold what the backup restores, at most a quarter of the worker host's memory. */
   sandboxBufferPoolMb: z.number().int().min(128).optional(),
   keepSandbox: z.boolean().default(false),

@@ -46,6 +46,16 @@ export const DrillErrorTypes = {
   BackupTooSmall: 'BackupTooSmall',
   /** A backup recognised but not restorable with the tools at hand (e.g. Percona XtraBackup). */
   UnsupportedBackupFormat: 'UnsupportedBackupFormat',
+  /** A view, routine, trigger or event of the source (or the dump) is missing in the restored sandbox. */
+  ObjectMissing: 'ObjectMissing',
+  /** A restored view, routine, trigger or event has another definer or definition than the source's. */
+  ObjectDiffers: 'ObjectDiffers',
+  /** A restored object's DEFINER does not exist there: every use fails with ERROR 1449. */
+  DefinerMissing: 'DefinerMissing',
+  /** A restored view cannot be selected from (a table or column it reads is gone). */
+  ViewUnusable: 'ViewUnusable',
+  /** A table holds other rows than the dump inserted into it while it was loaded. */
+  RowsLoadedMismatch: 'RowsLoadedMismatch',
 } as const;
 
 export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];

@@ -9,6 +9,8 @@ import type { CheckTimings, CheckWorkItem, CheckWorkKind } from '../../domain/ch
 import { checkTableResult, compareTableStates, sameServerVersion, tableKey } from '../../domain/checks/checksums';
 import type { CheckTableRow, ChecksumMethod, TableState } from '../../domain/checks/checksums';
 import type { CheckResult } from '../../domain/checks/results';
+import type { MissingDefinerPolicy, StoredObject } from '../../domain/checks/objects';
+import { checkRowsLoaded, checkSandboxObjects } from './object-checks';
 import { quoteIdentifier } from '../../domain/sql';
 import { gtidSetEquals, normalizeGtidSet } from '../../domain/binlog/gtid';
 import { parallelSessions } from '../../domain/dump/session-dispatcher';
@@ -29,6 +31,11 @@ export interface VerifyRequest {
   /** Present when the replay stopped exactly at the checkpoint: then data must match it table by table. */
   checkpoint?: SourceCheckpoint;
   assertions: AssertionSpec[];
+  /** Created locked when missing (default), or a failed check. */
+  missingDefiners?: MissingDefinerPolicy;
+  /** A dump restored as taken: the objects it creates and the rows it inserted per table, as the restore counted them. */
+  declaredObjects?: StoredObject[];
+  rowsLoaded?: Record<string, number>;
 }
 
 /** Base tables with a size estimate, in the order one `CHECK TABLE t1, t2, …` would list them. */
@@ -136,6 +143,11 @@ export function checkActivities(deps: ActivityDeps) {
                 checks.push({ name: 'gtid:executed', kind: 'gtid', target: 'gtid_executed', passed, expected, actual: gtidSet, message: passed ? undefined : 'the sandbox applied a different set of transactions than the source had at the checkpoint' });
               }
             }
+            // Before the assertions: they may call the routines and views, which run as their definers.
+            const expected = req.checkpoint?.objects ? { objects: req.checkpoint.objects, from: 'source' as const } : req.declaredObjects ? { objects: req.declaredObjects, from: 'dump' as const } : undefined;
+            const objects = await checkSandboxObjects(s, { databases: req.databases, expected, missingDefiners: req.missingDefiners ?? 'create' });
+            checks.push(...objects.checks);
+            if (req.rowsLoaded) checks.push(...(await checkRowsLoaded(sessions, req.databases, req.rowsLoaded, signal)));
             const assertionsBegan = performance.now();
             for (const a of req.assertions) {
               try {
@@ -148,6 +160,7 @@ export function checkActivities(deps: ActivityDeps) {
               checks,
               ...(req.plan ? { reached: { coordinates: req.plan.stop, gtidSet, lastCommitTime: req.plan.lastApplied?.commitTime ?? req.checkpoint?.takenAt } } : {}),
               timings: { ...tables.timings, assertionsSeconds: (performance.now() - assertionsBegan) / 1000 },
+              objects: objects.summary,
             };
           }),
       );

@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { SqlSession } from '../../adapters/mysql';
 import { convertInsert } from '../../domain/dump/insert-convert';
+import { countInsertRows } from '../../domain/dump/insert-rows';
 import { scanInsert } from '../../domain/dump/insert-scan';
 import { loadDataStatement } from '../../domain/dump/load-data-statement';
 import type { LoadColumn } from '../../domain/dump/load-data-statement';
@@ -47,6 +48,10 @@ function track(state: ChunkSession, statement: Buffer): void {
 
 const startsWithInsert = (statement: Buffer): boolean => statement.length > 7 && statement.toString('latin1', 0, 7).toUpperCase() === 'INSERT ';
 
+function addRows(counts: ChunkCounts, table: string, rows: number): void {
+  counts.rowsLoaded[table] = (counts.rowsLoaded[table] ?? 0) + rows;
+}
+
 export const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** What a chunk loaded, added to the restore's totals. */
@@ -56,6 +61,8 @@ export interface ChunkCounts {
   unchangedRows: number;
   /** INSERT statements run as they are. */
   insertStatements: number;
+  /** Rows the dump's INSERTs put into each table (`db.table`), counted as they load: compared with COUNT(*) after the restore. */
+  rowsLoaded: Record<string, number>;
 }
 
 /** What the chunk loader needs from the restore it is part of. */
@@ -117,6 +124,7 @@ export async function loadChunk(ctx: ChunkLoaderContext, columns: TableColumns, 
     }
     ctx.counts.loadDataRows += load.rows;
     if (load.unchanged) ctx.counts.unchangedRows += load.rows;
+    addRows(ctx.counts, load.table, load.rows);
   };
   const runAsIs = async (statement: Buffer) => {
     // Text that is not UTF-8 cannot go through the driver (it sends strings): the server's own client takes the bytes.
@@ -150,6 +158,8 @@ export async function loadChunk(ctx: ChunkLoaderContext, columns: TableColumns, 
         await flush();
         ctx.counts.insertStatements++;
         await runAsIs(statement);
+        const counted = countInsertRows(statement, !state.noBackslashEscapes);
+        if (counted) addRows(ctx.counts, `${counted.database ?? state.db ?? ''}.${counted.table}`, counted.rows);
         continue;
       }
       await flush();

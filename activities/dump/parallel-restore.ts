@@ -18,6 +18,8 @@ import { incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
 import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
 import { DumpSplitter, statementsOf } from '../../domain/dump/splitter';
 import { IntoDatabase } from '../../domain/dump/into-database';
+import { DeclaredObjects } from '../../domain/dump/declared-objects';
+import type { StoredObject } from '../../domain/checks/objects';
 import { SystemSchemaFilter } from '../../domain/dump/system-schemas';
 import type { DumpPiece } from '../../domain/dump/splitter';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
@@ -59,6 +61,10 @@ export interface ParallelRestoreStats {
   postSeconds: number;
   /** System schemas (`mysql`, ...) of a team's `--all-databases` dump, left out: the sandbox keeps its own. */
   skippedSchemas: string[];
+  /** Rows the dump inserted per table (`db.table`). */
+  rowsLoaded: Record<string, number>;
+  /** The views, routines, triggers and events the dump creates. */
+  declaredObjects: StoredObject[];
 }
 
 export type ParallelRestoreProgress = Pick<ParallelRestoreStats, 'chunks' | 'bytes' | 'loadDataRows' | 'insertStatements'>;
@@ -134,7 +140,9 @@ class ParallelRestore {
   private readonly ddlSession: SqlSession;
   private readonly idle: SqlSession[];
   private readonly columns = new TableColumns();
-  private readonly counts: ChunkCounts = { loadDataRows: 0, unchangedRows: 0, insertStatements: 0 };
+  private readonly counts: ChunkCounts = { loadDataRows: 0, unchangedRows: 0, insertStatements: 0, rowsLoaded: {} };
+  /** The views, routines, triggers and events the dump creates, for the checks of a dump restored as taken. */
+  private readonly declared = new DeclaredObjects();
   private readonly chunkContext: ChunkLoaderContext;
   private chunks = 0;
   private bytes = 0;
@@ -239,7 +247,10 @@ class ParallelRestore {
     this.closeTable();
     while (this.inFlight.size > 0 && !this.failure) await Promise.all([...this.inFlight]);
     const postStarted = Date.now();
-    for (const piece of rest.filter((p) => p.kind === 'post')) await this.runWithClient(piece);
+    for (const piece of rest.filter((p) => p.kind === 'post')) {
+      this.declared.push(piece.sql.toString('utf8'));
+      await this.runWithClient(piece);
+    }
     this.postMs = Date.now() - postStarted;
   }
 
@@ -275,6 +286,7 @@ class ParallelRestore {
       indexesBuilt: this.indexesBuilt,
       spilledChunks: this.readAhead.spilledFiles,
       skippedSchemas: [...(this.schemaFilter?.skipped ?? [])],
+      declaredObjects: this.declared.objects,
       schemaSeconds: this.schemaMs / 1000,
       dataSeconds: span / 1000,
       indexesSeconds: this.indexesMs / 1000,
@@ -295,6 +307,7 @@ class ParallelRestore {
 
   /** Schedules a piece; a row chunk once the read-ahead holds its bytes (the reader may wait there for room). */
   private async schedule(piece: DumpPiece): Promise<void> {
+    if (piece.kind !== 'chunk') this.declared.push(piece.sql.toString('utf8'));
     if (piece.kind === 'ddl') {
       // The rows of the table before this piece are all scheduled: its held-back keys follow them.
       this.closeTable();

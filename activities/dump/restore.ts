@@ -88,7 +88,7 @@ export function restoreActivities(deps: ActivityDeps) {
       const input = await openDumpInput(req.dumpFile, { compression: req.compression, origin: req.origin, intoDatabase: req.intoDatabase });
       const stats = await parallelRestoreWithHeartbeat(deps, req.sandbox, input, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) }).finally(() => input.close());
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
-      return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes, ...(stats.skippedSchemas.length > 0 ? { skippedSchemas: stats.skippedSchemas } : {}) };
+      return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes, ...(stats.skippedSchemas.length > 0 ? { skippedSchemas: stats.skippedSchemas } : {}), rowsLoaded: stats.rowsLoaded, declaredObjects: stats.declaredObjects };
     }
     const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
     await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));

@@ -12,6 +12,7 @@ import type { RecoveryPoint } from '../../domain/types';
 import { withHeartbeat } from '../boundary';
 import type { SourceCheckpoint, SourceFacts } from '../types';
 import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
+import { readStoredObjects } from './objects';
 
 type QuerySession = { query<T>(sql: string, p?: unknown[]): Promise<T[]> };
 
@@ -108,9 +109,11 @@ export function checkpointActivities() {
             await s.query('UNLOCK TABLES');
           }
         }
+        // Object definitions are not transactional: read right at the snapshot, before the long table reads.
+        const objects = await readStoredObjects(s, req.facts.databases);
         const tables = await withHeartbeat(() => ({ phase: 'checkpoint' }), () => tableStates(s, req.facts.databases, { method: req.checksum }));
         await s.query('COMMIT');
-        return { takenAt: new Date(takenAt.replace(' ', 'T') + 'Z').toISOString(), point, tables, serverVersion: req.facts.identity.version };
+        return { takenAt: new Date(takenAt.replace(' ', 'T') + 'Z').toISOString(), point, tables, serverVersion: req.facts.identity.version, objects };
       } finally {
         await s.close();
       }

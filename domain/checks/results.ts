@@ -1,6 +1,7 @@
 /** The verdicts a drill's checks produce (checksums, CHECK TABLE, assertions, GTID state), read by the report. */
 
-export type CheckKind = 'row-count' | 'checksum' | 'check-table' | 'assertion' | 'gtid' | 'presence';
+/** `object`, `definer`, `view`: the restored views, routines, triggers and events work (objects.ts). */
+export type CheckKind = 'row-count' | 'checksum' | 'check-table' | 'assertion' | 'gtid' | 'presence' | 'object' | 'definer' | 'view';
 
 /** One verdict of a drill: what was compared, what was expected and what was found. */
 export interface CheckResult {
@@ -14,4 +15,6 @@ export interface CheckResult {
   actual?: string;
   /** Why it failed (or a note on a pass), in words a DBA can act on. */
   message?: string;
+  /** The drill's failure type when this check fails it (e.g. `DefinerMissing`); absent: `CheckFailed`. */
+  failureType?: string;
 }

@@ -7,6 +7,7 @@
  */
 
 import type { CheckResult } from '../checks/results';
+import type { ObjectsSummary } from '../checks/objects';
 import type { RecoveryProof } from '../recovery/proof';
 import type { RecoveryReport } from '../recovery/report';
 import type { TransactionSummary } from '../recovery/transactions';
@@ -53,6 +54,7 @@ export interface DrillRecord {
   replay?: ReplayFacts;
   reached?: RecoveryPoint;
   checks: readonly CheckResult[];
+  objects?: ObjectsSummary;
   proof?: RecoveryProof;
   phases: readonly PhaseTiming[];
   rtoTargetSeconds?: number;
@@ -109,6 +111,7 @@ export function buildDrillReport(r: DrillRecord): DrillReport {
     rtoMissed: r.rtoTargetSeconds !== undefined && r.reached !== undefined ? rto > r.rtoTargetSeconds : undefined,
     totalSeconds: (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000,
     checks,
+    ...(r.objects ? { objects: r.objects } : {}),
     outcome: drillOutcome(checks, failure),
     failure,
   };
@@ -133,9 +136,11 @@ export function reportFailure(report: DrillReport): DrillFailure | undefined {
   if (report.outcome !== 'failed') return undefined;
   if (report.failure) return report.failure;
   const failed = report.checks.filter((c) => !c.passed);
+  // A failed check that names its own failure (a missing definer, an unusable view) types the drill's failure, and its message leads.
+  const typed = failed.find((c) => c.failureType !== undefined);
   return {
-    type: 'CheckFailed',
-    message: `${failed.length} of ${report.checks.length} checks failed: ${failed.map((c) => c.name).slice(0, 5).join(', ')}`,
+    type: typed?.failureType ?? 'CheckFailed',
+    message: `${failed.length} of ${report.checks.length} checks failed: ${failed.map((c) => c.name).slice(0, 5).join(', ')}${typed?.message ? `; ${typed.message}` : ''}`,
   };
 }
 

@@ -7,6 +7,8 @@
  */
 
 import type { CheckKind, CheckResult } from '../checks/results';
+import { describeObjectsSummary } from '../checks/objects';
+import type { ObjectsSummary } from '../checks/objects';
 import { describeRecovery } from '../recovery/report';
 import type { RecoveryReport } from '../recovery/report';
 import type { BinlogCoordinates, Flavor, RecoveryPoint } from '../types';
@@ -96,6 +98,8 @@ export interface DrillReport {
   /** Wall-clock seconds from `startedAt` to `finishedAt`. */
   totalSeconds: number;
   checks: CheckResult[];
+  /** The views, routines, triggers and events checked in the sandbox, and the definers created there for them. */
+  objects?: ObjectsSummary;
   outcome: 'passed' | 'failed';
   failure?: DrillFailure;
 }
@@ -216,7 +220,7 @@ function code(s: string): string {
   return `${fence}${pad}${s}${pad}${fence}`;
 }
 
-const KIND_ORDER: readonly CheckKind[] = ['presence', 'row-count', 'checksum', 'check-table', 'gtid', 'assertion'];
+const KIND_ORDER: readonly CheckKind[] = ['presence', 'row-count', 'checksum', 'check-table', 'gtid', 'object', 'definer', 'view', 'assertion'];
 
 /**
  * A readable Markdown report: verdict, source and backup, recovery point, a phase table with
@@ -280,6 +284,7 @@ export function renderMarkdown(report: DrillReport): string {
   out.push('');
 
   out.push('## Checks', '', `${s.passedChecks} of ${s.totalChecks} checks passed.`, '');
+  if (report.objects) out.push(`Objects: ${describeObjectsSummary(report.objects)}.`, '');
   if (s.failedChecks.length > 0) {
     out.push('### Failed', '', '| Check | Expected | Actual | Message |', '| --- | --- | --- | --- |');
     for (const c of s.failedChecks) {
@@ -337,6 +342,7 @@ export function renderText(report: DrillReport): string {
     );
   }
   lines.push(`checks   ${s.passedChecks}/${s.totalChecks} passed`);
+  if (report.objects) lines.push(`objects  ${describeObjectsSummary(report.objects)}`);
   for (const c of s.failedChecks) {
     lines.push(
       `  FAIL   ${c.name}: expected ${c.expected ?? '-'}, actual ${c.actual ?? '-'}` + (c.message ? ` — ${firstLine(c.message)}` : ''),

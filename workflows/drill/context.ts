@@ -3,7 +3,8 @@
  * undo stack and its progress board. The phases read and fill it; the report is built from it.
  */
 import { isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { ReplayPlan, SandboxHandle, SourceCheckpoint } from '../../activities';
+import type { ReplayPlan, RestoreOutcome, SandboxHandle, SourceCheckpoint } from '../../activities';
+import type { ObjectsSummary } from '../../domain/checks/objects';
 import type { DrillRequest } from '../../config/schema';
 import type { CheckResult } from '../../domain/checks/results';
 import type { RecoveryProof } from '../../domain/recovery/proof';
@@ -25,6 +26,9 @@ export interface DrillState {
   plan?: ReplayPlan;
   sandbox?: SandboxHandle;
   checks: CheckResult[];
+  /** The restore's outcome: what a dump restored as taken is checked against (its objects, its rows per table). */
+  restored?: RestoreOutcome;
+  objects?: ObjectsSummary;
   reached?: RecoveryPoint;
   proof?: RecoveryProof;
   failure?: DrillFailure;
@@ -83,6 +87,7 @@ export class Drill {
       replay: s.plan,
       reached: s.reached,
       checks: s.checks,
+      objects: s.objects,
       proof: s.proof,
       phases: this.board.phases,
       rtoTargetSeconds: this.request.rtoTargetSeconds,

@@ -58,8 +58,8 @@ function sandboxRequest(d: Drill, facts: SourceFacts, { published }: ObtainedBac
   };
 }
 
-function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: ObtainedBackup) {
-  return d.phase(Phases.Restore, () =>
+async function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: ObtainedBackup) {
+  d.state.restored = await d.phase(Phases.Restore, () =>
     once.restoreLogicalDump({
       drillId: d.drillId,
       sandbox,
@@ -174,17 +174,23 @@ export async function restoreAsTaken(d: Drill, facts: SourceFacts, backup: Obtai
     throw ApplicationFailure.create({ type: 'BadTarget', nonRetryable: true, message: `${dumpPath} cannot be restored to ${d.target}: ${manifest.withoutCoordinates ?? 'it has no binlog coordinates'}. It can be drilled as it was taken (the default target).` });
   const sandbox = await restoreDumpAndReplay(d, facts, backup, undefined, undefined);
   const databases = manifest.databases.length > 0 ? manifest.databases : facts.databases;
-  const verified = await d.phase(Phases.Checks, () => long.verifyRestore({ drillId, sandbox, databases, assertions: request.assertions }));
+  // Nothing to compare with: the dump's own declarations and row counts are the reference.
+  const { declaredObjects, rowsLoaded } = state.restored ?? {};
+  const verified = await d.phase(Phases.Checks, () =>
+    long.verifyRestore({ drillId, sandbox, databases, assertions: request.assertions, missingDefiners: request.missingDefiners, ...(declaredObjects ? { declaredObjects } : {}), ...(rowsLoaded ? { rowsLoaded } : {}) }),
+  );
   state.checks = verified.checks;
+  state.objects = verified.objects;
 }
 
 /** Checks the restored data against the source, then what the sandbox itself says it applied against the archive. */
 export async function checkRestored(d: Drill, facts: SourceFacts, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
   const { request, drillId, state } = d;
   const verified = await d.phase(Phases.Checks, () =>
-    long.verifyRestore({ drillId, sandbox, databases: facts.databases, plan, checkpoint: state.checkpoint, assertions: request.assertions }),
+    long.verifyRestore({ drillId, sandbox, databases: facts.databases, plan, checkpoint: state.checkpoint, assertions: request.assertions, missingDefiners: request.missingDefiners }),
   );
   state.checks = verified.checks;
+  state.objects = verified.objects;
   state.reached = verified.reached;
   state.proof = await d.phase('prove-point', () => quick.proveRecoveryPoint({ drillId, sandbox, plan, method: request.replayMethod }));
 }
