@@ -223,7 +223,8 @@ export function describeFormat(f: BackupFormat): string {
   const what = f.kind === 'logical-dump' ? `${f.tool} dump` : f.kind;
   const scope = f.scope ? (f.scope.kind === 'one-database' ? `, one database${f.scope.database ? ` (${f.scope.database})` : ''}` : f.scope.kind === 'unknown' ? '' : `, ${f.scope.kind}${f.scope.seen.length ? ` (${f.scope.seen.join(', ')})` : ''}`) : '';
   const version = f.serverVersion ? `, server ${f.serverVersion}` : '';
-  return `${what}${f.compression === 'none' ? '' : `, ${f.compression}`}${f.container === 'file' ? '' : ` ${f.container}`}${scope}${version}`;
+  const members = f.memberCompression ? `, ${f.memberCompression} files` : '';
+  return `${what}${f.compression === 'none' ? '' : `, ${f.compression}`}${f.container === 'file' ? '' : ` ${f.container}`}${members}${scope}${version}`;
 }
 
 /** An object of a backup location (a file of a folder, an object of a bucket prefix). */

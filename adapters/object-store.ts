@@ -3,9 +3,12 @@
  * S3-compatible bucket. One small port (list, head, ranged streaming read) and two adapters.
  *
  * Keys are names relative to the location (`orders-2026-11-20.sql.gz`), the same for both
- * adapters. A location is one folder: its sub-folders are not listed. Reads stream, and a read
- * that ends short of the object's length is an error, never a short clean end.
+ * adapters. A location is one folder: a sub-folder (an S3 common prefix) is listed as one
+ * directory entry (`nightly-2026-11-20/`), a directory backup such as mydumper's, whose files
+ * `listFiles` lists. Reads stream, and a read that ends short of the object's length is an
+ * error, never a short clean end.
  */
+import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -17,11 +20,15 @@ import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
 import { resolveSecret } from './secrets';
 
 export interface StoredObject {
-  /** Name relative to the location; what head and openRead take. */
+  /** Name relative to the location; what head and openRead take. A directory's ends in '/'. */
   key: string;
+  /** A directory entry stands for every file under it (`listFiles`). */
+  kind: 'file' | 'directory';
+  /** A directory's: the sum of its files'. */
   size: number;
+  /** A directory's: its newest file's. */
   modified: Date;
-  /** Changes whenever the content does: S3's ETag (unquoted), or size and mtime for a file. */
+  /** Changes whenever the content does: S3's ETag (unquoted), or size and mtime for a file; a directory's digests its files'. */
   etag: string;
 }
 
@@ -32,8 +39,13 @@ export interface ReadRange {
 }
 
 export interface ObjectStore {
-  /** Objects whose name starts with `prefix` (and matches the location's pattern), newest first. Empty is not an error. */
+  /**
+   * Files and directories whose name starts with `prefix` (and matches the location's pattern),
+   * newest first. Empty is not an error.
+   */
   list(prefix?: string): Promise<StoredObject[]>;
+  /** Every file under directory `dirKey` (`name/`), recursively, keys relative to the location (`name/db.t.sql.gz`), by key. */
+  listFiles(dirKey: string): Promise<StoredObject[]>;
   /** undefined when there is no such object. */
   head(key: string): Promise<StoredObject | undefined>;
   openRead(key: string, range?: ReadRange): Promise<Readable>;
@@ -57,6 +69,30 @@ export async function openObjectStore(location: BackupLocation, options: ObjectS
 
 const newestFirst = (a: StoredObject, b: StoredObject): number =>
   b.modified.getTime() - a.modified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
+
+/** A directory entry for `key` (ending in '/') from its files; undefined for an empty one. */
+export function directoryEntry(key: string, files: readonly StoredObject[]): StoredObject | undefined {
+  if (files.length === 0) return undefined;
+  const digest = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) digest.update(`${f.key}\0${f.size}\0${f.etag}\n`);
+  return {
+    key,
+    kind: 'directory',
+    size: files.reduce((n, f) => n + f.size, 0),
+    modified: new Date(Math.max(...files.map((f) => f.modified.getTime()))),
+    etag: digest.digest('hex').slice(0, 32),
+  };
+}
+
+const byKey = (a: StoredObject, b: StoredObject): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** `name/` for a directory key; BadConfig otherwise. */
+function directoryKey(where: string, dirKey: string): string {
+  if (!dirKey.endsWith('/') || dirKey === '/' || dirKey.startsWith('/') || dirKey.split('/').slice(0, -1).some((s) => s === '' || s === '.' || s === '..')) {
+    throw new DrillError(DrillErrorTypes.BadConfig, `'${dirKey}' is not a directory name in ${where} (a relative name ending in '/')`);
+  }
+  return dirKey;
+}
 
 function checkRange(where: string, range: ReadRange): void {
   const { start = 0, end } = range;
@@ -100,10 +136,30 @@ class LocalFolderStore implements ObjectStore {
       throw this.fsError(err, folder);
     });
     const names = entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.startsWith(prefix) && (pattern === undefined || matchesFileName(pattern, e.name)))
+      .filter((e) => (e.isFile() || e.isSymbolicLink() || e.isDirectory()) && e.name.startsWith(prefix) && (pattern === undefined || matchesFileName(pattern, e.name)))
       .map((e) => e.name);
-    const objects = await Promise.all(names.map((name) => this.head(name)));
+    const objects = await Promise.all(names.map(async (name) => (await this.head(name)) ?? directoryEntry(`${name}/`, await this.listFiles(`${name}/`).catch(() => []))));
     return objects.filter((o): o is StoredObject => o !== undefined).sort(newestFirst);
+  }
+
+  async listFiles(dirKey: string): Promise<StoredObject[]> {
+    const top = directoryKey(formatBackupLocation(this.location), dirKey);
+    const out: StoredObject[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const dir = path.join(this.location.folder, rel);
+      const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        throw this.fsError(err, dir);
+      });
+      for (const e of entries) {
+        if (e.isDirectory()) await walk(`${rel}${e.name}/`);
+        else if (e.isFile() || e.isSymbolicLink()) {
+          const file = await this.head(`${rel}${e.name}`);
+          if (file) out.push(file);
+        }
+      }
+    };
+    await walk(top);
+    return out.sort(byKey);
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
@@ -111,7 +167,7 @@ class LocalFolderStore implements ObjectStore {
     try {
       const s = await stat(file);
       if (!s.isFile()) return undefined;
-      return { key, size: s.size, modified: s.mtime, etag: `${s.size.toString(16)}-${Math.trunc(s.mtimeMs).toString(16)}` };
+      return { key, kind: 'file', size: s.size, modified: s.mtime, etag: `${s.size.toString(16)}-${Math.trunc(s.mtimeMs).toString(16)}` };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.fsError(err as NodeJS.ErrnoException, file);
@@ -142,8 +198,9 @@ class LocalFolderStore implements ObjectStore {
 
   close(): void {}
 
+  /** A file's path; a key may name a file in a sub-folder (`dir/db.t.sql`), never one outside the folder. */
   private pathOf(key: string): string {
-    if (key === '' || key.includes('/') || key === '.' || key === '..') {
+    if (key === '' || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
       throw new DrillError(DrillErrorTypes.BadConfig, `'${key}' is not a file name in ${formatBackupLocation(this.location)}`);
     }
     return path.join(this.location.folder, key);
@@ -215,17 +272,43 @@ class S3ObjectStore implements ObjectStore {
       for (const o of page.Contents ?? []) {
         const key = o.Key!.slice(folder.length);
         if (key === '' || key.endsWith('/') || (pattern !== undefined && !matchesFileName(pattern, key))) continue;
-        objects.push({ key, size: o.Size ?? 0, modified: o.LastModified ?? new Date(0), etag: unquote(o.ETag) });
+        objects.push({ key, kind: 'file', size: o.Size ?? 0, modified: o.LastModified ?? new Date(0), etag: unquote(o.ETag) });
+      }
+      for (const p of page.CommonPrefixes ?? []) {
+        const key = p.Prefix!.slice(folder.length);
+        if (key === '/' || (pattern !== undefined && !matchesFileName(pattern, key.slice(0, -1)))) continue;
+        const entry = directoryEntry(key, await this.listFiles(key));
+        if (entry) objects.push(entry);
       }
       continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);
     return objects.sort(newestFirst);
   }
 
+  async listFiles(dirKey: string): Promise<StoredObject[]> {
+    const { bucket, prefix: folder } = this.location;
+    const top = directoryKey(formatBackupLocation(this.location), dirKey);
+    const files: StoredObject[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client
+        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder + top, MaxKeys: this.pageSize, ContinuationToken: continuationToken }))
+        .catch((err: unknown) => {
+          throw this.translate(err, `listing s3://${bucket}/${folder}${top}`);
+        });
+      for (const o of page.Contents ?? []) {
+        const key = o.Key!.slice(folder.length);
+        if (!key.endsWith('/')) files.push({ key, kind: 'file', size: o.Size ?? 0, modified: o.LastModified ?? new Date(0), etag: unquote(o.ETag) });
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+    return files.sort(byKey);
+  }
+
   async head(key: string): Promise<StoredObject | undefined> {
     try {
       const o = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key }));
-      return { key, size: o.ContentLength ?? 0, modified: o.LastModified ?? new Date(0), etag: unquote(o.ETag) };
+      return { key, kind: 'file', size: o.ContentLength ?? 0, modified: o.LastModified ?? new Date(0), etag: unquote(o.ETag) };
     } catch (err) {
       if ((err as SdkError).$metadata?.httpStatusCode === 404 && (err as SdkError).name !== 'NoSuchBucket') return undefined;
       throw this.translate(err, `reading the metadata of ${this.where(key)}`);

@@ -10,7 +10,9 @@ import { formatBackupLocation, parseBackupLocation } from '../domain/artifacts/l
 import type { BackupLocation } from '../domain/artifacts/locations';
 import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
 import { formatBytes } from '../domain/report/report';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { ObjectStore } from '../adapters/object-store';
 import { isNoConfigFile, sourceConfig } from '../config/load';
 import type { LoadedConfig } from '../config/load';
 import type { SecretRef } from '../config/schema';
@@ -30,27 +32,30 @@ export interface VerifyOptions {
 }
 
 export async function verifyCommand(ctx: CliContext, where: string, opts: VerifyOptions): Promise<number> {
-  const { object, close } = await openForVerify(ctx, where, opts);
+  const target = await openForVerify(ctx, where, opts);
   try {
-    return await verifyObject(ctx, object, opts);
+    const checks = {
+      ...(opts.previousBytes !== undefined ? { lastGood: { name: 'the previous backup (--previous-bytes)', size: opts.previousBytes, measure: 'raw' as const } } : {}),
+      ...(opts.minSizeRatio !== undefined ? { minSizeRatio: opts.minSizeRatio } : {}),
+    };
+    if ('object' in target) return await verifyWith(ctx, target.object.name, () => inspectBackup(target.object, checks));
+    const { inspectBackupDirectory } = await import('../adapters/backup-directory');
+    return await verifyWith(ctx, target.store.where(target.dirKey), () => inspectBackupDirectory(target.store, target.dirKey, checks));
   } finally {
-    close();
+    target.close();
   }
 }
 
-async function verifyObject(ctx: CliContext, object: BackupObject, opts: VerifyOptions): Promise<number> {
+async function verifyWith(ctx: CliContext, name: string, inspect: () => Promise<BackupInspection>): Promise<number> {
   const started = Date.now();
   try {
-    const inspection = await inspectBackup(object, {
-      ...(opts.previousBytes !== undefined ? { lastGood: { name: 'the previous backup (--previous-bytes)', size: opts.previousBytes, measure: 'raw' as const } } : {}),
-      ...(opts.minSizeRatio !== undefined ? { minSizeRatio: opts.minSizeRatio } : {}),
-    });
+    const inspection = await inspect();
     const seconds = (Date.now() - started) / 1000;
     emit(ctx, { ok: true, seconds, ...inspection }, () => renderInspection(inspection, seconds));
     return 0;
   } catch (err) {
     if (!isDrillError(err)) throw err;
-    emit(ctx, { ok: false, name: object.name, failure: { type: err.type, message: err.message } }, () => `FAILED ${object.name}\n  ${err.type}: ${err.message}`);
+    emit(ctx, { ok: false, name, failure: { type: err.type, message: err.message } }, () => `FAILED ${name}\n  ${err.type}: ${err.message}`);
     return 1;
   }
 }
@@ -63,25 +68,33 @@ export function parseSecretRefFlag(flag: string, text: string): SecretRef {
   throw new DrillError(DrillErrorTypes.BadConfig, `${flag} ${JSON.stringify(text)}: give env:VARIABLE or file:/path of a file holding only the secret (never the secret itself)`);
 }
 
+type VerifyTarget = ({ object: BackupObject } | { store: ObjectStore; dirKey: string }) & { close(): void };
+
 /**
- * A path is a local file. An s3:// URL is read with the S3 settings of the configured source
+ * A path is a local file, or a directory backup (mydumper). An s3:// URL names an object, or
+ * with a trailing '/' a directory; it is read with the S3 settings of the configured source
  * whose teamBackups bucket holds it, else with the flags (credentials by reference only).
  */
-async function openForVerify(ctx: CliContext, where: string, opts: VerifyOptions): Promise<{ object: BackupObject; close(): void }> {
+async function openForVerify(ctx: CliContext, where: string, opts: VerifyOptions): Promise<VerifyTarget> {
   if (!/^s3:\/\//i.test(where)) {
-    if (!where.startsWith('/') && !where.includes('://')) return { object: localBackupObject(path.resolve(where)), close: () => undefined };
-    if (!where.startsWith('/')) throw new DrillError(DrillErrorTypes.BadConfig, `${where}: give a file path or an s3://bucket/key URL`);
-    return { object: localBackupObject(where), close: () => undefined };
+    if (where.includes('://')) throw new DrillError(DrillErrorTypes.BadConfig, `${where}: give a file or directory path or an s3://bucket/key URL`);
+    const file = path.resolve(where);
+    if (!(await stat(file).then((s) => s.isDirectory(), () => false))) return { object: localBackupObject(file), close: () => undefined };
+    const { openObjectStore } = await import('../adapters/object-store');
+    const store = await openObjectStore(parseBackupLocation(path.dirname(file)));
+    return { store, dirKey: `${path.basename(file)}/`, close: () => store.close() };
   }
-  const slash = where.lastIndexOf('/');
-  const folder = where.slice(0, slash + 1);
-  const key = where.slice(slash + 1);
-  if (key === '' || folder === 's3://') throw new DrillError(DrillErrorTypes.BadConfig, `${where}: name one object, s3://bucket/prefix/file`);
+  const directory = where.endsWith('/');
+  const trimmed = directory ? where.slice(0, -1) : where;
+  const slash = trimmed.lastIndexOf('/');
+  const folder = trimmed.slice(0, slash + 1);
+  const key = trimmed.slice(slash + 1);
+  if (key === '' || folder === 's3://') throw new DrillError(DrillErrorTypes.BadConfig, `${where}: name one object, s3://bucket/prefix/file, or one directory, s3://bucket/prefix/dir/`);
   const location = parseBackupLocation(folder, s3OptionsFor(ctx, where, opts));
   // The S3 client loads only for a bucket: a local verify in a cron job starts faster.
   const { openObjectStore } = await import('../adapters/object-store');
   const store = await openObjectStore(location);
-  return { object: storedBackupObject(store, key), close: () => store.close() };
+  return directory ? { store, dirKey: `${key}/`, close: () => store.close() } : { object: storedBackupObject(store, key), close: () => store.close() };
 }
 
 function s3OptionsFor(ctx: CliContext, url: string, opts: VerifyOptions): S3LocationOptions {
@@ -127,6 +140,8 @@ export function teamLocationOf(ctx: CliContext, source: string): { location: Bac
 
 export interface ListedTeamBackup {
   key: string;
+  /** A directory backup (mydumper) is one entry, its size the sum of its files'. */
+  kind: 'file' | 'directory';
   where: string;
   modified: string;
   bytes: number;
@@ -144,9 +159,10 @@ export async function backupsCommand(ctx: CliContext, source: string, opts: { li
     const objects = (await store.list()).slice(0, opts.limit);
     const listed: ListedTeamBackup[] = [];
     for (const o of objects) {
-      const entry: ListedTeamBackup = { key: o.key, where: store.where(o.key), modified: o.modified.toISOString(), bytes: o.size };
+      const entry: ListedTeamBackup = { key: o.key, kind: o.kind, where: store.where(o.key), modified: o.modified.toISOString(), bytes: o.size };
       try {
-        entry.format = describeFormat(await detectFormatOf(storedBackupObject(store, o.key)));
+        const format = o.kind === 'directory' ? await (await import('../adapters/backup-directory')).detectDirectoryFormatOf(store, o.key) : await detectFormatOf(storedBackupObject(store, o.key));
+        entry.format = describeFormat(format);
       } catch (err) {
         if (!isDrillError(err)) throw err;
         entry.unrecognised = err.message;

@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
+import { inspectBackupDirectory } from '../../adapters/backup-directory';
 import { inspectBackup, storedBackupObject } from '../../adapters/backup-reader';
 import type { BackupInspection, LastGoodBackup } from '../../adapters/backup-reader';
 import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
@@ -35,9 +36,10 @@ export function adoptActivities(deps: ActivityDeps) {
         const listed = (await store.list()).map((o) => ({ key: o.key, size: o.size, modifiedMs: o.modified.getTime() }));
         const chosen = pickBackup(where, listed, policyOf(req.team));
         const lastGood = await lastAdoptedBefore(deps, req.source.name, req.team.location, chosen.key, chosen.modifiedMs);
-        const object = storedBackupObject(store, chosen.key);
-        const inspection = await inspectBackup(object, { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p) => heartbeat({ phase: 'verify-artifact', ...p }) });
-        checkRestorable(object.name, inspection.format, ['logical-dump']);
+        const checks = { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p: { rawBytes: number; plainBytes: number }) => heartbeat({ phase: 'verify-artifact', ...p }) };
+        // A directory entry (key `name/`) is a directory backup: mydumper's.
+        const inspection = chosen.key.endsWith('/') ? await inspectBackupDirectory(store, chosen.key, checks) : await inspectBackup(storedBackupObject(store, chosen.key), checks);
+        checkRestorable(inspection.name, inspection.format, ['logical-dump']);
         const origin: BackupOrigin = { location: req.team.location, ...(req.team.s3 ? { s3: req.team.s3 } : {}), key: chosen.key, where: store.where(chosen.key), observed: inspection.observed };
         const manifest = teamManifest(req, inspection, origin, new Date(chosen.modifiedMs).toISOString());
         const dir = path.join(sourceBackupsDir(deps.paths, req.source.name), `${TEAM_PREFIX}${safeSegment(path.basename(chosen.key)).slice(0, 80)}-${inspection.sha256.slice(0, 12)}`);

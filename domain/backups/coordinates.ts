@@ -122,7 +122,7 @@ export function coordinatesFromMydumperMetadata(metadata: string): BackupCoordin
   const replica = metadataSection(text, /^SHOW SLAVE STATUS:/m);
   const upstream = replica && pointFrom(replica, 'log', 'pos', 'gtid');
   if (upstream) return { found: true, of: 'its-source', point: upstream, times };
-  return { found: false, times, reason: `mydumper found no binary log position (SHOW MASTER STATUS empty: the server ran without log_bin): ${NO_COORDINATES}` };
+  return { found: false, times, reason: `mydumper found no binary log position (SHOW MASTER STATUS empty: the server ran without log_bin, or it is MySQL 8.4+, where that statement is gone and mydumper 0.10 records nothing): ${NO_COORDINATES}` };
 }
 
 /**
