@@ -97,12 +97,20 @@ describe('S3 object store on the rclone server', () => {
     admin.destroy();
   });
 
-  test('lists a prefix newest first, with size, time and ETag, without its sub-folders', async () => {
+  test('lists a prefix newest first, with size, time and ETag, a sub-folder as one directory entry', async () => {
     const store = await track(s3Store(`s3://${bucket}/daily/`));
     const listed = await store.list();
-    expect(listed.map((o) => o.key)).toEqual(['orders-2026-11-20.log', 'orders-2026-11-20.sql.gz', 'orders-2026-11-19.sql.gz', 'orders-2026-11-18.sql.gz']);
+    expect(listed.map((o) => o.key)).toEqual(['archive/', 'orders-2026-11-20.log', 'orders-2026-11-20.sql.gz', 'orders-2026-11-19.sql.gz', 'orders-2026-11-18.sql.gz']);
     const newestDump = listed.find((o) => o.key === 'orders-2026-11-20.sql.gz')!;
-    expect(newestDump).toEqual({ key: 'orders-2026-11-20.sql.gz', size: 36, modified: new Date('2026-11-20T03:00:00Z'), etag: md5(daily[2]![1]) });
+    expect(newestDump).toEqual({ key: 'orders-2026-11-20.sql.gz', kind: 'file', size: 36, modified: new Date('2026-11-20T03:00:00Z'), etag: md5(daily[2]![1]) });
+    expect(listed[0]).toMatchObject({ kind: 'directory', size: 'older, in a sub-folder'.length });
+  });
+
+  test('listFiles lists every file under a directory, keys relative to the location', async () => {
+    const store = await track(s3Store(`s3://${bucket}/daily/`));
+    expect(await store.listFiles('archive/')).toEqual([expect.objectContaining({ key: 'archive/orders-2026-10-01.sql.gz', kind: 'file', size: 22 })]);
+    expect((await readAll(await store.openRead('archive/orders-2026-10-01.sql.gz'))).toString()).toBe('older, in a sub-folder');
+    expect(await store.listFiles('nothing/')).toEqual([]);
   });
 
   test('a pattern in the location keeps only matching names', async () => {
@@ -113,7 +121,7 @@ describe('S3 object store on the rclone server', () => {
 
   test('pages through a listing longer than one response', async () => {
     const store = await track(s3Store(`s3://${bucket}/daily/`, {}, { pageSize: 1 }));
-    expect(await store.list()).toHaveLength(4);
+    expect(await store.list()).toHaveLength(5);
   });
 
   test('a prefix with no objects lists as empty, not as an error', async () => {
@@ -229,12 +237,24 @@ describe('local folder object store', () => {
 
   const local = (location: string) => openObjectStore(parseBackupLocation(location));
 
-  test('lists matching files newest first by modification time, without sub-folders', async () => {
+  test('lists matching files newest first by modification time, a sub-folder as one directory entry', async () => {
     const store = await local(`${dir}/*.sql.gz`);
     const listed = await store.list();
     expect(listed.map((o) => o.key)).toEqual(['orders-20.sql.gz', 'orders-19.sql.gz', 'orders-18.sql.gz']);
-    expect(listed[0]).toMatchObject({ size: 16, modified: day(20) });
-    expect((await local(`${dir}/`).then((s) => s.list())).map((o) => o.key)).toEqual(['notes.txt', 'orders-20.sql.gz', 'orders-19.sql.gz', 'orders-18.sql.gz']);
+    expect(listed[0]).toMatchObject({ kind: 'file', size: 16, modified: day(20) });
+    const all = await local(`${dir}/`).then((s) => s.list());
+    expect(all.map((o) => o.key)).toEqual(['archive/', 'notes.txt', 'orders-20.sql.gz', 'orders-19.sql.gz', 'orders-18.sql.gz']);
+    expect(all[0]).toMatchObject({ kind: 'directory', size: 'in a sub-folder'.length });
+  });
+
+  test('listFiles lists a sub-folder recursively, and its files read by their relative keys', async () => {
+    await mkdir(path.join(dir, 'archive', 'deeper'));
+    await writeFile(path.join(dir, 'archive', 'deeper', 'x.sql'), 'x');
+    const store = await local(`${dir}/`);
+    expect((await store.listFiles('archive/')).map((f) => f.key)).toEqual(['archive/deeper/x.sql', 'archive/orders-01.sql.gz']);
+    expect((await readAll(await store.openRead('archive/deeper/x.sql'))).toString()).toBe('x');
+    expect(await failureOf(store.listFiles('archive'))).toMatchObject({ type: 'BadConfig' });
+    await rm(path.join(dir, 'archive', 'deeper'), { recursive: true });
   });
 
   test('ranged and whole reads', async () => {
