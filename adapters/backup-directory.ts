@@ -16,7 +16,7 @@ import { checkBackupSize, checkMydumperComplete, checkNotInFlight } from '../dom
 import { detectCompression, detectDirectoryFormat } from '../domain/backups/format';
 import type { BackupFormat, BackupMember, Compression } from '../domain/backups/format';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
-import type { BackupInspection, LastGoodBackup } from './backup-reader';
+import type { BackupInspection, LastGoodBackup, ReadProgress } from './backup-reader';
 import { describeFormat } from './backup-reader';
 import { decompressor } from './decompress';
 import type { ObjectStore, StoredObject } from './object-store';
@@ -174,7 +174,7 @@ export function directorySha256(members: readonly { path: string; sha256: string
 export async function inspectBackupDirectory(
   store: ObjectStore,
   dirKey: string,
-  opts: { lastGood?: LastGoodBackup; minSizeRatio?: number; progress?: (p: { rawBytes: number; plainBytes: number }) => void } = {},
+  opts: { lastGood?: LastGoodBackup; minSizeRatio?: number; progress?: (p: ReadProgress) => void } = {},
 ): Promise<BackupInspection> {
   const name = store.where(dirKey);
   const passed: string[] = [];
@@ -201,7 +201,7 @@ export async function inspectBackupDirectory(
       const r = await readMember(store, dirKey, f);
       rawBytes += r.rawBytes;
       plainBytes += r.plainBytes;
-      opts.progress?.({ rawBytes, plainBytes });
+      opts.progress?.({ rawBytes, ofRawBytes: total });
       return r;
     });
   } catch (err) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import { inspectBackupDirectory } from '../../adapters/backup-directory';
 import { inspectBackup, storedBackupObject } from '../../adapters/backup-reader';
-import type { BackupInspection, LastGoodBackup } from '../../adapters/backup-reader';
+import type { BackupInspection, LastGoodBackup, ReadProgress } from '../../adapters/backup-reader';
 import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
 import { openObjectStore } from '../../adapters/object-store';
 import type { SourceSpec, TeamBackupRequest } from '../../config/schema';
@@ -36,7 +36,7 @@ export function adoptActivities(deps: ActivityDeps) {
         const listed = (await store.list()).map((o) => ({ key: o.key, size: o.size, modifiedMs: o.modified.getTime() }));
         const chosen = pickBackup(where, listed, policyOf(req.team));
         const lastGood = await lastAdoptedBefore(deps, req.source.name, req.team.location, chosen.key, chosen.modifiedMs);
-        const checks = { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p: { rawBytes: number; plainBytes: number }) => heartbeat({ phase: 'verify-artifact', ...p }) };
+        const checks = { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p: ReadProgress) => heartbeat({ phase: 'verify-artifact', ...p }) };
         // A directory entry (key `name/`) is a directory backup: mydumper's.
         const inspection = chosen.key.endsWith('/') ? await inspectBackupDirectory(store, chosen.key, checks) : await inspectBackup(storedBackupObject(store, chosen.key), checks);
         checkRestorable(inspection.name, inspection.format, ['logical-dump']);
