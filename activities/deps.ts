@@ -2,6 +2,7 @@
 import type { ContainerRuntime } from '../adapters/container-runtime';
 import type { EnginePaths } from '../adapters/local-layout';
 import type { SecretRef } from '../config/schema';
+import type { DrillMetricsRecorder } from '../domain/metrics/recorder';
 
 export type { EnginePaths };
 
@@ -12,4 +13,6 @@ export interface ActivityDeps {
   uiBaseUrl?: string;
   /** Where drill alerts are POSTed: a reference, resolved when an alert is sent. */
   alertWebhookRef?: SecretRef;
+  /** The worker's Prometheus metrics, when it serves them. */
+  metrics?: DrillMetricsRecorder;
 }

@@ -61,7 +61,7 @@ export function archiverScheduleId(source: string): string {
  * since the archive's end. Overlap SKIP: a slow run is never doubled, and the archive itself is
  * the resumable state, so a skipped or missed run is caught up by the next.
  */
-export function archiverScheduleOptions(source: SourceSpec, everySeconds: number, taskQueue: string): ScheduleOptions {
+export function archiverScheduleOptions(source: SourceSpec, everySeconds: number, taskQueue: string, rpoTargetSeconds?: number): ScheduleOptions {
   return {
     scheduleId: archiverScheduleId(source.name),
     spec: { intervals: [{ every: everySeconds * 1000 }] },
@@ -70,7 +70,7 @@ export function archiverScheduleOptions(source: SourceSpec, everySeconds: number
       workflowType: binlogArchiverWorkflow,
       workflowId: `archive-${source.name}`,
       taskQueue,
-      args: [{ source }],
+      args: [{ source, ...(rpoTargetSeconds !== undefined ? { rpoTargetSeconds } : {}) }],
       typedSearchAttributes: [
         { key: DrillSource, value: source.name },
         { key: DrillKind, value: 'archive' },
@@ -161,8 +161,8 @@ export async function scheduleCreate(ctx: CliContext, source: string | undefined
   for (const name of sourcesFor(ctx, source, opts.all)) {
     const options = scheduleOptions(ctx.config(), name, ctx.settings.taskQueue);
     results.push({ scheduleId: options.scheduleId, result: await upsertSchedule(client, options) });
-    const every = sourceConfig(ctx.config(), name).schedule!.archiveEvery;
-    const archiver = archiverScheduleOptions(parseDrillRequest(drillRequestFor(ctx.config(), name)).source, every, ctx.settings.taskQueue);
+    const { schedule, rpoTarget } = sourceConfig(ctx.config(), name);
+    const archiver = archiverScheduleOptions(parseDrillRequest(drillRequestFor(ctx.config(), name)).source, schedule!.archiveEvery, ctx.settings.taskQueue, rpoTarget);
     results.push({ scheduleId: archiver.scheduleId, result: await upsertSchedule(client, archiver) });
   }
   emit(ctx, results, () => results.map((r) => `${r.result} ${r.scheduleId}`).join('\n'));

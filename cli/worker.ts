@@ -1,22 +1,35 @@
 /** `restore-drill worker`: the worker service, on the connection and paths the context resolved. */
-import { isNoConfigFile, retentionPolicies } from '../config/load';
-import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
+import { isNoConfigFile, retentionPolicies, sourceObjectives } from '../config/load';
+import type { ConfigFile } from '../config/file-schema';
+import { installWorkerRuntime, metricsSettings } from '../workers/metrics';
 import { alertWebhookFromEnv, runWorkerService } from '../workers/service';
 import type { CliContext } from './context';
 import { installQuietRuntime } from './runtime';
 
 export async function runWorker(ctx: CliContext): Promise<number> {
-  installQuietRuntime();
-  await runWorkerService({ settings: ctx.settings, paths: ctx.paths(), retention: retentionOf(ctx), alertWebhookRef: alertWebhookFromEnv(), log: ctx.log });
+  const config = configOf(ctx);
+  const metrics = metricsSettings(config);
+  // The SDK's exporter is a runtime option: installed with the quiet logger, or the quiet runtime alone.
+  if (metrics.temporalListen) installWorkerRuntime({ temporalListen: metrics.temporalListen, logLevel: (process.env.RESTORE_DRILL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN' });
+  else installQuietRuntime();
+  await runWorkerService({
+    settings: ctx.settings,
+    paths: ctx.paths(),
+    retention: config ? retentionPolicies(config) : [],
+    objectives: config ? sourceObjectives(config) : [],
+    metrics,
+    alertWebhookRef: alertWebhookFromEnv(),
+    log: ctx.log,
+  });
   return 0;
 }
 
-/** The configuration file's retention policies; none without a file. A bad file stops the worker (loadConfig names every bad key). */
-function retentionOf(ctx: CliContext): SourceRetentionPolicy[] {
+/** The configuration file, if any. A bad file stops the worker (loadConfig names every bad key): a typo never silently turns retention off. */
+function configOf(ctx: CliContext): ConfigFile | undefined {
   try {
-    return retentionPolicies(ctx.config());
+    return ctx.config();
   } catch (err) {
-    if (isNoConfigFile(err)) return [];
+    if (isNoConfigFile(err)) return undefined;
     throw err;
   }
 }

@@ -24,6 +24,9 @@ const duration = z
   .refine((v) => durationSeconds(v) !== undefined, { message: 'a duration such as 90s, 15m, 4h or 2d (units ms, s, m, h, d, w)' })
   .transform((v) => durationSeconds(v)!);
 
+/** `host:port` an HTTP exporter binds, e.g. 127.0.0.1:9464 or [::1]:9464. */
+export const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464');
+
 /** Five cron fields (minute hour day-of-month month day-of-week), or a Temporal shorthand like @daily. */
 const cron = z
   .string()
@@ -116,6 +119,12 @@ export const sourceConfigSchema = z
     schedule: scheduleConfigSchema.optional(),
     /** A drill whose RTO exceeds this is marked as missing its target. */
     rtoTarget: duration.optional(),
+    /**
+     * The recovery point objective: the most writes a recovery may lose. Judged against the
+     * binlog archive's lag (keep archiveEvery well under it), each drill's RPO, and the age of a
+     * team's newest backup. Absent: no objective, nothing judged.
+     */
+    rpoTarget: duration.optional(),
     retention: retentionConfigSchema.default({ keepBackups: 7, keepReports: 90 }),
     /** missingDefiners: what a drill does with a definer the sandbox lacks (config/schema.ts: 'create' a locked account, or 'fail'). */
     checks: z
@@ -136,6 +145,16 @@ export const configFileSchema = z
     /** Optional; environment variables TEMPORAL_ADDRESS etc. take precedence. */
     temporal: z
       .object({ address: z.string().min(1).optional(), namespace: z.string().min(1).optional(), taskQueue: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    /** Prometheus metrics of the worker service (docs/operations.md, "Metrics"); absent: none served. */
+    metrics: z
+      .object({
+        /** host:port of restore-drill's own /metrics, e.g. 127.0.0.1:9464. */
+        listen: listenAddress,
+        /** host:port of the Temporal SDK's runtime metrics (its own exporter, a second port); absent: not exported. */
+        temporalListen: listenAddress.optional(),
+      })
       .strict()
       .optional(),
     /** Where backups, binlog archives and reports live (default ~/.restore-drill). */

@@ -11,6 +11,7 @@ import { configFileSchema } from './file-schema';
 import type { ConfigFile, SourceConfig } from './file-schema';
 import type { DrillRequestInput, TargetRequest, TeamBackupRequest } from './schema';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
+import type { SourceObjectives } from '../domain/metrics/recorder';
 
 export const DEFAULT_CONFIG_FILES = ['restore-drill.yaml', '/etc/restore-drill/restore-drill.yaml'];
 
@@ -103,7 +104,7 @@ function received(issue: Issue): string {
 
 const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
-  'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'retention', 'keepBackups', 'keepBackupsFor',
+  'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'rpoTarget', 'metrics', 'listen', 'temporalListen', 'retention', 'keepBackups', 'keepBackupsFor',
   'keepReports', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'kind', 'at', 'position', 'gtid', 'pattern',
   'teamBackups', 'location', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
 ];
@@ -174,6 +175,7 @@ export function drillRequestFor(
     sandboxTtlSeconds: Math.round(opts.sandboxTtlSeconds ?? s.sandboxTtl),
     ...(s.sandboxBufferPoolMb !== undefined ? { sandboxBufferPoolMb: s.sandboxBufferPoolMb } : {}),
     ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),
+    ...(s.rpoTarget !== undefined ? { rpoTargetSeconds: s.rpoTarget } : {}),
   };
 }
 
@@ -218,6 +220,15 @@ function bucketOf(location: string): string | undefined {
 }
 
 /** Every source's retention policy, as the janitor run receives it (no secrets: counts and ages only). */
+/** Each source's objectives, for the metrics the alert rules compare with (deploy/monitoring). */
+export function sourceObjectives(config: ConfigFile): SourceObjectives[] {
+  return Object.entries(config.sources).map(([source, s]) => ({
+    source,
+    ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),
+    ...(s.rpoTarget !== undefined ? { rpoTargetSeconds: s.rpoTarget } : {}),
+  }));
+}
+
 export function retentionPolicies(config: ConfigFile): SourceRetentionPolicy[] {
   return Object.entries(config.sources).map(([source, s]) => ({
     source,

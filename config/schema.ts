@@ -141,6 +141,8 @@ export const drillRequestSchema = z.object({
   sandboxTtlSeconds: z.number().int().min(60).default(4 * 3600),
   /** The source's RTO target: a drill whose RTO exceeds it is marked as missing it. */
   rtoTargetSeconds: z.number().positive().optional(),
+  /** The source's RPO objective (domain/recovery/rpo.ts): the drill's RPO and a team's newest backup's age are judged against it. Absent: not judged. */
+  rpoTargetSeconds: z.number().positive().optional(),
 }).strict();
 export type DrillRequest = z.infer<typeof drillRequestSchema>;
 export type DrillRequestInput = z.input<typeof drillRequestSchema>;

@@ -84,15 +84,18 @@ browser() {
 }
 
 # zstd and xz decompress teams' backups on the worker host (Node 20's zlib has neither).
+# prometheus and promtool test the alert rules in deploy/monitoring (only the binaries are used:
+# the tests start their own server; the package's service is not started here).
 host_tools() {
   local missing=()
   command -v zstd >/dev/null || missing+=(zstd)
   command -v xz >/dev/null || missing+=(xz-utils)
+  command -v promtool >/dev/null || missing+=(prometheus)
   if ((${#missing[@]} > 0)); then
     rd_apt_install "${missing[@]}"
     rd_note "installed ${missing[*]}"
   else
-    rd_note "zstd, xz: reused"
+    rd_note "zstd, xz, prometheus: reused"
   fi
 }
 

@@ -28,6 +28,7 @@ export async function createDrillWorker(opts: DrillWorkerOptions): Promise<Worke
     paths: opts.deps?.paths ?? defaultPaths(),
     uiBaseUrl: opts.deps?.uiBaseUrl ?? workflowsUiBaseUrl({ ...temporalSettings(), namespace: opts.namespace ?? 'default' }),
     alertWebhookRef: opts.deps?.alertWebhookRef,
+    metrics: opts.deps?.metrics,
   };
   return Worker.create({
     connection: opts.connection,

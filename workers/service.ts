@@ -5,13 +5,18 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { DockerodeRuntime } from '../adapters/docker';
+import { defaultPaths } from '../adapters/local-layout';
 import type { EnginePaths } from '../adapters/local-layout';
 import type { SecretRef } from '../config/schema';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
+import type { SourceObjectives } from '../domain/metrics/recorder';
 import type { TemporalSettings } from '../client/settings';
 import { workflowsUiBaseUrl } from '../client/settings';
 import { createDrillWorker } from './drill-worker';
 import { ensureJanitorSchedule, janitorInterval } from './janitor-schedule';
+import { startWorkerMetrics } from './metrics';
+import type { MetricsSettings } from './metrics';
 
 export interface WorkerServiceOptions {
   settings: TemporalSettings;
@@ -20,19 +25,31 @@ export interface WorkerServiceOptions {
   retention: SourceRetentionPolicy[];
   /** Where drill alerts are POSTed, by reference (the URL is a secret). */
   alertWebhookRef?: SecretRef;
+  /** Where /metrics is served (workers/metrics.ts); the Temporal runtime's exporter is installed by the caller, before this. */
+  metrics?: MetricsSettings;
+  /** Objectives per source from the configuration file, exported beside the metrics. */
+  objectives?: SourceObjectives[];
   log(line: string): void;
 }
 
 /** Runs until SIGINT/SIGTERM: polling stops, in-flight activities get 30 s to finish or heartbeat out. */
 export async function runWorkerService(opts: WorkerServiceOptions): Promise<void> {
   const s = opts.settings;
-  const connection = await NativeConnection.connect({ address: s.address, tls: s.tls, apiKey: s.apiKey });
+  const paths = opts.paths ?? defaultPaths();
+  const runtime = new DockerodeRuntime();
+  const metrics = opts.metrics?.listen ? await startWorkerMetrics({ listen: opts.metrics.listen, paths, runtime, objectives: opts.objectives ?? [] }) : undefined;
+  if (metrics) opts.log(`metrics on ${metrics.url}${metrics.seeded.length > 0 ? ` (seeded from the last drills of ${metrics.seeded.join(', ')})` : ''}`);
+  if (opts.metrics?.temporalListen) opts.log(`Temporal SDK metrics on http://${opts.metrics.temporalListen}/metrics`);
+  const connection = await NativeConnection.connect({ address: s.address, tls: s.tls, apiKey: s.apiKey }).catch(async (err: unknown) => {
+    await metrics?.close();
+    throw err;
+  });
   try {
     const worker = await createDrillWorker({
       connection,
       namespace: s.namespace,
       taskQueue: s.taskQueue,
-      deps: { paths: opts.paths, uiBaseUrl: workflowsUiBaseUrl(s), alertWebhookRef: opts.alertWebhookRef },
+      deps: { runtime, paths, uiBaseUrl: workflowsUiBaseUrl(s), alertWebhookRef: opts.alertWebhookRef, metrics: metrics?.recorder },
       worker: { shutdownGraceTime: '30s' },
     });
     // RESTORE_DRILL_JANITOR_EVERY=off leaves the janitor schedule out (tests that sweep by hand).
@@ -51,6 +68,7 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
     await worker.run();
   } finally {
     await connection.close();
+    await metrics?.close();
   }
 }
 

@@ -22,9 +22,10 @@ export interface ArchiverResult {
   window: RecoverableWindow;
 }
 
-export async function binlogArchiverWorkflow(request: { source: SourceSpec }): Promise<ArchiverResult> {
+/** `rpoTargetSeconds`: the source's RPO objective; the run's lag is judged against it (activities/binlog/archive-lag.ts). */
+export async function binlogArchiverWorkflow(request: { source: SourceSpec; rpoTargetSeconds?: number }): Promise<ArchiverResult> {
   const facts = await quick.inspectSource(request.source);
-  const archived = await long.archiveBinlogs({ drillId: workflowInfo().workflowId, source: request.source, facts });
+  const archived = await long.archiveBinlogs({ drillId: workflowInfo().workflowId, source: request.source, facts, rpoTargetSeconds: request.rpoTargetSeconds });
   const window = await quick.describeArchive({ source: request.source, flavor: facts.identity.flavor });
   return { files: archived.length, bytes: archived.reduce((n, f) => n + f.bytes, 0), window };
 }

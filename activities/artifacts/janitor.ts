@@ -117,13 +117,15 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
         }
         await deps.runtime.remove(c.name);
         result.removedContainers.push(`${c.name} (${decision.reason})`);
+        deps.metrics?.janitorRemoved(c.labels[SandboxLabels.source] ?? '', 'containers', 1);
       }
 
-      const folders: { dir: string; owner: string }[] = (await subfolders(deps.paths.workRoot)).map((dir) => ({ dir, owner: path.basename(dir) }));
+      // A drill's work folder does not name its source: counted under source "".
+      const folders: { dir: string; owner: string; source: string }[] = (await subfolders(deps.paths.workRoot)).map((dir) => ({ dir, owner: path.basename(dir), source: '' }));
       for (const sourceDir of await subfolders(deps.paths.artifactRoot))
         for (const dir of [...(await subfolders(path.join(sourceDir, 'backups'))), ...(await subfolders(path.join(sourceDir, 'binlogs')))]) {
           const owner = leftoverArtifactOwner(path.basename(dir));
-          if (owner) folders.push({ dir, owner });
+          if (owner) folders.push({ dir, owner, source: path.basename(sourceDir) });
         }
       for (const f of folders) {
         const st = await stat(f.dir).catch(() => undefined);
@@ -135,6 +137,7 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
         }
         await rm(f.dir, { recursive: true, force: true });
         result.removedFolders.push(`${f.dir} (${decision.reason})`);
+        deps.metrics?.janitorRemoved(f.source, 'folders', 1);
       }
       return result;
     },
@@ -197,6 +200,9 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
             report.removedBinlogs.push(file);
           }
         }
+        deps.metrics?.janitorRemoved(source, 'backups', report.removedBackups.length);
+        deps.metrics?.janitorRemoved(source, 'binlogs', report.removedBinlogs.length);
+        deps.metrics?.janitorRemoved(source, 'reports', report.removedReports ?? 0);
       }
       return results;
     },

@@ -22,6 +22,7 @@ import type { ArchivedBinlog, SourceFacts } from '../types';
 import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 import { runSourceTool } from '../source/tools';
 import { scanBinlogFileInSteps, type ScannedBinlog } from './scan-file';
+import { recordArchiveRun } from './archive-lag';
 
 /** The index entry of one archived file, from its scan. */
 function indexEntry(file: string, scan: ScannedBinlog, flavor: Flavor): ArchivedFileEntry {
@@ -92,7 +93,8 @@ export function binlogActivities(deps: ActivityDeps) {
      * event by event (checksums), then moved in: a longer copy of the active file replaces a
      * shorter one. The index records sha256, size and GTID state of every file.
      */
-    async archiveBinlogs(req: { drillId: string; source: SourceSpec; facts: SourceFacts; fromFile?: string }): Promise<ArchivedBinlog[]> {
+    async archiveBinlogs(req: { drillId: string; source: SourceSpec; facts: SourceFacts; fromFile?: string; rpoTargetSeconds?: number }): Promise<ArchivedBinlog[]> {
+      const startedAt = new Date().toISOString();
       const archiveDir = binlogArchiveDir(deps.paths, req.source.name);
       const flavor = req.facts.identity.flavor;
       let wanted = req.fromFile;
@@ -178,7 +180,8 @@ export function binlogActivities(deps: ActivityDeps) {
             }
           },
         );
-        await updateArchiveIndex(deps.paths, req.source.name, flavor, entries);
+        const index = await updateArchiveIndex(deps.paths, req.source.name, flavor, entries);
+        await recordArchiveRun(deps, { source: req.source.name, runId: req.drillId, startedAt, index, rpoTargetSeconds: req.rpoTargetSeconds });
         return archived;
       } finally {
         await rm(staging, { recursive: true, force: true });

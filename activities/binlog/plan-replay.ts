@@ -3,10 +3,12 @@
  * stops, refusing unreachable targets before any sandbox exists.
  */
 import path from 'node:path';
+import { updateArchiveStatus } from '../../adapters/archive-status';
 import type { SourceSpec, TargetRequest } from '../../config/schema';
 import type { BinlogTransaction } from '../../domain/binlog/events';
 import { compareBinlogNames, compareCoordinates, filesForReplay, formatCoordinates } from '../../domain/binlog/files';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { windowStatus } from '../../domain/metrics/recorder';
 import { findArchiveGaps, type ArchiveGap } from '../../domain/recovery/archive-index';
 import { backupLastCommitBound, chooseBaseBackup, type BackupCandidate } from '../../domain/recovery/base-backup';
 import { expectedGtidSet } from '../../domain/recovery/proof';
@@ -219,11 +221,16 @@ export function replayPlanningActivities(deps: ActivityDeps) {
       return { backup, plan: await planFrom(req, backup.coordinates, backup.gtidSet, backups) };
     },
 
-    /** The recoverable window of a source right now: oldest usable backup → last archived transaction, and every gap. */
+    /** The recoverable window of a source right now: oldest usable backup → last archived transaction, and every gap; recorded for the metrics. */
     async describeArchive(req: { source: SourceSpec; flavor: Flavor }): Promise<RecoverableWindow> {
       const backups = await listPublishedBackups(deps.paths, req.source.name);
       const { names, transactions, gaps } = await loadArchive(deps, req.source.name, req.flavor, oldestBackupOf(backups)?.coordinates);
-      return recoverableWindow(backups, gaps, names, summarizeTransaction(transactions[transactions.length - 1]));
+      const window = recoverableWindow(backups, gaps, names, summarizeTransaction(transactions[transactions.length - 1]));
+      // Kept for the metrics (they survive a worker restart through this file).
+      const status = windowStatus(window);
+      await updateArchiveStatus(deps.paths, req.source.name, { window: status });
+      deps.metrics?.archiveWindow(req.source.name, status);
+      return window;
     },
   };
 }

@@ -12,6 +12,7 @@ export function reportActivities(deps: ActivityDeps) {
     async publishReport(req: { report: DrillReport; keepReports?: number }): Promise<PublishedReport> {
       const published = await writeReport(deps.paths, req.report);
       if (req.keepReports !== undefined) await pruneReports(deps.paths, req.report.source, req.keepReports);
+      deps.metrics?.drillReported(req.report);
       return published;
     },
   };

@@ -1,7 +1,7 @@
 /** The verdicts a drill's checks produce (checksums, CHECK TABLE, assertions, GTID state), read by the report. */
 
-/** `object`, `definer`, `view`: the restored views, routines, triggers and events work (objects.ts). */
-export type CheckKind = 'row-count' | 'checksum' | 'check-table' | 'assertion' | 'gtid' | 'presence' | 'object' | 'definer' | 'view';
+/** `object`, `definer`, `view`: the restored views, routines, triggers and events work (objects.ts). `freshness`: a team's newest backup is younger than the RPO objective (domain/recovery/rpo.ts). */
+export type CheckKind = 'row-count' | 'checksum' | 'check-table' | 'assertion' | 'gtid' | 'presence' | 'object' | 'definer' | 'view' | 'freshness';
 
 /** One verdict of a drill: what was compared, what was expected and what was found. */
 export interface CheckResult {

@@ -4,8 +4,8 @@
  */
 import type { DrillReport } from './report';
 
-/** A failed drill always alerts; a pass alerts once, as the recovery after failures. */
-export type AlertKind = 'failed' | 'recovered';
+/** A failed drill always alerts; a pass alerts once, as the recovery after failures; a missed RPO objective alerts (domain/report/rpo-alert.ts). */
+export type AlertKind = 'failed' | 'recovered' | 'rpo-missed';
 
 export function alertKind(outcome: DrillReport['outcome'], previousOutcome: DrillReport['outcome'] | undefined): AlertKind | undefined {
   if (outcome === 'failed') return 'failed';
@@ -17,7 +17,8 @@ export interface DrillAlert {
   kind: AlertKind;
   drillId: string;
   source: string;
-  outcome: DrillReport['outcome'];
+  /** Absent on an archive's RPO alert (no drill). */
+  outcome?: DrillReport['outcome'];
   /** The failure kind, e.g. ArtifactCorrupt; absent on a recovery. */
   failureType?: string;
   message: string;

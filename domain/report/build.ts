@@ -10,6 +10,7 @@ import type { CheckResult } from '../checks/results';
 import type { ObjectsSummary } from '../checks/objects';
 import type { RecoveryProof } from '../recovery/proof';
 import type { RecoveryReport } from '../recovery/report';
+import { backupAgeCheck, rpoMissed } from '../recovery/rpo';
 import type { TransactionSummary } from '../recovery/transactions';
 import type { Flavor, RecoveryPoint } from '../types';
 import { drillOutcome, rtoSeconds } from './report';
@@ -58,6 +59,9 @@ export interface DrillRecord {
   proof?: RecoveryProof;
   phases: readonly PhaseTiming[];
   rtoTargetSeconds?: number;
+  rpoTargetSeconds?: number;
+  /** The backup is a team's newest (pick `latest`): its age is judged against the RPO objective. */
+  judgeBackupAge?: boolean;
   failure?: DrillFailure;
   cancelled: boolean;
 }
@@ -86,9 +90,12 @@ export function proofCheck(proof: RecoveryProof): CheckResult | undefined {
 
 export function buildDrillReport(r: DrillRecord): DrillReport {
   const proved = r.proof ? proofCheck(r.proof) : undefined;
-  const checks = proved ? [...r.checks, proved] : [...r.checks];
+  const aged = r.judgeBackupAge ? backupAgeCheck({ takenAt: r.backup.takenAt, checkedAt: r.startedAt, rpoTargetSeconds: r.rpoTargetSeconds }) : undefined;
+  const checks = [...r.checks, ...(proved ? [proved] : []), ...(aged ? [aged] : [])];
   const failure = r.failure ?? (r.cancelled ? CANCELLED : undefined);
   const rto = rtoSeconds(r.phases);
+  // The plan's RPO holds only for a replay that actually reached its stop.
+  const rpoSeconds = r.replay && r.reached ? r.replay.rpoSeconds : undefined;
   const coordinates = r.backup.coordinates;
   return {
     drillId: r.drillId,
@@ -101,8 +108,9 @@ export function buildDrillReport(r: DrillRecord): DrillReport {
     backup: r.backup,
     target: r.target,
     recoveryPoint: r.reached,
-    // The plan's RPO holds only for a replay that actually reached its stop.
-    rpoSeconds: r.replay && r.reached ? r.replay.rpoSeconds : undefined,
+    rpoSeconds,
+    rpoTargetSeconds: r.rpoTargetSeconds,
+    rpoMissed: rpoMissed(rpoSeconds, r.rpoTargetSeconds),
     recovery: r.replay && coordinates ? recoveryReport(r.replay, { ...r.base, coordinates }, r.proof) : undefined,
     phases: [...r.phases],
     rtoSeconds: rto,

@@ -88,6 +88,10 @@ export interface DrillReport {
    * reached, when both are known.
    */
   rpoSeconds?: number;
+  /** The source's RPO objective, when configured (domain/recovery/rpo.ts). */
+  rpoTargetSeconds?: number;
+  /** True when {@link rpoSeconds} exceeds {@link rpoTargetSeconds}. */
+  rpoMissed?: boolean;
   phases: PhaseTiming[];
   /** {@link rtoSeconds} of `phases`. */
   rtoSeconds: number;
@@ -220,7 +224,7 @@ function code(s: string): string {
   return `${fence}${pad}${s}${pad}${fence}`;
 }
 
-const KIND_ORDER: readonly CheckKind[] = ['presence', 'row-count', 'checksum', 'check-table', 'gtid', 'object', 'definer', 'view', 'assertion'];
+const KIND_ORDER: readonly CheckKind[] = ['presence', 'row-count', 'checksum', 'check-table', 'gtid', 'object', 'definer', 'view', 'assertion', 'freshness'];
 
 /**
  * A readable Markdown report: verdict, source and backup, recovery point, a phase table with
@@ -240,7 +244,7 @@ export function renderMarkdown(report: DrillReport): string {
     `- **Target:** ${report.target}`,
     `- **RTO:** ${formatSeconds(report.rtoSeconds)} (sandbox start to verified data) — **total:** ${formatSeconds(report.totalSeconds)}`,
     ...(report.rtoTargetSeconds === undefined ? [] : [`- **RTO target:** ${formatSeconds(report.rtoTargetSeconds)}: ${report.rtoMissed ? '**MISSED**' : 'met'}`]),
-    ...(report.rpoSeconds === undefined ? [] : [`- **RPO:** ${formatSeconds(report.rpoSeconds)}`]),
+    ...(report.rpoSeconds === undefined ? [] : [`- **RPO:** ${formatSeconds(report.rpoSeconds)}${report.rpoMissed === undefined ? '' : ` (target ${formatSeconds(report.rpoTargetSeconds!)}: ${report.rpoMissed ? '**MISSED**' : 'met'})`}`]),
     '',
   );
 
@@ -331,7 +335,7 @@ export function renderText(report: DrillReport): string {
     `time     RTO ${formatSeconds(report.rtoSeconds)}` +
       (report.rtoTargetSeconds === undefined ? '' : ` (target ${formatSeconds(report.rtoTargetSeconds)}: ${report.rtoMissed ? 'MISSED' : 'met'})`) +
       `  total ${formatSeconds(report.totalSeconds)}` +
-      (report.rpoSeconds === undefined ? '' : `  RPO ${formatSeconds(report.rpoSeconds)}`),
+      (report.rpoSeconds === undefined ? '' : `  RPO ${formatSeconds(report.rpoSeconds)}${report.rpoMissed === undefined ? '' : ` (target ${formatSeconds(report.rpoTargetSeconds!)}: ${report.rpoMissed ? 'MISSED' : 'met'})`}`),
   );
   if (report.phases.length > 0) {
     lines.push(

@@ -91,6 +91,9 @@ export class Drill {
       proof: s.proof,
       phases: this.board.phases,
       rtoTargetSeconds: this.request.rtoTargetSeconds,
+      rpoTargetSeconds: this.request.rpoTargetSeconds,
+      // A team's newest backup older than the objective: its backup job has stopped.
+      judgeBackupAge: this.request.backup?.team?.pick === 'latest',
       failure: s.failure,
       cancelled: s.cancelled !== undefined,
     });

@@ -34,7 +34,7 @@ export function isIncidentRecovery(request: DrillRequest): boolean {
 /** Plans an incident recovery from the archive; returns the manifest of the backup it starts from. */
 export async function planIncidentRecovery(d: Drill, facts: SourceFacts): Promise<string> {
   const { request, drillId } = d;
-  await d.phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts }));
+  await d.phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts, rpoTargetSeconds: request.rpoTargetSeconds }));
   const recovery = await d.phase('plan-replay', () =>
     planning.planRecovery({ source: request.source, flavor: d.state.flavor, target: request.target, skip: request.skip, bestEffort: request.bestEffort }),
   );
@@ -118,7 +118,7 @@ export async function planFromBackup(d: Drill, facts: SourceFacts, backup: Obtai
   const start = manifest.coordinates;
   if (!start) throw ApplicationFailure.create({ type: 'BadTarget', nonRetryable: true, message: `${backup.published.dumpPath} has no binlog coordinates: it cannot be rolled forward` });
   if (request.target.kind === 'checkpoint') state.checkpoint = await (backup.earlyCheckpoint ?? takeCheckpoint(d, facts, proxies.checkpoint));
-  await d.phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: start.file }));
+  await d.phase('archive-binlogs', () => proxies.archive.archiveBinlogs({ drillId, source: request.source, facts, fromFile: start.file, rpoTargetSeconds: request.rpoTargetSeconds }));
   state.plan = await d.phase('plan-replay', () =>
     proxies.plan.planReplay({ source: request.source, flavor: state.flavor, start, gtidSet: manifest.gtidSet, target: request.target, checkpoint: state.checkpoint, skip: request.skip, bestEffort: request.bestEffort }),
   );
