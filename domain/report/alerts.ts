@@ -2,6 +2,7 @@
  * When a drill raises an alert, and what the alert says. Pure: the notify activity keeps the
  * per-source history and delivers; this decides and shapes the message.
  */
+import { reportFailure } from './build';
 import type { DrillReport } from './report';
 
 /** A failed drill always alerts; a pass alerts once, as the recovery after failures; a missed RPO objective alerts (domain/report/rpo-alert.ts). */
@@ -38,7 +39,8 @@ export function drillAlert(report: DrillReport, kind: AlertKind, url: string): D
     drillId: report.drillId,
     source: report.source,
     outcome: report.outcome,
-    failureType: kind === 'failed' ? (report.failure?.type ?? 'CheckFailed') : undefined,
+    // A failed check may name its own failure type (DefinerMissing, ViewUnusable…): the same as the workflow's failure.
+    failureType: kind === 'failed' ? (reportFailure(report)?.type ?? 'CheckFailed') : undefined,
     message,
     url,
     finishedAt: report.finishedAt,

@@ -71,6 +71,13 @@ test('checks.checksum defaults to rows and, set to server, reaches the drill req
   expect(problems(minimal('    checks:\n      checksum: fast\n'))).toMatch(/checksum/);
 });
 
+test('checks.missingDefiners defaults to create and, set to fail, reaches the drill request; anything else is refused', () => {
+  expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).missingDefiners).toBe('create');
+  const fail = parseConfigText(minimal('    checks:\n      missingDefiners: fail\n'));
+  expect(parseDrillRequest(drillRequestFor(fail, 'orders')).missingDefiners).toBe('fail');
+  expect(problems(minimal('    checks:\n      missingDefiners: ignore\n'))).toMatch(/missingDefiners/);
+});
+
 test('an unknown source name lists the configured ones', () => {
   expect(() => drillRequestFor(parseConfigText(minimal()), 'ordres')).toThrow(/no source "ordres".*it has: orders/);
 });
