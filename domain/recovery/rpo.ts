@@ -65,7 +65,7 @@ export function archiveRpoMissMessage(source: string, state: ArchiveLagState): s
   if (!state.rpoMissed || state.lagBeforeRunSeconds === undefined || state.rpoTargetSeconds === undefined) return undefined;
   return (
     `the binlog archive of ${source} was ${formatAge(state.lagBeforeRunSeconds)} behind the source before its last run, over the RPO objective of ${formatAge(state.rpoTargetSeconds)}: ` +
-    `a recovery then would have lost more than the objective allows. Check that the archiver schedule runs and succeeds (restore-drill schedules), and that archiveEvery is well under rpoTarget`
+    `a recovery then would have lost more than the objective allows. Check that the archiver schedule runs and succeeds (restore-drill schedule describe ${source}), and that archiveEvery is well under rpoTarget`
   );
 }
 
