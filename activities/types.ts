@@ -1,7 +1,9 @@
 /** Types that several activities, and the workflows that call them, share. */
+import type { SourceSpec } from '../config/schema';
 import type { ReplayFacts } from '../domain/report/build';
 import type { BinlogCoordinates, Flavor, RecoveryPoint, ServerIdentity } from '../domain/types';
 import type { BackupManifest } from '../domain/artifacts/manifest';
+import type { NonTransactionalTable } from '../domain/backups/non-transactional';
 import type { TableState } from '../domain/checks/checksums';
 import type { CheckTimings } from '../domain/checks/plan';
 import type { CheckResult } from '../domain/checks/results';
@@ -50,6 +52,8 @@ export interface SourceFacts {
   gtidMode: string;
   /** InnoDB's estimate of the databases' data and index bytes: what a restore will hold (sizes the sandbox's buffer pool). */
   dataBytes?: number;
+  /** Tables of `databases` in engines without transactions: a dump is not consistent for them. */
+  nonTransactionalTables?: NonTransactionalTable[];
 }
 
 /** The source's state at one consistent snapshot: the reference a restored sandbox must match. */
@@ -61,6 +65,14 @@ export interface SourceCheckpoint {
   serverVersion?: string;
   /** The source's views, routines, triggers and events at the checkpoint: the sandbox must hold them, the same. */
   objects?: StoredObject[];
+}
+
+/** A backup the drill takes of its source; `attempt` (from 1) counts the takes after interruptions. */
+export interface BackupRequest {
+  drillId: string;
+  source: SourceSpec;
+  facts: SourceFacts;
+  attempt?: number;
 }
 
 /** How deep verifyBackup read an artifact: 'full', or 'bytes' (size and sha256 only). */

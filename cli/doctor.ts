@@ -13,6 +13,9 @@ import { endpointOf } from '../adapters/source-connection';
 import { drillRequestFor } from '../config/load';
 import type { SourceConfig } from '../config/file-schema';
 import { parseDrillRequest } from '../config/schema';
+import { NON_TRANSACTIONAL_TABLES_SQL, nonTransactionalWarning } from '../domain/backups/non-transactional';
+import type { NonTransactionalTable } from '../domain/backups/non-transactional';
+import { USER_DATABASES_SQL } from '../domain/dump/format';
 import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
 import { formatBytes, formatSeconds } from '../domain/report/report';
 import type { Flavor } from '../domain/types';
@@ -172,6 +175,11 @@ async function checkSource(name: string, cfg: SourceConfig, config: ReturnType<C
       } else {
         add({ check: 'binlog retention', source: name, status: 'ok', detail: `${retention === 0 ? 'never purged' : formatSeconds(retention)} (no schedule to compare with)` });
       }
+
+      const databases = spec.databases ?? (await s.query<{ name: string }>(USER_DATABASES_SQL)).map((d) => d.name);
+      const nonTransactional = databases.length > 0 ? await s.query<NonTransactionalTable>(NON_TRANSACTIONAL_TABLES_SQL, [databases]) : [];
+      const warning = nonTransactionalWarning(nonTransactional);
+      add(warning ? { check: 'transactions', source: name, status: 'warn', detail: warning } : { check: 'transactions', source: name, status: 'ok', detail: `every table of ${databases.join(', ') || 'no database'} is transactional` });
 
       const image = spec.image ?? FLAVOR_TOOLS[flavor].defaultImage;
       if (runtime) {

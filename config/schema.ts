@@ -106,8 +106,20 @@ export const drillRequestSchema = z.object({
    * `manifest`: restore an existing, already published backup instead of taking one (its
    * manifest's `kind` then decides the restore path). `method`: what a new backup is:
    * 'logical' (a dump) or 'physical' (mariabackup on MariaDB, the clone plugin on MySQL).
+   * `attempts` / `retryDelaySeconds`: a backup the source interrupts (lost connection, DDL, lock
+   * wait timeout) is taken again up to `attempts` times in all, the delay doubling each time
+   * (domain/backups/attempts.ts has the defaults).
    */
-  backup: z.object({ manifest: z.string().startsWith('/').optional(), method: z.enum(['logical', 'physical']).default('logical'), team: teamBackupRequestSchema.optional() }).strict().optional(),
+  backup: z
+    .object({
+      manifest: z.string().startsWith('/').optional(),
+      method: z.enum(['logical', 'physical']).default('logical'),
+      team: teamBackupRequestSchema.optional(),
+      attempts: z.number().int().min(1).max(10).optional(),
+      retryDelaySeconds: z.number().min(0).max(3600).optional(),
+    })
+    .strict()
+    .optional(),
   /** Where the replay stops. 'checkpoint': a consistent snapshot of the source taken after the backup, compared table by table. */
   target: targetSchema.default({ kind: 'checkpoint' }),
   /** Transactions to leave out of the replay (a bad UPDATE): by GTID, or by exact byte range in the archive. */

@@ -56,15 +56,28 @@ export const DrillErrorTypes = {
   ViewUnusable: 'ViewUnusable',
   /** A table holds other rows than the dump inserted into it while it was loaded. */
   RowsLoadedMismatch: 'RowsLoadedMismatch',
+  /** A backup whose connection to the source was lost (KILL, restart, OOM killer): taken again. */
+  SourceConnectionLost: 'SourceConnectionLost',
+  /** A backup broken by DDL (ALTER, TRUNCATE, DROP) on a table it was copying: taken again. */
+  DdlDuringBackup: 'DdlDuringBackup',
+  /** A backup that waited too long for a lock another session held: taken again. */
+  LockWaitTimeout: 'LockWaitTimeout',
 } as const;
 
 export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];
+
+/**
+ * A backup interrupted by what happened on the source meanwhile: the drill takes the backup
+ * again under a fresh name (workflows/drill/backup-attempts.ts), a bounded number of times.
+ */
+export const BACKUP_INTERRUPTION_TYPES: readonly DrillErrorType[] = [DrillErrorTypes.SourceConnectionLost, DrillErrorTypes.DdlDuringBackup, DrillErrorTypes.LockWaitTimeout];
 
 /** Failure kinds that a retry can fix. Everything else fails the activity at once. */
 const RETRYABLE: ReadonlySet<DrillErrorType> = new Set<DrillErrorType>([
   DrillErrorTypes.Transient,
   DrillErrorTypes.SandboxNotReady,
   DrillErrorTypes.ArtifactInFlight,
+  ...BACKUP_INTERRUPTION_TYPES,
 ]);
 
 /** Every non-retryable type, for Temporal retry policies (`nonRetryableErrorTypes`). */

@@ -182,3 +182,19 @@ export function drillWorkflowId(source: string, isoTime: string): string {
 export function sourceLockWorkflowId(source: string): string {
   return `source-lock-${source}`;
 }
+
+const ATTEMPT_SUFFIX = /\.attempt-\d+$/;
+
+/**
+ * The name of one attempt's work (tool container step, partial artifact folder): a backup taken
+ * again after an interruption never writes where an earlier attempt, or its leftover tool
+ * container, may still be writing. The first attempt keeps the plain name.
+ */
+export function attemptName(base: string, attempt = 1): string {
+  return attempt > 1 ? `${base}.attempt-${attempt}` : base;
+}
+
+/** The name {@link attemptName} was given. */
+export function withoutAttempt(name: string): string {
+  return name.replace(ATTEMPT_SUFFIX, '');
+}

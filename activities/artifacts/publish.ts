@@ -14,6 +14,7 @@ import { createGzip } from 'node:zlib';
 import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { attemptName } from '../../domain/naming';
 import type { ActivityDeps } from '../deps';
 import type { PublishedBackup } from '../types';
 import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
@@ -60,11 +61,13 @@ export async function writeCompressedArtifact(
 
 /**
  * Publishes the drill's backup of `source`: `write` fills the partial folder (its artifact at
- * `file`) and returns the manifest. `what` names the backup in a disk-full error.
+ * `file`) and returns the manifest. `what` names the backup in a disk-full error. Each
+ * `attempt` (a backup taken again after an interruption) writes its own partial folder; a
+ * failed attempt's is removed, so only a complete backup is ever published.
  */
 export async function publishBackup(
   deps: ActivityDeps,
-  req: { drillId: string; source: string; fileName: string; what: string },
+  req: { drillId: string; source: string; fileName: string; what: string; attempt?: number },
   write: (partial: { backupId: string; file: string }) => Promise<BackupManifest>,
 ): Promise<PublishedBackup> {
   const backupId = safeSegment(req.drillId);
@@ -75,7 +78,7 @@ export async function publishBackup(
   const existing = await readFile(manifestPath, 'utf8').catch(() => undefined);
   if (existing !== undefined) return published(parseManifest(existing, manifestPath));
 
-  const partialDir = path.join(backupsDir, `.partial-${backupId}`);
+  const partialDir = path.join(backupsDir, attemptName(`.partial-${backupId}`, req.attempt));
   await rm(partialDir, { recursive: true, force: true });
   await mkdir(partialDir, { recursive: true, mode: 0o750 });
   try {

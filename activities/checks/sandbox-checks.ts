@@ -11,6 +11,8 @@ import type { CheckTableRow, ChecksumMethod, TableState } from '../../domain/che
 import type { CheckResult } from '../../domain/checks/results';
 import type { MissingDefinerPolicy, StoredObject } from '../../domain/checks/objects';
 import { checkRowsLoaded, checkSandboxObjects } from './object-checks';
+import { NON_TRANSACTIONAL_TABLES_SQL, explainNonTransactionalMismatches } from '../../domain/backups/non-transactional';
+import type { NonTransactionalTable } from '../../domain/backups/non-transactional';
 import { quoteIdentifier } from '../../domain/sql';
 import { gtidSetEquals, normalizeGtidSet } from '../../domain/binlog/gtid';
 import { parallelSessions } from '../../domain/dump/session-dispatcher';
@@ -136,7 +138,9 @@ export function checkActivities(deps: ActivityDeps) {
                   ...(passed ? {} : { message: `checks.checksum is server, but the sandbox runs ${v.v} and the source ${req.checkpoint.serverVersion}: CHECKSUM TABLE values of different versions do not compare. Use an image of the source's version, or checks.checksum: rows.` }),
                 });
               }
-              checks.push(...compareTableStates(req.checkpoint.tables, tables.states));
+              // The restored tables keep their engines: a mismatch on one without transactions says why.
+              const nonTransactional = req.databases.length > 0 ? await s.query<NonTransactionalTable>(NON_TRANSACTIONAL_TABLES_SQL, [req.databases]) : [];
+              checks.push(...explainNonTransactionalMismatches(compareTableStates(req.checkpoint.tables, tables.states), nonTransactional));
               if (req.sandbox.flavor === 'mysql' && req.checkpoint.point.gtidSet !== undefined) {
                 const expected = normalizeGtidSet('mysql', req.checkpoint.point.gtidSet);
                 const passed = gtidSetEquals('mysql', expected, gtidSet ?? '');

@@ -4,18 +4,19 @@
  * manifest (artifacts/publish.ts).
  */
 import { open } from 'node:fs/promises';
-import type { SourceSpec } from '../../config/schema';
 import { DUMP_FILE } from '../../domain/artifacts/manifest';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DUMP_HEAD_BYTES, checkDumpTrailer, keepDumpTail, mysqldumpArgs, parseDump } from '../../domain/dump/format';
+import { backupToolFailure } from '../../domain/backups/interruptions';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { attemptName } from '../../domain/naming';
 import { FLAVOR_TOOLS } from '../../domain/flavors';
 import type { ExecResult } from '../../adapters/container-runtime';
 import { publishBackup, writeCompressedArtifact } from '../artifacts/publish';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { runSourceTool } from '../source/tools';
-import type { PublishedBackup, SourceFacts } from '../types';
+import type { BackupRequest, PublishedBackup } from '../types';
 
 export function logicalBackupActivities(deps: ActivityDeps) {
   return {
@@ -23,11 +24,11 @@ export function logicalBackupActivities(deps: ActivityDeps) {
      * A consistent logical dump with binlog coordinates. A retry adopts an already published
      * backup of the same drill instead of taking a second one.
      */
-    async takeLogicalBackup(req: { drillId: string; source: SourceSpec; facts: SourceFacts }): Promise<PublishedBackup> {
+    async takeLogicalBackup(req: BackupRequest): Promise<PublishedBackup> {
       const { source, facts } = req;
       const flavor = facts.identity.flavor;
       const dumpTool = FLAVOR_TOOLS[flavor].dump;
-      return publishBackup(deps, { drillId: req.drillId, source: source.name, fileName: DUMP_FILE, what: 'the dump' }, async ({ backupId, file }) => {
+      return publishBackup(deps, { drillId: req.drillId, source: source.name, fileName: DUMP_FILE, what: 'the dump', attempt: req.attempt }, async ({ backupId, file }) => {
         const createdAt = new Date().toISOString();
         // The dump's head (coordinates) and tail (trailer, MariaDB's GTID), kept as it streams.
         let head = Buffer.alloc(0);
@@ -44,11 +45,11 @@ export function logicalBackupActivities(deps: ActivityDeps) {
           result = await withHeartbeat(
             () => ({ phase: 'backup', rawBytes }),
             (signal) =>
-              runSourceTool(deps, { drillId: req.drillId, step: 'dump', source, image: facts.image, tool: dumpTool, args }, { stdout: sink, signal: signal ? AbortSignal.any([signal, stop]) : stop }),
+              runSourceTool(deps, { drillId: req.drillId, step: attemptName('dump', req.attempt), source, image: facts.image, tool: dumpTool, args }, { stdout: sink, signal: signal ? AbortSignal.any([signal, stop]) : stop }),
           );
         });
         if (result.exitCode !== 0)
-          throw new DrillError(DrillErrorTypes.ToolFailed, `${dumpTool} of source ${source.name} exited with ${result.exitCode}: ${result.stderr.trim().slice(-800)}`, { details: { exitCode: result.exitCode } });
+          throw backupToolFailure({ tool: dumpTool, source: source.name, output: result.stderr, exitCode: result.exitCode, otherwise: `${dumpTool} of source ${source.name} exited with ${result.exitCode}: ${result.stderr.trim().slice(-800)}` });
         checkDumpTrailer(tail.toString('utf8'));
         const parsedHead = parseDump(head.toString('utf8'), tail.toString('utf8'), flavor);
         if (!parsedHead.coordinates)

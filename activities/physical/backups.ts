@@ -13,7 +13,8 @@ import { withSession } from '../../adapters/mysql';
 import type { SourceSpec } from '../../config/schema';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
-import { sandboxLabels, toolContainerName } from '../../domain/naming';
+import { attemptName, sandboxLabels, toolContainerName } from '../../domain/naming';
+import { backupToolFailure } from '../../domain/backups/interruptions';
 import { PHYSICAL_ARCHIVES, PHYSICAL_FILES, cloneFinalizeScript, mariabackupArgs, parseCloneStatusRow, parseMariabackupBinlogPosition, physicalPrivileges } from '../../domain/physical/backups';
 import type { RecoveryPoint } from '../../domain/types';
 import { publishBackup, writeCompressedArtifact } from '../artifacts/publish';
@@ -21,7 +22,7 @@ import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 import { runSourceTool } from '../source/tools';
-import type { PublishedBackup, SourceFacts } from '../types';
+import type { BackupRequest, PublishedBackup } from '../types';
 import { spawnTool } from './child-process';
 
 const CLONE_IN_TOOL = '/clone';
@@ -42,7 +43,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
     throw new DrillError(DrillErrorTypes.BadConfig, `a physical backup of MariaDB source ${source.name} reads its datadir: set physical.datadir (the host folder of ${serverDatadir}) or physical.container (its Docker container) in the config`);
   }
 
-  async function mariabackupToArtifact(req: { drillId: string; source: SourceSpec; facts: SourceFacts }, file: string) {
+  async function mariabackupToArtifact(req: BackupRequest, file: string) {
     const creds = await sourceCredentials(req.source);
     const [{ datadir }] = await withSession(endpointOf(req.source), creds, (s) => s.query<{ datadir: string }>('SELECT @@datadir AS datadir'));
     const hostDir = await hostDatadir(req.source, datadir);
@@ -56,7 +57,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
       const result = await withHeartbeat(
         () => ({ phase: 'backup', method: 'mariabackup', rawBytes: rawSoFar }),
         (signal) =>
-          runSourceTool(deps, { drillId: req.drillId, step: 'mariabackup', source: req.source, image: req.facts.image, tool: 'mariabackup', args: mariabackupArgs(), binds: [`${hostDir}:${datadir.replace(/\/+$/, '')}:ro`] }, {
+          runSourceTool(deps, { drillId: req.drillId, step: attemptName('mariabackup', req.attempt), source: req.source, image: req.facts.image, tool: 'mariabackup', args: mariabackupArgs(), binds: [`${hostDir}:${datadir.replace(/\/+$/, '')}:ro`] }, {
             stdout: tap,
             signal: signal ? AbortSignal.any([signal, stop]) : stop,
           }),
@@ -67,18 +68,19 @@ export function physicalBackupActivities(deps: ActivityDeps) {
       exitCode = result.exitCode;
     });
     if (exitCode !== 0)
-      throw new DrillError(DrillErrorTypes.ToolFailed, `mariabackup of source ${req.source.name} exited with ${exitCode} (its user needs ${physicalPrivileges('mariadb')}; the datadir ${hostDir} must be readable): ${stderr.trim().slice(-800)}`, { details: { exitCode } });
+      throw backupToolFailure({ tool: 'mariabackup', source: req.source.name, output: stderr, exitCode, otherwise: `mariabackup of source ${req.source.name} exited with ${exitCode} (its user needs ${physicalPrivileges('mariadb')}; the datadir ${hostDir} must be readable): ${stderr.trim().slice(-800)}` });
     const version = /mariabackup based on MariaDB server (\S+)/.exec(stderr)?.[1];
     return { ...written, point: parseMariabackupBinlogPosition(stderr), tool: { name: 'mariabackup', ...(version ? { version } : {}) } };
   }
 
-  async function cloneToArtifact(req: { drillId: string; source: SourceSpec; facts: SourceFacts }, backupId: string, file: string) {
+  async function cloneToArtifact(req: BackupRequest, backupId: string, file: string) {
     const { source } = req;
     const cloneDir = source.physical?.cloneDir;
     if (!cloneDir)
       throw new DrillError(DrillErrorTypes.BadConfig, `a physical backup of MySQL source ${source.name} clones into a folder: set physical.cloneDir.server (a folder the server can write) and physical.cloneDir.worker (the same folder as the worker sees it)`);
-    const serverDir = path.posix.join(cloneDir.server, `rd-clone-${backupId}`);
-    const workerDir = path.join(cloneDir.worker, `rd-clone-${backupId}`);
+    const cloneName = attemptName(`rd-clone-${backupId}`, req.attempt);
+    const serverDir = path.posix.join(cloneDir.server, cloneName);
+    const workerDir = path.join(cloneDir.worker, cloneName);
     // A crashed attempt's clone: CLONE refuses an existing directory.
     await rm(workerDir, { recursive: true, force: true });
     const creds = await sourceCredentials(source);
@@ -91,7 +93,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
           const text = `${(err as Error).message} ${String((err as { cause?: Error }).cause?.message ?? '')}`;
           if (/BACKUP_ADMIN|access denied|1227/i.test(text))
             throw new DrillError(DrillErrorTypes.BadConfig, `source user ${source.user} may not clone: GRANT BACKUP_ADMIN ON *.* TO ${source.user} (${text.trim().slice(0, 300)})`, { cause: err });
-          throw new DrillError(DrillErrorTypes.ToolFailed, `CLONE LOCAL DATA DIRECTORY '${serverDir}' on source ${source.name} failed: ${text.trim().slice(0, 600)}`, { cause: err });
+          throw backupToolFailure({ tool: 'CLONE LOCAL DATA DIRECTORY', source: source.name, output: text, otherwise: `CLONE LOCAL DATA DIRECTORY '${serverDir}' on source ${source.name} failed: ${text.trim().slice(0, 600)}`, cause: err });
         });
       });
       const st = await stat(path.join(workerDir, 'mysql.ibd')).catch(() => undefined);
@@ -103,7 +105,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
         (signal) =>
           deps.runtime.run(
             {
-              name: toolContainerName(req.drillId, 'clone-finalize'),
+              name: toolContainerName(req.drillId, attemptName('clone-finalize', req.attempt)),
               image: req.facts.image,
               cmd: ['bash', '-c', cloneFinalizeScript({ datadir: CLONE_IN_TOOL, gtid: req.facts.gtidMode.toUpperCase() === 'ON' })],
               labels: sandboxLabels({ role: 'tool', run: req.drillId, source: source.name, expires: new Date(Date.now() + 6 * 3600_000).toISOString() }),
@@ -135,11 +137,11 @@ export function physicalBackupActivities(deps: ActivityDeps) {
      * A physical backup, chosen by flavor (mariabackup / clone plugin), published like a dump
      * (artifacts/publish.ts). A retry adopts a published one.
      */
-    async takePhysicalBackup(req: { drillId: string; source: SourceSpec; facts: SourceFacts }): Promise<PublishedBackup> {
+    async takePhysicalBackup(req: BackupRequest): Promise<PublishedBackup> {
       const { source, facts } = req;
       const flavor = facts.identity.flavor;
       const fileName = PHYSICAL_FILES[flavor];
-      return publishBackup(deps, { drillId: req.drillId, source: source.name, fileName, what: 'the physical backup' }, async ({ backupId, file }) => {
+      return publishBackup(deps, { drillId: req.drillId, source: source.name, fileName, what: 'the physical backup', attempt: req.attempt }, async ({ backupId, file }) => {
         const createdAt = new Date().toISOString();
         const taken = flavor === 'mariadb' ? await mariabackupToArtifact(req, file) : await cloneToArtifact(req, backupId, file);
         const manifest: BackupManifest = {

@@ -2,6 +2,8 @@
 import { withSession } from '../../adapters/mysql';
 import type { SourceSpec } from '../../config/schema';
 import { USER_DATABASES_SQL } from '../../domain/dump/format';
+import { NON_TRANSACTIONAL_TABLES_SQL } from '../../domain/backups/non-transactional';
+import type { NonTransactionalTable } from '../../domain/backups/non-transactional';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { FLAVOR_TOOLS, detectFlavor } from '../../domain/flavors';
 import type { SourceFacts } from '../types';
@@ -33,6 +35,7 @@ export function sourceActivities() {
           throw new DrillError(DrillErrorTypes.BadConfig, `source ${source.name} has no database ${missing.join(', ')}; fix databases in the config (it has: ${all.join(', ') || 'none'})`);
         if (databases.length === 0) throw new DrillError(DrillErrorTypes.BadConfig, `source ${source.name} has no user database to back up`);
         const [size] = await s.query<{ bytes: string | number | null }>('SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?)', [databases]);
+        const nonTransactionalTables = await s.query<NonTransactionalTable>(NON_TRANSACTIONAL_TABLES_SQL, [databases]);
         return {
           identity: { flavor, version: v.version, serverId: Number(v.serverId), serverUuid },
           image: source.image ?? FLAVOR_TOOLS[flavor].defaultImage,
@@ -40,6 +43,7 @@ export function sourceActivities() {
           binlogFormat: String(v.binlogFormat),
           gtidMode,
           dataBytes: Number(size?.bytes ?? 0),
+          nonTransactionalTables: nonTransactionalTables.map((t) => ({ db: t.db, table: t.table, engine: t.engine })),
         };
       });
     },

@@ -2,7 +2,7 @@
  * What the janitor may remove. Pure: the activity gathers labels, folder ages and owner
  * statuses; this decides. Only objects the engine labelled are ever candidates, never a source.
  */
-import { MANAGED_LABEL_VALUE, SandboxLabels } from '../naming';
+import { MANAGED_LABEL_VALUE, SandboxLabels, withoutAttempt } from '../naming';
 
 /** The owner workflow as Temporal reports it; 'unknown' when no such workflow exists here. */
 export type OwnerStatus = 'running' | 'closed' | 'unknown';
@@ -39,8 +39,8 @@ export function folderSweepDecision(owner: OwnerStatus, ageMs: number, maxAgeMs:
   return { remove: false, reason: owner === 'running' ? 'owner drill is running' : 'no owner but recent' };
 }
 
-/** The owner id a leftover artifact folder names (`.partial-<id>` / `.staging-<id>`), if it is one. */
+/** The owner id a leftover artifact folder names (`.partial-<id>[.attempt-N]` / `.staging-<id>`), if it is one. */
 export function leftoverArtifactOwner(folderName: string): string | undefined {
   const m = /^\.(?:partial|staging)-(.+)$/.exec(folderName);
-  return m?.[1];
+  return m?.[1] === undefined ? undefined : withoutAttempt(m[1]);
 }

@@ -6,10 +6,13 @@
  * Pure module.
  */
 
+import type { BackupAttempt } from '../backups/attempts';
+import type { NonTransactionalTable } from '../backups/non-transactional';
 import type { CheckKind, CheckResult } from '../checks/results';
 import { describeObjectsSummary } from '../checks/objects';
 import type { ObjectsSummary } from '../checks/objects';
 import { describeRecovery } from '../recovery/report';
+import { backupNoteLines } from './backup-notes';
 import type { RecoveryReport } from '../recovery/report';
 import type { BinlogCoordinates, Flavor, RecoveryPoint } from '../types';
 
@@ -57,6 +60,10 @@ export interface BackupFacts {
   takenAt?: string;
   /** A team's backup without binlog coordinates: why it was restored as taken and not rolled forward. */
   notRolledForward?: string;
+  /** Each take of the drill's own backup; more than one when the source interrupted it. */
+  attempts?: BackupAttempt[];
+  /** Tables of the backed-up databases in an engine without transactions (MyISAM, Aria, MEMORY…). */
+  nonTransactionalTables?: NonTransactionalTable[];
 }
 
 export interface DrillFailure {
@@ -262,6 +269,7 @@ export function renderMarkdown(report: DrillReport): string {
     ...(b.notRolledForward ? [`- **Not rolled forward:** ${b.notRolledForward}`] : []),
     ...(b.gtidSet ? [`- **GTID set:** ${code(b.gtidSet)}`] : []),
     ...(b.takenAt ? [`- **Taken at:** ${b.takenAt}`] : []),
+    ...backupNoteLines(b).map((l) => `- ${cell(l)}`),
     '',
   );
 
@@ -321,6 +329,7 @@ export function renderText(report: DrillReport): string {
       (b.gtidSet ? ` gtid ${b.gtidSet}` : ''),
   );
   if (b.notRolledForward) lines.push(`         restored as taken, not rolled forward: ${b.notRolledForward}`);
+  lines.push(...backupNoteLines(b).map((l) => `         ${l}`));
   lines.push(`target   ${report.target}`);
   const rp = report.recoveryPoint;
   lines.push(

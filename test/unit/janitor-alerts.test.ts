@@ -42,6 +42,7 @@ describe('janitor decisions', () => {
   test('only .partial- and .staging- folders name an owner', () => {
     expect(leftoverArtifactOwner('.partial-drill-univ-20261121T120000Z')).toBe('drill-univ-20261121T120000Z');
     expect(leftoverArtifactOwner('.staging-x')).toBe('x');
+    expect(leftoverArtifactOwner('.partial-drill-univ-20261121T120000Z.attempt-2')).toBe('drill-univ-20261121T120000Z');
     expect(leftoverArtifactOwner('drill-univ-20261121T120000Z')).toBeUndefined();
   });
 });

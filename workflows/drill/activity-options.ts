@@ -4,7 +4,7 @@
  */
 import { ActivityCancellationType } from '@temporalio/workflow';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
-import { NON_RETRYABLE_ERROR_TYPES } from '../../domain/errors';
+import { BACKUP_INTERRUPTION_TYPES, NON_RETRYABLE_ERROR_TYPES } from '../../domain/errors';
 import { proxyWithSummaries } from '../activity-summaries';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
@@ -13,6 +13,12 @@ const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maxim
 export const quick = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 5 } });
 /** Long I/O: heartbeats every 2 s, so a dead worker is noticed within the heartbeat timeout. */
 export const long = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 4 } });
+/**
+ * Taking the drill's backup: Temporal retries what a retry of the same take fixes (a dead
+ * worker); an interruption by the source comes back to the workflow, which takes the backup
+ * again under a fresh name after a pause (backup-attempts.ts).
+ */
+export const backupTake = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 4, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ...BACKUP_INTERRUPTION_TYPES] } });
 /** Restore and replay: one attempt per call; the workflow retries the pair from a clean sandbox. */
 export const once = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 1 } });
 export type DrillActivityProxy = typeof quick;

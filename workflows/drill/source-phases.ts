@@ -8,6 +8,7 @@ import type { DrillRequest } from '../../config/schema';
 import { Phases } from '../../domain/report/report';
 import type { Drill } from './context';
 import type { DrillActivityProxy } from './activity-options';
+import { backupNotes, takeBackup } from './backup-attempts';
 import { adoption, long, longUntilStopped, planning, quick } from './activity-options';
 
 /**
@@ -64,14 +65,12 @@ export async function obtainVerifiedBackup(d: Drill, facts: SourceFacts, givenMa
     // No checkpoint meanwhile: whether the backup can be rolled forward to one is known only after.
     obtained = { published: await d.phase(Phases.VerifyArtifact, () => adoption.adoptTeamBackup({ drillId, source: request.source, facts, team })) };
   } else {
-    const published = await d.phase(Phases.Backup, () =>
-      request.backup?.method === 'physical' ? long.takePhysicalBackup({ drillId, source: request.source, facts }) : long.takeLogicalBackup({ drillId, source: request.source, facts }),
-    );
+    const published = await takeBackup(d, facts);
     obtained = { ...(await verifyWhileCheckpointing(d, facts, () => long.verifyBackup({ manifestPath: published.manifestPath }))), published };
   }
   const { published } = obtained;
   const m = published.manifest;
-  d.state.backup = { artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt, ...(m.withoutCoordinates ? { notRolledForward: m.withoutCoordinates } : {}) };
+  d.state.backup = { ...backupNotes(d.state.backup, facts), artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt, ...(m.withoutCoordinates ? { notRolledForward: m.withoutCoordinates } : {}) };
   d.state.base = { manifestPath: published.manifestPath, chosen: isIncidentRecovery(request) ? 'newest-before-target' : request.backup?.manifest || team ? 'given' : 'taken' };
   return obtained;
 }
