@@ -9,14 +9,17 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { coordinatesFromDump } from '../domain/backups/coordinates';
 import type { BackupCoordinates } from '../domain/backups/coordinates';
 import { checkBackupSize, checkDumpComplete, checkNotInFlight } from '../domain/backups/door-checks';
 import type { ArtifactObservation } from '../domain/backups/door-checks';
-import { BACKUP_HEAD_BYTES, detectBackupFormat, detectCompression } from '../domain/backups/format';
+import { BACKUP_HEAD_BYTES, detectBackupFormat, detectCompression, payloadContainer } from '../domain/backups/format';
+import { archiveWalk, inspectDatadir } from '../domain/physical/team-backup';
+import type { ArchiveWalk, PhysicalInspection } from '../domain/physical/team-backup';
 import type { BackupFormat, Compression } from '../domain/backups/format';
 import { DUMP_TAIL_BYTES, keepDumpTail } from '../domain/dump/format';
-import { DrillError, DrillErrorTypes } from '../domain/errors';
+import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
 import { decompressor, summariseWithTool } from './decompress';
 import type { PlainSummary } from './decompress';
 import type { ObjectStore } from './object-store';
@@ -98,7 +101,7 @@ export interface ReadProgress {
  * stream the decompressor rejects is ArtifactCorrupt, unless the object changed meanwhile: then
  * the caller's in-flight check names it. `before`: the object as observed just before.
  */
-export async function readWhole(object: BackupObject, compression: Compression, before: ArtifactObservation, progress: (p: ReadProgress) => void = () => undefined): Promise<FullRead> {
+export async function readWhole(object: BackupObject, compression: Compression, before: ArtifactObservation, progress: (p: ReadProgress) => void = () => undefined, walk?: ArchiveWalk): Promise<FullRead> {
   const hash = createHash('sha256');
   let rawBytes = 0;
   const raw = await object.open();
@@ -110,20 +113,23 @@ export async function readWhole(object: BackupObject, compression: Compression, 
   let plain: PlainSummary = { plainBytes: 0, tail: Buffer.alloc(0) };
   let failure: unknown;
   try {
-    plain = compression === 'gzip' || compression === 'none' ? await summariseInProcess(raw, compression) : await summariseInTool(raw, compression);
+    // An archive is walked here, member by member, so its plain bytes come back whatever the compression.
+    plain = walk || compression === 'gzip' || compression === 'none' ? await summariseInProcess(raw, compression, walk) : await summariseInTool(raw, compression);
   } catch (err) {
     failure = err;
   }
   const after = await object.observe();
   if (failure !== undefined) {
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.etag !== before.etag) return { before, after, rawBytes, sha256: '', plainBytes: plain.plainBytes, plainTail: plain.tail };
+    // The archive walker's own verdict (a tar or xbstream cut short, changed bytes) names the archive.
+    if (isDrillError(failure)) throw failure;
     throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${object.name} is not a complete ${compression} stream (${(failure as Error).message.slice(0, 400)}): it was cut short or corrupted`, { cause: failure, details: { rawBytes } });
   }
   return { before, after, rawBytes, sha256: hash.digest('hex'), plainBytes: plain.plainBytes, plainTail: plain.tail };
 }
 
-/** gzip (zlib) and plain files: the plain bytes pass through Node, which keeps their count and tail. */
-async function summariseInProcess(raw: Readable, compression: 'gzip' | 'none'): Promise<PlainSummary> {
+/** gzip (zlib) and plain files, and archives: the plain bytes pass through Node, which keeps their count and tail (and walks an archive). */
+async function summariseInProcess(raw: Readable, compression: Compression, walk?: ArchiveWalk): Promise<PlainSummary> {
   let plainBytes = 0;
   let tail: Buffer = Buffer.alloc(0);
   await pipeline(
@@ -132,6 +138,11 @@ async function summariseInProcess(raw: Readable, compression: 'gzip' | 'none'): 
     new Writable({
       highWaterMark: READ_CHUNK_BYTES,
       write(chunk: Buffer, _enc, done) {
+        try {
+          walk?.push(chunk);
+        } catch (err) {
+          return done(err as Error);
+        }
         tail = keepDumpTail(tail, chunk, DUMP_TAIL_BYTES);
         plainBytes += chunk.length;
         done();
@@ -165,6 +176,8 @@ export interface BackupInspection {
   coordinates?: BackupCoordinates;
   /** The door checks passed, in order, for reports and `verify`'s output. */
   passed: string[];
+  /** A physical backup: where its datadir lies in the archive, its databases, prepared or not. */
+  physical?: PhysicalInspection;
 }
 
 /**
@@ -186,10 +199,14 @@ export async function inspectBackup(object: BackupObject, opts: { lastGood?: Las
   const raw = opts.lastGood?.measure === 'raw' ? opts.lastGood : undefined;
   checkBackupSize(object.name, first.size, raw, opts.minSizeRatio);
   passed.push(raw ? `size ${first.size} bytes, not much smaller than ${raw.name}` : `size ${first.size} bytes, not empty`);
-  const { format, plainHead } = await sniffFormat(object);
-  const { compression } = format;
-  passed.push(`format ${describeFormat(format)}`);
-  const whole = await readWhole(object, compression, first, opts.progress);
+  // An archive's format is told from all its members (mariabackup streams its info files last).
+  const { rawHead, plainHead } = await sniffHeads(object);
+  const container = payloadContainer(plainHead);
+  const walk = container ? archiveWalk(container, object.name, crc32) : undefined;
+  let format = container ? undefined : detectBackupFormat({ head: rawHead, innerHead: plainHead, name: object.name });
+  const compression = detectCompression(rawHead);
+  if (format) passed.push(`format ${describeFormat(format)}`);
+  const whole = await readWhole(object, compression, first, opts.progress, walk);
   checkNotInFlight(object.name, first, whole.after);
   if (opts.lastGood?.measure === 'plain') {
     checkBackupSize(`${object.name} (uncompressed)`, whole.plainBytes, opts.lastGood, opts.minSizeRatio);
@@ -197,13 +214,25 @@ export async function inspectBackup(object: BackupObject, opts: { lastGood?: Las
   }
   passed.push(compression === 'none' ? `read whole (${whole.rawBytes} bytes), unchanged while read` : `${compression} stream whole (${whole.rawBytes} -> ${whole.plainBytes} bytes), unchanged while read`);
   let coordinates: BackupCoordinates | undefined;
+  let physical: PhysicalInspection | undefined;
+  if (walk) {
+    const members = walk.end();
+    format = detectBackupFormat({ head: rawHead, innerHead: plainHead, members, name: object.name });
+    passed.push(`format ${describeFormat(format)}`, `${container} complete to its end`);
+    if (format.kind === 'mariabackup' || format.kind === 'xtrabackup') {
+      const found = inspectDatadir(object.name, format, members);
+      ({ physical, coordinates } = found);
+      passed.push(...found.passed);
+    }
+  }
+  if (!format) throw new Error('unreachable: a backup without a format');
   if (format.kind === 'logical-dump') {
     const tail = whole.plainTail.toString('utf8');
     checkDumpComplete(object.name, tail);
     passed.push('ends with its "-- Dump completed" trailer');
     coordinates = coordinatesFromDump(plainHead.toString('utf8'), tail, format.flavor);
   }
-  return { name: object.name, format, rawBytes: whole.rawBytes, plainBytes: whole.plainBytes, sha256: whole.sha256, observed: whole.after, coordinates, passed };
+  return { name: object.name, format, rawBytes: whole.rawBytes, plainBytes: whole.plainBytes, sha256: whole.sha256, observed: whole.after, coordinates, passed, ...(physical ? { physical } : {}) };
 }
 
 /** The format by content: magic bytes of the raw head, then the decompressed head. */
@@ -213,10 +242,14 @@ export async function detectFormatOf(object: BackupObject): Promise<BackupFormat
 
 /** The format, and the plain head it was read from (a dump's coordinates are in it). */
 async function sniffFormat(object: BackupObject): Promise<{ format: BackupFormat; plainHead: Buffer }> {
+  const { rawHead, plainHead } = await sniffHeads(object);
+  return { format: detectBackupFormat({ head: rawHead, innerHead: plainHead, name: object.name }), plainHead };
+}
+
+async function sniffHeads(object: BackupObject): Promise<{ rawHead: Buffer; plainHead: Buffer }> {
   const rawHead = await readRawHead(object);
   const compression = detectCompression(rawHead);
-  const plainHead = compression === 'none' ? rawHead : await readPlainHead(object, compression);
-  return { format: detectBackupFormat({ head: rawHead, innerHead: plainHead, name: object.name }), plainHead };
+  return { rawHead, plainHead: compression === 'none' ? rawHead : await readPlainHead(object, compression) };
 }
 
 export function describeFormat(f: BackupFormat): string {

@@ -19,6 +19,7 @@ import type { BackupManifest, BackupOrigin } from '../../domain/artifacts/manife
 import { checkRestorable, pickBackup } from '../../domain/backups/door-checks';
 import type { PickPolicy } from '../../domain/backups/door-checks';
 import { shortHash } from '../../domain/naming';
+import { teamPhysicalFields } from '../../domain/physical/team-backup';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import type { ActivityDeps } from '../deps';
 import type { SourceFacts, VerifiedBackup } from '../types';
@@ -39,7 +40,7 @@ export function adoptActivities(deps: ActivityDeps) {
         const checks = { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p: ReadProgress) => heartbeat({ phase: 'verify-artifact', ...p }) };
         // A directory entry (key `name/`) is a directory backup: mydumper's.
         const inspection = chosen.key.endsWith('/') ? await inspectBackupDirectory(store, chosen.key, checks) : await inspectBackup(storedBackupObject(store, chosen.key), checks);
-        checkRestorable(inspection.name, inspection.format, ['logical-dump']);
+        checkRestorable(inspection.name, inspection.format, ['logical-dump', 'mariabackup']);
         const origin: BackupOrigin = { location: req.team.location, ...(req.team.s3 ? { s3: req.team.s3 } : {}), key: chosen.key, where: store.where(chosen.key), observed: inspection.observed };
         const manifest = teamManifest(req, inspection, origin, new Date(chosen.modifiedMs).toISOString());
         const dir = path.join(sourceBackupsDir(deps.paths, req.source.name), `${TEAM_PREFIX}${safeSegment(path.basename(chosen.key)).slice(0, 80)}-${inspection.sha256.slice(0, 12)}`);
@@ -86,10 +87,11 @@ function teamManifest(req: { drillId: string; source: SourceSpec; facts: SourceF
       ? `it was taken with --dump-slave: its coordinates are in the binlogs of the replica's source, not of ${req.source.name}`
       : undefined;
   const scope = i.format.scope;
-  const databases = scope && scope.kind !== 'one-database' ? scope.seen.filter((d) => d !== 'mysql') : scope?.database ? [scope.database] : (req.source.databases ?? []);
+  const databases = i.physical ? i.physical.databases : scope && scope.kind !== 'one-database' ? scope.seen.filter((d) => d !== 'mysql') : scope?.database ? [scope.database] : (req.source.databases ?? []);
   return {
     format: 1,
-    kind: 'logical',
+    kind: i.physical ? 'physical' : 'logical',
+    ...(i.physical ? teamPhysicalFields(i.format, i.physical) : {}),
     backupId: `${TEAM_PREFIX}${shortHash(`${origin.where}\n${i.sha256}`)}`,
     source: req.source.name,
     createdAt: modifiedAt,

@@ -6,17 +6,17 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
-import { sandboxLabels, sandboxName, toolContainerName } from '../../domain/naming';
+import { sandboxName } from '../../domain/naming';
 import { mariabackupRestoreScript } from '../../domain/physical/backups';
 import { drillWorkDir } from '../../adapters/local-layout';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { assertOwnSandbox } from '../sandbox/sandbox';
 import { spawnTool } from './child-process';
+import { restoreTeamPhysical } from './team-restore';
+import { RESTORE_IN_TOOL, runRestoreTool } from './restore-tool';
 
 const BACKUP_IN_TOOL = '/backup';
-const RESTORE_IN_TOOL = '/restore';
-
 /** Where a physical restore puts the datadir the sandbox mounts. */
 export function restoredDatadir(deps: ActivityDeps, drillId: string): string {
   return path.join(drillWorkDir(deps.paths, drillId), 'datadir');
@@ -40,22 +40,18 @@ export function physicalRestoreActivities(deps: ActivityDeps) {
       const datadir = restoredDatadir(deps, req.drillId);
       await rm(datadir, { recursive: true, force: true });
       await mkdir(datadir, { recursive: true, mode: 0o750 });
-      if (req.manifest.archive === 'mbstream') {
+      if (req.manifest.origin) {
+        // A team's backup: streamed from where it is into the tool container, never written whole to disk first.
+        await withHeartbeat(() => ({ phase: 'restore', method: 'mariabackup', seconds: Math.round((Date.now() - started) / 1000) }), (signal) => restoreTeamPhysical(deps, { ...req, manifest: { ...req.manifest, origin: req.manifest.origin! } }, datadir, signal));
+      } else if (req.manifest.archive === 'mbstream') {
         const result = await withHeartbeat(
           () => ({ phase: 'restore', method: 'mariabackup', seconds: Math.round((Date.now() - started) / 1000) }),
           (signal) =>
-            deps.runtime.run(
-              {
-                name: toolContainerName(req.drillId, 'prepare'),
-                image: req.image,
-                cmd: ['bash', '-c', mariabackupRestoreScript({ artifact: path.posix.join(BACKUP_IN_TOOL, path.basename(req.artifactPath)), target: RESTORE_IN_TOOL, useMemoryMb: req.prepareMemoryMb ?? 1024 })],
-                labels: sandboxLabels({ role: 'tool', run: req.drillId, source: req.source, expires: new Date(Date.now() + 6 * 3600_000).toISOString() }),
-                binds: [`${path.dirname(req.artifactPath)}:${BACKUP_IN_TOOL}:ro`, `${datadir}:${RESTORE_IN_TOOL}`],
-                networkMode: 'none',
-                env: ['TZ=UTC'],
-              },
-              { signal },
-            ),
+            runRestoreTool(deps, req, {
+              script: mariabackupRestoreScript({ artifact: path.posix.join(BACKUP_IN_TOOL, path.basename(req.artifactPath)), target: RESTORE_IN_TOOL, useMemoryMb: req.prepareMemoryMb ?? 1024 }),
+              binds: [`${path.dirname(req.artifactPath)}:${BACKUP_IN_TOOL}:ro`, `${datadir}:${RESTORE_IN_TOOL}`],
+              signal,
+            }),
         );
         if (result.exitCode !== 0)
           throw new DrillError(DrillErrorTypes.ToolFailed, `extracting and preparing ${req.artifactPath} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-1200)}`, { details: { exitCode: result.exitCode } });

@@ -48,8 +48,11 @@ export const backupManifestSchema = z.object({
   gtidSet: z.string().optional(),
   server: z.object({ flavor: z.enum(['mysql', 'mariadb']), version: z.string() }),
   tool: z.object({ name: z.string(), version: z.string().optional() }),
-  /** Physical backups: how the datadir is packed (mariabackup's mbstream, or a tar of a cloned datadir). */
-  archive: z.enum(['mbstream', 'tar']).optional(),
+  /** Physical backups: how the datadir is packed (mariabackup's mbstream, or a tar of a cloned datadir; a team's: also its directory). */
+  archive: z.enum(['mbstream', 'tar', 'directory']).optional(),
+  /** A team's physical backup: `--prepare` already ran (skipped at restore), and the folder of its archive holding the datadir. */
+  prepared: z.boolean().optional(),
+  archiveRoot: z.string().optional(),
   /** How `file` is compressed; absent: gzip (the engine's own dumps). */
   compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']).optional(),
   /** A team's dump of one database made without --databases (no CREATE DATABASE / USE): the database it restores into. */

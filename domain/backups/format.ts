@@ -336,14 +336,16 @@ export interface PayloadInput {
   name?: string;
 }
 
+/** An archive by its first (decompressed) bytes: an xbstream / mbstream or a tar; undefined for anything else. */
+export function payloadContainer(head: Uint8Array): 'xbstream' | 'tar' | undefined {
+  if (startsWith(head, XBSTREAM_MAGIC)) return 'xbstream';
+  return startsWith(head, [0x75, 0x73, 0x74, 0x61, 0x72], 257) ? 'tar' : undefined;
+}
+
 /** What a decompressed stream is. Throws UnknownBackupFormat when none of the supported formats. */
 export function detectPayload(input: PayloadInput): Omit<BackupFormat, 'compression'> {
   const { innerHead: head, name } = input;
-  const container: BackupContainer | undefined = startsWith(head, XBSTREAM_MAGIC)
-    ? 'xbstream'
-    : startsWith(head, [0x75, 0x73, 0x74, 0x61, 0x72], 257)
-      ? 'tar'
-      : undefined;
+  const container = payloadContainer(head);
   if (container) {
     const inHead = container === 'tar' ? tarMembersInHead(head) : xbstreamMembersInHead(head);
     const members = [...(input.members ?? []), ...inHead.filter((m) => !input.members?.some((k) => k.path === m.path))];

@@ -7,6 +7,8 @@ import type { Crc32 } from '../binlog/format';
 import { DrillError, DrillErrorTypes } from '../errors';
 import { CONTAINER_DATADIR } from '../flavors';
 import type { Flavor, RecoveryPoint } from '../types';
+import { KEPT_MEMBER_BYTES } from './tar-walker';
+import type { ArchiveMember } from './tar-walker';
 
 /** The published artifact of a physical backup, per flavor. */
 export const PHYSICAL_FILES: Record<Flavor, string> = { mariadb: 'backup.mbstream.gz', mysql: 'datadir.tar.gz' };
@@ -136,12 +138,21 @@ export class XbstreamWalker {
   private payload: { file: string; remaining: number; crc: number; expected: number } | undefined;
   private readonly open = new Set<string>();
   private summary: XbstreamSummary = { files: 0, chunks: 0, payloadBytes: 0 };
+  /** Every file seen, in stream order; the bytes of those `keep` asked for (small metadata files). */
+  private readonly seen = new Map<string, Uint8Array[] | undefined>();
 
   /** `crc32`: Node's zlib.crc32, passed in (domain code has no Node built-ins). */
   constructor(
     private readonly where: string,
     private readonly crc32: Crc32,
+    private readonly keep: (path: string) => boolean = () => false,
   ) {}
+
+  /** The files of the stream (walked to its end), with the contents of the kept ones. */
+  members(): ArchiveMember[] {
+    const decoder = new TextDecoder('utf-8');
+    return [...this.seen].map(([path, parts]) => (parts ? { path, content: decoder.decode(Buffer.concat(parts).subarray(0, KEPT_MEMBER_BYTES)) } : { path }));
+  }
 
   push(chunk: Buffer): void {
     let rest = chunk;
@@ -149,6 +160,7 @@ export class XbstreamWalker {
       if (this.payload) {
         const take = Math.min(this.payload.remaining, rest.length);
         this.payload.crc = this.crc32(rest.subarray(0, take), this.payload.crc);
+        this.seen.get(this.payload.file)?.push(rest.subarray(0, take));
         this.payload.remaining -= take;
         rest = rest.subarray(take);
         if (this.payload.remaining === 0) this.finishPayload();
@@ -180,6 +192,7 @@ export class XbstreamWalker {
     if (pathLen === 0 || pathLen > 4096) this.fail(`has a chunk with an impossible path length ${pathLen}`);
     if (b.length < 14 + pathLen) return 0;
     const file = b.subarray(14, 14 + pathLen).toString('utf8');
+    if (!this.seen.has(file)) this.seen.set(file, this.keep(file) ? [] : undefined);
     if (type === 'E') {
       // An empty file is one EOF chunk without any payload chunk before it.
       if (!this.open.delete(file)) this.summary.files++;

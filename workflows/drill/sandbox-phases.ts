@@ -114,7 +114,7 @@ export async function planWhileRestoring(d: Drill, facts: SourceFacts, backup: O
  * the sandbox on it as its datadir, replay. Retried together from the artifact, like a logical
  * restore from the dump.
  */
-export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan): Promise<SandboxHandle> {
+export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan | undefined): Promise<SandboxHandle> {
   const { request, drillId } = d;
   const { published } = backup;
   registerSandboxRemoval(d);
@@ -124,7 +124,7 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
         once.restorePhysicalBackup({ drillId, source: request.source.name, image: facts.image, artifactPath: published.dumpPath, manifest: published.manifest, prepareMemoryMb: request.source.physical?.prepareMemoryMb }),
       );
       const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox({ ...sandboxRequest(d, facts, backup), datadir: restored.datadir })));
-      await replay(d, sandbox, plan);
+      if (plan) await replay(d, sandbox, plan);
       return sandbox;
     } catch (err) {
       if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
@@ -172,7 +172,7 @@ export async function restoreAsTaken(d: Drill, facts: SourceFacts, backup: Obtai
   const { manifest, dumpPath } = backup.published;
   if (request.target.kind !== 'checkpoint')
     throw ApplicationFailure.create({ type: 'BadTarget', nonRetryable: true, message: `${dumpPath} cannot be restored to ${d.target}: ${manifest.withoutCoordinates ?? 'it has no binlog coordinates'}. It can be drilled as it was taken (the default target).` });
-  const sandbox = await restoreDumpAndReplay(d, facts, backup, undefined, undefined);
+  const sandbox = manifest.kind === 'physical' ? await restorePhysicalAndReplay(d, facts, backup, undefined) : await restoreDumpAndReplay(d, facts, backup, undefined, undefined);
   const databases = manifest.databases.length > 0 ? manifest.databases : facts.databases;
   // Nothing to compare with: the dump's own declarations and row counts are the reference.
   const { declaredObjects, rowsLoaded } = state.restored ?? {};

@@ -1,0 +1,166 @@
+/**
+ * A team's own mariabackup backups (MariaDB 10.11), made by the real mariabackup in the source's
+ * container with the command lines teams use, checked by `restore-drill verify` and drilled end
+ * to end from a folder and from the S3 server: the xbstream streamed from where it is into the
+ * tool container, extracted and prepared there, rolled forward with the engine's binlog archive.
+ * Seed 000 reproduced: two jobs writing one .tar.gz at once, refused before any sandbox exists.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { awaitDrill, startDrill } from '../../client/drills';
+import type { DrillRequestInput } from '../../config/schema';
+import { CONTAINER_SOCKET_DIR } from '../../domain/flavors';
+import { startHarness } from './harness';
+import type { Harness } from './harness';
+import { startLiveSource } from './sources';
+import type { LiveSource } from './sources';
+import { ensureWorkerBuild } from './worker-process';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/cli/main.js');
+const RD_HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
+const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
+const KEY_FILE = path.join(RD_HOME, 's3-credentials', 'access-key-id');
+const SECRET_FILE = path.join(RD_HOME, 's3-credentials', 'secret-access-key');
+const MARIABACKUP = `mariabackup --user=root --socket=${CONTAINER_SOCKET_DIR}/mysqld.sock`;
+
+interface Verified {
+  code: number;
+  json: { ok: boolean; failure?: { type: string; message: string }; [k: string]: unknown };
+}
+
+function verify(file: string): Promise<Verified> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, '--json', 'verify', file], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      const code = err ? Number((err as { code?: number }).code ?? 1) : 0;
+      try {
+        resolve({ code, json: JSON.parse(stdout) as Verified['json'] });
+      } catch {
+        resolve({ code, json: { ok: false, failure: { type: 'unparsable', message: stdout } } });
+      }
+    });
+  });
+}
+
+/** A shell line run on the host (docker exec into the source's container, pipes, redirections): what a cron job runs. */
+function sh(line: string): { done: Promise<void> } {
+  const child = spawn('bash', ['-o', 'pipefail', '-c', line], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => void (stderr = (stderr + c.toString()).slice(-2000)));
+  return { done: new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${line} exited ${code}: ${stderr}`))))) };
+}
+
+describe("a team's own mariabackup backups of MariaDB", () => {
+  let h: Harness;
+  let source: LiveSource;
+  let dir: string;
+  let inSource: (cmd: string) => string;
+
+  beforeAll(async () => {
+    ensureWorkerBuild();
+    h = await startHarness('team-mariabackup');
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rd-team-mb-'));
+    source = await startLiveSource(h.runtime, 'mariadb', dir, `it-team-mb-${process.pid}`);
+    inSource = (cmd) => `docker exec ${source.containerName} bash -o pipefail -c ${JSON.stringify(cmd)}`;
+    source.writer.start();
+    // A prepared backup directory in the source's container, for the tar.gz and directory forms.
+    await sh(inSource(`rm -rf /tmp/bk && ${MARIABACKUP} --backup --target-dir=/tmp/bk 2>/dev/null && mariabackup --prepare --target-dir=/tmp/bk 2>/dev/null`)).done;
+  });
+  afterAll(async () => {
+    await source?.destroy();
+    await h?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const drillOf = async (team: NonNullable<NonNullable<DrillRequestInput['backup']>['team']>, id: string, extra: Partial<DrillRequestInput> = {}) => {
+    const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId(id), request: { source: { ...source.spec, databases: ['university'] }, backup: { team }, ...extra } });
+    return { drillId: handle.workflowId, ...(await awaitDrill(handle)) };
+  };
+
+  test('`mariabackup --backup --stream=xbstream | gzip` passes verify with its binlog position, and is drilled from a folder, rolled forward to a checkpoint', async () => {
+    const team = path.join(dir, 'xb-gz');
+    await mkdir(team);
+    await sh(`${inSource(`${MARIABACKUP} --backup --stream=xbstream --target-dir=/tmp/xb 2>/dev/null`)} | gzip > ${team}/full.xb.gz`).done;
+    const v = await verify(path.join(team, 'full.xb.gz'));
+    expect(v.json.failure).toBeUndefined();
+    expect(v.json).toMatchObject({ ok: true, format: { kind: 'mariabackup', container: 'xbstream', compression: 'gzip', physical: { prepared: false } }, coordinates: { found: true }, physical: { databases: expect.arrayContaining(['university']) } });
+
+    const { report, failure, drillId } = await drillOf({ location: team, pick: 'latest' }, 'mb-xbgz');
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    expect(report?.backup.artifactPath).toBe(path.join(team, 'full.xb.gz'));
+    expect(report?.recoveryPoint?.coordinates).not.toEqual(report?.backup.coordinates);
+    expect(report?.checks.filter((c) => c.kind === 'checksum').length).toBeGreaterThan(3);
+    expect(report?.checks.every((c) => c.passed)).toBe(true);
+    expect(await h.leftovers(drillId)).toEqual([]);
+  });
+
+  test('a plain xbstream in a bucket is drilled from the S3 server, streamed from where it is', async () => {
+    const file = path.join(dir, 'full.xbstream');
+    await sh(`${inSource(`${MARIABACKUP} --backup --stream=xbstream --target-dir=/tmp/xb 2>/dev/null`)} > ${file}`).done;
+    const v = await verify(file);
+    expect(v.json).toMatchObject({ ok: true, format: { kind: 'mariabackup', container: 'xbstream', compression: 'none' } });
+    const bucket = `rd-team-mb-${Date.now().toString(36)}`;
+    const s3 = new S3Client({ endpoint: S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() } });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'nightly/full.xbstream', Body: await readFile(file) }));
+    } finally {
+      s3.destroy();
+    }
+    const { report, failure } = await drillOf({ location: `s3://${bucket}/nightly/`, s3: { endpoint: S3_ENDPOINT, accessKeyIdRef: { file: KEY_FILE }, secretAccessKeyRef: { file: SECRET_FILE } }, pick: 'latest' }, 'mb-s3');
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    expect(report?.backup.artifactPath).toBe(`s3://${bucket}/nightly/full.xbstream`);
+  });
+
+  test('a tar.gz of a prepared backup directory passes verify as prepared, and a PITR rolls it forward to an exact binlog position', async () => {
+    const team = path.join(dir, 'tar-gz');
+    await mkdir(team);
+    await sh(`${inSource('tar -cf - -C /tmp bk')} | gzip > ${team}/bk.tar.gz`).done;
+    const v = await verify(path.join(team, 'bk.tar.gz'));
+    expect(v.json.failure).toBeUndefined();
+    expect(v.json).toMatchObject({ ok: true, format: { kind: 'mariabackup', container: 'tar', compression: 'gzip', physical: { prepared: true } }, coordinates: { found: true }, physical: { root: 'bk' } });
+
+    await new Promise((r) => setTimeout(r, 1500));
+    const [at] = await source.admin<{ File: string; Position: number }>('SHOW MASTER STATUS');
+    await new Promise((r) => setTimeout(r, 1500));
+    const { report, failure, drillId } = await drillOf({ location: team, pick: 'latest' }, 'mb-pitr', { target: { kind: 'position', file: at!.File, position: Number(at!.Position) } });
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    expect(report?.recoveryPoint?.coordinates).toEqual({ file: at!.File, position: Number(at!.Position) });
+    expect(await h.leftovers(drillId)).toEqual([]);
+  });
+
+  test('seed 000: two backup jobs writing one .tar.gz at once are refused as ArtifactCorrupt before any sandbox exists', async () => {
+    const team = path.join(dir, 'twice');
+    await mkdir(team);
+    const file = path.join(team, 'bk.tar.gz');
+    // Each job's tar is paced (1 MiB every 50 ms, as a backup of a busy server is), so the two writers overlap for seconds.
+    const pace = `{ while :; do r=$(dd bs=1M count=1 iflag=fullblock 2>&1 >&3); case "$r" in "0+0 records in"*) break;; esac; sleep 0.05; done; } 3>&1`;
+    const paced = (flags: string) => sh(`${inSource(`tar ${flags} -cf - -C /tmp bk | ${pace}`)} | gzip > ${file}`);
+    const first = paced('');
+    await waitForBytes(file, 1);
+    const second = paced('--owner=nobody --group=nogroup');
+    await Promise.all([first.done.catch(() => undefined), second.done.catch(() => undefined)]);
+    const v = await verify(file);
+    expect(v.code).toBe(1);
+    expect(v.json.failure?.type).toBe('ArtifactCorrupt');
+    const { report, failure, drillId } = await drillOf({ location: team, pick: 'latest' }, 'mb-twice');
+    expect(failure?.type).toBe('ArtifactCorrupt');
+    expect(report?.phases.map((p) => p.phase)).not.toContain('sandbox-start');
+    expect(await h.leftovers(drillId)).toEqual([]);
+  });
+});
+
+async function waitForBytes(file: string, bytes: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const size = await stat(file).then((s) => s.size, () => 0);
+    if (size >= bytes) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${file} never reached ${bytes} bytes`);
+}
