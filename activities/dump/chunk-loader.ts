@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { SqlSession } from '../../adapters/mysql';
+import { isEngineMixDeprecation } from '../../domain/backups/non-transactional';
 import { convertInsert } from '../../domain/dump/insert-convert';
 import { countInsertRows } from '../../domain/dump/insert-rows';
 import { scanInsert } from '../../domain/dump/insert-scan';
@@ -117,10 +118,12 @@ export async function loadChunk(ctx: ChunkLoaderContext, columns: TableColumns, 
     const outcome = await session.loadLocal(load.sql, load.data);
     if (outcome.affectedRows !== load.rows || outcome.warnings > 0) {
       const warnings = await session.query<{ Message: string }>('SHOW WARNINGS LIMIT 3').catch(() => []);
-      return fail(
-        `LOAD DATA into ${load.table} loaded ${outcome.affectedRows} of ${load.rows} rows with ${outcome.warnings} warning(s)${warnings.length ? `: ${warnings.map((w) => w.Message).join('; ')}` : ''}; ` +
-          "restoreMethod 'client' loads the dump's INSERT statements as they are",
-      );
+      const allLoaded = outcome.affectedRows === load.rows && warnings.length === outcome.warnings;
+      if (!allLoaded || !warnings.every((w) => isEngineMixDeprecation(w.Message)))
+        return fail(
+          `LOAD DATA into ${load.table} loaded ${outcome.affectedRows} of ${load.rows} rows with ${outcome.warnings} warning(s)${warnings.length ? `: ${warnings.map((w) => w.Message).join('; ')}` : ''}; ` +
+            "restoreMethod 'client' loads the dump's INSERT statements as they are",
+        );
     }
     ctx.counts.loadDataRows += load.rows;
     if (load.unchanged) ctx.counts.unchangedRows += load.rows;

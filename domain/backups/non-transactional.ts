@@ -54,3 +54,12 @@ export function explainNonTransactionalMismatches(checks: readonly CheckResult[]
     return { ...c, message: c.message ? `${c.message} ${note}` : note };
   });
 }
+
+/**
+ * MySQL 9's note on a load that touches an InnoDB and a MyISAM table in one transaction
+ * ("Combining the storage engines InnoDB and MyISAM is deprecated…"): about the engines, not
+ * about the rows, so a restore that loaded every row does not fail on it.
+ */
+export function isEngineMixDeprecation(message: string): boolean {
+  return /^Combining the storage engines \S+ and \S+ is deprecated/.test(message);
+}

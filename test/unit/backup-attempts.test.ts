@@ -1,5 +1,5 @@
 import { DEFAULT_BACKUP_RETRY, backupRetryDelaySeconds, backupRetryPolicy, describeBackupAttempts, exhaustedBackupMessage } from '../../domain/backups/attempts';
-import { explainNonTransactionalMismatches, nonTransactionalWarning } from '../../domain/backups/non-transactional';
+import { explainNonTransactionalMismatches, isEngineMixDeprecation, nonTransactionalWarning } from '../../domain/backups/non-transactional';
 import type { CheckResult } from '../../domain/checks/results';
 import { renderMarkdown, renderText } from '../../domain/report/report';
 import type { DrillReport } from '../../domain/report/report';
@@ -91,5 +91,12 @@ describe('the report on the backup', () => {
       expect(text).toContain('attempt 2: ok');
       expect(text).toContain('bulk.legacy (MyISAM)');
     }
+  });
+});
+
+describe('loading next to a MyISAM table', () => {
+  test("MySQL's note on mixing engines in one transaction is not a lost row", () => {
+    expect(isEngineMixDeprecation('Combining the storage engines InnoDB and MyISAM is deprecated, but the statement or transaction updates both the InnoDB table bulk.pages and the MyISAM table bulk.legacy.')).toBe(true);
+    expect(isEngineMixDeprecation("Data truncated for column 'note' at row 3")).toBe(false);
   });
 });
