@@ -19,6 +19,7 @@ import { DrillError, DrillErrorTypes } from '../domain/errors';
 import type { BackupInspection, LastGoodBackup, ReadProgress } from './backup-reader';
 import { describeFormat } from './backup-reader';
 import { decompressor } from './decompress';
+import { inspectPhysicalDirectory } from './physical-directory';
 import type { ObjectStore, StoredObject } from './object-store';
 
 /** Small files whose content format detection reads (mydumper's, mariabackup's and XtraBackup's). */
@@ -140,7 +141,7 @@ async function readMember(store: ObjectStore, dirKey: string, file: StoredObject
 }
 
 /** Runs `work` on every item, `parallel` at a time, in order of start; the first failure stops the rest. */
-async function eachLimited<T, R>(items: readonly T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function eachLimited<T, R>(items: readonly T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   let failed = false;
@@ -180,6 +181,7 @@ export async function inspectBackupDirectory(
   const passed: string[] = [];
   const { files, members } = await readLayout(store, dirKey);
   const format = detectDirectoryFormat(members, name);
+  if (format.kind === 'mariabackup' || format.kind === 'xtrabackup') return inspectPhysicalDirectory(store, dirKey, { files, members, format }, opts);
   if (format.kind !== 'mydumper') {
     throw new DrillError(DrillErrorTypes.UnsupportedBackupFormat, `${name} is a ${format.kind} directory, which restore-drill does not verify as a directory yet`, { details: { name, kind: format.kind } });
   }
@@ -224,7 +226,7 @@ export async function inspectBackupDirectory(
 }
 
 /** A directory as one observation: total size, newest file, and a digest of its listing as the etag. */
-function observation(files: readonly StoredObject[]): { size: number; mtimeMs: number; etag: string } {
+export function observation(files: readonly StoredObject[]): { size: number; mtimeMs: number; etag: string } {
   const listing = createHash('sha256');
   for (const f of toListed(files)) listing.update(`${f.key}\0${f.size}\0${f.modifiedMs}\0${f.etag}\n`);
   return { size: files.reduce((n, f) => n + f.size, 0), mtimeMs: Math.max(0, ...files.map((f) => f.modified.getTime())), etag: listing.digest('hex').slice(0, 32) };

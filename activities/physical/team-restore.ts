@@ -9,9 +9,12 @@ import { constants } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { directorySha256, eachLimited } from '../../adapters/backup-directory';
 import { storedBackupObject } from '../../adapters/backup-reader';
+import { pathInDirectory } from '../../domain/backups/directory';
 import type { ExecResult } from '../../adapters/container-runtime';
 import { decompressor } from '../../adapters/decompress';
 import { drillWorkDir } from '../../adapters/local-layout';
@@ -40,6 +43,7 @@ export interface TeamRestoreRequest {
 export async function restoreTeamPhysical(deps: ActivityDeps, req: TeamRestoreRequest, datadir: string, signal: AbortSignal | undefined): Promise<void> {
   const { manifest } = req;
   const { origin } = manifest;
+  if (manifest.archive === 'directory') return copyAndPrepare(deps, req, datadir, signal);
   if (manifest.archive !== 'mbstream' && manifest.archive !== 'tar')
     throw new DrillError(DrillErrorTypes.UnsupportedBackupFormat, `${origin.where} is a ${manifest.archive ?? 'physical'} backup, which this worker does not restore yet`);
   const inDir = path.join(drillWorkDir(deps.paths, req.drillId), 'team-stream');
@@ -74,6 +78,42 @@ export async function restoreTeamPhysical(deps: ActivityDeps, req: TeamRestoreRe
     store.close();
     await rm(inDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A backup directory is copied file by file into the drill's datadir (prepare writes there; the
+ * team's copy is only read), each file hashed as it passes, then prepared in the tool container.
+ */
+async function copyAndPrepare(deps: ActivityDeps, req: TeamRestoreRequest, datadir: string, signal: AbortSignal | undefined): Promise<void> {
+  const { manifest } = req;
+  const { origin } = manifest;
+  const store = await openObjectStore(parseBackupLocation(origin.location, origin.s3 ?? {}));
+  try {
+    const root = manifest.archiveRoot ? `${manifest.archiveRoot}/` : '';
+    const files = await store.listFiles(origin.key);
+    const copied = await eachLimited(files, 4, async (f) => {
+      const rel = pathInDirectory(origin.key, f.key);
+      const target = rel.startsWith(root) ? path.join(datadir, rel.slice(root.length)) : undefined;
+      const hash = createHash('sha256');
+      const tap = new Transform({
+        transform: (c: Buffer, _e, done) => {
+          hash.update(c);
+          done(null, c);
+        },
+      });
+      if (target) await mkdir(path.dirname(target), { recursive: true });
+      await pipeline(await store.openRead(f.key), tap, target ? createWriteStream(target, { mode: 0o640 }) : new Writable({ write: (_c, _e, done) => done() }));
+      return { path: rel, sha256: hash.digest('hex') };
+    });
+    if (directorySha256(copied) !== manifest.sha256)
+      throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${origin.where} is no longer the directory whose door checks passed (its files' sha256 changed): the team's job rewrote it meanwhile; drill it again`, { details: { where: origin.where } });
+  } finally {
+    store.close();
+  }
+  const script = teamPhysicalRestoreScript({ archive: 'directory', input: '', target: RESTORE_IN_TOOL, root: '', prepared: manifest.prepared ?? false, useMemoryMb: req.prepareMemoryMb ?? 1024 });
+  const result = await runRestoreTool(deps, req, { script, binds: [`${datadir}:${RESTORE_IN_TOOL}`], signal });
+  if (result.exitCode !== 0)
+    throw new DrillError(DrillErrorTypes.ToolFailed, `preparing the copy of ${origin.where} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-1200)}`, { details: { exitCode: result.exitCode } });
 }
 
 /**

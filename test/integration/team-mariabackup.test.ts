@@ -135,6 +135,24 @@ describe("a team's own mariabackup backups of MariaDB", () => {
     expect(await h.leftovers(drillId)).toEqual([]);
   });
 
+  test('a backup directory, not prepared, passes verify and is drilled: copied file by file, prepared in the copy, the team\'s files untouched', async () => {
+    const team = path.join(dir, 'directory');
+    await mkdir(team);
+    await sh(`${inSource(`rm -rf /tmp/raw && ${MARIABACKUP} --backup --target-dir=/tmp/raw 2>/dev/null && tar -cf - -C /tmp raw`)} | tar -xf - -C ${team}`).done;
+    const checkpoints = await readFile(path.join(team, 'raw', 'xtrabackup_checkpoints'), 'utf8').catch(() => readFile(path.join(team, 'raw', 'mariadb_backup_checkpoints'), 'utf8'));
+    const v = await verify(`${team}/raw/`);
+    expect(v.json.failure).toBeUndefined();
+    expect(v.json).toMatchObject({ ok: true, format: { kind: 'mariabackup', container: 'directory', physical: { prepared: false } }, coordinates: { found: true } });
+
+    const { report, failure, drillId } = await drillOf({ location: team, pick: 'latest' }, 'mb-dir');
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    expect(report?.checks.every((c) => c.passed)).toBe(true);
+    // Prepared in the drill's copy: the team's directory still says it was never prepared.
+    expect(await readFile(path.join(team, 'raw', 'xtrabackup_checkpoints'), 'utf8').catch(() => readFile(path.join(team, 'raw', 'mariadb_backup_checkpoints'), 'utf8'))).toBe(checkpoints);
+    expect(await h.leftovers(drillId)).toEqual([]);
+  });
+
   test('seed 000: two backup jobs writing one .tar.gz at once are refused as ArtifactCorrupt before any sandbox exists', async () => {
     const team = path.join(dir, 'twice');
     await mkdir(team);
