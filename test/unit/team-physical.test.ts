@@ -140,6 +140,12 @@ describe('restore script', () => {
     expect(script).toContain("tar -xf - -C '/restore' --no-same-owner --strip-components=1 < '/in/stream'");
     expect(script).not.toContain('mariabackup --prepare');
   });
+  test('a directory, copied by the worker, is only prepared', () => {
+    expect(teamPhysicalRestoreScript({ archive: 'directory', input: '', target: '/restore', root: '', prepared: false, useMemoryMb: 256 }).split('\n')).toEqual([
+      'set -eu -o pipefail',
+      "mariabackup --prepare --use-memory=256M --target-dir='/restore'",
+    ]);
+  });
 });
 
 describe("a team's physical manifest", () => {
