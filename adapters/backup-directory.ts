@@ -10,8 +10,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { coordinatesFromMydumperMetadata } from '../domain/backups/coordinates';
-import { checkDirectoryUnchanged, checkMydumperNotPartial, directoryDigestText, pathInDirectory } from '../domain/backups/directory';
-import type { ListedFile } from '../domain/backups/directory';
+import { checkDirectoryUnchanged, checkMydumperNotPartial, pathInDirectory } from '../domain/backups/directory';
 import { checkBackupSize, checkMydumperComplete, checkNotInFlight } from '../domain/backups/door-checks';
 import { detectCompression, detectDirectoryFormat } from '../domain/backups/format';
 import type { BackupFormat, BackupMember, Compression } from '../domain/backups/format';
@@ -19,6 +18,10 @@ import { DrillError, DrillErrorTypes } from '../domain/errors';
 import type { BackupInspection, LastGoodBackup, ReadProgress } from './backup-reader';
 import { describeFormat } from './backup-reader';
 import { decompressor } from './decompress';
+import { directorySha256, eachLimited, observation, toListed } from './directory-files';
+
+// Shared with physical-directory.ts and the restore's copy of a directory (directory-files.ts).
+export { directorySha256, toListed };
 import { inspectPhysicalDirectory } from './physical-directory';
 import type { ObjectStore, StoredObject } from './object-store';
 
@@ -28,7 +31,6 @@ const METADATA_MAX_BYTES = 1024 * 1024;
 /** Files read at once: S3 round trips overlap, a local disk is not thrashed. */
 const READ_PARALLEL = 4;
 
-export const toListed = (files: readonly StoredObject[]): ListedFile[] => files.map((f) => ({ key: f.key, size: f.size, modifiedMs: f.modified.getTime(), etag: f.etag }));
 
 /** The directory's files and the members format detection needs; BadConfig when there is none. */
 async function readLayout(store: ObjectStore, dirKey: string): Promise<{ files: StoredObject[]; members: BackupMember[] }> {
@@ -140,32 +142,6 @@ async function readMember(store: ObjectStore, dirKey: string, file: StoredObject
   return { path: pathInDirectory(dirKey, file.key), sha256: member.sha256(), rawBytes: member.rawBytes(), plainBytes, compression: member.compression() };
 }
 
-/** Runs `work` on every item, `parallel` at a time, in order of start; the first failure stops the rest. */
-export async function eachLimited<T, R>(items: readonly T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, items.length) }, async () => {
-      while (!failed && next < items.length) {
-        const i = next++;
-        try {
-          out[i] = await work(items[i]!);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      }
-    }),
-  );
-  return out;
-}
-
-/** The sha256 naming a directory: over `path sha256` lines of its files (domain/backups/directory.ts). */
-export function directorySha256(members: readonly { path: string; sha256: string }[]): string {
-  return createHash('sha256').update(directoryDigestText(members)).digest('hex');
-}
-
 /**
  * The door checks of directory `dirKey` of a location. Each refusal is a typed DrillError:
  * UnknownBackupFormat, ArtifactInFlight (metadata.partial, or the listing changed while read),
@@ -223,11 +199,4 @@ export async function inspectBackupDirectory(
   passed.push(`${files.length} files read whole${compressed.length > 0 ? ` (${compressed.length} ${compressed[0]!.compression} streams whole)` : ''}, ${rawBytes} -> ${plainBytes} bytes, unchanged while read`);
   const coordinates = coordinatesFromMydumperMetadata(metadata ?? '');
   return { name, format, rawBytes, plainBytes, sha256: directorySha256(reads), observed: observedBefore, coordinates, passed };
-}
-
-/** A directory as one observation: total size, newest file, and a digest of its listing as the etag. */
-export function observation(files: readonly StoredObject[]): { size: number; mtimeMs: number; etag: string } {
-  const listing = createHash('sha256');
-  for (const f of toListed(files)) listing.update(`${f.key}\0${f.size}\0${f.modifiedMs}\0${f.etag}\n`);
-  return { size: files.reduce((n, f) => n + f.size, 0), mtimeMs: Math.max(0, ...files.map((f) => f.modified.getTime())), etag: listing.digest('hex').slice(0, 32) };
 }

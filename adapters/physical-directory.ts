@@ -8,7 +8,7 @@ import { checkDirectoryUnchanged, pathInDirectory } from '../domain/backups/dire
 import { checkBackupSize } from '../domain/backups/door-checks';
 import type { BackupFormat, BackupMember } from '../domain/backups/format';
 import { inspectDatadir } from '../domain/physical/team-backup';
-import { directorySha256, eachLimited, observation, toListed } from './backup-directory';
+import { directorySha256, eachLimited, observation, toListed } from './directory-files';
 import type { BackupInspection, LastGoodBackup, ReadProgress } from './backup-reader';
 import { describeFormat } from './backup-reader';
 import type { ObjectStore, StoredObject } from './object-store';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createWriteStream } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { directorySha256, eachLimited } from '../../adapters/backup-directory';
+import { directorySha256, eachLimited } from '../../adapters/directory-files';
 import { storedBackupObject } from '../../adapters/backup-reader';
 import { pathInDirectory } from '../../domain/backups/directory';
 import type { ExecResult } from '../../adapters/container-runtime';
