@@ -86,8 +86,9 @@ export class PrometheusDrillMetrics implements DrillMetricsRecorder {
 
   /** After a restart: the newest report of a source, and its newest passing one (lastReports). */
   seedReports(last: DrillReport, lastPassed: DrillReport | undefined): void {
+    // Replayed in order, as they happened: a failed last drill keeps the pass's time, RTO and RPO.
+    if (lastPassed && lastPassed !== last) this.show(lastPassed);
     this.show(last);
-    if (lastPassed) setTime(this.lastSuccessTime, { source: lastPassed.source }, lastPassed.finishedAt);
   }
 
   private show(report: DrillReport): void {

@@ -102,7 +102,8 @@ describe('PrometheusDrillMetrics', () => {
     const text = await m.text();
     expect(value(text, 'restore_drill_last_drill_success{source="orders"}')).toBe(0);
     expect(value(text, 'restore_drill_last_success_timestamp_seconds{source="orders"}')).toBe(Date.parse(passed.finishedAt) / 1000);
-    expect(text).not.toContain('restore_drill_drills_total{');
+    expect(text).not.toContain("restore_drill_drills_total{");
+    expect(value(text, 'restore_drill_rto_seconds{source="orders"}')).toBe(32);
   });
 });
 

@@ -1,0 +1,225 @@
+/**
+ * Monitoring for real: the worker process (dist/workers/main.js) serves /metrics, a real
+ * Prometheus server (Debian's package, started here on 127.0.0.1 with a temporary config and
+ * deploy/monitoring's rules) scrapes it, and the alert rules fire on a real drill of a live
+ * MariaDB source (RTO over its target) and on a failed drill. The worker is restarted and its
+ * metrics come back from the report files. The dashboard's queries run on that Prometheus.
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { awaitDrill, startDrill } from '../../client/drills';
+import { startHarness } from './harness';
+import type { Harness } from './harness';
+import { startLiveSource } from './sources';
+import type { LiveSource } from './sources';
+import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
+import type { WorkerProcess } from './worker-process';
+
+const MONITORING = path.resolve(__dirname, '../../deploy/monitoring');
+const RULES = path.join(MONITORING, 'restore-drill.rules.yml');
+
+jest.setTimeout(8 * 60_000);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+interface PromAlert {
+  labels: Record<string, string>;
+  state: 'pending' | 'firing';
+}
+
+/** A Prometheus server of its own: scrapes the worker every second, evaluates the shipped rules every second. */
+async function startPrometheus(dir: string, workerTarget: string): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  await mkdir(path.join(dir, 'data'), { recursive: true });
+  const config = path.join(dir, 'prometheus.yml');
+  await writeFile(
+    config,
+    [
+      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+      `rule_files: [${JSON.stringify(RULES)}]`,
+      'scrape_configs:',
+      `  - { job_name: restore-drill, static_configs: [ { targets: [${JSON.stringify(workerTarget)}] } ] }`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => void (stderr += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  await until(`prometheus ready (${stderr})`, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 30_000);
+  return {
+    url,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function promQuery(url: string, expr: string): Promise<{ status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] }; error?: string }> {
+  const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  return (await res.json()) as never;
+}
+
+async function firing(url: string, alertname: string, source: string): Promise<PromAlert | undefined> {
+  const res = (await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: PromAlert[] } };
+  return res.data.alerts.find((a) => a.labels.alertname === alertname && a.labels.source === source && a.state === 'firing');
+}
+
+/** The value of one series in the worker's /metrics text. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('metrics scraped by a real Prometheus, alert rules firing', () => {
+  let h: Harness;
+  let source: LiveSource;
+  let worker: WorkerProcess;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  let metricsAddress: string;
+  let taskQueue: string;
+  const startWorker = () => startWorkerProcess({ taskQueue, home: h.home, env: { RESTORE_DRILL_METRICS_LISTEN: metricsAddress } });
+
+  beforeAll(async () => {
+    ensureWorkerBuild();
+    h = await startHarness('metrics');
+    // The drills run in the worker process, not in the harness's in-process worker.
+    taskQueue = `${h.taskQueue}-process`;
+    metricsAddress = `127.0.0.1:${await freePort()}`;
+    source = await startLiveSource(h.runtime, 'mariadb', h.home, `it-metrics-${process.pid}`);
+    worker = startWorker();
+    await worker.ready;
+    prometheus = await startPrometheus(path.join(h.home, 'prometheus'), metricsAddress);
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await worker?.kill('SIGTERM');
+    await source?.destroy();
+    await h?.close();
+  });
+
+  test('a real drill of mariadb is scraped: outcome, RTO, phases and archive lag; its RTO over the target fires RestoreDrillRtoOverTarget', async () => {
+    const name = source.spec.name;
+    const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('drill'), request: { source: source.spec, rtoTargetSeconds: 1, rpoTargetSeconds: 3600 } });
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure).toBeUndefined();
+    expect(report).toMatchObject({ outcome: 'passed', rtoMissed: true, rpoTargetSeconds: 3600, rpoMissed: false });
+
+    const alert = await until('RestoreDrillRtoOverTarget firing', () => firing(prometheus.url, 'RestoreDrillRtoOverTarget', name));
+    expect(alert.labels.severity).toBe('warning');
+    const value = async (expr: string) => Number((await promQuery(prometheus.url, expr)).data.result[0]?.value[1]);
+    expect(await value(`restore_drill_last_drill_success{source="${name}"}`)).toBe(1);
+    expect(await value(`restore_drill_rto_seconds{source="${name}"}`)).toBeCloseTo(report!.rtoSeconds, 3);
+    expect(await value(`restore_drill_phase_seconds{source="${name}",phase="restore"}`)).toBeGreaterThan(0);
+    expect(await value(`restore_drill_backup_size_bytes{source="${name}"}`)).toBe(report!.backup.bytes);
+    // The drill archived the binlogs: the lag runs from that run's start, well under the objective.
+    const lag = await value(`restore_drill_archive_lag_seconds{source="${name}"}`);
+    expect(lag).toBeGreaterThan(0);
+    expect(lag).toBeLessThan(600);
+    expect(await firing(prometheus.url, 'RestoreDrillArchiveLagOverRpo', name)).toBeUndefined();
+    expect(await firing(prometheus.url, 'RestoreDrillFailed', name)).toBeUndefined();
+  });
+
+  test('a failed drill (no backup in the team folder) fires RestoreDrillFailed', async () => {
+    const name = source.spec.name;
+    const empty = path.join(h.home, 'team-backups-empty');
+    await mkdir(empty, { recursive: true });
+    const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('failing'), request: { source: source.spec, backup: { team: { location: empty } } } });
+    const { report } = await awaitDrill(handle);
+    expect(report?.outcome).toBe('failed');
+    const alert = await until('RestoreDrillFailed firing', () => firing(prometheus.url, 'RestoreDrillFailed', name));
+    expect(alert.labels.severity).toBe('critical');
+    // The last pass is kept: nothing claims the source never passed.
+    const lastPass = await promQuery(prometheus.url, `time() - restore_drill_last_success_timestamp_seconds{source="${name}"}`);
+    expect(Number(lastPass.data.result[0]?.value[1])).toBeLessThan(3600);
+  });
+
+  test('after a worker restart, /metrics starts from the last drills on disk', async () => {
+    const name = source.spec.name;
+    await worker.kill('SIGTERM');
+    worker = startWorker();
+    await worker.ready;
+    expect(worker.output()).toContain(`seeded from the last drills of ${name}`);
+    const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+    expect(sample(text, `restore_drill_last_drill_success{source="${name}"}`)).toBe(0);
+    expect(sample(text, `restore_drill_last_success_timestamp_seconds{source="${name}"}`)).toBeGreaterThan(Date.now() / 1000 - 3600);
+    expect(sample(text, `restore_drill_rto_seconds{source="${name}"}`)).toBeGreaterThan(0);
+    expect(sample(text, `restore_drill_archive_lag_seconds{source="${name}"}`)).toBeGreaterThan(0);
+    // Counters are this process's own: a restart does not replay old drills into them.
+    expect(text).not.toContain(`restore_drill_drills_total{source="${name}"`);
+  });
+
+  test('the Grafana dashboard has a valid model, and every panel query runs on Prometheus', async () => {
+    const datasource = z.object({ type: z.literal('prometheus'), uid: z.literal('${datasource}') });
+    const dashboardSchema = z.object({
+      uid: z.string().min(1),
+      title: z.string().min(1),
+      schemaVersion: z.number().int().min(30),
+      time: z.object({ from: z.string(), to: z.string() }),
+      templating: z.object({ list: z.array(z.object({ name: z.string(), type: z.enum(['datasource', 'query', 'custom']) }).passthrough()) }),
+      panels: z
+        .array(
+          z
+            .object({
+              id: z.number().int(),
+              type: z.enum(['stat', 'timeseries', 'bargauge', 'table', 'gauge']),
+              title: z.string().min(1),
+              datasource,
+              gridPos: z.object({ h: z.number().int().positive(), w: z.number().int().min(1).max(24), x: z.number().int().min(0).max(23), y: z.number().int().min(0) }),
+              targets: z.array(z.object({ refId: z.string(), expr: z.string().min(1), datasource, legendFormat: z.string() })).min(1),
+            })
+            .passthrough(),
+        )
+        .min(10),
+    });
+    const dashboard = dashboardSchema.parse(JSON.parse(await readFile(path.join(MONITORING, 'restore-drill-dashboard.json'), 'utf8')));
+    expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+    for (const p of dashboard.panels) expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
+    const failures: string[] = [];
+    for (const p of dashboard.panels)
+      for (const t of p.targets) {
+        const r = await promQuery(prometheus.url, t.expr.replaceAll('$source', '.*'));
+        if (r.status !== 'success') failures.push(`${p.title}: ${t.expr}: ${r.error}`);
+      }
+    expect(failures).toEqual([]);
+    // The source variable finds the drilled source.
+    const sources = await promQuery(prometheus.url, 'count by (source) (restore_drill_last_drill_timestamp_seconds)');
+    expect(sources.data.result.map((r) => r.metric.source)).toContain(source.spec.name);
+  });
+
+  test('promtool checks the rules and passes their unit tests', async () => {
+    const run = promisify(execFile);
+    await expect(run('promtool', ['check', 'rules', RULES])).resolves.toMatchObject({ stdout: expect.stringContaining('SUCCESS: 6 rules found') });
+    await expect(run('promtool', ['test', 'rules', path.join(MONITORING, 'restore-drill.rules.test.yml')], { cwd: MONITORING })).resolves.toMatchObject({ stdout: expect.stringContaining('SUCCESS') });
+  });
+});
