@@ -130,6 +130,8 @@ export interface RestoreOutcome extends PhaseOutcome {
   rowsLoaded?: Record<string, number>;
   /** The views, routines, triggers and events the dump creates (the parallel loader). */
   declaredObjects?: StoredObject[];
+  /** What the loader had to work around in the backup (a mydumper 0.10 bug on MySQL 9), for operators. */
+  notes?: string[];
 }
 
 export interface VerifyResult {

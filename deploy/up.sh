@@ -86,16 +86,18 @@ browser() {
 # zstd and xz decompress teams' backups on the worker host (Node 20's zlib has neither).
 # prometheus and promtool test the alert rules in deploy/monitoring (only the binaries are used:
 # the tests start their own server; the package's service is not started here).
+# mydumper is test-time only: it makes a team's backup as a cron job would (test/integration/team-mydumper.test.ts).
 host_tools() {
   local missing=()
   command -v zstd >/dev/null || missing+=(zstd)
   command -v xz >/dev/null || missing+=(xz-utils)
   command -v promtool >/dev/null || missing+=(prometheus)
+  command -v mydumper >/dev/null || missing+=(mydumper)
   if ((${#missing[@]} > 0)); then
     rd_apt_install "${missing[@]}"
     rd_note "installed ${missing[*]}"
   else
-    rd_note "zstd, xz, prometheus: reused"
+    rd_note "zstd, xz, prometheus, mydumper: reused"
   fi
 }
 

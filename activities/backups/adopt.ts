@@ -40,7 +40,7 @@ export function adoptActivities(deps: ActivityDeps) {
         const checks = { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p: ReadProgress) => heartbeat({ phase: 'verify-artifact', ...p }) };
         // A directory entry (key `name/`) is a directory backup: mydumper's.
         const inspection = chosen.key.endsWith('/') ? await inspectBackupDirectory(store, chosen.key, checks) : await inspectBackup(storedBackupObject(store, chosen.key), checks);
-        checkRestorable(inspection.name, inspection.format, ['logical-dump', 'mariabackup']);
+        checkRestorable(inspection.name, inspection.format, ['logical-dump', 'mydumper', 'mariabackup']);
         const origin: BackupOrigin = { location: req.team.location, ...(req.team.s3 ? { s3: req.team.s3 } : {}), key: chosen.key, where: store.where(chosen.key), observed: inspection.observed };
         const manifest = teamManifest(req, inspection, origin, new Date(chosen.modifiedMs).toISOString());
         const dir = path.join(sourceBackupsDir(deps.paths, req.source.name), `${TEAM_PREFIX}${safeSegment(path.basename(chosen.key)).slice(0, 80)}-${inspection.sha256.slice(0, 12)}`);
@@ -105,6 +105,7 @@ function teamManifest(req: { drillId: string; source: SourceSpec; facts: SourceF
     server: { flavor: i.format.flavor === 'unknown' ? req.facts.identity.flavor : i.format.flavor, version: i.format.serverVersion ?? req.facts.identity.version },
     tool: { name: i.format.tool, ...(i.format.toolVersion ? { version: i.format.toolVersion } : {}) },
     compression: i.format.compression,
+    ...(i.format.kind === 'mydumper' ? { directory: 'mydumper' as const } : {}),
     ...(scope?.kind === 'one-database' && scope.database ? { intoDatabase: scope.database } : {}),
     origin,
   };
@@ -126,7 +127,8 @@ export async function verifyAdoptedBackup(manifestPath: string, manifest: Backup
   const { origin } = manifest;
   const store = await openObjectStore(parseBackupLocation(origin.location, origin.s3 ?? {}));
   try {
-    const inspection = await inspectBackup(storedBackupObject(store, origin.key), { progress: (p) => heartbeat({ phase: 'verify-artifact', ...p }) });
+    const progress = (p: ReadProgress) => heartbeat({ phase: 'verify-artifact', ...p });
+    const inspection = manifest.directory ? await inspectBackupDirectory(store, origin.key, { progress }) : await inspectBackup(storedBackupObject(store, origin.key), { progress });
     if (inspection.sha256 !== manifest.sha256)
       throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${origin.where} has sha256 ${inspection.sha256} but had ${manifest.sha256} when it was adopted: the team's job rewrote it; drill it again to adopt the new one`, { details: { where: origin.where } });
     return { manifestPath, backupDir: path.dirname(manifestPath), dumpPath: origin.where, manifest, verified: 'full' };

@@ -12,8 +12,9 @@ import { withHeartbeat } from '../boundary';
 import { drillWorkDir } from '../../adapters/local-layout';
 import type { ActivityDeps } from '../deps';
 import { openDumpInput } from './dump-input';
+import { restoreMydumperDirectory } from './mydumper-restore';
 import { parallelRestoreWithHeartbeat } from './parallel-restore';
-import type { BackupOrigin } from '../../domain/artifacts/manifest';
+import type { BackupManifest, BackupOrigin } from '../../domain/artifacts/manifest';
 import type { Compression } from '../../domain/backups/format';
 import { replayWithApplier, stopApplier } from '../replay/applier';
 import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox } from '../sandbox/sandbox';
@@ -67,6 +68,8 @@ export function restoreActivities(deps: ActivityDeps) {
     compression?: Compression;
     origin?: BackupOrigin;
     intoDatabase?: string;
+    /** A team's directory backup (mydumper): loaded file by file from where it is. */
+    directory?: BackupManifest['directory'];
   }): Promise<RestoreOutcome> {
     // A team's backup stays where it is, and may be zstd or xz: only the parallel restore streams those.
     const method = req.origin || (req.compression ?? 'gzip') !== 'gzip' ? 'parallel' : (req.method ?? 'parallel');
@@ -82,6 +85,10 @@ export function restoreActivities(deps: ActivityDeps) {
         await s.query(sql).catch((err) => (sql.startsWith('RESET BINARY') ? s.query('RESET MASTER') : Promise.reject(err)));
       }
     });
+    if (req.directory === 'mydumper') {
+      if (!req.origin || !req.expectedSha256) throw new DrillError(DrillErrorTypes.BadConfig, `the mydumper directory ${req.dumpFile} has no origin or sha256 in its manifest: drill it again to adopt it`);
+      return restoreMydumperDirectory(deps, req.sandbox, { origin: req.origin, expectedSha256: req.expectedSha256 });
+    }
     // Several sessions at once (parallel-restore.ts); one gunzip | client below is the fallback.
     if (method === 'parallel') {
       // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.

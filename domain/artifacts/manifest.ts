@@ -59,8 +59,11 @@ export const backupManifestSchema = z.object({
   intoDatabase: z.string().min(1).optional(),
   /** A team's own backup: where its bytes are; absent: `file` beside this manifest. */
   origin: backupOriginSchema.optional(),
+  /** A team's backup that is a directory of files (origin.key ends in '/'), in this tool's layout; absent: one file. */
+  directory: z.enum(['mydumper']).optional(),
 })
   .refine((m) => (m.kind === 'physical') === (m.archive !== undefined), { message: 'a physical backup names its archive format (mbstream or tar), a logical one none', path: ['archive'] })
+  .refine((m) => m.directory === undefined || (m.origin !== undefined && m.origin.key.endsWith('/')), { message: "a directory backup is a team's, adopted where it is (its origin key ends in '/')", path: ['directory'] })
   .refine((m) => m.coordinates !== undefined || (m.origin !== undefined && m.withoutCoordinates !== undefined), { message: "only a team's backup may lack binlog coordinates, and then says why", path: ['coordinates'] });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 

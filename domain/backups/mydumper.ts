@@ -144,3 +144,45 @@ export class MydumperDataFeed {
     return Buffer.from(`USE ${q(this.database)};\nLOCK TABLES ${q(this.table)} WRITE;\n`);
   }
 }
+
+/**
+ * The statements of a schema, post, view or trigger file, split as myloader splits them: at a
+ * line ending in exactly `;`. mydumper writes a stored program's inner `;` line ends as `; `
+ * (a space before the newline) so that this rule keeps a BEGIN…END body whole; the dump
+ * splitter's rule (trailing blanks ignored) would cut it.
+ */
+export function mydumperStatements(text: string): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (current.length === 0 && (line.trim() === '' || /^\s*--/.test(line))) continue;
+    current.push(line);
+    if (line.endsWith(';')) {
+      out.push(current.join('\n'));
+      current = [];
+    }
+  }
+  if (current.some((l) => l.trim() !== '')) out.push(current.join('\n'));
+  return out;
+}
+
+const CHARSET_SET = /^SET (character_set_client|character_set_results|collation_connection) = (.*);$/s;
+
+/**
+ * mydumper 0.10 reads SHOW FUNCTION/PROCEDURE STATUS by column number; MySQL 9 added a
+ * `Language` column before them, so its schema-post sets character_set_client to the routine's
+ * COMMENT and collation_connection to a character set. Such a SET is no setting at all: the
+ * restore skips it (the session's utf8mb4 stays), and says so. A real one (`utf8mb4`,
+ * `@PREV_CHARACTER_SET_CLIENT`, a collation with its `_`) is run.
+ */
+export function misplacedCharsetSetting(statement: string): string | undefined {
+  const m = CHARSET_SET.exec(statement.trim());
+  if (!m) return undefined;
+  const [, variable, value] = m;
+  const v = value!.trim();
+  if (/^@\w+$/.test(v)) return undefined;
+  const word = /^\w+$/.test(v);
+  if (variable === 'collation_connection' ? word && (v.includes('_') || v === 'binary') : word) return undefined;
+  return `${variable} = ${JSON.stringify(v.slice(0, 60))}`;
+}

@@ -1,6 +1,6 @@
 import { DumpSplitter } from '../../domain/dump/splitter';
 import { checkDirectoryUnchanged, checkMydumperNotPartial, directoryDigestText } from '../../domain/backups/directory';
-import { MydumperDataFeed, parseMydumperFileName, planMydumperLoad } from '../../domain/backups/mydumper';
+import { MydumperDataFeed, misplacedCharsetSetting, mydumperStatements, parseMydumperFileName, planMydumperLoad } from '../../domain/backups/mydumper';
 import { errorType } from './expect-error';
 
 describe('mydumper file names', () => {
@@ -137,5 +137,30 @@ describe('a directory backup at the door', () => {
     const a = directoryDigestText([{ path: 'b.sql', sha256: '2' }, { path: 'a.sql', sha256: '1' }]);
     expect(a).toBe('a.sql 1\nb.sql 2\n');
     expect(directoryDigestText([{ path: 'a.sql', sha256: '1' }, { path: 'b.sql', sha256: '2' }])).toBe(a);
+  });
+});
+
+describe('statements of a mydumper schema-post file', () => {
+  test('a stored program body whose inner line ends are "; " stays one statement', () => {
+    const text = 'DROP PROCEDURE IF EXISTS `p`;\nCREATE PROCEDURE `p`()\nBEGIN\n  SELECT 1; \n  SELECT 2; \nEND;\n\nSET character_set_client = @PREV_CHARACTER_SET_CLIENT;\n';
+    expect(mydumperStatements(text)).toEqual(['DROP PROCEDURE IF EXISTS `p`;', 'CREATE PROCEDURE `p`()\nBEGIN\n  SELECT 1; \n  SELECT 2; \nEND;', 'SET character_set_client = @PREV_CHARACTER_SET_CLIENT;']);
+  });
+
+  test.each([
+    ['SET character_set_client = Credits of the courses a student completed;', 'character_set_client = "Credits of the courses a student completed"'],
+    ['SET character_set_results = ;', 'character_set_results = ""'],
+    ['SET collation_connection = utf8mb4;', 'collation_connection = "utf8mb4"'],
+  ])('mydumper 0.10 on MySQL 9 (a COMMENT where a character set belongs): %s is skipped', (statement, named) => {
+    expect(misplacedCharsetSetting(statement)).toBe(named);
+  });
+
+  test.each([
+    'SET character_set_client = utf8mb4;',
+    'SET character_set_client = @PREV_CHARACTER_SET_CLIENT;',
+    'SET collation_connection = utf8mb4_general_ci;',
+    'SET collation_connection = binary;',
+    'SET NAMES binary;',
+  ])('a real setting runs: %s', (statement) => {
+    expect(misplacedCharsetSetting(statement)).toBeUndefined();
   });
 });

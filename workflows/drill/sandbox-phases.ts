@@ -69,6 +69,7 @@ async function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: Obta
       ...(published.manifest.compression ? { compression: published.manifest.compression } : {}),
       ...(published.manifest.origin ? { origin: published.manifest.origin } : {}),
       ...(published.manifest.intoDatabase ? { intoDatabase: published.manifest.intoDatabase } : {}),
+      ...(published.manifest.directory ? { directory: published.manifest.directory } : {}),
     }),
   );
 }
