@@ -130,6 +130,12 @@ export async function loadChunk(ctx: ChunkLoaderContext, columns: TableColumns, 
     addRows(ctx.counts, load.table, load.rows);
   };
   const runAsIs = async (statement: Buffer) => {
+    // After SET NAMES binary (mydumper's data files) the driver follows the server's
+    // character_set_client and writes query text as latin1: latin1 text is the bytes as they are.
+    if (state.names === 'binary') {
+      await session.query(statement.toString('latin1'));
+      return;
+    }
     // Text that is not UTF-8 cannot go through the driver (it sends strings): the server's own client takes the bytes.
     if (isUtf8(statement)) {
       await session.query(statement.toString('utf8'));

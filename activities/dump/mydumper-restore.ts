@@ -17,7 +17,7 @@ import type { ObjectStore } from '../../adapters/object-store';
 import type { BackupOrigin } from '../../domain/artifacts/manifest';
 import { parseBackupLocation } from '../../domain/artifacts/locations';
 import { pathInDirectory } from '../../domain/backups/directory';
-import { MydumperDataFeed, misplacedCharsetSetting, mydumperStatements, planMydumperLoad, tableKey } from '../../domain/backups/mydumper';
+import { MydumperDataFeed, isNamesBinary, misplacedCharsetSetting, mydumperStatements, planMydumperLoad, tableKey } from '../../domain/backups/mydumper';
 import type { MydumperFile } from '../../domain/backups/mydumper';
 import { DeclaredObjects } from '../../domain/dump/declared-objects';
 import { parallelSessions } from '../../domain/dump/session-dispatcher';
@@ -159,6 +159,7 @@ class MydumperRestore {
     if (f.kind !== 'database' && f.database !== undefined) await session.query(`USE \`${f.database.replace(/`/g, '``')}\``);
     this.declared.push(`USE \`${(f.database ?? '').replace(/`/g, '``')}\`;\n${f.kind === 'post' || f.kind === 'view' || f.kind === 'triggers' ? text : ''}`);
     for (const statement of mydumperStatements(text)) {
+      if (isNamesBinary(statement)) continue;
       const misplaced = misplacedCharsetSetting(statement);
       if (misplaced) {
         this.note(`${f.path}: skipped SET ${misplaced} (mydumper 0.10 reads SHOW FUNCTION/PROCEDURE STATUS by column number; MySQL 9 added a Language column)`);

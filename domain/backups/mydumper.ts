@@ -167,6 +167,13 @@ export function mydumperStatements(text: string): string[] {
   return out;
 }
 
+/**
+ * mydumper starts its schema files with `SET NAMES binary`. Their text is UTF-8 (SHOW CREATE
+ * output), which the loader sends as it reads it, so it runs them under the session's utf8mb4:
+ * after SET NAMES binary the driver would write that text as latin1.
+ */
+export const isNamesBinary = (statement: string): boolean => /^(?:\/\*!\d+ )?SET NAMES binary\s*(?:\*\/)?\s*;$/i.test(statement.trim());
+
 const CHARSET_SET = /^SET (character_set_client|character_set_results|collation_connection) = (.*);$/s;
 
 /**

@@ -1,6 +1,6 @@
 import { DumpSplitter } from '../../domain/dump/splitter';
 import { checkDirectoryUnchanged, checkMydumperNotPartial, directoryDigestText } from '../../domain/backups/directory';
-import { MydumperDataFeed, misplacedCharsetSetting, mydumperStatements, parseMydumperFileName, planMydumperLoad } from '../../domain/backups/mydumper';
+import { MydumperDataFeed, isNamesBinary, misplacedCharsetSetting, mydumperStatements, parseMydumperFileName, planMydumperLoad } from '../../domain/backups/mydumper';
 import { errorType } from './expect-error';
 
 describe('mydumper file names', () => {
@@ -163,4 +163,11 @@ describe('statements of a mydumper schema-post file', () => {
   ])('a real setting runs: %s', (statement) => {
     expect(misplacedCharsetSetting(statement)).toBeUndefined();
   });
+});
+
+test('a schema file\'s SET NAMES binary is recognised (its UTF-8 text runs under utf8mb4), other settings are not', () => {
+  expect(isNamesBinary('/*!40101 SET NAMES binary*/;')).toBe(true);
+  expect(isNamesBinary('SET NAMES binary;')).toBe(true);
+  expect(isNamesBinary('/*!40101 SET NAMES utf8mb4*/;')).toBe(false);
+  expect(isNamesBinary('/*!40014 SET FOREIGN_KEY_CHECKS=0*/;')).toBe(false);
 });
