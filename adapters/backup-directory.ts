@@ -189,8 +189,8 @@ export async function inspectBackupDirectory(
   }
   const after = await store.listFiles(dirKey);
   checkDirectoryUnchanged(name, toListed(files), toListed(after));
-  const observedBefore = directoryObservation(files);
-  checkNotInFlight(name, observedBefore, directoryObservation(after));
+  const observedBefore = observation(files);
+  checkNotInFlight(name, observedBefore, observation(after));
   if (opts.lastGood?.measure === 'plain') {
     checkBackupSize(`${name} (uncompressed)`, plainBytes, opts.lastGood, opts.minSizeRatio);
     passed.push(`${plainBytes} bytes uncompressed, not much less than ${opts.lastGood.name}`);

@@ -128,7 +128,8 @@ export async function verifyAdoptedBackup(manifestPath: string, manifest: Backup
   const store = await openObjectStore(parseBackupLocation(origin.location, origin.s3 ?? {}));
   try {
     const progress = (p: ReadProgress) => heartbeat({ phase: 'verify-artifact', ...p });
-    const inspection = manifest.directory ? await inspectBackupDirectory(store, origin.key, { progress }) : await inspectBackup(storedBackupObject(store, origin.key), { progress });
+    // A directory backup (mydumper, mariabackup) has a key ending in '/'.
+    const inspection = origin.key.endsWith('/') ? await inspectBackupDirectory(store, origin.key, { progress }) : await inspectBackup(storedBackupObject(store, origin.key), { progress });
     if (inspection.sha256 !== manifest.sha256)
       throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${origin.where} has sha256 ${inspection.sha256} but had ${manifest.sha256} when it was adopted: the team's job rewrote it; drill it again to adopt the new one`, { details: { where: origin.where } });
     return { manifestPath, backupDir: path.dirname(manifestPath), dumpPath: origin.where, manifest, verified: 'full' };
