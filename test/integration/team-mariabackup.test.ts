@@ -157,12 +157,13 @@ describe("a team's own mariabackup backups of MariaDB", () => {
     const team = path.join(dir, 'twice');
     await mkdir(team);
     const file = path.join(team, 'bk.tar.gz');
-    // Each job's tar is paced (1 MiB every 50 ms, as a backup of a busy server is), so the two writers overlap for seconds.
-    const pace = `{ while :; do r=$(dd bs=1M count=1 iflag=fullblock 2>&1 >&3); case "$r" in "0+0 records in"*) break;; esac; sleep 0.05; done; } 3>&1`;
-    const paced = (flags: string) => sh(`${inSource(`tar ${flags} -cf - -C /tmp bk | ${pace}`)} | gzip > ${file}`);
-    const first = paced('');
+    // The first job's output is paced (64 KiB every 20 ms, as a backup of a busy server trickles out); the second starts
+    // once the first has written, runs at full speed and finishes first: the first's later writes land inside its stream.
+    const pace = `{ while :; do r=$(dd bs=64k count=1 iflag=fullblock 2>&1 >&3); case "$r" in "0+0 records in"*) break;; esac; sleep 0.02; done; } 3>&1`;
+    const job = (flags: string, paced: boolean) => sh(`${inSource(`tar ${flags} -cf - -C /tmp bk | gzip${paced ? ` | ${pace}` : ''}`)} > ${file}`);
+    const first = job('', true);
     await waitForBytes(file, 1);
-    const second = paced('--owner=nobody --group=nogroup');
+    const second = job('--owner=nobody --group=nogroup', false);
     await Promise.all([first.done.catch(() => undefined), second.done.catch(() => undefined)]);
     const v = await verify(file);
     expect(v.code).toBe(1);
@@ -176,7 +177,7 @@ describe("a team's own mariabackup backups of MariaDB", () => {
 
 async function waitForBytes(file: string, bytes: number): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const size = await stat(file).then((s) => s.size, () => 0);
+    const size = await stat(file).then((st) => st.size, () => 0);
     if (size >= bytes) return;
     await new Promise((r) => setTimeout(r, 20));
   }
