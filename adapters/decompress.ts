@@ -53,41 +53,42 @@ export interface PlainSummary {
 
 /**
  * Decompresses in the host tool and keeps only the plain byte count and the last `tailBytes`,
- * both computed by the tools (`tee`, `wc -c`, `tail -c`): the plain bytes never cross into Node,
- * whose reading of the tool's pipe, not the tool, was the limit (verify of a zstd dump took
- * 1.8x `zstd -t`). For the whole-stream check of a zstd, xz or bzip2 backup.
+ * both computed outside Node (`tail -c`; the count from `zstd -v`, or `dd` for xz and bzip2):
+ * the plain bytes never cross into Node, whose reading of the tool's pipe, not the tool, was
+ * the limit (verify of a zstd dump took 1.8x `zstd -t`). For a whole-stream check.
  */
 export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailBytes: number): { input: Writable; summary: Promise<PlainSummary> } {
   const [cmd, ...args] = TOOLS[compression];
-  // fd 3 carries wc's count; pipefail makes a broken stream (the tool's exit) the script's exit.
-  const script = 'set -o pipefail; "$@" | tee >(wc -c >&3) | tail -c "$TAIL_BYTES"';
-  const child = spawn('bash', ['-c', script, 'summarise', cmd!, ...args], {
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  // zstd -v ends with "/*stdin*\ : N bytes"; xz and bzip2 say nothing exact, so dd counts ("N bytes (…) copied").
+  const verbose = compression === 'zstd';
+  const script = `set -o pipefail; "$@" | ${verbose ? '' : 'dd bs=1M | '}tail -c "$TAIL_BYTES"`;
+  const child = spawn('bash', ['-c', script, 'summarise', cmd!, ...(verbose ? [...args.filter((a) => a !== '-dcq'), '-dcv'] : args)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, TAIL_BYTES: String(tailBytes) },
   });
-  const collect = (stream: Readable | null | undefined): Promise<Buffer> =>
+  const collect = (stream: Readable): Promise<Buffer> =>
     new Promise((resolve) => {
       const chunks: Buffer[] = [];
-      stream?.on('data', (c: Buffer) => chunks.push(c));
-      stream?.on('error', () => resolve(Buffer.concat(chunks)));
-      stream?.on('close', () => resolve(Buffer.concat(chunks)));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', () => resolve(Buffer.concat(chunks)));
+      stream.on('close', () => resolve(Buffer.concat(chunks)));
     });
-  const [tail, count, stderr] = [collect(child.stdout), collect(child.stdio[3] as Readable), collect(child.stderr)];
+  const [tail, stderr] = [collect(child.stdout), collect(child.stderr)];
   const summary = new Promise<PlainSummary>((resolve, reject) => {
     child.on('error', (err) => reject(new Error(`bash could not run (${err.message})`)));
     child.on('close', (code, sig) => {
-      void Promise.all([tail, count, stderr]).then(([t, c, e]) => {
-        const said = e.toString('utf8').trim().slice(-2000);
-        if (code !== 0) return reject(new Error(`${compression} stream is broken: ${cmd} ${sig ? `was killed by ${sig}` : `exited ${code}`}${said ? `: ${said}` : ''}`));
-        const plainBytes = Number(c.toString('utf8').trim());
-        if (!Number.isSafeInteger(plainBytes)) return reject(new Error(`${compression} stream: no byte count came back from wc (${JSON.stringify(c.toString('utf8').slice(0, 80))})`));
-        resolve({ plainBytes, tail: t });
+      void Promise.all([tail, stderr]).then(([t, e]) => {
+        const said = e.toString('utf8');
+        if (code !== 0) return reject(new Error(`${compression} stream is broken: ${cmd} ${sig ? `was killed by ${sig}` : `exited ${code}`}${said.trim() ? `: ${said.trim().slice(-2000)}` : ''}`));
+        const count = (verbose ? /:\s*(\d+) bytes\s*$/m : /^(\d+) bytes .*copied/m).exec(said)?.[1];
+        if (count === undefined) return reject(new Error(`${compression} stream: the plain byte count was not in what ${verbose ? cmd : 'dd'} printed (${JSON.stringify(said.slice(-200))})`));
+        resolve({ plainBytes: Number(count), tail: t });
       });
     });
   });
   // A rejected summary is awaited by the caller; this only keeps an early reject from being "unhandled".
   summary.catch(() => undefined);
-  const input = child.stdin!;
+  const input = child.stdin;
   // The tool exits on a broken stream before reading it all: later writes fail with EPIPE, which the summary names.
   input.on('error', () => undefined);
   return { input, summary };

@@ -5,6 +5,7 @@
  *   engine-fast      the drill (Temporal worker in this process): parallel load, applier replay
  *   engine-fallback  the same drill: one gunzip | client, mysqlbinlog | client
  *   engine-physical  the drill from a physical backup of the same snapshot (mariabackup, MySQL clone)
+ *   engine-team-dump the drill of a team's mysqldump | gzip of the same snapshot, where it lies
  *   shell-script     bench/baseline-drill.sh: docker run, gunzip | client, mysqlbinlog | client, CHECKSUM TABLE
  *   load-data        bench/load-data.sh: LOAD DATA of tab-separated files, 2 sessions (restore only)
  *   myloader         bench/myloader.sh: myloader -t 2 of a mydumper directory (restore only)
@@ -250,6 +251,13 @@ async function main(): Promise<void> {
         (err) => (log(`${flavor}: mydumper failed, the myloader baseline is skipped: ${String(err.stderr ?? err).trim().slice(-300)}`), false),
       );
 
+      // A team's own dump of the same snapshot, as a cron job writes it: engine-team-dump drills it
+      // where it lies (door checks, then the same parallel restore, replay and checks as engine-fast).
+      const teamDir = path.join(work, flavor, 'team');
+      await mkdir(teamDir, { recursive: true });
+      const sourceData = flavor === 'mysql' ? '--source-data=2' : '--master-data=2';
+      await run('bash', ['-c', `set -o pipefail; docker exec ${name} ${dumpTool} --user=root --socket=/sock/mysqld.sock --single-transaction ${sourceData} --routines --triggers --events --hex-blob --databases bench | gzip > '${teamDir}/bench-team.sql.gz'`]);
+
       // The workload, in parts: the binlog-volume series drills at each intermediate point.
       const binlogVolume: GrowthPoint[] = [];
       let done = 0;
@@ -293,6 +301,7 @@ async function main(): Promise<void> {
         ...(args.fallback ? { 'engine-fallback': (rep: number) => engineSample('engine-fallback', rep, { backup: { manifest }, restoreMethod: 'client', replayMethod: 'client' }, stop) } : {}),
         // The same replay and checks as engine-fast: only the backup and restore differ.
         ...(physical ? { 'engine-physical': (rep: number) => engineSample('engine-physical', rep, { backup: { manifest: physical.manifest }, replayMethod: fastMethods.replayMethod, checksum: fastMethods.checksum }, stop) } : {}),
+        'engine-team-dump': (rep) => engineSample('engine-team-dump', rep, { backup: { method: 'logical', team: { location: `${teamDir}/`, pick: { key: 'bench-team.sql.gz' }, randomWithinDays: 7, minSizeRatio: 0.5 } }, ...fastMethods }, stop),
         'shell-script': (rep) => baseline('shell-script', rep, 'baseline-drill.sh', [dump, binlogDir, start.file, String(start.position), stop.file, String(stop.position), truthFile, serverScript, name], false),
         // The OLTP workload measures replay: the restore-only baselines are left out of it.
         ...(args.workload === 'batch'

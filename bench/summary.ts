@@ -162,6 +162,9 @@ export function ratiosOf(m: Record<string, CandidateMedians>, facts: { dumpBytes
     drillVsShellScript: fast.restoreSide / script.total,
     rtoVsShellScript: fast.rto / (script.ready + script.restore + script.replay + script.checks),
     physicalRtoVsLogical: m['engine-physical'] ? m['engine-physical'].rto / fast.rto : NaN,
+    /** A team's dump of the same data against the engine's own: restore and RTO (time ratios, ≤1 is as fast). */
+    teamDumpRestoreVsOwn: restoreOnly('engine-team-dump'),
+    teamDumpRtoVsOwn: m['engine-team-dump'] ? m['engine-team-dump'].rto / fast.rto : NaN,
     replayVsMysqlbinlogClient: script.replay / fast.replay,
     replayVsEngineFallback: m['engine-fallback'] ? m['engine-fallback'].replay / fast.replay : NaN,
     restoreVsMysqldumpClient: script.restore / fast.restore,
@@ -201,6 +204,10 @@ export function renderTable(flavors: Record<string, FlavorResult>): string {
       return text ? ` (${text})` : '';
     };
     lines.push(`| ${flavor} | ${fmt(m.ready)} | ${fmt(m.restore)}${partsOf(m.restoreParts)} | ${fmt(m.replay)} | ${fmt(m.checks)}${partsOf(m.checkParts)} | ${fmt(m.cleanup)} | ${fmt(m.other)} | ${fmt(m.temporalOverhead)} | ${fmt(m.total)} |`);
+  }
+  if (Object.values(flavors).some((f) => Number.isFinite(f.ratios.teamDumpRestoreVsOwn))) {
+    lines.push('', "| flavor | a team's mysqldump \\| gzip / the engine's own dump: restore (≤1.05) | RTO |", '|---|---|---|');
+    for (const [flavor, f] of Object.entries(flavors)) lines.push(`| ${flavor} | ${fmt(f.ratios.teamDumpRestoreVsOwn)} | ${fmt(f.ratios.teamDumpRtoVsOwn)} |`);
   }
   if (Object.values(flavors).some((f) => f.concurrency?.length)) {
     lines.push('', '| flavor | drills at once | wall s | per-drill s | per-drill RTO s (vs one) | drills/hour (vs one) |', '|---|---|---|---|---|---|');
