@@ -76,6 +76,10 @@ export const backupConfigSchema = z
     databases: z.array(z.string().min(1)).min(1).optional(),
     /** Physical backups: datadir / container (MariaDB), cloneDir { server, worker } (MySQL), prepareMemoryMb. */
     physical: physicalSourceSchema.optional(),
+    /** A backup the source interrupts (lost connection, DDL, lock wait) is taken up to this many times in all; absent: the engine's default (3). */
+    attempts: z.number().int().min(1).max(10).optional(),
+    /** The wait before the second attempt, doubling after each; absent: the engine's default (30s). */
+    retryDelay: duration.optional(),
   })
   .strict();
 

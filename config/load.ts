@@ -164,8 +164,8 @@ export function drillRequestFor(
       ? { backup: { manifest: opts.backupManifest, method: s.backup.method } }
       : team
         ? { backup: { method: 'logical' as const, team } }
-        : s.backup.method !== 'logical'
-          ? { backup: { method: s.backup.method } }
+        : s.backup.method !== 'logical' || s.backup.attempts !== undefined || s.backup.retryDelay !== undefined
+          ? { backup: { method: s.backup.method, ...(s.backup.attempts !== undefined ? { attempts: s.backup.attempts } : {}), ...(s.backup.retryDelay !== undefined ? { retryDelaySeconds: s.backup.retryDelay } : {}) } }
           : {}),
     target: opts.target ?? s.schedule?.target ?? { kind: 'checkpoint' },
     assertions: s.checks.assertions,

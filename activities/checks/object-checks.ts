@@ -40,7 +40,8 @@ export async function checkSandboxObjects(s: SqlSession, req: ObjectExpectations
   for (const view of actual.filter((o) => o.kind === 'view')) {
     const error = await s.query(viewProbeSql(view)).then(
       () => undefined,
-      (err: Error) => err.message,
+      // The server's own words (ERROR 1356 …), without the session wrapper's "query on unix socket … failed:".
+      (err: Error) => (err.cause instanceof Error ? err.cause.message : err.message),
     );
     checks.push(viewCheck(view, error));
   }

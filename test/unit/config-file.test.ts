@@ -125,6 +125,12 @@ test('bad retention values are named with their fix', () => {
   expect(problems(minimal('    retention: { keepBackups: 2.5 }\n'))).toContain('sources.orders.retention.keepBackups: expected a whole number of backups');
 });
 
+test('backup attempts and their first delay reach the drill request', () => {
+  const config = parseConfigText(minimal('    backup: { attempts: 5, retryDelay: 2m }\n'));
+  expect(drillRequestFor(config, 'orders', {}).backup).toEqual({ method: 'logical', attempts: 5, retryDelaySeconds: 120 });
+  expect(problems(minimal('    backup: { attempts: 0 }\n'))).toContain('sources.orders.backup.attempts');
+});
+
 describe('teamBackups', () => {
   test('a folder pattern is taken with its defaults, and drills of the source use it', () => {
     const config = parseConfigText(minimal('    teamBackups:\n      location: /backups/orders/*.sql.gz\n'));
