@@ -2,19 +2,21 @@
 # Build the database server images the drills restore into, from Debian packages only
 # (no container registry is reachable here, and none may be needed by a test).
 #
-#   images.sh [mariadb|mysql|all] [--verify] [--rebuild]
+#   images.sh [mariadb|mariadb-11.8|mysql|all] [--verify] [--rebuild]
 #     default all; --verify re-tests existing images; --rebuild builds even if they exist
 #
-#   restore-drill/mariadb:10.11  MariaDB 10.11 from bookworm (debootstrap minbase).
+#   restore-drill/mariadb:10.11  MariaDB 10.11 LTS from bookworm (debootstrap minbase).
+#   restore-drill/mariadb:11.8   MariaDB 11.8 LTS from trixie (debootstrap minbase).
 #   restore-drill/mysql:9.7      Oracle's MySQL 9.7 as packaged in sid (debootstrap minbase).
-# Both have /var/lib/mysql initialised at build time and owned by root, and default to
+# All have /var/lib/mysql initialised at build time and owned by root, and default to
 # running the server as root. Images carry LABEL io.restore-drill.image=<flavor>.
 #
-# RD_MARIADB_IMAGE / RD_MYSQL_IMAGE name another image to use instead (e.g. mysql:8.4): this
-# script then only checks it is present locally, or tries one `docker pull`.
+# RD_MARIADB_IMAGE / RD_MARIADB_11_8_IMAGE / RD_MYSQL_IMAGE name another image to use instead
+# (e.g. mysql:8.4): this script then only checks it is present locally, or tries one `docker pull`.
 #
 # Measured on the 2-core dev machine (2026-11): cold build mariadb 102 s idle / 176 s under load
-# (472 MB), mysql 77-90 s (655 MB), each including a test start of the server; warm run 0.1 s.
+# (472 MB), mariadb 11.8 84 s (510 MB), mysql 77-90 s (655 MB), each including a test start of
+# the server; warm run 0.1 s.
 # The sid debootstrap works with bookworm's debian-archive-keyring as it is.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -22,18 +24,21 @@ source "$(dirname "$0")/lib.sh"
 
 # Bump when the recipe below changes: an image with another recipe label is rebuilt.
 RECIPE=1
-MARIADB_DEFAULT=restore-drill/mariadb:10.11
-MYSQL_DEFAULT=restore-drill/mysql:9.7
-MARIADB_IMAGE=${RD_MARIADB_IMAGE:-$MARIADB_DEFAULT}
-MYSQL_IMAGE=${RD_MYSQL_IMAGE:-$MYSQL_DEFAULT}
+# kind -> default image; kind -> flavor (the server and client names); kind -> Debian suite.
+declare -A DEFAULT=([mariadb]=restore-drill/mariadb:10.11 [mariadb-11.8]=restore-drill/mariadb:11.8 [mysql]=restore-drill/mysql:9.7)
+declare -A FLAVOR=([mariadb]=mariadb [mariadb-11.8]=mariadb [mysql]=mysql)
+declare -A SUITE=([mariadb]=bookworm [mariadb-11.8]=trixie [mysql]=sid)
+KINDS=(mariadb mariadb-11.8 mysql)
+# RD_MARIADB_IMAGE, RD_MARIADB_11_8_IMAGE, RD_MYSQL_IMAGE (test/integration/servers.ts reads the same names).
+env_of() { local v=${1^^}; echo "RD_${v//[^A-Z0-9]/_}_IMAGE"; }
 
 what=all verify=0 rebuild=0
 for arg in "$@"; do
   case $arg in
-    mariadb | mysql | all) what=$arg ;;
+    mariadb | mariadb-11.8 | mysql | all) what=$arg ;;
     --verify) verify=1 ;;
     --rebuild) rebuild=1 ;;
-    *) rd_die "usage: $0 [mariadb|mysql|all] [--verify] [--rebuild]" ;;
+    *) rd_die "usage: $0 [mariadb|mariadb-11.8|mysql|all] [--verify] [--rebuild]" ;;
   esac
 done
 
@@ -119,11 +124,12 @@ init_datadir() {
   docker rm "$name" >/dev/null
 }
 
-# Both images run the server as root (--user=root): the engine starts it with its own command
+# The images run the server as root (--user=root): the engine starts it with its own command
 # as root, and Oracle's packages create no mysql user anyway. The datadir is owned by root.
+# build_mariadb SUITE: the same recipe for 10.11 (bookworm) and 11.8 (trixie).
 build_mariadb() {
-  local dir base=restore-drill/mariadb-base:tmp-$$
-  bootstrap bookworm mariadb-server,mariadb-client,mariadb-backup,gzip,bash,procps ''
+  local suite=$1 dir base=restore-drill/mariadb-base:tmp-$$
+  bootstrap "$suite" mariadb-server,mariadb-client,mariadb-backup,gzip,bash,procps ''
   dir=$ROOTFS
   # The package's postinst is meant to run mariadb-install-db, but under debootstrap it leaves
   # /var/lib/mysql empty; initialise it ourselves. The pid file and default socket live in
@@ -136,8 +142,8 @@ build_mariadb() {
 }
 
 build_mysql() {
-  local dir base=restore-drill/mysql-base:tmp-$$
-  bootstrap sid mysql-server-core,mysql-client,gzip,bash procps
+  local suite=$1 dir base=restore-drill/mysql-base:tmp-$$
+  bootstrap "$suite" mysql-server-core,mysql-client,gzip,bash procps
   dir=$ROOTFS
   # /var/lib/mysql-files is the compiled-in --secure-file-priv dir: mysqld aborts at start if it
   # is missing. /run/mysqld holds the X plugin socket and pid file. The packages create neither
@@ -176,24 +182,27 @@ verify() {
   VERSION=$version
 }
 
+# ensure KIND: the image of KIND present (built if it is ours, else found or pulled once).
 ensure() {
-  local flavor=$1 image=$2 default=$3 start old
+  local kind=$1 flavor=${FLAVOR[$1]} default=${DEFAULT[$1]} var image start old
+  var=$(env_of "$kind")
+  image=${!var:-$default}
   if [[ $image != "$default" ]]; then
     # Someone else's image: we cannot build it, only find it.
     if ! docker image inspect "$image" >/dev/null 2>&1; then
       rd_log "$image is not present locally; trying docker pull once"
       docker pull "$image" >>"$RD_LOGS/images.log" 2>&1 ||
-        rd_die "$flavor image $image is unavailable: not present locally and 'docker pull' failed (no registry is reachable here?). Unset RD_${flavor^^}_IMAGE to use $default, built from Debian packages"
+        rd_die "$kind image $image is unavailable: not present locally and 'docker pull' failed (no registry is reachable here?). Unset $var to use $default, built from Debian packages"
     fi
-    rd_note "$flavor image: using $image (RD_${flavor^^}_IMAGE)"
+    rd_note "$kind image: using $image ($var)"
     return
   fi
   if ((!rebuild)) && [[ $(recipe_of "$image") == "$RECIPE" ]]; then
     if ((verify)); then
       verify "$flavor" "$image"
-      rd_note "$flavor image: reused $image, verified ($VERSION)"
+      rd_note "$kind image: reused $image, verified ($VERSION)"
     else
-      rd_note "$flavor image: reused $image"
+      rd_note "$kind image: reused $image"
     fi
     return
   fi
@@ -202,23 +211,20 @@ ensure() {
   # Built under a temporary tag and tagged for real only once a server answers in it, so that
   # a failed build never leaves an image that the next run would take as good.
   CANDIDATE=$image-candidate-$$
-  "build_$flavor"
+  "build_$flavor" "${SUITE[$kind]}"
   verify "$flavor" "$CANDIDATE"
   docker tag "$CANDIDATE" "$image"
   # The image this one replaces goes, unless containers still use it (then docker keeps it).
   [[ -z $old ]] || docker rmi "$old" >/dev/null 2>&1 || true
-  rd_note "$flavor image: built $image ($VERSION) in $(($(rd_now) - start)) s"
+  rd_note "$kind image: built $image ($VERSION) in $(($(rd_now) - start)) s"
 }
 
 # One builder at a time: a parallel run waits here, then finds the image built.
 exec 9>"$RD_CACHE/images.lock"
 flock 9
 
-case $what in
-  mariadb) ensure mariadb "$MARIADB_IMAGE" "$MARIADB_DEFAULT" ;;
-  mysql) ensure mysql "$MYSQL_IMAGE" "$MYSQL_DEFAULT" ;;
-  all)
-    ensure mariadb "$MARIADB_IMAGE" "$MARIADB_DEFAULT"
-    ensure mysql "$MYSQL_IMAGE" "$MYSQL_DEFAULT"
-    ;;
-esac
+if [[ $what == all ]]; then
+  for kind in "${KINDS[@]}"; do ensure "$kind"; done
+else
+  ensure "$what"
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bring up everything restore-drill needs on this machine, reusing whatever is already there:
-# Docker engine, the two database images, the Temporal dev server, node_modules and the build.
+# Docker engine, the database images (MariaDB 10.11 and 11.8, MySQL 9.7), the Temporal dev
+# server, node_modules and the build.
 # Cold on a fresh machine: ~8-10 min (mostly the Temporal CLI build); warm: about 1 s.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
