@@ -6,7 +6,7 @@
  * Pure module: string in, data out. Callers stream the artifact and keep only its first
  * {@link DUMP_HEAD_BYTES} and last {@link DUMP_TAIL_BYTES}.
  *
- * Formats (checked against real output of mysqldump 9.7 and mariadb-dump 10.11, see
+ * Formats (checked against real output of mysqldump 9.7 and mariadb-dump 10.11 and 11.8, see
  * test/fixtures/dumps/):
  *   client/mysqldump.cc  https://github.com/mysql/mysql-server/blob/trunk/client/mysqldump.cc
  *   client/mysqldump.c   https://github.com/MariaDB/server/blob/11.4/client/mysqldump.c
@@ -59,13 +59,13 @@ const BODY_START = /^(?:-- (?:Current Database:|Table structure for table|Dumpin
 
 /** `-- MySQL dump 10.13  Distrib 9.7.4, for Linux (x86_64)`; `-- MariaDB dump 10.19  Distrib 10.11.11-MariaDB, for ...`. */
 const TOOL_DISTRIB = /^-- (?:MySQL|MariaDB) dump \S+\s+Distrib (\S+?),/m;
-/**
- * MariaDB 11.x: `-- MariaDB dump 10.19-11.4.5-MariaDB, for debian-linux-gnu (x86_64)`
- * (as in published 11.1-11.8 dumps; no 11.x image here to produce one).
- */
+/** MariaDB 11.x: `-- MariaDB dump 10.20-11.8.9-MariaDB, for debian-linux-gnu (x86_64)` (test/fixtures/dumps). */
 const TOOL_DASHED = /^-- MariaDB dump \d+\.\d+-(\S+?),/m;
-/** `-- Server version\t9.7.4` (a tab in real dumps; spaces tolerated). */
-const SERVER_VERSION = /^-- Server version[ \t]+(\S+)/m;
+/**
+ * `-- Server version\t9.7.4` (a tab in real dumps; spaces tolerated), to the end of the line:
+ * Debian's MariaDB 11.8 says `11.8.9-MariaDB-0+deb13u1 from Debian-log`, the whole of VERSION().
+ */
+const SERVER_VERSION = /^-- Server version[ \t]+(\S[^\n]*?)[ \t]*$/m;
 
 /**
  * `CHANGE MASTER TO MASTER_LOG_FILE='f', MASTER_LOG_POS=n;` (MariaDB, MySQL < 8.0.23),

@@ -39,6 +39,11 @@ describe('logical dumps', () => {
     expect(r).toMatchObject({ found: true, point: { coordinates: { file: 'mysql-bin.000001', position: 5530 }, gtidSet: '1-1-1,0-1-18' } });
   });
 
+  test('mariadb-dump 11.8: the GTID position deferred to the tail, and when the dump finished', () => {
+    const r = coordinatesFromDump(dumps('mariadb-11.8-head.sql'), dumps('mariadb-11.8-tail.sql'), 'mariadb');
+    expect(r).toMatchObject({ found: true, times: { finishedAt: '2026-12-05 07:50:10' }, point: { coordinates: { file: 'mysql-bin.000001', position: 3002 }, gtidSet: '1-1-4,0-1-9' } });
+  });
+
   test('--dump-slave: the coordinates are those of the source of the replica dumped, host and port first', () => {
     const dump = text('mariadb-dump-10.11-dump-slave.sql');
     expect(coordinatesFromDump(dump, dump)).toEqual({

@@ -16,6 +16,7 @@ import {
 const dir = join(__dirname, '..', 'fixtures', 'foreign');
 const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(join(dir, name)));
 const text = (name: string): string => readFileSync(join(dir, name), 'utf8');
+const dumpBytes = (name: string): Uint8Array => new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'dumps', name)));
 const head = (b: Uint8Array): Uint8Array => b.subarray(0, BACKUP_HEAD_BYTES);
 /** A backup directory as a caller lists it: every name, with the small metadata files read. */
 const listing = (sub: string, dataFiles: string[] = []): BackupMember[] => [
@@ -122,6 +123,18 @@ describe('logical dumps', () => {
   test('mariadb-dump 10.11 with --databases: MariaDB flavor past the sandbox-mode line', () => {
     const f = detectPayload({ innerHead: bytes('mariadb-dump-10.11-dump-slave.sql') });
     expect(f).toMatchObject({ tool: 'mariadb-dump', toolVersion: '10.11.6-MariaDB', flavor: 'mariadb', scope: { kind: 'databases', seen: ['shop'] } });
+  });
+
+  test('mariadb-dump 11.8 with --databases: the sandbox-mode line, the dashed tool version and a server version with spaces', () => {
+    const f = detectPayload({ innerHead: dumpBytes('mariadb-11.8-head.sql') });
+    expect(f).toMatchObject({
+      kind: 'logical-dump',
+      tool: 'mariadb-dump',
+      toolVersion: '11.8.9-MariaDB',
+      serverVersion: '11.8.9-MariaDB-0+deb13u1 from Debian-log',
+      flavor: 'mariadb',
+      scope: { kind: 'databases', seen: ['shop'] },
+    });
   });
 
   test('a --skip-comments dump is recognised by its first versioned SET; its scope is undecidable from the head', () => {

@@ -395,8 +395,15 @@ export function caught(fn: () => unknown): { type?: string; message: string; det
 
 export const REAL_BINLOG_DIR = path.join(__dirname, '..', 'fixtures', 'binlog');
 
-export function realBinlog(flavor: Flavor, file: string): Buffer {
-  return readFileSync(path.join(REAL_BINLOG_DIR, flavor, file));
+/** A folder of test/fixtures/binlog: one server release each. */
+export type BinlogFixtureServer = Flavor | 'mariadb-11.8';
+
+export function fixtureFlavor(server: BinlogFixtureServer): Flavor {
+  return server === 'mysql' ? 'mysql' : 'mariadb';
+}
+
+export function realBinlog(server: BinlogFixtureServer, file: string): Buffer {
+  return readFileSync(path.join(REAL_BINLOG_DIR, server, file));
 }
 
 /** One row of `SHOW BINLOG EVENTS`, as the server printed it when the file was captured. */
@@ -408,8 +415,8 @@ export interface RecordedEvent {
   info: string;
 }
 
-export function recordedEvents(flavor: Flavor, file: string): RecordedEvent[] {
-  const lines = readFileSync(path.join(REAL_BINLOG_DIR, flavor, `${file}.events.tsv`), 'utf8').trimEnd().split('\n');
+export function recordedEvents(server: BinlogFixtureServer, file: string): RecordedEvent[] {
+  const lines = readFileSync(path.join(REAL_BINLOG_DIR, server, `${file}.events.tsv`), 'utf8').trimEnd().split('\n');
   return lines.slice(1).map((line) => {
     const [, pos, type, serverId, end, ...info] = line.split('\t');
     return { pos: Number(pos), type: type!, serverId: Number(serverId), end: Number(end), info: info.join('\t') };

@@ -60,6 +60,22 @@ describe('parsing real dumps', () => {
     expect(parseDumpTail(fixture('mariadb-10.11-tail.sql'), 'mariadb')).toEqual({ gtidSet: '1-1-1,0-1-18' });
   });
 
+  test('reads a mariadb-dump 11.8 head: the dashed tool version and the whole server version, spaces included', () => {
+    expect(parseDumpHead(fixture('mariadb-11.8-head.sql'), 'mariadb')).toEqual({
+      toolVersion: '11.8.9-MariaDB',
+      serverVersion: '11.8.9-MariaDB-0+deb13u1 from Debian-log',
+      coordinates: { file: 'mysql-bin.000001', position: 3002 },
+    });
+  });
+
+  test('reads the GTID position mariadb-dump 11.8 defers to the tail, whose trailer pads the hour with a space', () => {
+    const tail = fixture('mariadb-11.8-tail.sql');
+    expect(parseDumpTail(tail, 'mariadb')).toEqual({ gtidSet: '1-1-4,0-1-9' });
+    expect(tail).toContain('-- Dump completed on 2026-12-05  7:50:10');
+    expect(() => checkDumpTrailer(tail)).not.toThrow();
+    expect(thrown(() => checkDumpTrailer(tail.slice(0, tail.indexOf('-- Dump completed'))))?.type).toBe('DumpTruncated');
+  });
+
   test('finds no GTID in a MySQL tail', () => {
     expect(parseDumpTail(fixture('mysql-9.7-tail.sql'), 'mysql')).toEqual({});
   });
