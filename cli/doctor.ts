@@ -16,6 +16,7 @@ import { parseDrillRequest } from '../config/schema';
 import { NON_TRANSACTIONAL_TABLES_SQL, nonTransactionalWarning } from '../domain/backups/non-transactional';
 import type { NonTransactionalTable } from '../domain/backups/non-transactional';
 import { USER_DATABASES_SQL } from '../domain/dump/format';
+import { cronIntervalSeconds } from '../domain/cron';
 import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
 import { formatBytes, formatSeconds } from '../domain/report/report';
 import type { Flavor } from '../domain/types';
@@ -37,21 +38,6 @@ export interface DoctorCheck {
 }
 
 const MIN_FREE_BYTES = 2 * 1024 ** 3;
-
-/**
- * Seconds between two runs of a five-field cron, conservatively (the longest gap): a weekday
- * field means weekly, a day-of-month field monthly, an hour field daily, else hourly.
- */
-export function cronIntervalSeconds(cron: string): number {
-  const shorthand: Record<string, number> = { '@hourly': 3600, '@daily': 86400, '@midnight': 86400, '@weekly': 604800, '@monthly': 31 * 86400, '@yearly': 366 * 86400, '@annually': 366 * 86400 };
-  if (shorthand[cron.trim()]) return shorthand[cron.trim()]!;
-  const [, hour, dom, month, dow] = cron.trim().split(/\s+/);
-  if (month !== '*') return 366 * 86400;
-  if (dom !== '*') return 31 * 86400;
-  if (dow !== '*' && !/^\*|^0-6$|^1-7$/.test(dow!)) return 7 * 86400;
-  if (hour !== '*' && !hour!.startsWith('*/')) return 86400;
-  return 3600;
-}
 
 /** Privileges a drill needs that `SHOW GRANTS` does not show (an empty list means all present). */
 export function missingPrivileges(flavor: Flavor, grants: string[], physical = false): string[] {
@@ -167,7 +153,7 @@ async function checkSource(name: string, cfg: SourceConfig, config: ReturnType<C
       );
       const retention = Number(r?.secs ?? 0);
       if (cfg.schedule) {
-        const needed = 2 * cronIntervalSeconds(cfg.schedule.cron);
+        const needed = 2 * cronIntervalSeconds(cfg.schedule.cron, { timezone: cfg.schedule.timezone });
         if (retention === 0) add({ check: 'binlog retention', source: name, status: 'ok', detail: 'binlogs are never purged automatically' });
         else if (retention < needed)
           add({ check: 'binlog retention', source: name, status: 'fail', detail: `binlogs are kept ${formatSeconds(retention)} but drills run every ${formatSeconds(needed / 2)} (cron ${cfg.schedule.cron}): set binlog_expire_logs_seconds >= ${needed} so a missed night does not leave a gap` });

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseBackupLocation } from '../domain/artifacts/locations';
+import { cronProblem } from '../domain/cron';
 import { isDrillError } from '../domain/errors';
 import { assertionSpecSchema, connectionSchema, physicalSourceSchema, s3OptionsSchema, secretRefSchema, targetSchema } from './schema';
 
@@ -27,12 +28,11 @@ const duration = z
 /** `host:port` an HTTP exporter binds, e.g. 127.0.0.1:9464 or [::1]:9464. */
 export const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464');
 
-/** Five cron fields (minute hour day-of-month month day-of-week), or a Temporal shorthand like @daily. */
-const cron = z
-  .string()
-  .refine((v) => /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(v.trim()) || v.trim().split(/\s+/).length === 5, {
-    message: 'a cron expression with five fields, e.g. "30 2 * * *" for 02:30 every night, or @daily',
-  });
+/** Five cron fields (minute hour day-of-month month day-of-week), or a Temporal shorthand like @daily, read by a cron library. */
+const cron = z.string().superRefine((v, ctx) => {
+  const problem = cronProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: `a cron expression with five fields, e.g. "30 2 * * *" for 02:30 every night, or @daily (${problem})` });
+});
 
 export const scheduleConfigSchema = z
   .object({

@@ -15,7 +15,7 @@ import { quoteIdentifier } from '../../domain/sql';
 import type { CheckTableRow, TableState } from '../../domain/checks/checksums';
 import { SandboxLabels } from '../../domain/naming';
 import type { Flavor } from '../../domain/types';
-import { UNIVERSITY_TABLES } from '../../sample/university-schema';
+import { UNIVERSITY_FUNCTIONS, UNIVERSITY_PROCEDURES, UNIVERSITY_TABLES, UNIVERSITY_TRIGGERS, UNIVERSITY_VIEWS } from '../../sample/university-schema';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
 import { startHarness } from './harness';
@@ -67,6 +67,11 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
       expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'check-table', passed: true, target: expect.stringContaining(table) }));
     }
     if (flavor === 'mysql') expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'gtid', passed: true }));
+    // The sample schema's views, functions, procedure and triggers were compared with the source's.
+    expect(report!.objects).toEqual({
+      checked: { view: UNIVERSITY_VIEWS.length, function: UNIVERSITY_FUNCTIONS.length, procedure: UNIVERSITY_PROCEDURES.length, trigger: UNIVERSITY_TRIGGERS.length },
+      accountsCreated: [],
+    });
     expect(report!.checks.filter((c) => c.kind === 'assertion').map((c) => [c.target, c.passed])).toEqual([
       ['students enrolled', true],
       ['no grade without an enrollment', true],
@@ -160,6 +165,46 @@ describe.each(FLAVORS)('drill on %s', (flavor) => {
     expect(parallel.rows.states).toEqual(serial.rows);
     expect(parallel.server.states).toEqual(serial.server);
     expect(parallel.rows.timings.sessions).toBe(3);
+
+    // The sample schema's routines, triggers and views are restored and work, checked here
+    // independently of the drill's own object checks: the same names as the schema declares,
+    // views and functions give the source's answers, and the triggers fire on an insert.
+    const objectQueries = {
+      views: "SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'university' ORDER BY 1",
+      functions: "SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'university' AND ROUTINE_TYPE = 'FUNCTION' ORDER BY 1",
+      procedures: "SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'university' AND ROUTINE_TYPE = 'PROCEDURE' ORDER BY 1",
+      triggers: "SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'university' ORDER BY 1",
+      answers:
+        'SELECT (SELECT COUNT(*) FROM university.transcript) AS transcriptRows, (SELECT COUNT(*) FROM university.student_summary) AS summaryRows, ' +
+        '(SELECT SUM(university.credits_earned(id)) FROM university.students) AS credits, university.letter_for(88.5) AS letter',
+    };
+    const objectsOf = async (query: (sql: string) => Promise<Record<string, unknown>[]>) => ({
+      views: (await query(objectQueries.views)).map((r) => r.name),
+      functions: (await query(objectQueries.functions)).map((r) => r.name),
+      procedures: (await query(objectQueries.procedures)).map((r) => r.name),
+      triggers: (await query(objectQueries.triggers)).map((r) => r.name),
+      answers: (await query(objectQueries.answers)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v)]))),
+    });
+    const inSandbox = await withSession(sandboxSocket, { user: 'root' }, (s) => objectsOf((sql) => s.query(sql)));
+    expect(inSandbox).toEqual(await objectsOf((sql) => source.admin(sql)));
+    expect(inSandbox).toMatchObject({
+      views: [...UNIVERSITY_VIEWS].sort(),
+      functions: [...UNIVERSITY_FUNCTIONS].sort(),
+      procedures: [...UNIVERSITY_PROCEDURES].sort(),
+      triggers: [...UNIVERSITY_TRIGGERS].sort(),
+      answers: [expect.objectContaining({ letter: 'B+' })],
+    });
+    const fired = await withSession(sandboxSocket, { user: 'root' }, async (s) => {
+      const [course] = await s.query<{ code: string }>('SELECT code FROM university.courses ORDER BY id LIMIT 1');
+      const [student] = await s.query<{ id: number }>('SELECT id FROM university.students ORDER BY id DESC LIMIT 1');
+      await s.query('CALL university.enroll(?, ?)', [student!.id, course!.code]);
+      const [enrollment] = await s.query<{ id: number }>('SELECT e.id FROM university.enrollments e JOIN university.courses c ON c.id = e.course_id WHERE e.student_id = ? AND c.code = ?', [student!.id, course!.code]);
+      await s.query('INSERT INTO university.grades (enrollment_id, score, graded_at) VALUES (?, 91, NOW(6))', [enrollment!.id]);
+      const [grade] = await s.query<{ id: number; letter: string }>('SELECT id, letter FROM university.grades WHERE enrollment_id = ? ORDER BY id DESC LIMIT 1', [enrollment!.id]);
+      const [audit] = await s.query<{ n: number }>("SELECT COUNT(*) AS n FROM university.audit_log WHERE action = 'grade.recorded' AND entity_id = ?", [grade!.id]);
+      return { letter: grade!.letter, audited: Number(audit!.n) };
+    });
+    expect(fired).toEqual({ letter: 'A-', audited: 1 });
 
     await handle.signal(releaseSignal);
     const { report, failure } = await awaitDrill(handle);

@@ -189,7 +189,12 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
     // SIGKILL the dump process itself, from the host, as the OOM killer would.
     const dumper = new Docker().getContainer(toolContainerName(handle.workflowId, 'dump'));
     let pid = 0;
-    for (let i = 0; i < 1200 && !pid; i++) pid = (await dumper.inspect().catch(() => undefined))?.State.Pid ?? (await sleep(25), 0);
+    for (let i = 0; i < 1200 && !pid; i++) {
+      pid = (await dumper.inspect().catch(() => undefined))?.State.Pid ?? 0;
+      if (!pid) await sleep(25);
+    }
+    // process.kill(0) would signal this test runner's own process group.
+    if (!pid) throw new Error(`the dump container ${toolContainerName(handle.workflowId, 'dump')} never ran a process within 30 s: nothing to kill (a dump faster than the poll, or no dump started)`);
     process.kill(pid, 'SIGKILL');
     const { report, failure } = await awaitDrill(handle);
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { durationSeconds } from '../../config/file-schema';
 import { drillRequestFor, loadConfig, parseConfigText, retentionPolicies, splitNamedBackup, teamBackupChoice } from '../../config/load';
 import { parseDrillRequest } from '../../config/schema';
-import { cronIntervalSeconds, missingPrivileges } from '../../cli/doctor';
+import { missingPrivileges } from '../../cli/doctor';
+import { cronIntervalSeconds } from '../../domain/cron';
 
 function problems(yaml: string): string {
   try {
@@ -82,11 +83,37 @@ test('an unknown source name lists the configured ones', () => {
   expect(() => drillRequestFor(parseConfigText(minimal()), 'ordres')).toThrow(/no source "ordres".*it has: orders/);
 });
 
-test('the schedule interval doctor compares binlog retention with is the longest gap of the cron', () => {
-  expect(cronIntervalSeconds('30 2 * * *')).toBe(86400);
-  expect(cronIntervalSeconds('0 * * * *')).toBe(3600);
-  expect(cronIntervalSeconds('0 3 * * 0')).toBe(7 * 86400);
-  expect(cronIntervalSeconds('@weekly')).toBe(7 * 86400);
+describe('the schedule interval doctor compares binlog retention with: the longest gap between two runs of the cron', () => {
+  // A Saturday, so a weekday cron's weekend falls inside the horizon from the first run.
+  const from = new Date('2026-11-21T12:00:00Z');
+  test('nightly, hourly, weekly and a shorthand', () => {
+    expect(cronIntervalSeconds('30 2 * * *', { from })).toBe(86400);
+    expect(cronIntervalSeconds('0 * * * *', { from })).toBe(3600);
+    expect(cronIntervalSeconds('0 3 * * 0', { from })).toBe(7 * 86400);
+    expect(cronIntervalSeconds('@weekly', { from })).toBe(7 * 86400);
+  });
+
+  test('a step in the hour field is that many hours, not one: 0 */6 * * * is 6 h', () => {
+    expect(cronIntervalSeconds('0 */6 * * *', { from })).toBe(6 * 3600);
+    expect(cronIntervalSeconds('15 0,12 * * *', { from })).toBe(12 * 3600);
+  });
+
+  test('a weekday-only cron has a three-day gap over the weekend', () => {
+    expect(cronIntervalSeconds('30 2 * * 1-5', { from })).toBe(3 * 86400);
+  });
+
+  test('uneven runs count by their longest gap, and a DST change in the zone by its 25 h night', () => {
+    expect(cronIntervalSeconds('0 1,2 * * *', { from })).toBe(23 * 3600);
+    expect(cronIntervalSeconds('30 2 1 * *', { from })).toBe(31 * 86400);
+    // Europe/Berlin leaves summer time on the last Sunday of October: 2027-10-31.
+    expect(cronIntervalSeconds('0 4 * * *', { from, timezone: 'Europe/Berlin' })).toBe(25 * 3600);
+  });
+
+  test('a cron the library cannot read is refused by the configuration schema', () => {
+    expect(problems(minimal('    schedule: { cron: "0 */6 * *" }\n'))).toMatch(/five fields/);
+    expect(problems(minimal('    schedule: { cron: "61 2 * * *" }\n'))).toMatch(/schedule/);
+    expect(parseConfigText(minimal('    schedule: { cron: "0 */6 * * *" }\n')).sources.orders!.schedule?.cron).toBe('0 */6 * * *');
+  });
 });
 
 test('doctor names the privileges a source user lacks', () => {
