@@ -13,7 +13,7 @@ import { withSession } from '../../adapters/mysql';
 import { awaitDrill } from '../../client/drills';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import type { Flavor } from '../../domain/types';
-import { DrillRtoSeconds } from '../../workflows/search-attributes';
+import { DrillKind, DrillRtoSeconds } from '../../workflows/search-attributes';
 import { progressQuery } from '../../workflows';
 import type { binlogArchiverWorkflow, drillWorkflow } from '../../workflows';
 import { startHarness } from './harness';
@@ -328,6 +328,8 @@ describe('restore-drill schedules', () => {
     const { report, failure } = await awaitDrill(h.client.workflow.getHandle<typeof drillWorkflow>(drillId!));
     expect(failure).toBeUndefined();
     expect(report?.outcome).toBe('passed');
+    // The schedule's kind stays on the drill it started: history and the UI tell scheduled drills from manual ones.
+    expect((await h.client.workflow.getHandle(drillId!).describe()).typedSearchAttributes.get(DrillKind)).toBe('scheduled');
   });
 
   test('pause and unpause switch the schedule off and on', async () => {

@@ -22,7 +22,8 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
   const d = new Drill(request);
   upsertSearchAttributes([
     { key: DrillSource, value: request.source.name },
-    { key: DrillKind, value: request.keepSandbox ? 'pitr' : 'drill' },
+    // A schedule starts its drills with DrillKind 'scheduled' (cli/schedules.ts): kept, not overwritten.
+    { key: DrillKind, value: workflowInfo().typedSearchAttributes.get(DrillKind) ?? (request.keepSandbox ? 'pitr' : 'drill') },
     { key: DrillTarget, value: d.target },
     { key: DrillOutcome, value: 'running' },
   ]);
