@@ -21,6 +21,7 @@ import { binlogArchiveDir } from '../../adapters/local-layout';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { binlogName, binlogIndex, binlogBase } from '../../domain/binlog/files';
 import { SandboxLabels } from '../../domain/naming';
+import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -60,7 +61,7 @@ describe('archiving that resumes at the archive newest file, on mariadb', () => 
 
   beforeAll(async () => {
     h = await startHarness('archive-resume');
-    source = await startLiveSource(h.runtime, 'mariadb', h.home, `it-archres-${process.pid}`);
+    source = await startLiveSource(h.runtime, testServer('mariadb'), h.home, `it-archres-${process.pid}`);
     acts = createActivities({ runtime: h.runtime, paths: h.paths });
     facts = await acts.inspectSource(source.spec);
   });

@@ -10,19 +10,19 @@ import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
 import { runDoctor } from '../../cli/doctor';
 import { createContext } from '../../cli/context';
 import { awaitDrill, startDrill } from '../../client/drills';
-import type { Flavor } from '../../domain/types';
 import { sleep } from './fault-helpers';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { addBulkPages, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 
 /** The dump's connection as the source's processlist shows it: the dump tool's table read. */
 const DUMP_READS_SQL = "SELECT ID AS id, INFO AS info FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT /*!40001 SQL_NO_CACHE */%' AND ID <> CONNECTION_ID()";
 
-describe.each(FLAVORS)('bad days on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('bad days on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
 
@@ -46,8 +46,8 @@ describe.each(FLAVORS)('bad days on %s', (flavor) => {
   const backupFolders = async (drillId: string) => (await readdir(sourceBackupsDir(h.paths, source.spec.name)).catch(() => [] as string[])).filter((n) => n.includes(safeSegment(drillId)));
 
   beforeAll(async () => {
-    h = await startHarness(`bad-days-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-bad-${flavor}-${process.pid}`);
+    h = await startHarness(`bad-days-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-bad-${server.id}-${process.pid}`);
     // ~10 MB to dump: long enough to be found in the processlist and hit.
     await addBulkPages(source, 100);
     await source.admin('CREATE TABLE bulk.legacy (id INT PRIMARY KEY, note VARCHAR(40)) ENGINE=MyISAM');

@@ -16,6 +16,7 @@ import type { Flavor } from '../../domain/types';
 import { DrillKind, DrillRtoSeconds } from '../../workflows/search-attributes';
 import { progressQuery } from '../../workflows';
 import type { binlogArchiverWorkflow, drillWorkflow } from '../../workflows';
+import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { groundTruth, startLiveSource } from './sources';
@@ -123,7 +124,7 @@ beforeAll(async () => {
   });
   h = await startHarness('cli');
   configPath = path.join(h.home, 'restore-drill.yaml');
-  for (const flavor of FLAVORS) sources[flavor] = await startLiveSource(h.runtime, flavor, h.home, sourceName(flavor));
+  for (const flavor of FLAVORS) sources[flavor] = await startLiveSource(h.runtime, testServer(flavor), h.home, sourceName(flavor));
   await writeConfig();
 });
 

@@ -19,21 +19,20 @@ import type { SandboxHandle } from '../../activities/types';
 import type { SqlSession } from '../../adapters/mysql';
 import { defaultPaths, drillWorkDir } from '../../adapters/local-layout';
 import { awaitDrill, startDrill } from '../../client/drills';
-import { FLAVOR_TOOLS } from '../../domain/flavors';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxName } from '../../domain/naming';
 import { Phases } from '../../domain/report/report';
-import type { Flavor } from '../../domain/types';
 import { containersCreated, sleep, waitForProgress } from './fault-helpers';
 import { startPrivateDockerd } from './private-dockerd';
 import type { PrivateDockerd } from './private-dockerd';
+import { testServer } from './servers';
 import { addBulkPages, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
 import type { WorkerProcess } from './worker-process';
 
 // MariaDB: its replay is not idempotent, so a restore that was not really redone from the dump would show.
-const flavor: Flavor = 'mariadb';
-const image = process.env.RD_MARIADB_IMAGE ?? FLAVOR_TOOLS[flavor].defaultImage;
+const server = testServer('mariadb');
+const { flavor, image } = server;
 
 describe('a Docker daemon restart', () => {
   let home: string;
@@ -51,7 +50,7 @@ describe('a Docker daemon restart', () => {
     daemon = await startPrivateDockerd(String(process.pid));
     daemon.loadImage(image);
     runtime = new DockerodeRuntime(daemon.docker);
-    source = await startLiveSource(runtime, flavor, home, `it-dockerd-${process.pid}`, { restartPolicy: 'unless-stopped' });
+    source = await startLiveSource(runtime, server, home, `it-dockerd-${process.pid}`, { restartPolicy: 'unless-stopped' });
     // Some bulk, so that redoing the restore from the dump is real work; its size does not time anything.
     await addBulkPages(source, 50);
     connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });

@@ -14,25 +14,25 @@ import { checkTableResult, tableKey } from '../../domain/checks/checksums';
 import { quoteIdentifier } from '../../domain/sql';
 import type { CheckTableRow, TableState } from '../../domain/checks/checksums';
 import { SandboxLabels } from '../../domain/naming';
-import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_FUNCTIONS, UNIVERSITY_PROCEDURES, UNIVERSITY_TABLES, UNIVERSITY_TRIGGERS, UNIVERSITY_VIEWS } from '../../sample/university-schema';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { groundTruth, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 
-describe.each(FLAVORS)('drill on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('drill on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let firstManifest: string;
 
   beforeAll(async () => {
-    h = await startHarness(`drill-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-src-${flavor}-${process.pid}`);
+    h = await startHarness(`drill-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-src-${server.id}-${process.pid}`);
   });
 
   afterAll(async () => {

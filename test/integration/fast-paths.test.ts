@@ -20,14 +20,13 @@ import type { DrillRequestInput } from '../../config/schema';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { SYSTEM_DATABASES, resetSandboxSql } from '../../domain/flavors';
 import type { DrillReport } from '../../domain/report/report';
-import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 /** Single-row transactions written after the backup: enough for the two replay paths to differ clearly. */
 const BURST_TRANSACTIONS = 6000;
 
@@ -54,14 +53,15 @@ function phaseSeconds(report: DrillReport, name: string): number {
   return found[found.length - 1].seconds;
 }
 
-describe.each(FLAVORS)('fast paths on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('fast paths on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let manifest: string;
 
   beforeAll(async () => {
-    h = await startHarness(`fast-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-fast-${flavor}-${process.pid}`);
+    h = await startHarness(`fast-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-fast-${server.id}-${process.pid}`);
   });
 
   afterAll(async () => {

@@ -19,10 +19,10 @@ import { createActivities } from '../../activities';
 import type { PublishedBackup } from '../../activities';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { sandboxName, toolContainerName } from '../../domain/naming';
-import type { Flavor } from '../../domain/types';
 import { janitorWorkflow, releaseSignal, sourceLockWorkflowId } from '../../workflows';
 import { recordHistoryIfAsked, sleep, unlabelledContainers, waitForProgress, watchContainersCreated } from './fault-helpers';
 import type { ContainerState } from './fault-helpers';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { addBulkPages, startLiveSource } from './sources';
@@ -30,7 +30,6 @@ import type { LiveSource } from './sources';
 import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
 import type { WorkerProcess } from './worker-process';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 const root = path.resolve(__dirname, '../..');
 
 function typeOf(err: unknown): string | undefined {
@@ -61,7 +60,8 @@ async function redoneAfterTimeout(client: Client, workflowId: string): Promise<s
   return [...redone];
 }
 
-describe.each(FLAVORS)('faults on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('faults on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let unlabelledBefore: ContainerState[];
@@ -83,8 +83,8 @@ describe.each(FLAVORS)('faults on %s', (flavor) => {
 
   beforeAll(async () => {
     ensureWorkerBuild();
-    h = await startHarness(`faults-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-fault-${flavor}-${process.pid}`);
+    h = await startHarness(`faults-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-fault-${server.id}-${process.pid}`);
     await addBulkPages(source);
     unlabelledBefore = await unlabelledContainers();
     const acts = createActivities({ runtime: h.runtime, paths: h.paths });

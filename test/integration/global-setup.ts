@@ -4,16 +4,17 @@
  */
 import Docker from 'dockerode';
 import { Connection } from '@temporalio/client';
-import { FLAVOR_TOOLS } from '../../domain/flavors';
+import { ALL_SERVER_NAMES, imageVariable, testServer } from './servers';
 
 export default async function globalSetup(): Promise<void> {
   const problems: string[] = [];
   const docker = new Docker();
   try {
     await docker.ping();
-    for (const flavor of ['mariadb', 'mysql'] as const) {
-      const image = process.env[`RD_${flavor.toUpperCase()}_IMAGE`] ?? FLAVOR_TOOLS[flavor].defaultImage;
-      await docker.getImage(image).inspect().catch(() => problems.push(`image ${image} is missing: run deploy/images.sh`));
+    for (const name of ALL_SERVER_NAMES) {
+      const { image } = testServer(name);
+      const named = process.env[imageVariable(name)] ? ` (${imageVariable(name)})` : '';
+      await docker.getImage(image).inspect().catch(() => problems.push(`image ${image}${named} is missing: run deploy/images.sh ${name}`));
     }
   } catch (err) {
     problems.push(`the Docker engine does not answer (${(err as Error).message}): run deploy/docker-engine.sh`);

@@ -15,15 +15,14 @@ import type { SqlSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { defersSecondaryIndexes } from '../../domain/dump/deferred-indexes';
 import type { DrillReport } from '../../domain/report/report';
-import type { Flavor } from '../../domain/types';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('hex');
 const LATIN1_BYTES = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1)).toString('hex');
 
@@ -88,13 +87,14 @@ async function rowsOf(s: SqlSession): Promise<Record<string, unknown[]>> {
   return out;
 }
 
-describe.each(FLAVORS)('LOAD DATA restore on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('LOAD DATA restore on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
 
   beforeAll(async () => {
-    h = await startHarness(`loaddata-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-loaddata-${flavor}-${process.pid}`);
+    h = await startHarness(`loaddata-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-loaddata-${server.id}-${process.pid}`);
     await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
       for (const sql of AWKWARD_SQL) await s.query(sql);
       for (let base = 0; base < 30_000; base += 5_000) {

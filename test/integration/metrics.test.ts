@@ -13,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { awaitDrill, startDrill } from '../../client/drills';
+import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -115,7 +116,7 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
     // The drills run in the worker process, not in the harness's in-process worker.
     taskQueue = `${h.taskQueue}-process`;
     metricsAddress = `127.0.0.1:${await freePort()}`;
-    source = await startLiveSource(h.runtime, 'mariadb', h.home, `it-metrics-${process.pid}`);
+    source = await startLiveSource(h.runtime, testServer('mariadb'), h.home, `it-metrics-${process.pid}`);
     worker = startWorker();
     await worker.ready;
     prometheus = await startPrometheus(path.join(h.home, 'prometheus'), metricsAddress);

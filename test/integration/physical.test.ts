@@ -10,18 +10,18 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../client/drills';
-import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { groundTruth, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 
-describe.each(FLAVORS)('physical drill on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('physical drill on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let physicalManifest: string;
@@ -30,8 +30,8 @@ describe.each(FLAVORS)('physical drill on %s', (flavor) => {
   const accounts = () => source.admin(flavor === 'mariadb' ? 'SELECT User, Host, Priv FROM mysql.global_priv ORDER BY 1, 2' : 'SELECT User, Host, plugin, authentication_string FROM mysql.user ORDER BY 1, 2');
 
   beforeAll(async () => {
-    h = await startHarness(`physical-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-phys-${flavor}-${process.pid}`, { physical: true });
+    h = await startHarness(`physical-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-phys-${server.id}-${process.pid}`, { physical: true });
     accountsBefore = await accounts();
   });
 

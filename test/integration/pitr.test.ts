@@ -17,17 +17,16 @@ import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
 import { FLAVOR_TOOLS } from '../../domain/flavors';
 import type { DrillReport } from '../../domain/report/report';
-import type { Flavor } from '../../domain/types';
 import { universitySchema } from '../../sample/university-schema';
 import { binlogArchiverWorkflow, progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress, drillWorkflow } from '../../workflows';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ISO-8601 of epoch microseconds at a fixed offset (minutes east of UTC), written by hand: no local zone involved. */
@@ -40,7 +39,8 @@ function isoAtOffset(micros: number, offsetMinutes: number): string {
   return `${shifted}.${frac}${zone}`;
 }
 
-describe.each(FLAVORS)('point-in-time recovery on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('point-in-time recovery on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let facts: SourceFacts;
@@ -50,8 +50,8 @@ describe.each(FLAVORS)('point-in-time recovery on %s', (flavor) => {
   let missing: string | undefined;
 
   beforeAll(async () => {
-    h = await startHarness(`pitr-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-pitr-${flavor}-${process.pid}`);
+    h = await startHarness(`pitr-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-pitr-${server.id}-${process.pid}`);
     // The published backup every incident below recovers from, taken by the engine's own activity.
     acts = createActivities({ runtime: h.runtime, paths: h.paths });
     facts = await acts.inspectSource(source.spec);

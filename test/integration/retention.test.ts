@@ -18,6 +18,7 @@ import { awaitDrill, startDrill } from '../../client/drills';
 import { compareBinlogNames } from '../../domain/binlog/files';
 import { janitorWorkflow, progressQuery, releaseSignal, sourceLockWorkflow, sourceLockWorkflowId } from '../../workflows';
 import type { DrillProgress, JanitorResult } from '../../workflows';
+import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -60,7 +61,7 @@ describe('backup and binlog retention on mariadb', () => {
 
   beforeAll(async () => {
     h = await startHarness('retention');
-    source = await startLiveSource(h.runtime, 'mariadb', h.home, `it-retention-${process.pid}`);
+    source = await startLiveSource(h.runtime, testServer('mariadb'), h.home, `it-retention-${process.pid}`);
     acts = createActivities({ runtime: h.runtime, paths: h.paths });
     facts = await acts.inspectSource(source.spec);
 

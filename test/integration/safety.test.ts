@@ -13,12 +13,12 @@ import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillOutcome } from '../../client/drills';
 import { CONTAINER_SOCKET_DIR, FLAVOR_TOOLS } from '../../domain/flavors';
 import { sandboxName } from '../../domain/naming';
-import type { Flavor } from '../../domain/types';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import { releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
 import { allCommandLines, recordHistoryIfAsked, unlabelledContainers, waitForProgress } from './fault-helpers';
 import type { ContainerState } from './fault-helpers';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { addBulkPages, groundTruth, startLiveSource } from './sources';
@@ -26,7 +26,6 @@ import type { LiveSource } from './sources';
 import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
 import type { WorkerProcess } from './worker-process';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 
 /** Every string and every payload (decoded) of a history, one text to search. */
 function historyText(value: unknown): string {
@@ -41,7 +40,8 @@ function typeOf(err: unknown): string | undefined {
   return (err as { type?: string })?.type;
 }
 
-describe.each(FLAVORS)('safety on %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('safety on $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let worker: WorkerProcess;
@@ -66,8 +66,8 @@ describe.each(FLAVORS)('safety on %s', (flavor) => {
 
   beforeAll(async () => {
     ensureWorkerBuild();
-    h = await startHarness(`safety-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-safe-${flavor}-${process.pid}`);
+    h = await startHarness(`safety-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-safe-${server.id}-${process.pid}`);
     password = (await readFile((source.spec.passwordRef as { file: string }).file, 'utf8')).trim();
     unlabelledBefore = await unlabelledContainers();
     // Enough bulk that the dump tool runs for a while: the command-line scan below must see it.

@@ -3,13 +3,15 @@ import mysql from 'mysql2/promise';
 import path from 'node:path';
 import type { DockerodeRuntime } from '../../adapters/docker';
 import { withSession } from '../../adapters/mysql';
-import type { Flavor } from '../../domain/types';
 import { ensureSampleSource } from '../../sample/source-container';
 import type { SampleSource, SampleSourceOptions } from '../../sample/source-container';
 import { UniversityWriter } from '../../sample/university-writer';
+import type { TestServer } from './servers';
 
 export interface LiveSource extends SampleSource {
-  flavor: Flavor;
+  flavor: TestServer['flavor'];
+  /** The server (and image) this source runs. */
+  server: TestServer;
   pool: mysql.Pool;
   writer: UniversityWriter;
   /** Runs SQL on the source as its administrator (tests only; the engine only reads). */
@@ -17,13 +19,16 @@ export interface LiveSource extends SampleSource {
   destroy(): Promise<void>;
 }
 
-export async function startLiveSource(runtime: DockerodeRuntime, flavor: Flavor, home: string, name: string, opts: Pick<SampleSourceOptions, 'physical' | 'restartPolicy'> = {}): Promise<LiveSource> {
-  const source = await ensureSampleSource({ runtime, flavor, name, home: path.join(home, 'sources'), seed: { students: 200, courses: 30 }, ...opts });
+/** A sample source of `server`'s flavor running `server`'s image (the one this run names). */
+export async function startLiveSource(runtime: DockerodeRuntime, server: TestServer, home: string, name: string, opts: Pick<SampleSourceOptions, 'physical' | 'restartPolicy'> = {}): Promise<LiveSource> {
+  const { flavor, image } = server;
+  const source = await ensureSampleSource({ runtime, flavor, image, name, home: path.join(home, 'sources'), seed: { students: 200, courses: 30 }, ...opts });
   const pool = mysql.createPool({ socketPath: source.socketPath, user: 'root', connectionLimit: 3 });
   const writer = new UniversityWriter(pool, { intervalMs: 5, seed: 7 });
   return {
     ...source,
     flavor,
+    server,
     pool,
     writer,
     admin: (sql, params) => withSession({ socket: source.socketPath }, { user: 'root' }, (s) => s.query(sql, params)),

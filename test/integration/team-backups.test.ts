@@ -18,6 +18,7 @@ import type { Flavor } from '../../domain/types';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 import { ensureWorkerBuild } from './worker-process';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 
@@ -27,7 +28,6 @@ const RD_HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.rest
 const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
 const KEY_FILE = path.join(RD_HOME, 's3-credentials', 'access-key-id');
 const SECRET_FILE = path.join(RD_HOME, 's3-credentials', 'secret-access-key');
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 const run = Date.now().toString(36);
 
 interface CliResult {
@@ -76,16 +76,17 @@ const dumpArgs = (flavor: Flavor): string[] =>
     ? ['--single-transaction', '--source-data=2', '--routines', '--triggers', '--events', '--hex-blob', '--databases', 'university']
     : ['--single-transaction', '--master-data=2', '--routines', '--triggers', '--events', '--hex-blob', '--databases', 'university'];
 
-describe.each(FLAVORS)('a team\'s own backups of %s', (flavor) => {
+describe.each(BOTH_FLAVORS)('a team\'s own backups of $name', (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let dir: string;
   let bucket: string;
   beforeAll(async () => {
     ensureWorkerBuild();
-    h = await startHarness(`team-${flavor}`);
+    h = await startHarness(`team-${server.id}`);
     dir = await mkdtemp(path.join(os.tmpdir(), `rd-team-${flavor}-`));
-    source = await startLiveSource(h.runtime, flavor, dir, `it-team-${flavor}-${process.pid}`);
+    source = await startLiveSource(h.runtime, server, dir, `it-team-${server.id}-${process.pid}`);
     source.writer.start();
   });
   afterAll(async () => {

@@ -13,6 +13,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
 import { CONTAINER_SOCKET_DIR } from '../../domain/flavors';
+import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -63,7 +64,7 @@ describe("a team's own mariabackup backups of MariaDB", () => {
     ensureWorkerBuild();
     h = await startHarness('team-mariabackup');
     dir = await mkdtemp(path.join(os.tmpdir(), 'rd-team-mb-'));
-    source = await startLiveSource(h.runtime, 'mariadb', dir, `it-team-mb-${process.pid}`);
+    source = await startLiveSource(h.runtime, testServer('mariadb'), dir, `it-team-mb-${process.pid}`);
     inSource = (cmd) => `docker exec ${source.containerName} bash -o pipefail -c '${cmd.replace(/'/g, `'\\''`)}'`;
     source.writer.start();
     // A prepared backup directory in the source's container, for the tar.gz and directory forms.

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
-import type { Flavor } from '../../domain/types';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -27,7 +27,6 @@ const RD_HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.rest
 const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
 const KEY_FILE = path.join(RD_HOME, 's3-credentials', 'access-key-id');
 const SECRET_FILE = path.join(RD_HOME, 's3-credentials', 'secret-access-key');
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 const run = Date.now().toString(36);
 
 interface CliResult {
@@ -59,7 +58,8 @@ async function mydumper(source: LiveSource, out: string, extra: string[] = []): 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each(FLAVORS)("a team's mydumper directories of %s", (flavor) => {
+describe.each(BOTH_FLAVORS)("a team's mydumper directories of $name", (server) => {
+  const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
   let dir: string;
@@ -70,10 +70,10 @@ describe.each(FLAVORS)("a team's mydumper directories of %s", (flavor) => {
 
   beforeAll(async () => {
     ensureWorkerBuild();
-    h = await startHarness(`mydumper-${flavor}`);
+    h = await startHarness(`mydumper-${server.id}`);
     dir = await mkdtemp(path.join(os.tmpdir(), `rd-mydumper-${flavor}-`));
     team = path.join(dir, 'nightly');
-    source = await startLiveSource(h.runtime, flavor, dir, `it-mydumper-${flavor}-${process.pid}`);
+    source = await startLiveSource(h.runtime, server, dir, `it-mydumper-${server.id}-${process.pid}`);
     source.writer.start();
     await mydumper(source, path.join(team, 'university-1'));
     await sleep(1100);

@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { drillWorkflowId } from '../../domain/naming';
+import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -27,7 +28,7 @@ let drillId: string;
 
 beforeAll(async () => {
   h = await startHarness('ui');
-  source = await startLiveSource(h.runtime, 'mariadb', h.home, `it-ui-${process.pid}`);
+  source = await startLiveSource(h.runtime, testServer('mariadb'), h.home, `it-ui-${process.pid}`);
   profile = await mkdtemp(path.join(os.tmpdir(), 'rd-chromium-'));
   // The machine has no internet: nothing in Chromium may try to phone home.
   browser = await chromium.launchPersistentContext(profile, {

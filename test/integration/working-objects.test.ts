@@ -12,15 +12,14 @@ import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
 import { withSession } from '../../adapters/mysql';
 import { CONTAINER_SOCKET_DIR, FLAVOR_TOOLS } from '../../domain/flavors';
-import type { Flavor } from '../../domain/types';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
+import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
-const FLAVORS: Flavor[] = ['mariadb', 'mysql'];
 const DATABASES = ['shop', 'reports'];
 
 /** #16: a view, a trigger and a procedure whose DEFINER, app@'%', exists on the source only; a reports view over a table of its own. */
@@ -52,7 +51,7 @@ function dumpToFile(source: LiveSource, args: string[], file: string): Promise<v
   });
 }
 
-describe.each(FLAVORS)('a restored %s database works, not only holds rows', (flavor) => {
+describe.each(BOTH_FLAVORS)('a restored $name database works, not only holds rows', (server) => {
   let h: Harness;
   let source: LiveSource;
   let manifest: string;
@@ -63,8 +62,8 @@ describe.each(FLAVORS)('a restored %s database works, not only holds rows', (fla
   };
 
   beforeAll(async () => {
-    h = await startHarness(`objects-${flavor}`);
-    source = await startLiveSource(h.runtime, flavor, h.home, `it-objects-${flavor}-${process.pid}`);
+    h = await startHarness(`objects-${server.id}`);
+    source = await startLiveSource(h.runtime, server, h.home, `it-objects-${server.id}-${process.pid}`);
     for (const sql of OBJECTS_SQL) await source.admin(sql);
   });
 
