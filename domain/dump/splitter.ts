@@ -39,6 +39,22 @@ const SECTION_MARKERS: [string, State][] = [
   ['/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;', 'post'],
 ];
 
+/**
+ * mariadb-dump 11.x wraps each table's rows in a transaction (`--no-autocommit`, on by default
+ * since 11.3): `SET @OLD_AUTOCOMMIT=@@AUTOCOMMIT, @@AUTOCOMMIT=0;` before LOCK TABLES, then
+ * `COMMIT;` and `SET AUTOCOMMIT=@OLD_AUTOCOMMIT;` after UNLOCK TABLES. Split, the first would
+ * land in a schema piece and the last in the post piece, whose session never saved the value
+ * ("Variable 'autocommit' can't be set to the value of 'NULL'"). The loader commits each
+ * chunk in its own session, so the wrapper is left out.
+ */
+const AUTOCOMMIT_WRAPPER = ['SET @OLD_AUTOCOMMIT=@@AUTOCOMMIT, @@AUTOCOMMIT=0;', 'SET AUTOCOMMIT=@OLD_AUTOCOMMIT;'];
+
+function isAutocommitWrapper(line: Buffer, afterUnlock: boolean): boolean {
+  if (line.length > 60) return false;
+  const text = line.toString('latin1').trimEnd();
+  return AUTOCOMMIT_WRAPPER.includes(text) || (afterUnlock && text === 'COMMIT;');
+}
+
 function startsWith(line: Buffer, prefix: string): boolean {
   return hasAt(line, 0, prefix);
 }
@@ -115,6 +131,8 @@ function endsStatementAt(buf: Buffer, start: number, end: number): boolean {
 export class DumpSplitter {
   private state: State = 'ddl';
   private inInsert = false;
+  /** The last line was a table's UNLOCK TABLES (its COMMIT may follow: AUTOCOMMIT_WRAPPER). */
+  private afterUnlock = false;
   private inPreamble = true;
   private readonly header: Buffer[] = [];
   private db: string | undefined;
@@ -185,6 +203,7 @@ export class DumpSplitter {
       if (startsWith(line, 'UNLOCK TABLES;')) {
         if (this.chunk.bytes > 0) out.push(this.closeChunk());
         this.state = 'post';
+        this.afterUnlock = true;
         return out;
       }
       // DISABLE/ENABLE KEYS are no-ops for InnoDB and would serialise on MyISAM: dropped.
@@ -192,6 +211,9 @@ export class DumpSplitter {
       this.chunk.add(line);
       return out;
     }
+    const afterUnlock = this.afterUnlock;
+    this.afterUnlock = false;
+    if (isAutocommitWrapper(line, afterUnlock)) return out;
     for (const [marker, next] of SECTION_MARKERS) {
       if (startsWith(line, marker)) {
         this.inPreamble = false;

@@ -141,7 +141,7 @@ describe('session settings', () => {
 describe('real dump heads and tails (test/fixtures/dumps)', () => {
   const fixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'dumps', name), 'utf8');
 
-  test.each(['mysql-9.7', 'mariadb-10.11'])('a %s dump keeps its trailer, and the session state the trailer restores, in the post piece', (flavor) => {
+  test.each(['mysql-9.7', 'mariadb-10.11', 'mariadb-11.8'])('a %s dump keeps its trailer, and the session state the trailer restores, in the post piece', (flavor) => {
     const pieces = split(`${fixture(`${flavor}-head.sql`)}\n${fixture(`${flavor}-tail.sql`)}`);
     const post = text(pieces[pieces.length - 1]);
     expect(pieces[pieces.length - 1].kind).toBe('post');
@@ -244,6 +244,25 @@ describe('SessionDispatcher: which waiting job a free session takes', () => {
   });
 });
 
+describe('a whole mariadb-dump 11.8 file (rows wrapped in SET AUTOCOMMIT=0 … COMMIT)', () => {
+  const dump = readFileSync(path.join(__dirname, '..', 'fixtures', 'dumps', 'mariadb-11.8-shop.sql'));
+
+  test('the autocommit wrapper is left out of every piece: no session restores an AUTOCOMMIT it never saved', () => {
+    const pieces = split(dump);
+    // The dump's second `-- Current Database:` (before the final views) makes a schema piece of its USE.
+    expect(pieces.map((p) => `${p.kind}${p.table ? ` ${p.table}` : ''}`)).toEqual(['ddl', 'chunk shop.customers', 'ddl', 'chunk shop.orders', 'ddl', 'post']);
+    for (const p of pieces) expect(text(p)).not.toMatch(/AUTOCOMMIT|^COMMIT;/m);
+  });
+
+  test('the rows, the trigger, the final view, the GTID tail and the trailer are all still there', () => {
+    const pieces = split(dump);
+    expect(text(pieces[1]!)).toContain("(1,'Zoë 😀'),");
+    expect(text(pieces[3]!)).toContain('(2,2,10.50,NULL);');
+    const post = text(pieces[5]!);
+    for (const s of ['TRIGGER orders_bi', 'VIEW `big_orders` AS select', "-- SET GLOBAL gtid_slave_pos='1-1-4,0-1-9';", '-- Dump completed on']) expect(post).toContain(s);
+  });
+});
+
 describe('pushBytes: the dump as it comes, cut anywhere', () => {
   const fixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'dumps', name), 'utf8');
   const rows = (table: string, n: number, eol = '\n') =>
@@ -270,6 +289,7 @@ describe('pushBytes: the dump as it comes, cut anywhere', () => {
     ['rows over many lines, CRLF rows, no newline at the end', GENERATED],
     ['a MySQL 9.7 head and tail', `${fixture('mysql-9.7-head.sql')}\n${fixture('mysql-9.7-tail.sql')}`],
     ['a MariaDB 10.11 head and tail', `${fixture('mariadb-10.11-head.sql')}\n${fixture('mariadb-10.11-tail.sql')}`],
+    ['a whole MariaDB 11.8 dump', fixture('mariadb-11.8-shop.sql')],
   ])('%s: the same pieces as line by line, wherever the bytes are cut', (_name, dump) => {
     const input = Buffer.from(dump);
     // A small deterministic generator: the cuts differ per run of the loop, not per test run.
