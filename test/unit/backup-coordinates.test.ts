@@ -117,6 +117,18 @@ describe('mydumper metadata', () => {
 });
 
 describe('physical backups', () => {
+  test('mariabackup 11.8: mariadb_backup_binlog_info with a GTID position of two domains, times from mariadb_backup_info', () => {
+    const r = coordinatesFromPhysical({ binlogInfo: text('mariabackup-11.8/mariadb_backup_binlog_info'), info: text('mariabackup-11.8/mariadb_backup_info') });
+    expect(r).toEqual({
+      found: true,
+      of: 'backed-up-server',
+      times: { startedAt: '2026-12-05 08:07:38', finishedAt: '2026-12-05 08:07:39' },
+      point: { coordinates: { file: 'mysql-bin.000001', position: 1001 }, gtidSet: '0-1-3,1-1-1' },
+    });
+    // Without the binlog_info file, the binlog_pos line of the info file says the same.
+    expect(coordinatesFromPhysical({ info: text('mariabackup-11.8/mariadb_backup_info') })).toEqual(r);
+  });
+
   test('mariabackup: xtrabackup_binlog_info, times from xtrabackup_info', () => {
     const r = coordinatesFromPhysical({ binlogInfo: text('mariabackup-10.11/xtrabackup_binlog_info'), info: text('mariabackup-10.11/xtrabackup_info') });
     expect(r).toEqual({

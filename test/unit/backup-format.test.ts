@@ -202,6 +202,20 @@ describe('physical backups', () => {
     });
   });
 
+  test('a mariabackup 11.8 directory (mariadb_backup_* files, three undo tablespaces), not prepared', () => {
+    const f = detectDirectoryFormat(listing('mariabackup-11.8', ['ibdata1', 'ib_logfile0', 'undo001', 'undo002', 'undo003', 'shop/orders.frm', 'shop/orders.ibd']));
+    expect(f).toEqual({
+      kind: 'mariabackup',
+      compression: 'none',
+      container: 'directory',
+      tool: 'mariabackup',
+      toolVersion: '11.8.9-MariaDB',
+      serverVersion: '11.8.9-MariaDB-0+deb13u1 from Debian-log',
+      flavor: 'mariadb',
+      physical: { backupType: 'full-backuped', prepared: false, incremental: false },
+    });
+  });
+
   test('a prepared backup says so (full-prepared)', () => {
     const files = listing('mariabackup-10.11').map((m) =>
       m.path === 'xtrabackup_checkpoints' ? { ...m, content: m.content!.replace('full-backuped', 'full-prepared') } : m,

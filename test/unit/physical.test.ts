@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { parseManifest } from '../../domain/artifacts/manifest';
 import { XbstreamWalker, parseCloneStatusRow, parseMariabackupBinlogPosition, sandboxAdminInitSql } from '../../domain/physical/backups';
@@ -80,6 +82,11 @@ describe('binlog position of a physical backup', () => {
   test("mariabackup's report gives file, position and GTID", () => {
     const stderr = "[00] 2026-11-21 21:38:12 Backup created in directory '/tmp/mb/'\n[00] 2026-11-21 21:38:12 MySQL binlog position: filename 'mysql-bin.000001', position '1273', GTID of the last change '0-1-5'\n[00] completed OK!";
     expect(parseMariabackupBinlogPosition(stderr)).toEqual({ coordinates: { file: 'mysql-bin.000001', position: 1273 }, gtidSet: '0-1-5' });
+  });
+
+  test("mariabackup 11.8's report line, as it printed it, gives file, position and a GTID position of two domains", () => {
+    const stderr = readFileSync(path.join(__dirname, '..', 'fixtures', 'foreign', 'mariabackup-11.8', 'stderr-binlog-position.txt'), 'utf8');
+    expect(parseMariabackupBinlogPosition(stderr)).toEqual({ coordinates: { file: 'mysql-bin.000001', position: 1001 }, gtidSet: '0-1-3,1-1-1' });
   });
 
   test('a mariabackup run that reported no binlog position is refused', () => {
