@@ -17,7 +17,7 @@ import { NON_TRANSACTIONAL_TABLES_SQL, nonTransactionalWarning } from '../domain
 import type { NonTransactionalTable } from '../domain/backups/non-transactional';
 import { USER_DATABASES_SQL } from '../domain/dump/format';
 import { cronIntervalSeconds } from '../domain/cron';
-import { FLAVOR_TOOLS, detectFlavor } from '../domain/flavors';
+import { defaultImage, detectFlavor } from '../domain/flavors';
 import { formatBytes, formatSeconds } from '../domain/report/report';
 import type { Flavor } from '../domain/types';
 import { SEARCH_ATTRIBUTES } from '../client/workflows';
@@ -167,7 +167,7 @@ async function checkSource(name: string, cfg: SourceConfig, config: ReturnType<C
       const warning = nonTransactionalWarning(nonTransactional);
       add(warning ? { check: 'transactions', source: name, status: 'warn', detail: warning } : { check: 'transactions', source: name, status: 'ok', detail: `every table of ${databases.join(', ') || 'no database'} is transactional` });
 
-      const image = spec.image ?? FLAVOR_TOOLS[flavor].defaultImage;
+      const image = spec.image ?? defaultImage(flavor, v.version);
       if (runtime) {
         const present = await runtime.imageExists(image);
         add({ check: 'image', source: name, status: present ? 'ok' : 'fail', detail: present ? image : `${image} is not on this Docker engine: build it (deploy/images.sh) or set sources.${name}.image` });

@@ -21,6 +21,22 @@ export function detectFlavor(version: string): Flavor {
   return /mariadb/i.test(version) ? 'mariadb' : 'mysql';
 }
 
+/** The project's MariaDB 11.8 LTS image (deploy/images.sh builds it from Debian trixie). */
+export const MARIADB_11_IMAGE = 'restore-drill/mariadb:11.8';
+
+/**
+ * The image a source is backed up and restored with when its configuration names none: the
+ * project's image of the server's release series. mariabackup copies only a server of its own
+ * series, and a MariaDB 11 dump or datadir is not for a 10.11 server, so a MariaDB 11.x source
+ * (`11.8.9-MariaDB-0+deb13u1 from Debian`) gets the 11.8 image; older MariaDB and every MySQL the
+ * flavor's default.
+ */
+export function defaultImage(flavor: Flavor, version?: string): string {
+  const major = Number(/^(\d+)\./.exec(version ?? '')?.[1]);
+  if (flavor === 'mariadb' && major >= 11) return MARIADB_11_IMAGE;
+  return FLAVOR_TOOLS[flavor].defaultImage;
+}
+
 /** Where a server started by the engine puts its socket, inside the container. */
 export const CONTAINER_SOCKET_DIR = '/sock';
 export const CONTAINER_SOCKET = `${CONTAINER_SOCKET_DIR}/mysqld.sock`;

@@ -5,7 +5,7 @@ import { USER_DATABASES_SQL } from '../../domain/dump/format';
 import { NON_TRANSACTIONAL_TABLES_SQL } from '../../domain/backups/non-transactional';
 import type { NonTransactionalTable } from '../../domain/backups/non-transactional';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
-import { FLAVOR_TOOLS, detectFlavor } from '../../domain/flavors';
+import { defaultImage, detectFlavor } from '../../domain/flavors';
 import type { SourceFacts } from '../types';
 import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 
@@ -38,7 +38,7 @@ export function sourceActivities() {
         const nonTransactionalTables = await s.query<NonTransactionalTable>(NON_TRANSACTIONAL_TABLES_SQL, [databases]);
         return {
           identity: { flavor, version: v.version, serverId: Number(v.serverId), serverUuid },
-          image: source.image ?? FLAVOR_TOOLS[flavor].defaultImage,
+          image: source.image ?? defaultImage(flavor, v.version),
           databases,
           binlogFormat: String(v.binlogFormat),
           gtidMode,

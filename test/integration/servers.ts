@@ -3,7 +3,7 @@
  * names: `RD_MARIADB_IMAGE`, `RD_MARIADB_11_8_IMAGE`, `RD_MYSQL_IMAGE` (the names
  * deploy/images.sh reads), else the image deploy/images.sh builds.
  */
-import { FLAVOR_TOOLS } from '../../domain/flavors';
+import { FLAVOR_TOOLS, MARIADB_11_IMAGE } from '../../domain/flavors';
 import type { Flavor } from '../../domain/types';
 
 export type ServerName = 'mariadb' | 'mariadb-11.8' | 'mysql';
@@ -19,7 +19,7 @@ export interface TestServer {
 
 const DEFAULT_IMAGES: Record<ServerName, { flavor: Flavor; image: string }> = {
   mariadb: { flavor: 'mariadb', image: FLAVOR_TOOLS.mariadb.defaultImage },
-  'mariadb-11.8': { flavor: 'mariadb', image: 'restore-drill/mariadb:11.8' },
+  'mariadb-11.8': { flavor: 'mariadb', image: MARIADB_11_IMAGE },
   mysql: { flavor: 'mysql', image: FLAVOR_TOOLS.mysql.defaultImage },
 };
 
