@@ -62,6 +62,8 @@ export const DrillErrorTypes = {
   DdlDuringBackup: 'DdlDuringBackup',
   /** A backup that waited too long for a lock another session held: taken again. */
   LockWaitTimeout: 'LockWaitTimeout',
+  /** An incremental backup chain with a member missing, out of order or not the one recorded: refused before any prepare. */
+  BrokenBackupChain: 'BrokenBackupChain',
 } as const;
 
 export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];
