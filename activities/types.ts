@@ -73,6 +73,8 @@ export interface BackupRequest {
   source: SourceSpec;
   facts: SourceFacts;
   attempt?: number;
+  /** A physical backup taken as an increment on the source's newest one (mariabackup), a full one after `maxIncrements`. */
+  incremental?: { maxIncrements: number };
 }
 
 /** How deep verifyBackup read an artifact: 'full', or 'bytes' (size and sha256 only). */

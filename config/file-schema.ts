@@ -80,8 +80,13 @@ export const backupConfigSchema = z
     attempts: z.number().int().min(1).max(10).optional(),
     /** The wait before the second attempt, doubling after each; absent: the engine's default (30s). */
     retryDelay: duration.optional(),
+    /** `incremental` (MariaDB, method physical): each backup an increment on the newest one (mariabackup --incremental-basedir); a full one starts each chain. */
+    kind: z.enum(['full', 'incremental']).optional(),
+    /** Increments in a chain before the next backup is a full one again (default 6: a weekly full with nightly drills). */
+    maxIncrements: z.number().int().min(1).max(100).optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.kind !== 'incremental' || b.method === 'physical', { message: 'kind: incremental needs method: physical (incremental backups are mariabackup chains)', path: ['kind'] });
 
 /** A team's own backups of the source, made by its own tooling, where it keeps them. */
 export const teamBackupsSchema = z

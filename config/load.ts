@@ -105,7 +105,7 @@ function received(issue: Issue): string {
 const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'rpoTarget', 'metrics', 'listen', 'temporalListen', 'retention', 'keepBackups', 'keepBackupsFor',
-  'keepReports', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'kind', 'at', 'position', 'gtid', 'pattern',
+  'keepReports', 'maxIncrements', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'kind', 'at', 'position', 'gtid', 'pattern',
   'teamBackups', 'location', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
 ];
 
@@ -165,7 +165,15 @@ export function drillRequestFor(
       : team
         ? { backup: { method: 'logical' as const, team } }
         : s.backup.method !== 'logical' || s.backup.attempts !== undefined || s.backup.retryDelay !== undefined
-          ? { backup: { method: s.backup.method, ...(s.backup.attempts !== undefined ? { attempts: s.backup.attempts } : {}), ...(s.backup.retryDelay !== undefined ? { retryDelaySeconds: s.backup.retryDelay } : {}) } }
+          ? {
+              backup: {
+                method: s.backup.method,
+                ...(s.backup.attempts !== undefined ? { attempts: s.backup.attempts } : {}),
+                ...(s.backup.retryDelay !== undefined ? { retryDelaySeconds: s.backup.retryDelay } : {}),
+                ...(s.backup.kind !== undefined ? { kind: s.backup.kind } : {}),
+                ...(s.backup.maxIncrements !== undefined ? { maxIncrements: s.backup.maxIncrements } : {}),
+              },
+            }
           : {}),
     target: opts.target ?? s.schedule?.target ?? { kind: 'checkpoint' },
     assertions: s.checks.assertions,

@@ -108,7 +108,8 @@ export const drillRequestSchema = z.object({
    * 'logical' (a dump) or 'physical' (mariabackup on MariaDB, the clone plugin on MySQL).
    * `attempts` / `retryDelaySeconds`: a backup the source interrupts (lost connection, DDL, lock
    * wait timeout) is taken again up to `attempts` times in all, the delay doubling each time
-   * (domain/backups/attempts.ts has the defaults).
+   * (domain/backups/attempts.ts has the defaults). `kind` / `maxIncrements`: incremental chains
+   * of physical MariaDB backups (domain/physical/chain.ts).
    */
   backup: z
     .object({
@@ -117,8 +118,13 @@ export const drillRequestSchema = z.object({
       team: teamBackupRequestSchema.optional(),
       attempts: z.number().int().min(1).max(10).optional(),
       retryDelaySeconds: z.number().min(0).max(3600).optional(),
+      /** 'incremental': a MariaDB physical backup taken on the newest one (mariabackup --incremental-basedir), a full one to start or after `maxIncrements` increments. Absent: full. */
+      kind: z.enum(['full', 'incremental']).optional(),
+      /** Increments per chain before the next backup is a full one again; absent: 6. */
+      maxIncrements: z.number().int().min(1).max(100).optional(),
     })
     .strict()
+    .refine((b) => b.kind !== 'incremental' || b.method === 'physical', { message: 'kind: incremental needs method: physical (incremental backups are mariabackup chains)', path: ['kind'] })
     .optional(),
   /** Where the replay stops. 'checkpoint': a consistent snapshot of the source taken after the backup, compared table by table. */
   target: targetSchema.default({ kind: 'checkpoint' }),

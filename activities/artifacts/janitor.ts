@@ -72,6 +72,7 @@ async function readBackupFolders(backupsDir: string, source: string): Promise<{ 
       if (m.coordinates === undefined) continue;
       const b: RetainedBackupInfo = { folder: entry.name, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
       if (m.gtidSet !== undefined) b.gtidSet = m.gtidSet;
+      if (m.chain) b.chain = m.chain.members.slice(0, -1).map((c) => c.backupId);
       backups.push(b);
     } catch (err) {
       unreadable.push({ folder: entry.name, problem: (err as Error).message });

@@ -5,6 +5,7 @@ import { parseManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { verifyAdoptedBackup } from '../backups/adopt';
 import { verifyLogicalDump } from '../dump/verify';
+import { verifyBackupChain } from '../physical/chain';
 import { verifyPhysicalArtifact } from '../physical/verify';
 import type { VerifiedBackup, VerifyDepth } from '../types';
 
@@ -33,7 +34,9 @@ export function verifyActivities() {
       if (st.size !== manifest.bytes)
         throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `backup file ${dumpPath} has ${st.size} bytes but its manifest says ${manifest.bytes}: it was truncated or overwritten`, { details: { actual: st.size, expected: manifest.bytes } });
       if (manifest.kind === 'physical') {
-        await verifyPhysicalArtifact(dumpPath, manifest);
+        const metadata = await verifyPhysicalArtifact(dumpPath, manifest);
+        // An increment: its whole chain, checked before any prepare.
+        if (manifest.chain) await verifyBackupChain(req.manifestPath, { ...manifest, chain: manifest.chain }, metadata);
         return verified('full');
       }
       const depth = req.depth ?? 'full';

@@ -9,13 +9,18 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { withSession } from '../../adapters/mysql';
 import type { SourceSpec } from '../../config/schema';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { attemptName, sandboxLabels, toolContainerName } from '../../domain/naming';
 import { backupToolFailure } from '../../domain/backups/interruptions';
-import { PHYSICAL_ARCHIVES, PHYSICAL_FILES, cloneFinalizeScript, mariabackupArgs, parseCloneStatusRow, parseMariabackupBinlogPosition, physicalPrivileges } from '../../domain/physical/backups';
+import { PHYSICAL_ARCHIVES, PHYSICAL_FILES, XbstreamWalker, cloneFinalizeScript, mariabackupArgs, parseCloneStatusRow, parseMariabackupBinlogPosition, physicalPrivileges } from '../../domain/physical/backups';
+import { parseCheckpoints } from '../../domain/physical/chain';
+import type { BackupLsn, ChainMember } from '../../domain/physical/chain';
+import { datadirLayout, isBackupMetadata } from '../../domain/physical/team-backup';
+import { drillWorkDir, sourceBackupsDir } from '../../adapters/local-layout';
 import type { RecoveryPoint } from '../../domain/types';
 import { publishBackup, writeCompressedArtifact } from '../artifacts/publish';
 import { withHeartbeat } from '../boundary';
@@ -23,9 +28,11 @@ import type { ActivityDeps } from '../deps';
 import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 import { runSourceTool } from '../source/tools';
 import type { BackupRequest, PublishedBackup } from '../types';
+import { decideIncrement, writeIncrementBasedir } from './chain';
 import { spawnTool } from './child-process';
 
 const CLONE_IN_TOOL = '/clone';
+const BASEDIR_IN_TOOL = '/incremental-basedir';
 
 export function physicalBackupActivities(deps: ActivityDeps) {
   /** The host folder holding the source's datadir: configured, or the source container's mount of it. */
@@ -43,21 +50,36 @@ export function physicalBackupActivities(deps: ActivityDeps) {
     throw new DrillError(DrillErrorTypes.BadConfig, `a physical backup of MariaDB source ${source.name} reads its datadir: set physical.datadir (the host folder of ${serverDatadir}) or physical.container (its Docker container) in the config`);
   }
 
-  async function mariabackupToArtifact(req: BackupRequest, file: string) {
+  /** `basedir`: a folder holding the base's checkpoints file, for an increment (--incremental-basedir). */
+  async function mariabackupToArtifact(req: BackupRequest, file: string, basedir?: string) {
     const creds = await sourceCredentials(req.source);
     const [{ datadir }] = await withSession(endpointOf(req.source), creds, (s) => s.query<{ datadir: string }>('SELECT @@datadir AS datadir'));
     const hostDir = await hostDatadir(req.source, datadir);
     let stderr = '';
     let exitCode = 0;
     let rawSoFar = 0;
-    const written = await writeCompressedArtifact(file, { gzipLevel: 1 }, async (sink, stop) => {
+    // The stream is walked as it is written: its checkpoints file records the LSNs the next increment starts from.
+    const walker = new XbstreamWalker(file, crc32, isBackupMetadata);
+    let walkError: unknown;
+    const walk = (c: Buffer): void => {
+      if (walkError === undefined) {
+        try {
+          walker.push(c);
+        } catch (err) {
+          walkError = err;
+        }
+      }
+    };
+    const args = basedir ? [...mariabackupArgs(), `--incremental-basedir=${BASEDIR_IN_TOOL}`] : mariabackupArgs();
+    const binds = [`${hostDir}:${datadir.replace(/\/+$/, '')}:ro`, ...(basedir ? [`${basedir}:${BASEDIR_IN_TOOL}:ro`] : [])];
+    const written = await writeCompressedArtifact(file, { gzipLevel: 1, tap: walk }, async (sink, stop) => {
       const tap = new Transform({ transform: (c: Buffer, _e, done) => { rawSoFar += c.length; done(null, c); } });
       tap.pipe(sink);
       // Mounted read-only at the server's own datadir path: mariabackup takes the path from the server.
       const result = await withHeartbeat(
         () => ({ phase: 'backup', method: 'mariabackup', rawBytes: rawSoFar }),
         (signal) =>
-          runSourceTool(deps, { drillId: req.drillId, step: attemptName('mariabackup', req.attempt), source: req.source, image: req.facts.image, tool: 'mariabackup', args: mariabackupArgs(), binds: [`${hostDir}:${datadir.replace(/\/+$/, '')}:ro`] }, {
+          runSourceTool(deps, { drillId: req.drillId, step: attemptName('mariabackup', req.attempt), source: req.source, image: req.facts.image, tool: 'mariabackup', args, binds }, {
             stdout: tap,
             signal: signal ? AbortSignal.any([signal, stop]) : stop,
           }),
@@ -70,7 +92,34 @@ export function physicalBackupActivities(deps: ActivityDeps) {
     if (exitCode !== 0)
       throw backupToolFailure({ tool: 'mariabackup', source: req.source.name, output: stderr, exitCode, otherwise: `mariabackup of source ${req.source.name} exited with ${exitCode} (its user needs ${physicalPrivileges('mariadb')}; the datadir ${hostDir} must be readable): ${stderr.trim().slice(-800)}` });
     const version = /mariabackup based on MariaDB server (\S+)/.exec(stderr)?.[1];
-    return { ...written, point: parseMariabackupBinlogPosition(stderr), tool: { name: 'mariabackup', ...(version ? { version } : {}) } };
+    if (walkError === undefined) {
+      try {
+        walker.end();
+      } catch (err) {
+        walkError = err;
+      }
+    }
+    if (walkError !== undefined) throw walkError;
+    const lsn = parseCheckpoints(datadirLayout(walker.members()).checkpoints);
+    if (!lsn) throw new DrillError(DrillErrorTypes.DumpTruncated, `mariabackup's stream of source ${req.source.name} holds no readable xtrabackup_checkpoints file (backup_type, from_lsn, to_lsn): it is incomplete and is not published`);
+    return { ...written, lsn, point: parseMariabackupBinlogPosition(stderr), tool: { name: 'mariabackup', ...(version ? { version } : {}) } };
+  }
+
+  /** mariabackup, as a full backup or as an increment on the source's newest one (its chain recorded). */
+  async function mariabackupFullOrIncrement(req: BackupRequest, backupId: string, file: string): Promise<Awaited<ReturnType<typeof mariabackupToArtifact>> & { chain?: ChainMember[] }> {
+    const decision = req.incremental ? await decideIncrement(sourceBackupsDir(deps.paths, req.source.name), req.source.name, req.incremental.maxIncrements) : undefined;
+    if (decision?.take !== 'incremental') return mariabackupToArtifact(req, file);
+    const baseLsn: BackupLsn = decision.base.lsn!;
+    const basedir = path.join(drillWorkDir(deps.paths, req.drillId), attemptName('incremental-basedir', req.attempt));
+    try {
+      await writeIncrementBasedir(basedir, baseLsn);
+      const taken = await mariabackupToArtifact(req, file, basedir);
+      if (taken.lsn.backupType !== 'incremental' || taken.lsn.from !== baseLsn.to)
+        throw new DrillError(DrillErrorTypes.BrokenBackupChain, `mariabackup took a ${taken.lsn.backupType} backup from LSN ${taken.lsn.from} on base ${decision.base.backupId}, which ends at LSN ${baseLsn.to}: it does not extend the chain and is not published`);
+      return { ...taken, chain: [...decision.members, { backupId, fromLsn: taken.lsn.from, toLsn: taken.lsn.to }] };
+    } finally {
+      await rm(basedir, { recursive: true, force: true });
+    }
   }
 
   async function cloneToArtifact(req: BackupRequest, backupId: string, file: string) {
@@ -143,7 +192,9 @@ export function physicalBackupActivities(deps: ActivityDeps) {
       const fileName = PHYSICAL_FILES[flavor];
       return publishBackup(deps, { drillId: req.drillId, source: source.name, fileName, what: 'the physical backup', attempt: req.attempt }, async ({ backupId, file }) => {
         const createdAt = new Date().toISOString();
-        const taken = flavor === 'mariadb' ? await mariabackupToArtifact(req, file) : await cloneToArtifact(req, backupId, file);
+        if (req.incremental && flavor !== 'mariadb')
+          throw new DrillError(DrillErrorTypes.BadConfig, `source ${source.name} is MySQL: its physical backups (the clone plugin) are always full; remove backup.kind: incremental`);
+        const taken = flavor === 'mariadb' ? await mariabackupFullOrIncrement(req, backupId, file) : await cloneToArtifact(req, backupId, file);
         const manifest: BackupManifest = {
           format: 1,
           kind: 'physical',
@@ -161,6 +212,8 @@ export function physicalBackupActivities(deps: ActivityDeps) {
           ...(taken.point.gtidSet ? { gtidSet: taken.point.gtidSet } : {}),
           server: { flavor, version: facts.identity.version },
           tool: taken.tool,
+          ...('lsn' in taken ? { lsn: taken.lsn } : {}),
+          ...('chain' in taken && taken.chain ? { chain: { baseId: taken.chain[0]!.backupId, members: taken.chain } } : {}),
         };
         return manifest;
       });

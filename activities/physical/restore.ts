@@ -8,13 +8,18 @@ import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { sandboxName } from '../../domain/naming';
 import { mariabackupRestoreScript } from '../../domain/physical/backups';
+import { chainExtractScript, chainIncrementScript } from '../../domain/physical/chain';
 import { drillWorkDir } from '../../adapters/local-layout';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { assertOwnSandbox } from '../sandbox/sandbox';
 import { spawnTool } from './child-process';
 import { restoreTeamPhysical } from './team-restore';
-import { RESTORE_IN_TOOL, runRestoreTool } from './restore-tool';
+import { RESTORE_IN_TOOL, checkRestoreToolExit, runRestoreTool } from './restore-tool';
+import { chainArtifacts } from './chain';
+
+const INCREMENTS_IN_TOOL = '/increments';
+const BACKUPS_IN_TOOL = '/backups';
 
 const BACKUP_IN_TOOL = '/backup';
 /** Where a physical restore puts the datadir the sandbox mounts. */
@@ -43,6 +48,8 @@ export function physicalRestoreActivities(deps: ActivityDeps) {
       if (req.manifest.origin) {
         // A team's backup: streamed from where it is into the tool container, never written whole to disk first.
         await withHeartbeat(() => ({ phase: 'restore', method: 'mariabackup', seconds: Math.round((Date.now() - started) / 1000) }), (signal) => restoreTeamPhysical(deps, { ...req, manifest: { ...req.manifest, origin: req.manifest.origin! } }, datadir, signal));
+      } else if (req.manifest.chain) {
+        await prepareChain(deps, { ...req, chain: req.manifest.chain }, datadir, started);
       } else if (req.manifest.archive === 'mbstream') {
         const result = await withHeartbeat(
           () => ({ phase: 'restore', method: 'mariabackup', seconds: Math.round((Date.now() - started) / 1000) }),
@@ -53,8 +60,7 @@ export function physicalRestoreActivities(deps: ActivityDeps) {
               signal,
             }),
         );
-        if (result.exitCode !== 0)
-          throw new DrillError(DrillErrorTypes.ToolFailed, `extracting and preparing ${req.artifactPath} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-1200)}`, { details: { exitCode: result.exitCode } });
+        checkRestoreToolExit(result, `extracting and preparing ${req.artifactPath}`);
       } else {
         const tar = spawnTool('tar', ['-xzf', req.artifactPath, '-C', datadir]);
         const { code, stderr } = await withHeartbeat(() => ({ phase: 'restore', method: 'clone' }), () => tar.done);
@@ -63,4 +69,44 @@ export function physicalRestoreActivities(deps: ActivityDeps) {
       return { datadir, seconds: (Date.now() - started) / 1000 };
     },
   };
+}
+
+/**
+ * An increment's chain (verified and its LSNs checked before this runs): every stream extracted
+ * into the drill's folder and the full prepared, then each increment applied in its own stage
+ * and tool container. Only copies are written: a stage killed half way fails the attempt, and
+ * the next one removes them and starts again from the published streams, which are only read.
+ */
+async function prepareChain(
+  deps: ActivityDeps,
+  req: { drillId: string; source: string; image: string; artifactPath: string; prepareMemoryMb?: number; chain: NonNullable<BackupManifest['chain']> },
+  datadir: string,
+  started: number,
+): Promise<void> {
+  const increments = path.join(drillWorkDir(deps.paths, req.drillId), 'increments');
+  await rm(increments, { recursive: true, force: true });
+  await mkdir(increments, { recursive: true, mode: 0o750 });
+  const backupsDir = path.dirname(path.dirname(req.artifactPath));
+  const inTool = (file: string) => path.posix.join(BACKUPS_IN_TOOL, path.relative(backupsDir, file).split(path.sep).join('/'));
+  const useMemoryMb = req.prepareMemoryMb ?? 1024;
+  const binds = [`${backupsDir}:${BACKUPS_IN_TOOL}:ro`, `${datadir}:${RESTORE_IN_TOOL}`, `${increments}:${INCREMENTS_IN_TOOL}`];
+  const count = req.chain.members.length - 1;
+  let stage = 'extract the chain and prepare the full backup';
+  const stages = [
+    { step: 'prepare', what: `extracting the chain of ${req.artifactPath} and preparing its full backup ${req.chain.baseId}`, script: chainExtractScript({ artifacts: chainArtifacts(req.artifactPath, req.chain).map(inTool), target: RESTORE_IN_TOOL, increments: INCREMENTS_IN_TOOL, useMemoryMb }) },
+    ...req.chain.members.slice(1).map((m, i) => ({
+      step: `prepare-inc-${i + 1}`,
+      what: `applying increment ${i + 1} of ${count} (${m.backupId}) to the prepared full backup`,
+      script: chainIncrementScript({ n: i + 1, target: RESTORE_IN_TOOL, increments: INCREMENTS_IN_TOOL, useMemoryMb }),
+    })),
+  ];
+  try {
+    for (const s of stages) {
+      stage = s.what;
+      const result = await withHeartbeat(() => ({ phase: 'restore', method: 'mariabackup', stage, seconds: Math.round((Date.now() - started) / 1000) }), (signal) => runRestoreTool(deps, req, { script: s.script, binds, signal, step: s.step }));
+      checkRestoreToolExit(result, s.what);
+    }
+  } finally {
+    await rm(increments, { recursive: true, force: true });
+  }
 }

@@ -7,14 +7,23 @@ import { crc32, createGunzip } from 'node:zlib';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes, isDrillError } from '../../domain/errors';
 import { XbstreamWalker } from '../../domain/physical/backups';
+import { datadirLayout, isBackupMetadata } from '../../domain/physical/team-backup';
 import { withHeartbeat } from '../boundary';
 import { feedChild, spawnTool } from './child-process';
 
+/** An mbstream's small metadata files, as read while it was verified. */
+export interface PhysicalMetadata {
+  checkpoints?: string;
+  binlogInfo?: string;
+}
+
 /**
  * Re-reads a published physical artifact: sha256, a complete gzip stream, and a complete
- * archive inside it (every mbstream chunk and file, or tar listed to its end).
+ * archive inside it (every mbstream chunk and file, or tar listed to its end). Returns an
+ * mbstream's checkpoints and binlog info files (an incremental chain is checked on them).
  */
-export async function verifyPhysicalArtifact(file: string, manifest: BackupManifest): Promise<void> {
+export async function verifyPhysicalArtifact(file: string, manifest: BackupManifest): Promise<PhysicalMetadata> {
+  let metadata: PhysicalMetadata = {};
   const hash = createHash('sha256');
   let read = 0;
   let archiveError: unknown;
@@ -24,9 +33,11 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
       () => ({ phase: 'verify', read, of: manifest.bytes }),
       async () => {
         if (manifest.archive === 'mbstream') {
-          const walker = new XbstreamWalker(file, crc32);
+          const walker = new XbstreamWalker(file, crc32, isBackupMetadata);
           await pipeline(source, createGunzip(), new Writable({ write: (c: Buffer, _e, done) => { try { walker.push(c); done(); } catch (err) { done(err as Error); } } }));
           walker.end();
+          const layout = datadirLayout(walker.members());
+          metadata = { ...(layout.checkpoints !== undefined ? { checkpoints: layout.checkpoints } : {}), ...(layout.binlogInfo !== undefined ? { binlogInfo: layout.binlogInfo } : {}) };
         } else {
           // -i: read to the end of the stream; plain `tar -t` stops at the end-of-archive blocks and
           // closes its stdin before the record padding is fed ("Premature close" on the gunzip pipe).
@@ -61,4 +72,5 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
     if (isDrillError(archiveError)) throw archiveError;
     throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `physical backup ${file} is not a complete gzip stream (${(archiveError as Error).message}): it was truncated or corrupted after publication`, { cause: archiveError });
   }
+  return metadata;
 }

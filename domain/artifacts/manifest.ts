@@ -28,6 +28,8 @@ export const backupOriginSchema = z.object({
 });
 export type BackupOrigin = z.infer<typeof backupOriginSchema>;
 
+const lsnSchema = z.string().regex(/^\d+$/, 'an LSN in decimal');
+
 export const backupManifestSchema = z.object({
   format: z.literal(1),
   /** 'logical': a dump loaded through a client; 'physical': a datadir copy (mariabackup stream, MySQL clone as tar) mounted as the sandbox's datadir. */
@@ -61,10 +63,24 @@ export const backupManifestSchema = z.object({
   origin: backupOriginSchema.optional(),
   /** A team's backup that is a directory of files (origin.key ends in '/'), in this tool's layout; absent: one file. */
   directory: z.enum(['mydumper']).optional(),
+  /** The engine's mariabackup streams: its checkpoints file (backup type and LSN range), so an increment can be taken on it. */
+  lsn: z.object({ backupType: z.string().min(1), from: lsnSchema, to: lsnSchema, last: lsnSchema.optional() }).strict().optional(),
+  /**
+   * An increment (mariabackup --incremental-basedir): the chain it is restored through, the full
+   * backup first and this backup last, each a sibling folder of this one named by its backupId.
+   */
+  chain: z
+    .object({ baseId: z.string().min(1), members: z.array(z.object({ backupId: z.string().min(1), fromLsn: lsnSchema, toLsn: lsnSchema }).strict()).min(2) })
+    .strict()
+    .optional(),
 })
   .refine((m) => (m.kind === 'physical') === (m.archive !== undefined), { message: 'a physical backup names its archive format (mbstream or tar), a logical one none', path: ['archive'] })
   .refine((m) => m.directory === undefined || (m.origin !== undefined && m.origin.key.endsWith('/')), { message: "a directory backup is a team's, adopted where it is (its origin key ends in '/')", path: ['directory'] })
-  .refine((m) => m.coordinates !== undefined || (m.origin !== undefined && m.withoutCoordinates !== undefined), { message: "only a team's backup may lack binlog coordinates, and then says why", path: ['coordinates'] });
+  .refine((m) => m.coordinates !== undefined || (m.origin !== undefined && m.withoutCoordinates !== undefined), { message: "only a team's backup may lack binlog coordinates, and then says why", path: ['coordinates'] })
+  .refine((m) => m.chain === undefined || (m.archive === 'mbstream' && m.chain.members[0]!.backupId === m.chain.baseId && m.chain.members.at(-1)!.backupId === m.backupId), {
+    message: 'an increment is an mbstream whose chain starts with its full backup (baseId) and ends with itself',
+    path: ['chain'],
+  });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
 export function parseManifest(text: string, where: string): BackupManifest {

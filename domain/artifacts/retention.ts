@@ -36,6 +36,8 @@ export interface RetainedBackupInfo {
   finishedAt: string;
   coordinates: BinlogCoordinates;
   gtidSet?: string;
+  /** An increment: the backups it is restored through (its full backup first), kept while it is. */
+  chain?: string[];
 }
 
 /** A backup folder whose manifest is missing or does not parse. */
@@ -92,6 +94,23 @@ function describeAge(seconds: number): string {
   return seconds % 86400 === 0 ? `${seconds / 86400} d` : `${Math.round(seconds / 3600)} h`;
 }
 
+/** A kept increment keeps every backup of its chain: without one of them it cannot be prepared. */
+function keepChains(keep: BackupVerdict[], remove: BackupVerdict[], backups: readonly RetainedBackupInfo[]): void {
+  const byId = new Map(backups.map((b) => [b.backupId, b]));
+  const pending = [...keep];
+  while (pending.length > 0) {
+    const kept = pending.pop()!;
+    for (const id of byId.get(kept.backupId)?.chain ?? []) {
+      const at = remove.findIndex((r) => r.backupId === id);
+      if (at < 0) continue;
+      const [member] = remove.splice(at, 1);
+      const verdict = { ...member!, reason: `in the chain of kept increment ${kept.backupId}: it cannot be prepared without it` };
+      keep.push(verdict);
+      pending.push(verdict);
+    }
+  }
+}
+
 export function decideRetention(input: RetentionInput): RetentionDecision {
   assertRetentionPolicy(input.policy);
   const { keepBackups: keepCount, keepNewerThanSeconds } = input.policy;
@@ -109,8 +128,10 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
     else remove.push(verdict(`older than the ${keepCount} newest backups${keepNewerThanSeconds === undefined ? '' : ` and than ${describeAge(keepNewerThanSeconds)}`}`));
   });
 
+  keepChains(keep, remove, sorted);
   const decision: RetentionDecision = { removeBackups: remove, keepBackups: keep, reported: [...input.unreadable], removeBinlogs: [], binlogReason: '' };
-  const oldestKept = sorted.slice(0, keep.length).pop();
+  const keptIds = new Set(keep.map((k) => k.backupId));
+  const oldestKept = sorted.filter((b) => keptIds.has(b.backupId)).pop();
   const archive = sortBinlogNames([...new Set(input.archivedFiles)]);
   if (oldestKept === undefined) {
     decision.binlogReason = 'no readable backup: the archive is kept whole';

@@ -6,6 +6,9 @@
  */
 import { DrillError, DrillErrorTypes } from '../errors';
 
+/** Increments per chain when the configuration names none: with nightly drills, a full backup each week. */
+export const DEFAULT_MAX_INCREMENTS = 6;
+
 /** What a backup's `xtrabackup_checkpoints` (`mariadb_backup_checkpoints`) says: its type and LSN range. */
 export interface BackupLsn {
   /** `full-backuped` or `incremental` as taken; `full-prepared` / `log-applied` once prepared. */

@@ -64,6 +64,8 @@ export interface BackupFacts {
   attempts?: BackupAttempt[];
   /** Tables of the backed-up databases in an engine without transactions (MyISAM, Aria, MEMORY…). */
   nonTransactionalTables?: NonTransactionalTable[];
+  /** An incremental backup: the backups restored through, the full one first and this one last. */
+  chain?: string[];
 }
 
 export interface DrillFailure {

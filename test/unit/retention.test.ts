@@ -24,6 +24,17 @@ describe('decideRetention', () => {
     expect(d.removeBackups.map((b) => b.backupId)).toEqual(['b2', 'b1']);
   });
 
+  test('a kept increment keeps its whole chain, and the binlogs from its full backup on', () => {
+    const full = backup('full', 3, 2);
+    const inc1 = { ...backup('inc1', 2, 3), chain: ['full'] };
+    const inc2 = { ...backup('inc2', 1, 4), chain: ['full', 'inc1'] };
+    const d = decide({ backups: [backup('older', 5, 1), full, inc1, inc2], policy: { keepBackups: 1 }, archivedFiles: files(1, 2, 3, 4) });
+    expect(d.keepBackups.map((b) => b.backupId).sort()).toEqual(['full', 'inc1', 'inc2']);
+    expect(d.keepBackups).toContainEqual(expect.objectContaining({ backupId: 'full', reason: 'in the chain of kept increment inc2: it cannot be prepared without it' }));
+    expect(d.removeBackups.map((b) => b.backupId)).toEqual(['older']);
+    expect(d.removeBinlogs).toEqual(files(1));
+  });
+
   test('the newest backup is kept even with keepBackups 1 and a zero age window', () => {
     const d = decide({ backups: [backup('old', 30, 1), backup('new', 20, 2)], policy: { keepBackups: 1, keepNewerThanSeconds: 0 } });
     expect(d.keepBackups).toEqual([expect.objectContaining({ backupId: 'new', reason: 'the newest backup is always kept' })]);

@@ -9,6 +9,7 @@ import type { PublishedBackup, SourceFacts } from '../../activities';
 import { backupRetryDelaySeconds, backupRetryPolicy, exhaustedBackupMessage } from '../../domain/backups/attempts';
 import type { BackupAttempt } from '../../domain/backups/attempts';
 import { BACKUP_INTERRUPTION_TYPES } from '../../domain/errors';
+import { DEFAULT_MAX_INCREMENTS } from '../../domain/physical/chain';
 import { drillFailureOf } from '../../domain/report/build';
 import { Phases } from '../../domain/report/report';
 import type { BackupFacts } from '../../domain/report/report';
@@ -22,7 +23,8 @@ const BACKUP_ATTEMPTS = 'backup-attempts';
 export async function takeBackup(d: Drill, facts: SourceFacts): Promise<PublishedBackup> {
   const { request, drillId } = d;
   const take = (proxy: DrillActivityProxy, attempt?: number) => {
-    const req = { drillId, source: request.source, facts, ...(attempt === undefined ? {} : { attempt }) };
+    const incremental = request.backup?.kind === 'incremental' ? { incremental: { maxIncrements: request.backup.maxIncrements ?? DEFAULT_MAX_INCREMENTS } } : {};
+    const req = { drillId, source: request.source, facts, ...(attempt === undefined ? {} : { attempt }), ...incremental };
     return d.phase(Phases.Backup, () => (request.backup?.method === 'physical' ? proxy.takePhysicalBackup(req) : proxy.takeLogicalBackup(req)));
   };
   if (!patched(BACKUP_ATTEMPTS)) return take(long);

@@ -70,7 +70,7 @@ export async function obtainVerifiedBackup(d: Drill, facts: SourceFacts, givenMa
   }
   const { published } = obtained;
   const m = published.manifest;
-  d.state.backup = { ...backupNotes(d.state.backup, facts), artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt, ...(m.withoutCoordinates ? { notRolledForward: m.withoutCoordinates } : {}) };
+  d.state.backup = { ...backupNotes(d.state.backup, facts), artifactPath: published.dumpPath, bytes: m.bytes, sha256: m.sha256, coordinates: m.coordinates, gtidSet: m.gtidSet, takenAt: m.createdAt, ...(m.withoutCoordinates ? { notRolledForward: m.withoutCoordinates } : {}), ...(m.chain ? { chain: m.chain.members.map((c) => c.backupId) } : {}) };
   d.state.base = { manifestPath: published.manifestPath, chosen: isIncidentRecovery(request) ? 'newest-before-target' : request.backup?.manifest || team ? 'given' : 'taken' };
   return obtained;
 }
