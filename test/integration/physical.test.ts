@@ -5,18 +5,20 @@
  * and the same checks as a logical restore.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import Docker from 'dockerode';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { withSession } from '../../adapters/mysql';
 import { awaitDrill, startDrill } from '../../client/drills';
+import { SandboxLabels, toolContainerName } from '../../domain/naming';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
 import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
-import { groundTruth, startLiveSource } from './sources';
+import { addBulkPages, groundTruth, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
 
@@ -150,6 +152,108 @@ describe.each(BOTH_FLAVORS)('physical drill on $name', (server) => {
     expect(report!.phases.map((p) => p.phase)).not.toContain('sandbox-start');
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
+
+  if (flavor === 'mariadb') {
+    // Incremental chains: mariabackup's, so MariaDB only. The full backup is the first test's.
+    let chainManifest: string;
+    let chain: string[];
+
+    const markRows = async (era: string, rows: number) => {
+      await source.admin('CREATE DATABASE IF NOT EXISTS chains');
+      await source.admin('CREATE TABLE IF NOT EXISTS chains.marks (id INT AUTO_INCREMENT PRIMARY KEY, era VARCHAR(20) NOT NULL, at DATETIME(6) NOT NULL)');
+      for (let i = 0; i < rows; i++) await source.admin('INSERT INTO chains.marks (era, at) VALUES (?, NOW(6))', [era]);
+    };
+    const incrementalDrill = async (id: string, assertions: { name: string; sql: string; expect: number }[]) => {
+      const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId(id), request: { source: source.spec, backup: { method: 'physical', kind: 'incremental' }, assertions } });
+      return { drillId: handle.workflowId, ...(await awaitDrill(handle)) };
+    };
+    const manifestOf = async (artifactPath: string) => JSON.parse(await readFile(path.join(path.dirname(artifactPath), 'manifest.json'), 'utf8'));
+    const sha256Of = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
+    test('two increments taken with writes between are drilled through their chain, and the last one holds its own rows', async () => {
+      expect(physicalManifest).toBeDefined();
+      await markRows('before-inc1', 5);
+      const first = await incrementalDrill('chain-1', []);
+      expect(first.failure).toBeUndefined();
+      const inc1 = await manifestOf(first.report!.backup.artifactPath);
+      const full = JSON.parse(await readFile(physicalManifest, 'utf8'));
+      expect(inc1.chain).toEqual({ baseId: full.backupId, members: [{ backupId: full.backupId, fromLsn: '0', toLsn: full.lsn.to }, { backupId: inc1.backupId, fromLsn: full.lsn.to, toLsn: inc1.lsn.to }] });
+      expect(inc1.lsn.backupType).toBe('incremental');
+
+      // Enough changed pages that applying the second increment is a stage of its own (the next tests kill it).
+      await addBulkPages(source, 60);
+      await markRows('before-inc2', 7);
+      const second = await incrementalDrill('chain-2', [
+        { name: 'rows written before the first increment', sql: "SELECT COUNT(*) FROM chains.marks WHERE era = 'before-inc1'", expect: 5 },
+        { name: 'rows written before the second increment', sql: "SELECT COUNT(*) FROM chains.marks WHERE era = 'before-inc2'", expect: 7 },
+      ]);
+      expect(second.failure).toBeUndefined();
+      expect(second.report!.outcome).toBe('passed');
+      const inc2 = await manifestOf(second.report!.backup.artifactPath);
+      chain = [full.backupId, inc1.backupId, inc2.backupId];
+      expect(second.report!.backup.chain).toEqual(chain);
+      expect(inc2.chain.members.map((m: { backupId: string }) => m.backupId)).toEqual(chain);
+      expect(inc2.chain.members[2].fromLsn).toBe(inc1.lsn.to);
+      // Its coordinates are the last increment's: nothing written since, so nothing to replay.
+      expect(second.report!.backup.coordinates).toEqual(inc2.coordinates);
+      expect(second.report!.backup.coordinates).not.toEqual(inc1.coordinates);
+      for (const target of ['chains.marks', 'bulk.pages']) expect(second.report!.checks).toContainEqual(expect.objectContaining({ kind: 'checksum', target, passed: true }));
+      expect(second.report!.checks.filter((c) => c.kind === 'assertion')).toEqual([expect.objectContaining({ passed: true }), expect.objectContaining({ passed: true })]);
+      chainManifest = path.join(path.dirname(second.report!.backup.artifactPath), 'manifest.json');
+      expect(await h.leftovers(second.drillId)).toEqual([]);
+    });
+
+    test('a chain with an increment removed is refused before any prepare, naming the increment', async () => {
+      expect(chainManifest).toBeDefined();
+      const backups = path.dirname(path.dirname(chainManifest));
+      await rename(path.join(backups, chain[1]!), path.join(backups, `.aside-${chain[1]}`));
+      try {
+        const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('chain-gap'), request: { source: source.spec, backup: { manifest: chainManifest } } });
+        const { report, failure } = await awaitDrill(handle);
+        expect(failure?.type).toBe('BrokenBackupChain');
+        expect(failure?.message).toContain(`increment 1 of 2 ${chain[1]} is missing`);
+        expect(report!.phases.map((p) => p.phase)).not.toContain('restore');
+        expect(report!.phases.map((p) => p.phase)).not.toContain('sandbox-start');
+        expect(await h.leftovers(handle.workflowId)).toEqual([]);
+      } finally {
+        await rename(path.join(backups, `.aside-${chain[1]}`), path.join(backups, chain[1]!));
+      }
+    });
+
+    test('a prepare killed half way is restored again from the untouched published chain, and the drill passes', async () => {
+      expect(chainManifest).toBeDefined();
+      const backups = path.dirname(path.dirname(chainManifest));
+      const artifacts = chain.map((id) => path.join(backups, id, 'backup.mbstream.gz'));
+      const before = await Promise.all(artifacts.map(sha256Of));
+      const workflowId = h.uniqueId('chain-kill');
+      const stage = toolContainerName(workflowId, 'prepare-inc-2');
+      const docker = new Docker();
+      const events = (await docker.getEvents({ filters: JSON.stringify({ type: ['container'], event: ['start'], label: [`${SandboxLabels.run}=${workflowId}`] }) })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+      const killed: string[] = [];
+      events.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString('utf8').split('\n').filter((l) => l.trim())) {
+          const name = String((JSON.parse(line) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name);
+          // Only the first start: the retry's stage must run to the end.
+          if (name === stage && killed.length === 0) {
+            killed.push(name);
+            void docker.getContainer(name).kill().catch((err: Error) => killed.push(`kill failed: ${err.message}`));
+          }
+        }
+      });
+      try {
+        const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId, request: { source: source.spec, backup: { manifest: chainManifest } } });
+        const { report, failure } = await awaitDrill(handle);
+        expect(killed).toEqual([stage]);
+        expect(failure).toBeUndefined();
+        expect(report!.outcome).toBe('passed');
+        expect(report!.phases.filter((p) => p.phase === 'restore').map((p) => p.outcome)).toEqual(['failed', 'ok']);
+        expect(await Promise.all(artifacts.map(sha256Of))).toEqual(before);
+        expect(await h.leftovers(workflowId)).toEqual([]);
+      } finally {
+        events.destroy();
+      }
+    });
+  }
 
   test('the source is untouched: its accounts are as before and nothing of a backup is left beside it', async () => {
     expect(await accounts()).toEqual(accountsBefore);
