@@ -86,7 +86,7 @@ export const backupConfigSchema = z
     maxIncrements: z.number().int().min(1).max(100).optional(),
   })
   .strict()
-  .refine((b) => b.kind !== 'incremental' || b.method === 'physical', { message: 'kind: incremental needs method: physical (incremental backups are mariabackup chains)', path: ['kind'] });
+  .refine((b) => b.kind !== 'incremental' || b.method === 'physical', { message: 'method: physical with kind: incremental (incremental backups are mariabackup chains)', path: ['kind'] });
 
 /** A team's own backups of the source, made by its own tooling, where it keeps them. */
 export const teamBackupsSchema = z

@@ -152,6 +152,14 @@ test('bad retention values are named with their fix', () => {
   expect(problems(minimal('    retention: { keepBackups: 2.5 }\n'))).toContain('sources.orders.retention.keepBackups: expected a whole number of backups');
 });
 
+test('incremental physical backups reach the drill request, and need method physical', () => {
+  const config = parseConfigText(minimal('    backup: { method: physical, kind: incremental, maxIncrements: 3, physical: { container: db } }\n'));
+  expect(parseDrillRequest(drillRequestFor(config, 'orders', {})).backup).toMatchObject({ method: 'physical', kind: 'incremental', maxIncrements: 3 });
+  expect(problems(minimal('    backup: { kind: incremental }\n'))).toContain('sources.orders.backup.kind: expected method: physical with kind: incremental');
+  expect(problems(minimal('    backup: { method: physical, kind: incremental, maxIncrements: 0 }\n'))).toContain('sources.orders.backup.maxIncrements');
+  expect(() => parseDrillRequest({ source: { name: 'orders', connection: { socket: '/s' }, user: 'u' }, backup: { method: 'logical', kind: 'incremental' } })).toThrow(/backup\.kind: kind: incremental needs method: physical/);
+});
+
 test('backup attempts and their first delay reach the drill request', () => {
   const config = parseConfigText(minimal('    backup: { attempts: 5, retryDelay: 2m }\n'));
   expect(drillRequestFor(config, 'orders', {}).backup).toEqual({ method: 'logical', attempts: 5, retryDelaySeconds: 120 });
