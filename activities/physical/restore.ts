@@ -18,13 +18,17 @@ import { restoreTeamPhysical } from './team-restore';
 import { RESTORE_IN_TOOL, checkRestoreToolExit, runRestoreTool } from './restore-tool';
 import { chainArtifacts } from './chain';
 
-const INCREMENTS_IN_TOOL = '/increments';
+const CHAIN_IN_TOOL = '/chain';
 const BACKUPS_IN_TOOL = '/backups';
 
 const BACKUP_IN_TOOL = '/backup';
-/** Where a physical restore puts the datadir the sandbox mounts. */
-export function restoredDatadir(deps: ActivityDeps, drillId: string): string {
-  return path.join(drillWorkDir(deps.paths, drillId), 'datadir');
+/**
+ * Where a physical restore puts the datadir the sandbox mounts. A chain's lies in `chain/`
+ * beside its extracted increments: `mariabackup --prepare --incremental-dir` renames files from
+ * the increment into the datadir, which fails across two mounts (EXDEV), so one folder holds both.
+ */
+export function restoredDatadir(deps: ActivityDeps, drillId: string, chain = false): string {
+  return path.join(drillWorkDir(deps.paths, drillId), ...(chain ? ['chain', 'datadir'] : ['datadir']));
 }
 
 export function physicalRestoreActivities(deps: ActivityDeps) {
@@ -42,7 +46,7 @@ export function physicalRestoreActivities(deps: ActivityDeps) {
         assertOwnSandbox({ ...info, networkMode: 'none' }, name, req.drillId);
         await deps.runtime.remove(name);
       }
-      const datadir = restoredDatadir(deps, req.drillId);
+      const datadir = restoredDatadir(deps, req.drillId, req.manifest.chain !== undefined && !req.manifest.origin);
       await rm(datadir, { recursive: true, force: true });
       await mkdir(datadir, { recursive: true, mode: 0o750 });
       if (req.manifest.origin) {
@@ -83,21 +87,24 @@ async function prepareChain(
   datadir: string,
   started: number,
 ): Promise<void> {
-  const increments = path.join(drillWorkDir(deps.paths, req.drillId), 'increments');
+  const chainDir = path.dirname(datadir);
+  const increments = path.join(chainDir, 'increments');
   await rm(increments, { recursive: true, force: true });
   await mkdir(increments, { recursive: true, mode: 0o750 });
   const backupsDir = path.dirname(path.dirname(req.artifactPath));
   const inTool = (file: string) => path.posix.join(BACKUPS_IN_TOOL, path.relative(backupsDir, file).split(path.sep).join('/'));
   const useMemoryMb = req.prepareMemoryMb ?? 1024;
-  const binds = [`${backupsDir}:${BACKUPS_IN_TOOL}:ro`, `${datadir}:${RESTORE_IN_TOOL}`, `${increments}:${INCREMENTS_IN_TOOL}`];
+  const target = path.posix.join(CHAIN_IN_TOOL, path.basename(datadir));
+  const incrementsInTool = path.posix.join(CHAIN_IN_TOOL, 'increments');
+  const binds = [`${backupsDir}:${BACKUPS_IN_TOOL}:ro`, `${chainDir}:${CHAIN_IN_TOOL}`];
   const count = req.chain.members.length - 1;
   let stage = 'extract the chain and prepare the full backup';
   const stages = [
-    { step: 'prepare', what: `extracting the chain of ${req.artifactPath} and preparing its full backup ${req.chain.baseId}`, script: chainExtractScript({ artifacts: chainArtifacts(req.artifactPath, req.chain).map(inTool), target: RESTORE_IN_TOOL, increments: INCREMENTS_IN_TOOL, useMemoryMb }) },
+    { step: 'prepare', what: `extracting the chain of ${req.artifactPath} and preparing its full backup ${req.chain.baseId}`, script: chainExtractScript({ artifacts: chainArtifacts(req.artifactPath, req.chain).map(inTool), target, increments: incrementsInTool, useMemoryMb }) },
     ...req.chain.members.slice(1).map((m, i) => ({
       step: `prepare-inc-${i + 1}`,
       what: `applying increment ${i + 1} of ${count} (${m.backupId}) to the prepared full backup`,
-      script: chainIncrementScript({ n: i + 1, target: RESTORE_IN_TOOL, increments: INCREMENTS_IN_TOOL, useMemoryMb }),
+      script: chainIncrementScript({ n: i + 1, target, increments: incrementsInTool, useMemoryMb }),
     })),
   ];
   try {
