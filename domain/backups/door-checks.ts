@@ -118,7 +118,7 @@ export function checkRestorable(name: string, format: BackupFormat, restorable: 
     refuse(`is a ${format.kind} backup, which this deployment is not set up to restore`);
   }
   if (format.physical?.incremental) {
-    refuse('is an incremental physical backup: it restores only on top of its full backup and the increments before it; drill the full backup chain');
+    refuse("is an incremental physical backup: it restores only on top of its full backup and the increments before it, and a team's chain is not drilled yet; drill its full backup, or let the engine take and drill its own chains (backup: { method: physical, kind: incremental })");
   }
 }
 

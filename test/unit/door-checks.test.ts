@@ -111,6 +111,7 @@ describe('backups we recognise but do not restore', () => {
   test('an incremental physical backup is refused', () => {
     const err = thrown(() => checkRestorable('inc1', { ...base, physical: { backupType: 'incremental', prepared: false, incremental: true } }));
     expect(err?.type).toBe('UnsupportedBackupFormat');
+    expect(err?.message).toContain('kind: incremental');
   });
 
   test('a full mariabackup passes; XtraBackup passes once the deployment can restore it', () => {
