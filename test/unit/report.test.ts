@@ -223,6 +223,12 @@ describe('renderText', () => {
     );
   });
 
+  test('names the chain an incremental backup was restored through', () => {
+    const base = report();
+    const text = renderText({ ...base, backup: { ...base.backup, chain: ['drill-full', 'drill-inc1', 'drill-inc2'] } });
+    expect(text.split('\n')[2]).toBe('         increment 2 of chain drill-full → drill-inc1 → drill-inc2 (prepared in order)');
+  });
+
   test('lists failed checks, non-ok phases and the failure', () => {
     const text = renderText(
       report({
