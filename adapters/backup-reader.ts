@@ -33,11 +33,14 @@ export interface BackupObject {
   observe(): Promise<ArtifactObservation>;
   /** The raw bytes from `start` (default 0) to the end, or up to `end` inclusive. */
   open(range?: { start?: number; end?: number }): Promise<Readable>;
+  /** A file on this host: a decompressing tool may read it by path. */
+  localPath?: string;
 }
 
 export function localBackupObject(file: string): BackupObject {
   return {
     name: file,
+    localPath: file,
     async observe() {
       const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
         throw new DrillError(DrillErrorTypes.BadConfig, `backup file ${file} cannot be read (${err.code}): check the path and that the worker may read it`, { cause: err });
@@ -114,7 +117,9 @@ export async function readWhole(object: BackupObject, compression: Compression, 
   let failure: unknown;
   try {
     // An archive is walked here, member by member, so its plain bytes come back whatever the compression.
-    plain = walk || compression === 'gzip' || compression === 'none' ? await summariseInProcess(raw, compression, walk) : await summariseInTool(raw, compression);
+    if (walk || compression === 'gzip' || compression === 'none') plain = await summariseInProcess(raw, compression, walk);
+    else if (object.localPath) [plain] = await Promise.all([summariseFileInTool(object.localPath, compression), pipeline(raw, new Writable({ write: (_c, _e, done) => done() }))]);
+    else plain = await summariseInTool(raw, compression);
   } catch (err) {
     failure = err;
   }
@@ -152,11 +157,20 @@ async function summariseInProcess(raw: Readable, compression: Compression, walk?
   return { plainBytes, tail };
 }
 
-/** zstd, xz, bzip2: the host tool decompresses and only the count and tail come back. */
+/**
+ * zstd, xz, bzip2 of a local file: the host tool reads the file itself while Node hashes its own
+ * read of it (two cores, one pass each, the second from the page cache). Half again faster than
+ * feeding the tool through Node's pipe, which made verify of a zstd dump 1.5x `zstd -t`.
+ */
+async function summariseFileInTool(file: string, compression: 'zstd' | 'xz' | 'bzip2'): Promise<PlainSummary> {
+  return await summariseWithTool(compression, DUMP_TAIL_BYTES, file).summary;
+}
+
+/** zstd, xz, bzip2 of a stream (an object in a bucket): the host tool decompresses and only the count and tail come back. */
 async function summariseInTool(raw: Readable, compression: 'zstd' | 'xz' | 'bzip2'): Promise<PlainSummary> {
   const { input, summary } = summariseWithTool(compression, DUMP_TAIL_BYTES);
   try {
-    await pipeline(raw, input);
+    await pipeline(raw, input!);
   } catch (err) {
     // The tool stopped reading a broken stream (EPIPE here): its own words say why.
     await summary;

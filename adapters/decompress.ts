@@ -57,14 +57,15 @@ export interface PlainSummary {
  * the plain bytes never cross into Node, whose reading of the tool's pipe, not the tool, was
  * the limit (verify of a zstd dump took 1.8x `zstd -t`). For a whole-stream check.
  */
-export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailBytes: number): { input: Writable; summary: Promise<PlainSummary> } {
+export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailBytes: number, file?: string): { input: Writable | undefined; summary: Promise<PlainSummary> } {
   const [cmd, ...args] = TOOLS[compression];
   // zstd -v ends with "/*stdin*\ : N bytes"; xz and bzip2 say nothing exact, so dd counts ("N bytes (…) copied").
   const verbose = compression === 'zstd';
-  const script = `set -o pipefail; "$@" | ${verbose ? '' : 'dd bs=1M | '}tail -c "$TAIL_BYTES"`;
+  // A local file is named to the tool, which reads it itself: its raw bytes need not cross Node's pipe either.
+  const script = `set -o pipefail; "$@" ${file ? '-- "$RD_FILE" ' : ''}| ${verbose ? '' : 'dd bs=1M | '}tail -c "$TAIL_BYTES"`;
   const child = spawn('bash', ['-c', script, 'summarise', cmd!, ...(verbose ? [...args.filter((a) => a !== '-dcq'), '-dcv'] : args)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TAIL_BYTES: String(tailBytes) },
+    stdio: [file ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, TAIL_BYTES: String(tailBytes), ...(file ? { RD_FILE: file } : {}) },
   });
   const collect = (stream: Readable): Promise<Buffer> =>
     new Promise((resolve) => {
@@ -73,7 +74,7 @@ export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailByte
       stream.on('error', () => resolve(Buffer.concat(chunks)));
       stream.on('close', () => resolve(Buffer.concat(chunks)));
     });
-  const [tail, stderr] = [collect(child.stdout), collect(child.stderr)];
+  const [tail, stderr] = [collect(child.stdout!), collect(child.stderr!)];
   const summary = new Promise<PlainSummary>((resolve, reject) => {
     child.on('error', (err) => reject(new Error(`bash could not run (${err.message})`)));
     child.on('close', (code, sig) => {
@@ -88,8 +89,8 @@ export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailByte
   });
   // A rejected summary is awaited by the caller; this only keeps an early reject from being "unhandled".
   summary.catch(() => undefined);
-  const input = child.stdin;
+  const input = child.stdin ?? undefined;
   // The tool exits on a broken stream before reading it all: later writes fail with EPIPE, which the summary names.
-  input.on('error', () => undefined);
+  input?.on('error', () => undefined);
   return { input, summary };
 }
