@@ -36,7 +36,6 @@ export function withFailureTranslation<T extends Record<string, (...args: never[
   return wrapped as T;
 }
 
-/** Heartbeats `details()` every `everyMs` while `work` runs; outside an activity it does nothing. */
 /** This activity's attempt number (1 outside an activity context, e.g. called directly in a test). */
 export function activityAttempt(): number {
   try {
@@ -46,6 +45,16 @@ export function activityAttempt(): number {
   }
 }
 
+/** The workflow this activity runs for; undefined outside an activity context. */
+export function runningWorkflowId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Heartbeats `details()` every `everyMs` while `work` runs; outside an activity it does nothing. */
 export async function withHeartbeat<T>(details: () => unknown, work: (signal: AbortSignal | undefined) => Promise<T>, everyMs = 2_000): Promise<T> {
   let ctx: Context | undefined;
   try {

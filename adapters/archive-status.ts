@@ -17,6 +17,8 @@ export const ARCHIVE_STATUS_FILE = 'archive-status.json';
 export interface ArchiveStatus {
   lag?: ArchiveLagState;
   window?: WindowStatus;
+  /** The archive's gaps already alerted (their descriptions): each gap alerts once. */
+  alertedGaps?: string[];
 }
 
 function statusFile(paths: EnginePaths, source: string): string {

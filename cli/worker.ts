@@ -1,5 +1,5 @@
 /** `restore-drill worker`: the worker service, on the connection and paths the context resolved. */
-import { isNoConfigFile, retentionPolicies, sourceObjectives } from '../config/load';
+import { alertRoutes, isNoConfigFile, retentionPolicies, sourceObjectives } from '../config/load';
 import type { ConfigFile } from '../config/file-schema';
 import { installWorkerRuntime, metricsSettings } from '../workers/metrics';
 import { alertWebhookFromEnv, runWorkerService } from '../workers/service';
@@ -19,6 +19,7 @@ export async function runWorker(ctx: CliContext): Promise<number> {
     objectives: config ? sourceObjectives(config) : [],
     metrics,
     alertWebhookRef: alertWebhookFromEnv(),
+    alertRoutes: config ? alertRoutes(config) : {},
     log: ctx.log,
   });
   return 0;

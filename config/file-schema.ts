@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { parseBackupLocation } from '../domain/artifacts/locations';
 import { cronProblem } from '../domain/cron';
+import { ALERT_KINDS } from '../domain/report/alerts';
 import { isDrillError } from '../domain/errors';
 import { assertionSpecSchema, connectionSchema, physicalSourceSchema, s3OptionsSchema, secretRefSchema, targetSchema } from './schema';
 
@@ -111,6 +112,21 @@ export const teamBackupsSchema = z
   });
 export type TeamBackupsConfig = z.infer<typeof teamBackupsSchema>;
 
+/**
+ * Where a source's alerts go (docs/operations.md, "Alerts"). The URL is a secret (a Slack
+ * webhook URL lets anyone post): a reference read on the worker when an alert is sent.
+ * `events`: which alerts this destination gets; absent: all of them.
+ */
+const alertEvents = z.array(z.enum(ALERT_KINDS)).min(1).optional();
+const alertName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/, 'a short name of letters, digits, _ . and -, e.g. dba-slack').optional();
+export const alertDestinationSchema = z.discriminatedUnion('type', [
+  /** A Slack-compatible incoming webhook: text and blocks. */
+  z.object({ type: z.literal('slack'), name: alertName, urlRef: secretRefSchema, events: alertEvents }).strict(),
+  /** Any HTTP endpoint: the alert as JSON, signed with HMAC-SHA256 under the shared secret. */
+  z.object({ type: z.literal('webhook'), name: alertName, urlRef: secretRefSchema, secretRef: secretRefSchema, events: alertEvents }).strict(),
+]);
+export type AlertDestinationConfig = z.infer<typeof alertDestinationSchema>;
+
 export const sourceConfigSchema = z
   .object({
     /** `auto` detects it from SELECT VERSION(). */
@@ -134,6 +150,11 @@ export const sourceConfigSchema = z
      * team's newest backup. Absent: no objective, nothing judged.
      */
     rpoTarget: duration.optional(),
+    /** Slack and signed JSON webhooks for this source's alerts; the worker's RESTORE_DRILL_WEBHOOK_URL gets them too. */
+    alerts: z
+      .array(alertDestinationSchema)
+      .refine((list) => new Set(list.map((d, i) => d.name ?? `${d.type}-${i + 1}`)).size === list.length, { message: 'destination names that differ from one another (name: …)' })
+      .default([]),
     retention: retentionConfigSchema.default({ keepBackups: 7, keepReports: 90 }),
     /** missingDefiners: what a drill does with a definer the sandbox lacks (config/schema.ts: 'create' a locked account, or 'fail'). */
     checks: z

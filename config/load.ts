@@ -8,8 +8,10 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { configFileSchema } from './file-schema';
-import type { ConfigFile, SourceConfig } from './file-schema';
-import type { DrillRequestInput, TargetRequest, TeamBackupRequest } from './schema';
+import type { AlertDestinationConfig, ConfigFile, SourceConfig } from './file-schema';
+import type { DrillRequestInput, SecretRef, TargetRequest, TeamBackupRequest } from './schema';
+import { ALERT_KINDS } from '../domain/report/alerts';
+import type { AlertKind } from '../domain/report/alerts';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import type { SourceObjectives } from '../domain/metrics/recorder';
 
@@ -106,7 +108,7 @@ const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'rpoTarget', 'metrics', 'listen', 'temporalListen', 'retention', 'keepBackups', 'keepBackupsFor',
   'keepReports', 'maxIncrements', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'kind', 'at', 'position', 'gtid', 'pattern',
-  'teamBackups', 'location', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
+  'teamBackups', 'location', 'alerts', 'type', 'urlRef', 'secretRef', 'events', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
 ];
 
 function suggest(key: string): string {
@@ -227,7 +229,6 @@ function bucketOf(location: string): string | undefined {
   return /^s3:\/\/([^/]+)/i.exec(location)?.[1]?.toLowerCase();
 }
 
-/** Every source's retention policy, as the janitor run receives it (no secrets: counts and ages only). */
 /** Each source's objectives, for the metrics the alert rules compare with (deploy/monitoring). */
 export function sourceObjectives(config: ConfigFile): SourceObjectives[] {
   return Object.entries(config.sources).map(([source, s]) => ({
@@ -237,6 +238,7 @@ export function sourceObjectives(config: ConfigFile): SourceObjectives[] {
   }));
 }
 
+/** Every source's retention policy, as the janitor run receives it (no secrets: counts and ages only). */
 export function retentionPolicies(config: ConfigFile): SourceRetentionPolicy[] {
   return Object.entries(config.sources).map(([source, s]) => ({
     source,
@@ -244,4 +246,22 @@ export function retentionPolicies(config: ConfigFile): SourceRetentionPolicy[] {
     keepReports: s.retention.keepReports,
     ...(s.retention.keepBackupsFor !== undefined ? { keepNewerThanSeconds: s.retention.keepBackupsFor } : {}),
   }));
+}
+
+/** A source's alert destination as the worker delivers to it: named, its events spelled out, URL and secret still references. */
+export interface AlertRoute {
+  name: string;
+  type: 'slack' | 'webhook';
+  urlRef: SecretRef;
+  secretRef?: SecretRef;
+  events: AlertKind[];
+}
+
+/** Alert destinations per source, for the worker (activities/report/notify.ts). */
+export function alertRoutes(config: ConfigFile): Record<string, AlertRoute[]> {
+  return Object.fromEntries(Object.entries(config.sources).map(([source, s]) => [source, s.alerts.map((d, i) => alertRoute(d, i))]));
+}
+
+function alertRoute(d: AlertDestinationConfig, index: number): AlertRoute {
+  return { name: d.name ?? `${d.type}-${index + 1}`, type: d.type, urlRef: d.urlRef, ...(d.type === 'webhook' ? { secretRef: d.secretRef } : {}), events: d.events ?? [...ALERT_KINDS] };
 }

@@ -28,6 +28,7 @@ export async function createDrillWorker(opts: DrillWorkerOptions): Promise<Worke
     paths: opts.deps?.paths ?? defaultPaths(),
     uiBaseUrl: opts.deps?.uiBaseUrl ?? workflowsUiBaseUrl({ ...temporalSettings(), namespace: opts.namespace ?? 'default' }),
     alertWebhookRef: opts.deps?.alertWebhookRef,
+    alertRoutes: opts.deps?.alertRoutes,
     metrics: opts.deps?.metrics,
   };
   return Worker.create({

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The worker service's process entry point, configured by the environment alone (systemd, containers). */
-import { isNoConfigFile, loadConfig, resolveConfigPath, retentionPolicies, sourceObjectives } from '../config/load';
+import { alertRoutes, isNoConfigFile, loadConfig, resolveConfigPath, retentionPolicies, sourceObjectives } from '../config/load';
 import type { ConfigFile } from '../config/file-schema';
 import { temporalSettings } from '../client/settings';
 import { installWorkerRuntime, metricsSettings } from './metrics';
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     objectives: config ? sourceObjectives(config) : [],
     metrics,
     alertWebhookRef: alertWebhookFromEnv(),
+    alertRoutes: config ? alertRoutes(config) : {},
     log: (line) => console.log(line),
   });
 }

@@ -8,6 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { DockerodeRuntime } from '../adapters/docker';
 import { defaultPaths } from '../adapters/local-layout';
 import type { EnginePaths } from '../adapters/local-layout';
+import type { AlertRoute } from '../config/load';
 import type { SecretRef } from '../config/schema';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import type { SourceObjectives } from '../domain/metrics/recorder';
@@ -23,8 +24,10 @@ export interface WorkerServiceOptions {
   paths?: EnginePaths;
   /** Retention per source from the configuration file; none prunes nothing. */
   retention: SourceRetentionPolicy[];
-  /** Where drill alerts are POSTed, by reference (the URL is a secret). */
+  /** Where every source's alerts are POSTed, by reference (the URL is a secret). */
   alertWebhookRef?: SecretRef;
+  /** Each source's alert destinations from the configuration file. */
+  alertRoutes?: Record<string, AlertRoute[]>;
   /** Where /metrics is served (workers/metrics.ts); the Temporal runtime's exporter is installed by the caller, before this. */
   metrics?: MetricsSettings;
   /** Objectives per source from the configuration file, exported beside the metrics. */
@@ -49,7 +52,7 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
       connection,
       namespace: s.namespace,
       taskQueue: s.taskQueue,
-      deps: { runtime, paths, uiBaseUrl: workflowsUiBaseUrl(s), alertWebhookRef: opts.alertWebhookRef, metrics: metrics?.recorder },
+      deps: { runtime, paths, uiBaseUrl: workflowsUiBaseUrl(s), alertWebhookRef: opts.alertWebhookRef, alertRoutes: opts.alertRoutes, metrics: metrics?.recorder },
       worker: { shutdownGraceTime: '30s' },
     });
     // RESTORE_DRILL_JANITOR_EVERY=off leaves the janitor schedule out (tests that sweep by hand).

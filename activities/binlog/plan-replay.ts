@@ -21,11 +21,12 @@ import { summarizeTransaction } from '../../domain/recovery/transactions';
 import { assertNoGapBetween, firstGapBetween, gapHidingTarget, gapLimitFile, recoverableWindow, type RecoverableWindow } from '../../domain/recovery/window';
 import type { BinlogCoordinates, Flavor } from '../../domain/types';
 import { archivedNames, listPublishedBackups, readArchiveIndex } from '../artifacts/catalog';
-import { withHeartbeat } from '../boundary';
+import { runningWorkflowId, withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { binlogArchiveDir } from '../../adapters/local-layout';
 import type { RecoveryPlan, ReplayPlan, SourceCheckpoint } from '../types';
 import { hashFile, scanBinlogFileInSteps, type ScannedBinlog } from './scan-file';
+import { alertNewArchiveGaps } from './archive-lag';
 
 interface PlanRequest {
   source: SourceSpec;
@@ -230,6 +231,7 @@ export function replayPlanningActivities(deps: ActivityDeps) {
       const status = windowStatus(window);
       await updateArchiveStatus(deps.paths, req.source.name, { window: status });
       deps.metrics?.archiveWindow(req.source.name, status);
+      await alertNewArchiveGaps(deps, req.source.name, window, runningWorkflowId() ?? req.source.name);
       return window;
     },
   };

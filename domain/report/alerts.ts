@@ -2,13 +2,15 @@
  * When a drill raises an alert, and what the alert says. Pure: the notify activity keeps the
  * per-source history and delivers; this decides and shapes the message.
  */
+import { formatAge } from '../recovery/rpo';
 import { reportFailure } from './build';
+import type { AlertKind } from './alert-kinds';
 import type { DrillReport } from './report';
 
-/** A failed drill always alerts; a pass alerts once, as the recovery after failures; a missed RPO objective alerts (domain/report/rpo-alert.ts). */
-export type AlertKind = 'failed' | 'recovered' | 'rpo-missed';
+export { ALERT_KINDS } from './alert-kinds';
+export type { AlertDelivery, AlertKind } from './alert-kinds';
 
-export function alertKind(outcome: DrillReport['outcome'], previousOutcome: DrillReport['outcome'] | undefined): AlertKind | undefined {
+export function alertKind(outcome: DrillReport['outcome'], previousOutcome: DrillReport['outcome'] | undefined): 'failed' | 'recovered' | undefined {
   if (outcome === 'failed') return 'failed';
   if (previousOutcome === 'failed') return 'recovered';
   return undefined;
@@ -16,11 +18,12 @@ export function alertKind(outcome: DrillReport['outcome'], previousOutcome: Dril
 
 export interface DrillAlert {
   kind: AlertKind;
+  /** The drill, or the archiving run, that raised it. */
   drillId: string;
   source: string;
-  /** Absent on an archive's RPO alert (no drill). */
+  /** Absent on an archive's alerts (no drill). */
   outcome?: DrillReport['outcome'];
-  /** The failure kind, e.g. ArtifactCorrupt; absent on a recovery. */
+  /** The failure kind, e.g. ArtifactCorrupt; only on a failed drill. */
   failureType?: string;
   message: string;
   /** The run in the Temporal UI. */
@@ -28,7 +31,7 @@ export interface DrillAlert {
   finishedAt: string;
 }
 
-export function drillAlert(report: DrillReport, kind: AlertKind, url: string): DrillAlert {
+export function drillAlert(report: DrillReport, kind: 'failed' | 'recovered', url: string): DrillAlert {
   const failed = report.checks.filter((c) => !c.passed).length;
   const message =
     kind === 'recovered'
@@ -42,6 +45,20 @@ export function drillAlert(report: DrillReport, kind: AlertKind, url: string): D
     // A failed check may name its own failure type (DefinerMissing, ViewUnusable…): the same as the workflow's failure.
     failureType: kind === 'failed' ? (reportFailure(report)?.type ?? 'CheckFailed') : undefined,
     message,
+    url,
+    finishedAt: report.finishedAt,
+  };
+}
+
+/** A drill that passed but took longer than its RTO target (a failed drill alerts as failed instead). */
+export function drillRtoAlert(report: DrillReport, url: string): DrillAlert | undefined {
+  if (report.outcome !== 'passed' || !report.rtoMissed || report.rtoTargetSeconds === undefined) return undefined;
+  return {
+    kind: 'rto-missed',
+    drillId: report.drillId,
+    source: report.source,
+    outcome: report.outcome,
+    message: `drill of ${report.source} passed but recovery took ${report.rtoSeconds.toFixed(1)} s (RTO), over the target of ${formatAge(report.rtoTargetSeconds)}: see the report's phases for where the time went`,
     url,
     finishedAt: report.finishedAt,
   };

@@ -6,6 +6,7 @@
  * Pure module.
  */
 
+import type { AlertDelivery } from './alert-kinds';
 import type { BackupAttempt } from '../backups/attempts';
 import type { NonTransactionalTable } from '../backups/non-transactional';
 import type { CheckKind, CheckResult } from '../checks/results';
@@ -115,6 +116,8 @@ export interface DrillReport {
   objects?: ObjectsSummary;
   outcome: 'passed' | 'failed';
   failure?: DrillFailure;
+  /** The alerts this drill raised and where each went (activities/report/notify.ts); absent when it raised none. */
+  alerts?: AlertDelivery[];
 }
 
 function round3(n: number): number {
@@ -296,6 +299,12 @@ export function renderMarkdown(report: DrillReport): string {
     );
   }
   out.push('');
+
+  if (report.alerts && report.alerts.length > 0) {
+    out.push('## Alerts', '', '| Alert | Destination | Delivered | Attempts | Error |', '| --- | --- | :---: | ---: | --- |');
+    for (const a of report.alerts) out.push(`| ${a.kind} | ${cell(a.destination)} (${a.type}) | ${a.delivered ? '✓' : '**no**'} | ${a.attempts} | ${cell(a.error ?? '')} |`);
+    out.push('');
+  }
 
   out.push('## Checks', '', `${s.passedChecks} of ${s.totalChecks} checks passed.`, '');
   if (report.objects) out.push(`Objects: ${describeObjectsSummary(report.objects)}.`, '');

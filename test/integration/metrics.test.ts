@@ -4,16 +4,25 @@
  * deploy/monitoring's rules) scrapes it, and the alert rules fire on a real drill of a live
  * MariaDB source (RTO over its target) and on a failed drill. The worker is restarted and its
  * metrics come back from the report files. The dashboard's queries run on that Prometheus.
+ * The same drills, a pass after the failure and an archiving run over a damaged archive raise
+ * every alert the source's configuration routes to a real HTTP receiver (Slack and signed
+ * webhook payloads), while a destination that is down fails nothing and is reported.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { binlogArchiveDir } from '../../adapters/local-layout';
+import { readReports } from '../../adapters/report-files';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { testServer } from './servers';
+import { binlogArchiverWorkflow } from '../../workflows';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -101,6 +110,36 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A real HTTP receiver on 127.0.0.1 that records every request and answers 200. */
+async function startReceiver(): Promise<{ port: number; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, body });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const HOOK_SECRET = 'metrics-test-hmac-key';
+
+/** What a receiver does (docs/operations.md, "Alerts"): HMAC-SHA256 over "<timestamp>.<body>", a recent timestamp. */
+function signatureValid(r: Received): boolean {
+  const timestamp = String(r.headers['x-restore-drill-timestamp']);
+  const expected = `sha256=${createHmac('sha256', HOOK_SECRET).update(`${timestamp}.${r.body}`).digest('hex')}`;
+  return r.headers['x-restore-drill-signature'] === expected && Math.abs(Date.now() / 1000 - Number(timestamp)) < 600;
+}
+
 describe('metrics scraped by a real Prometheus, alert rules firing', () => {
   let h: Harness;
   let source: LiveSource;
@@ -108,7 +147,28 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
   let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
   let metricsAddress: string;
   let taskQueue: string;
-  const startWorker = () => startWorkerProcess({ taskQueue, home: h.home, env: { RESTORE_DRILL_METRICS_LISTEN: metricsAddress } });
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let configFile: string;
+  const startWorker = () => startWorkerProcess({ taskQueue, home: h.home, env: { RESTORE_DRILL_METRICS_LISTEN: metricsAddress, RESTORE_DRILL_CONFIG: configFile, TEMPORAL_UI_URL: 'http://127.0.0.1:8233' } });
+
+  /** The source in a configuration file of the worker's, with three alert destinations: Slack, a signed webhook, and one that is down. */
+  async function writeAlertConfig(): Promise<void> {
+    const dir = path.join(h.home, 'alert-secrets');
+    await mkdir(dir, { recursive: true });
+    const file = async (name: string, text: string) => {
+      await writeFile(path.join(dir, name), `${text}\n`, { mode: 0o600 });
+      return { file: path.join(dir, name) };
+    };
+    const { name, ...spec } = source.spec;
+    const alerts = [
+      { type: 'slack', name: 'chat', urlRef: await file('slack.url', `http://127.0.0.1:${receiver.port}/slack/T000/B000/token`) },
+      { type: 'webhook', name: 'hook', urlRef: await file('hook.url', `http://127.0.0.1:${receiver.port}/hook`), secretRef: await file('hook.key', HOOK_SECRET) },
+      { type: 'webhook', name: 'down', urlRef: await file('down.url', `http://127.0.0.1:${await freePort()}/nobody-listens`), secretRef: await file('down.key', 'x') },
+    ];
+    configFile = path.join(h.home, 'restore-drill.yaml');
+    // JSON is YAML.
+    await writeFile(configFile, JSON.stringify({ sources: { [name]: { ...spec, alerts } } }, null, 2));
+  }
 
   beforeAll(async () => {
     ensureWorkerBuild();
@@ -117,6 +177,8 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
     taskQueue = `${h.taskQueue}-process`;
     metricsAddress = `127.0.0.1:${await freePort()}`;
     source = await startLiveSource(h.runtime, testServer('mariadb'), h.home, `it-metrics-${process.pid}`);
+    receiver = await startReceiver();
+    await writeAlertConfig();
     worker = startWorker();
     await worker.ready;
     prometheus = await startPrometheus(path.join(h.home, 'prometheus'), metricsAddress);
@@ -125,6 +187,7 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
   afterAll(async () => {
     await prometheus?.stop();
     await worker?.kill('SIGTERM');
+    await receiver?.close();
     await source?.destroy();
     await h?.close();
   });
@@ -222,5 +285,68 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
     const run = promisify(execFile);
     await expect(run('promtool', ['check', 'rules', RULES])).resolves.toMatchObject({ stdout: expect.stringContaining('SUCCESS: 6 rules found') });
     await expect(run('promtool', ['test', 'rules', path.join(MONITORING, 'restore-drill.rules.test.yml')], { cwd: MONITORING })).resolves.toMatchObject({ stdout: expect.stringContaining('SUCCESS') });
+  });
+
+  test('a pass after the failure alerts recovered; the destination that is down is retried, reported, and fails nothing', async () => {
+    const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('recovered'), request: { source: source.spec } });
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure).toBeUndefined();
+    expect(report?.outcome).toBe('passed');
+    const written = (await readReports(h.paths, source.spec.name)).find((r) => r.drillId === handle.workflowId);
+    expect(written?.outcome).toBe('passed');
+    expect(written?.alerts).toEqual([
+      { destination: 'chat', type: 'slack', kind: 'recovered', delivered: true, attempts: 1, status: 200 },
+      { destination: 'hook', type: 'webhook', kind: 'recovered', delivered: true, attempts: 1, status: 200 },
+      { destination: 'down', type: 'webhook', kind: 'recovered', delivered: false, attempts: 3, error: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/) },
+    ]);
+    expect(worker.output()).toMatch(/alert recovered of it-metrics-\d+ not delivered to down after 3 attempt\(s\)/);
+    // Never the URL's path, where a Slack URL keeps its token.
+    expect(worker.output()).not.toContain('nobody-listens');
+    expect(worker.output()).not.toContain('/T000/B000/token');
+  });
+
+  test('an archiving run behind its RPO objective over an archive with a missing file alerts rpo-missed and archive-gap (once)', async () => {
+    const name = source.spec.name;
+    await source.admin('FLUSH BINARY LOGS');
+    const archiveRun = () => h.client.workflow.execute(binlogArchiverWorkflow, { taskQueue, workflowId: h.uniqueId('archiver'), args: [{ source: source.spec, rpoTargetSeconds: 1 }] });
+    // Minutes since the drills archived: over the 1 s objective.
+    await archiveRun();
+    const archive = binlogArchiveDir(h.paths, name);
+    const files = (await readdir(archive)).filter((f) => /\.\d{6}$/.test(f)).sort();
+    expect(files.length).toBeGreaterThan(1);
+    // The oldest archived file, which the index lists and the archiver never copies again (it resumes at the newest).
+    await rm(path.join(archive, files[0]!));
+    const gapAlerts = () => receiver.received.filter((r) => r.path === '/hook' && (JSON.parse(r.body) as { kind: string }).kind === 'archive-gap');
+    expect(gapAlerts()).toHaveLength(0);
+    expect((await archiveRun()).window.gaps.map((g) => g.missing)).toContainEqual([files[0]]);
+    expect(gapAlerts()).toHaveLength(1);
+    expect((await archiveRun()).window.gaps).toHaveLength(1);
+    expect(gapAlerts()).toHaveLength(1);
+  });
+
+  test('every alert kind reached the receiver: Slack text and blocks, the signed webhook verifiable with its key', () => {
+    const name = source.spec.name;
+    const hook = receiver.received.filter((r) => r.path === '/hook').map((r) => ({ r, alert: JSON.parse(r.body) as Record<string, string> }));
+    const slack = receiver.received.filter((r) => r.path.startsWith('/slack/')).map((r) => JSON.parse(r.body) as { text: string; blocks: { type: string; text?: { text: string } }[] });
+    expect(new Set(hook.map((h) => h.alert.kind))).toEqual(new Set(['rto-missed', 'failed', 'recovered', 'rpo-missed', 'archive-gap']));
+    for (const { r, alert } of hook) {
+      expect(signatureValid(r)).toBe(true);
+      expect(r.headers['content-type']).toBe('application/json');
+      expect(r.headers['x-restore-drill-event']).toBe(alert.kind);
+      expect(r.headers['x-restore-drill-delivery']).toBe(`${alert.drillId}:${alert.kind}`);
+      expect(alert).toMatchObject({ source: name, message: expect.any(String), url: expect.stringContaining('http://127.0.0.1:8233/namespaces/default/workflows/') });
+    }
+    expect(hook.find((h) => h.alert.kind === 'failed')!.alert.failureType).toMatch(/^[A-Z][A-Za-z]+$/);
+    expect(hook.find((h) => h.alert.kind === 'archive-gap')!.alert.message).toMatch(/missing from the archive/);
+    expect(hook.find((h) => h.alert.kind === 'rpo-missed')!.alert.message).toMatch(/behind the source before its last run/);
+    // A tampered body no longer verifies.
+    expect(signatureValid({ ...hook[0]!.r, body: hook[0]!.r.body.replace(name, `${name}x`) })).toBe(false);
+    expect(slack.map((p) => p.blocks[0]!.text!.text)).toEqual(
+      expect.arrayContaining([`Restore drill over its RTO target: ${name}`, `Restore drill FAILED: ${name}`, `Restore drill passing again: ${name}`, `RPO objective missed: ${name}`, `Gap in the binlog archive: ${name}`]),
+    );
+    for (const p of slack) {
+      expect(p.text).toContain(name);
+      expect(p.blocks.map((b) => b.type).slice(0, 3)).toEqual(['header', 'section', 'context']);
+    }
   });
 });
