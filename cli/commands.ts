@@ -36,6 +36,8 @@ export function registerCommands(program: Command): void {
     .option('--task-queue <name>', 'task queue the workers poll (default $RESTORE_DRILL_TASK_QUEUE or restore-drill)')
     .option('--home <dir>', 'where backups, binlog archives and reports live (default $RESTORE_DRILL_HOME or ~/.restore-drill)')
     .option('--json', 'print results as JSON (for scripts); progress still goes to stderr', false)
+    .addOption(new Option('--log-format <format>', 'log lines of a worker run by this command (worker, demo) on stderr: JSON lines or pretty (default $RESTORE_DRILL_LOG_FORMAT or pretty)').choices(['json', 'pretty']))
+    .addOption(new Option('--log-level <level>', 'least severe log line written (default $RESTORE_DRILL_LOG_LEVEL, info for worker, warn for demo)').choices(['trace', 'debug', 'info', 'warn', 'error']))
     .configureHelp({ showGlobalOptions: true });
 
   program

@@ -19,11 +19,15 @@ export interface GlobalOptions {
   taskQueue?: string;
   home?: string;
   json?: boolean;
+  logFormat?: string;
+  logLevel?: string;
 }
 
 export interface CliContext {
   settings: TemporalSettings;
   json: boolean;
+  /** --log-format / --log-level as given (cli/runtime.ts applies the environment and defaults). */
+  logging: { format?: string; level?: string };
   /** Lazily loaded: `status`, `release` and friends work without a config file. */
   config(): LoadedConfig;
   paths(): EnginePaths;
@@ -56,6 +60,7 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
   return {
     settings,
     json: opts.json ?? false,
+    logging: { ...(opts.logFormat ? { format: opts.logFormat } : {}), ...(opts.logLevel ? { level: opts.logLevel } : {}) },
     config: loadedConfig,
     paths() {
       const home = opts.home ?? env.RESTORE_DRILL_HOME ?? (opts.config || env.RESTORE_DRILL_CONFIG ? safeHome(loadedConfig) : undefined);

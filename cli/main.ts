@@ -13,9 +13,10 @@ program
   .description('Bring up a sample source with a live writer and run one drill against it (local Temporal and Docker).')
   .addOption(new Option('--flavor <flavor>', 'sample source flavor').choices(['mariadb', 'mysql']).default('mariadb'))
   .option('--json', 'print the report as JSON', false)
-  .action(async (o: { flavor: 'mariadb' | 'mysql'; json: boolean }) => {
-    const { installQuietRuntime } = await import('./runtime');
-    installQuietRuntime();
+  .action(async (o: { flavor: 'mariadb' | 'mysql'; json: boolean }, cmd: Command) => {
+    const { installCliLogging } = await import('./runtime');
+    const globals = cmd.optsWithGlobals<{ logFormat?: string; logLevel?: string }>();
+    installCliLogging({ format: globals.logFormat, level: globals.logLevel }, { format: 'pretty', level: 'warn' });
     const { runDemo } = await import('./demo');
     const passed = await runDemo({ flavor: o.flavor, json: o.json, log: (s) => console.error(s) });
     process.exitCode = passed ? 0 : 1;

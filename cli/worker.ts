@@ -1,17 +1,16 @@
 /** `restore-drill worker`: the worker service, on the connection and paths the context resolved. */
 import { alertRoutes, isNoConfigFile, retentionPolicies, sourceObjectives } from '../config/load';
 import type { ConfigFile } from '../config/file-schema';
-import { installWorkerRuntime, metricsSettings } from '../workers/metrics';
+import { metricsSettings } from '../workers/metrics';
 import { alertWebhookFromEnv, runWorkerService } from '../workers/service';
 import type { CliContext } from './context';
-import { installQuietRuntime } from './runtime';
+import { installCliLogging } from './runtime';
 
 export async function runWorker(ctx: CliContext): Promise<number> {
   const config = configOf(ctx);
   const metrics = metricsSettings(config);
-  // The SDK's exporter is a runtime option: installed with the quiet logger, or the quiet runtime alone.
-  if (metrics.temporalListen) installWorkerRuntime({ temporalListen: metrics.temporalListen, logLevel: (process.env.RESTORE_DRILL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN' });
-  else installQuietRuntime();
+  // The SDK's exporter is a runtime option, installed with the logger.
+  const logger = installCliLogging(ctx.logging, { format: 'pretty', level: 'info' }, metrics.temporalListen);
   await runWorkerService({
     settings: ctx.settings,
     paths: ctx.paths(),
@@ -20,7 +19,7 @@ export async function runWorker(ctx: CliContext): Promise<number> {
     metrics,
     alertWebhookRef: alertWebhookFromEnv(),
     alertRoutes: config ? alertRoutes(config) : {},
-    log: ctx.log,
+    log: (line) => logger.info(line),
   });
   return 0;
 }

@@ -6,6 +6,7 @@ import { temporalSettings, workflowsUiBaseUrl } from '../client/settings';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 import { defaultPaths } from '../adapters/local-layout';
+import { sourceLogAttributes } from './activity-log-attributes';
 
 export const DEFAULT_TASK_QUEUE = 'restore-drill';
 
@@ -39,5 +40,6 @@ export async function createDrillWorker(opts: DrillWorkerOptions): Promise<Worke
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: 8,
     ...opts.worker,
+    interceptors: { ...opts.worker?.interceptors, activity: [sourceLogAttributes, ...(opts.worker?.interceptors?.activity ?? [])] },
   });
 }

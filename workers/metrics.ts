@@ -5,8 +5,6 @@
  * configured: `metrics.listen` / `metrics.temporalListen` in the configuration file, or
  * RESTORE_DRILL_METRICS_LISTEN / RESTORE_DRILL_TEMPORAL_METRICS_LISTEN (which win).
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { LogLevel } from '@temporalio/worker';
 import type { ContainerRuntime } from '../adapters/container-runtime';
 import type { EnginePaths } from '../adapters/local-layout';
 import { PrometheusDrillMetrics } from '../adapters/metrics/prometheus';
@@ -27,18 +25,6 @@ export function metricsSettings(config: Pick<ConfigFile, 'metrics'> | undefined,
   const listen = env.RESTORE_DRILL_METRICS_LISTEN || config?.metrics?.listen;
   const temporalListen = env.RESTORE_DRILL_TEMPORAL_METRICS_LISTEN || config?.metrics?.temporalListen;
   return { ...(listen ? { listen } : {}), ...(temporalListen ? { temporalListen } : {}) };
-}
-
-/**
- * Installs the Temporal runtime once, before any connection: with the SDK's Prometheus exporter
- * when `temporalListen` is set. `logLevel` absent keeps the SDK's default logger.
- */
-export function installWorkerRuntime(opts: { temporalListen?: string; logLevel?: LogLevel }): void {
-  if (!opts.temporalListen && !opts.logLevel) return;
-  Runtime.install({
-    ...(opts.logLevel ? { logger: new DefaultLogger(opts.logLevel) } : {}),
-    ...(opts.temporalListen ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.temporalListen } } } } : {}),
-  });
 }
 
 export interface WorkerMetrics {

@@ -5,7 +5,7 @@
  * run is simply caught up by the next one: the archive itself is the resumable state.
  * Orchestration only.
  */
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { DrillActivities } from '../activities';
 import type { SourceSpec } from '../config/schema';
@@ -24,6 +24,7 @@ export interface ArchiverResult {
 
 /** `rpoTargetSeconds`: the source's RPO objective; the run's lag is judged against it (activities/binlog/archive-lag.ts). */
 export async function binlogArchiverWorkflow(request: { source: SourceSpec; rpoTargetSeconds?: number }): Promise<ArchiverResult> {
+  log.info('binlog archiving started', { source: request.source.name });
   const facts = await quick.inspectSource(request.source);
   const archived = await long.archiveBinlogs({ drillId: workflowInfo().workflowId, source: request.source, facts, rpoTargetSeconds: request.rpoTargetSeconds });
   const window = await quick.describeArchive({ source: request.source, flavor: facts.identity.flavor });

@@ -149,7 +149,7 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
   let taskQueue: string;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let configFile: string;
-  const startWorker = () => startWorkerProcess({ taskQueue, home: h.home, env: { RESTORE_DRILL_METRICS_LISTEN: metricsAddress, RESTORE_DRILL_CONFIG: configFile, TEMPORAL_UI_URL: 'http://127.0.0.1:8233' } });
+  const startWorker = () => startWorkerProcess({ taskQueue, home: h.home, env: { RESTORE_DRILL_METRICS_LISTEN: metricsAddress, RESTORE_DRILL_CONFIG: configFile, TEMPORAL_UI_URL: 'http://127.0.0.1:8233', RESTORE_DRILL_LOG_LEVEL: 'debug' } });
 
   /** The source in a configuration file of the worker's, with three alert destinations: Slack, a signed webhook, and one that is down. */
   async function writeAlertConfig(): Promise<void> {
@@ -300,9 +300,28 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
       { destination: 'down', type: 'webhook', kind: 'recovered', delivered: false, attempts: 3, error: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/) },
     ]);
     expect(worker.output()).toMatch(/alert recovered of it-metrics-\d+ not delivered to down after 3 attempt\(s\)/);
-    // Never the URL's path, where a Slack URL keeps its token.
-    expect(worker.output()).not.toContain('nobody-listens');
-    expect(worker.output()).not.toContain('/T000/B000/token');
+    // Never the URL's path, where a Slack URL keeps its token, nor a key or a password.
+    const password = (await readFile((source.spec.passwordRef as { file: string }).file, 'utf8')).trim();
+    for (const secret of ['nobody-listens', '/T000/B000/token', HOOK_SECRET, password]) expect(worker.output()).not.toContain(secret);
+  });
+
+  test('the worker writes JSON lines (pino), the SDK\'s included; every line of a drill names the drill and its source', async () => {
+    const name = source.spec.name;
+    const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('logged'), request: { source: source.spec } });
+    expect((await awaitDrill(handle)).failure).toBeUndefined();
+    const entries = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const e of entries) expect(e).toMatchObject({ time: expect.any(String), level: expect.stringMatching(/^(trace|debug|info|warn|error)$/), msg: expect.any(String) });
+    const ofDrill = entries.filter((e) => e.drillId === handle.workflowId);
+    expect(ofDrill.filter((e) => e.source !== name)).toEqual([]);
+    expect(ofDrill.map((e) => e.msg)).toEqual(expect.arrayContaining(['drill started', 'Activity started', 'Activity completed']));
+    // Every activity of the drill logged, by type: the drill's whole path is in the log.
+    const activities = new Set(ofDrill.map((e) => e.activityType).filter(Boolean));
+    for (const a of ['inspectSource', 'publishReport', 'notifyDrillOutcome']) expect(activities).toContain(a);
+    expect(entries.some((e) => e.msg === 'worker polling' || /worker polling/.test(String(e.msg)))).toBe(true);
   });
 
   test('an archiving run behind its RPO objective alerts rpo-missed; a file lost from the middle of the archive alerts archive-gap (once)', async () => {

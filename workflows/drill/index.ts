@@ -20,6 +20,8 @@ export type { DrillProgress, DrillStatus } from './progress';
 
 export async function drillWorkflow(request: DrillRequest): Promise<DrillReport> {
   const d = new Drill(request);
+  // The first line of the run: the worker's logger puts this source on every later line of it (adapters/logging.ts). Not a command: replay-safe.
+  log.info('drill started', { source: request.source.name, target: d.target, kind: request.keepSandbox ? 'pitr' : 'drill' });
   upsertSearchAttributes([
     { key: DrillSource, value: request.source.name },
     // A schedule starts its drills with DrillKind 'scheduled' (cli/schedules.ts): kept, not overwritten.
