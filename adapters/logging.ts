@@ -70,6 +70,8 @@ export function temporalLogger(logger: Logger, remembered = 10_000): TemporalLog
   const sources = new Map<string, string>();
   const log = (level: LogLevel, message: string, meta: LogMetadata = {}) => {
     const fields: Record<string, unknown> = { ...meta };
+    // An activity's task token completes it from anywhere: no place in a log.
+    delete fields.taskToken;
     const workflowId = typeof meta.workflowId === 'string' ? meta.workflowId : undefined;
     if (workflowId !== undefined) {
       fields.drillId = workflowId;

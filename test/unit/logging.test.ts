@@ -35,13 +35,14 @@ describe('log lines', () => {
     const { logger, entries } = capture();
     const sdk = temporalLogger(logger);
     sdk.info('drill started', { sdkComponent: 'workflow', workflowId: 'drill-orders-1', source: 'orders' });
-    sdk.debug('Activity started', { sdkComponent: 'activity', workflowId: 'drill-orders-1', activityType: 'inspectSource' });
+    sdk.debug('Activity started', { sdkComponent: 'activity', workflowId: 'drill-orders-1', activityType: 'inspectSource', taskToken: 'Cghh…' });
     sdk.warn('Worker state changed', { sdkComponent: 'worker' });
     sdk.error('Activity failed', { workflowId: 'drill-other-1', error: new Error('boom') });
     const [first, second, third, fourth] = entries();
     expect(first).toMatchObject({ level: 'info', drillId: 'drill-orders-1', source: 'orders', msg: 'drill started' });
     expect(first).not.toHaveProperty('workflowId');
     expect(second).toMatchObject({ level: 'debug', drillId: 'drill-orders-1', source: 'orders', activityType: 'inspectSource' });
+    expect(second).not.toHaveProperty('taskToken');
     expect(third).not.toHaveProperty('drillId');
     expect(fourth).toMatchObject({ level: 'error', drillId: 'drill-other-1', err: { message: 'boom', type: 'Error' } });
     expect(fourth).not.toHaveProperty('source');
