@@ -299,7 +299,8 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
       { destination: 'hook', type: 'webhook', kind: 'recovered', delivered: true, attempts: 1, status: 200 },
       { destination: 'down', type: 'webhook', kind: 'recovered', delivered: false, attempts: 3, error: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/) },
     ]);
-    expect(worker.output()).toMatch(/alert recovered of it-metrics-\d+ not delivered to down after 3 attempt\(s\)/);
+    // The worker's stdout reaches this process through a pipe, maybe after the drill's result.
+    await until('the failed delivery in the worker log', async () => (/alert recovered of it-metrics-\d+ not delivered to down after 3 attempt\(s\)/.test(worker.output()) ? true : undefined), 10_000);
     // Never the URL's path, where a Slack URL keeps its token, nor a key or a password.
     const password = (await readFile((source.spec.passwordRef as { file: string }).file, 'utf8')).trim();
     for (const secret of ['nobody-listens', '/T000/B000/token', HOOK_SECRET, password]) expect(worker.output()).not.toContain(secret);
@@ -309,13 +310,15 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
     const name = source.spec.name;
     const handle = await startDrill({ client: h.client, taskQueue, workflowId: h.uniqueId('logged'), request: { source: source.spec } });
     expect((await awaitDrill(handle)).failure).toBeUndefined();
+    await until('the drill\'s last activity in the worker log', async () => (worker.output().split('\n').some((l) => l.includes(`"drillId":"${handle.workflowId}"`) && l.includes('"msg":"Workflow completed"')) ? true : undefined), 10_000);
     const entries = worker
       .output()
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of entries) expect(e).toMatchObject({ time: expect.any(String), level: expect.stringMatching(/^(trace|debug|info|warn|error)$/), msg: expect.any(String) });
-    const ofDrill = entries.filter((e) => e.drillId === handle.workflowId);
+    // The SDK's own "Workflow started" comes before the drill's first line, which names the source.
+    const ofDrill = entries.filter((e) => e.drillId === handle.workflowId && e.msg !== 'Workflow started');
     expect(ofDrill.filter((e) => e.source !== name)).toEqual([]);
     expect(ofDrill.map((e) => e.msg)).toEqual(expect.arrayContaining(['drill started', 'Activity started', 'Activity completed']));
     // Every activity of the drill logged, by type: the drill's whole path is in the log.
