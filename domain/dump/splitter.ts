@@ -62,7 +62,9 @@ function startsWith(line: Buffer, prefix: string): boolean {
 /** A preamble line that sets session state every piece needs (not GLOBAL: GTID_PURGED runs once). */
 export function isSessionSetting(line: Buffer): boolean {
   const text = line.toString('latin1', 0, Math.min(line.length, 200));
-  if (/^\/\*!\d+ SET /.test(text)) return !/@@GLOBAL/i.test(text);
+  // `/*M!100616 SET @OLD_NOTE_VERBOSITY=… */` (mariadb-dump 11.x): MariaDB's versioned comment;
+  // the trailer restores it, so every piece must have saved it.
+  if (/^\/\*M?!\d+ SET /.test(text)) return !/@@GLOBAL/i.test(text);
   // MariaDB 10.11.8+ dumps start with a sandbox-mode marker; the client wants it first.
   if (text.startsWith('/*M!999999\\- enable the sandbox mode */')) return true;
   // MySQL: saved and restored by the trailer, which runs in the post piece's own session.

@@ -133,6 +133,10 @@ describe('session settings', () => {
     expect(isSessionSetting(Buffer.from('/*!80000 SET @@GLOBAL.x=1 */;'))).toBe(false);
   });
 
+  test("MariaDB's versioned comments (/*M!…*/) are session settings too: the trailer of a mariadb-dump 11.x restores note_verbosity", () => {
+    expect(isSessionSetting(Buffer.from('/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */;'))).toBe(true);
+  });
+
   test('at least two loading sessions, at most four', () => {
     expect([1, 2, 8].map(parallelSessions)).toEqual([2, 2, 4]);
   });
@@ -147,6 +151,9 @@ describe('real dump heads and tails (test/fixtures/dumps)', () => {
     expect(pieces[pieces.length - 1].kind).toBe('post');
     expect(post).toContain('-- Dump completed');
     if (flavor === 'mysql-9.7') expect(post.indexOf('SET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN;')).toBeLessThan(post.indexOf('SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;'));
+    // mariadb-dump 11.x saves note_verbosity in a MariaDB-only versioned comment (/*M!100616 … */).
+    if (flavor === 'mariadb-11.8') expect(post.indexOf('SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY')).toBeGreaterThan(-1);
+    if (flavor === 'mariadb-11.8') expect(post.indexOf('SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY')).toBeLessThan(post.indexOf('SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY'));
   });
 });
 
