@@ -10,6 +10,8 @@ import { defaultPaths } from '../adapters/local-layout';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { LoadedConfig } from '../config/load';
 import { temporalSettings } from '../client/settings';
+import type { DrillProgress } from '../client/workflows';
+import { stderrProgress } from './progress-view';
 import type { TemporalSettings } from '../client/settings';
 
 export interface GlobalOptions {
@@ -35,6 +37,8 @@ export interface CliContext {
   close(): Promise<void>;
   /** Human progress and hints: stderr, so stdout stays the result. */
   log(line: string): void;
+  /** A followed drill's phases and running work, on stderr (cli/progress-view.ts). */
+  progress(): (p: DrillProgress) => void;
 }
 
 export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
@@ -76,6 +80,7 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
       await connection?.close();
     },
     log: (line) => console.error(line),
+    progress: stderrProgress,
   };
 }
 

@@ -15,7 +15,8 @@ import { ensureSampleSource } from '../sample/source-container';
 import { UniversityWriter } from '../sample/university-writer';
 import { createDrillWorker } from '../workers/drill-worker';
 import { temporalSettings, workflowUiUrl } from '../client/settings';
-import { awaitDrill, phasePrinter, startDrill } from '../client/drills';
+import { awaitDrill, startDrill } from '../client/drills';
+import { progressPrinter } from './progress-view';
 
 export async function runDemo(opts: { flavor: Flavor; json: boolean; log: (s: string) => void }): Promise<boolean> {
   const settings = temporalSettings();
@@ -44,7 +45,7 @@ export async function runDemo(opts: { flavor: Flavor; json: boolean; log: (s: st
     const outcome = await worker.runUntil(async () => {
       const handle = await startDrill({ client, taskQueue, request: { source: source.spec, target: { kind: 'checkpoint' } } });
       opts.log(`drill ${handle.workflowId} started; follow it at ${workflowUiUrl(settings, handle.workflowId)}`);
-      return { handle, result: await awaitDrill(handle, opts.json ? undefined : phasePrinter(opts.log)) };
+      return { handle, result: await awaitDrill(handle, opts.json ? undefined : progressPrinter({ write: (t) => opts.log(t.replace(/\n$/, '')) })) };
     });
     const stats = await writer.stop();
     const { report, failure } = outcome.result;

@@ -9,13 +9,15 @@ import { formatSeconds, renderText } from '../domain/report/report';
 import type { DrillReport } from '../domain/report/report';
 import { describeTarget, parseTarget, type TargetRequest } from '../domain/recovery/targets';
 import { readReports, reportDir } from '../adapters/report-files';
+import { renderPlainLine } from '../domain/progress/bar';
+import { estimateWork } from '../domain/progress/work';
 import { extendSignal, progressQuery, releaseSignal } from '../client/workflows';
 import type { DrillProgress, drillWorkflow } from '../client/workflows';
 import { DrillFailureType, DrillKind, DrillOutcome, DrillRtoSeconds, DrillSource, DrillTarget as DrillTargetAttr } from '../client/workflows';
 import { workflowUiUrl } from '../client/settings';
 import type { CliContext } from './context';
 import { emit } from './context';
-import { awaitDrill, phasePrinter, startDrill } from '../client/drills';
+import { awaitDrill, drillProgress, startDrill } from '../client/drills';
 
 type DrillHandle = WorkflowHandle<typeof drillWorkflow>;
 
@@ -44,7 +46,7 @@ export async function drillCommand(ctx: CliContext, source: string, opts: { targ
     emit(ctx, { drillId: handle.workflowId, ui }, () => handle.workflowId);
     return 0;
   }
-  const { report, failure } = await awaitDrill(handle, ctx.json ? undefined : phasePrinter(ctx.log));
+  const { report, failure } = await awaitDrill(handle, ctx.json ? undefined : ctx.progress());
   emit(ctx, { drillId: handle.workflowId, ui, report, failure, reportPath: report ? reportDir(ctx.paths(), source, handle.workflowId) : undefined }, () =>
     [report ? renderText(report) : '', failure ? `FAILED (${failure.type}): ${failure.message}` : '', `Temporal UI: ${ui}`].filter(Boolean).join('\n'),
   );
@@ -84,10 +86,10 @@ export async function pitrCommand(
   });
   const ui = workflowUiUrl(ctx.settings, handle.workflowId);
   ctx.log(`point-in-time restore ${handle.workflowId} started; follow it at ${ui}`);
-  const print = ctx.json ? undefined : phasePrinter(ctx.log);
+  const print = ctx.json ? undefined : ctx.progress();
   let progress: DrillProgress | undefined;
   for (;;) {
-    progress = await handle.query(progressQuery).catch(() => progress);
+    progress = await drillProgress(handle).catch(() => progress);
     if (progress) print?.(progress);
     if (progress?.status === 'kept') break;
     const described = await handle.describe();
@@ -154,7 +156,7 @@ export async function releaseCommand(ctx: CliContext, id: string, opts: { wait: 
 export async function statusCommand(ctx: CliContext, id: string): Promise<number> {
   const handle = (await ctx.client()).workflow.getHandle<typeof drillWorkflow>(id);
   const described = await handle.describe();
-  const progress = await handle.query(progressQuery).catch(() => undefined);
+  const progress = await drillProgress(handle).catch(() => undefined);
   const attrs = described.typedSearchAttributes;
   const status = {
     drillId: id,
@@ -175,6 +177,7 @@ export async function statusCommand(ctx: CliContext, id: string): Promise<number
     const lines = [`${id}: ${status.runStatus}${progress ? ` (${progress.status}${progress.current ? `, in ${progress.current}` : ''})` : ''}`];
     lines.push(`source ${status.source ?? '-'}  kind ${status.kind ?? '-'}  target ${status.target ?? '-'}  outcome ${status.outcome ?? '-'}`);
     for (const p of progress?.phases ?? []) lines.push(`  ${p.outcome === 'ok' ? '✓' : '✗'} ${p.phase.padEnd(16)} ${formatSeconds(p.seconds).padStart(8)}`);
+    for (const w of progress?.work ?? []) lines.push(renderPlainLine(estimateWork(w.phase, w.work, Date.now())));
     if (progress?.status === 'kept' && progress.sandbox && progress.report) {
       const hints = connectHints(progress.report, progress.sandbox);
       lines.push(`sandbox ${progress.sandbox.name} kept until ${progress.sandbox.expiresAt}`, `  ${hints.dockerExec}`, `  socket: ${hints.socketPath}`);

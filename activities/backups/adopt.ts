@@ -15,6 +15,7 @@ import { openObjectStore } from '../../adapters/object-store';
 import type { SourceSpec, TeamBackupRequest } from '../../config/schema';
 import { formatBackupLocation, parseBackupLocation } from '../../domain/artifacts/locations';
 import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
+import { workProgress } from '../../domain/progress/work';
 import type { BackupManifest, BackupOrigin } from '../../domain/artifacts/manifest';
 import { checkRestorable, pickBackup } from '../../domain/backups/door-checks';
 import type { PickPolicy } from '../../domain/backups/door-checks';
@@ -37,7 +38,7 @@ export function adoptActivities(deps: ActivityDeps) {
         const listed = (await store.list()).map((o) => ({ key: o.key, size: o.size, modifiedMs: o.modified.getTime() }));
         const chosen = pickBackup(where, listed, policyOf(req.team));
         const lastGood = await lastAdoptedBefore(deps, req.source.name, req.team.location, chosen.key, chosen.modifiedMs);
-        const checks = { lastGood, minSizeRatio: req.team.minSizeRatio, progress: (p: ReadProgress) => heartbeat({ phase: 'verify-artifact', ...p }) };
+        const checks = { lastGood, minSizeRatio: req.team.minSizeRatio, progress: readHeartbeat(Date.now()) };
         // A directory entry (key `name/`) is a directory backup: mydumper's.
         const inspection = chosen.key.endsWith('/') ? await inspectBackupDirectory(store, chosen.key, checks) : await inspectBackup(storedBackupObject(store, chosen.key), checks);
         checkRestorable(inspection.name, inspection.format, ['logical-dump', 'mydumper', 'mariabackup']);
@@ -122,12 +123,17 @@ async function writeManifestOnce(dir: string, manifest: BackupManifest): Promise
 }
 
 
+/** Heartbeats a team backup's read: its bytes against the object's size. */
+function readHeartbeat(startedAtMs: number): (p: ReadProgress) => void {
+  return (p) => heartbeat({ phase: 'verify-artifact', ...p, work: workProgress(startedAtMs, p.rawBytes, { bytesTotal: p.ofRawBytes }) });
+}
+
 /** An adopted backup picked again later (PITR): its door checks again, and the same bytes as when adopted. */
 export async function verifyAdoptedBackup(manifestPath: string, manifest: BackupManifest & { origin: BackupOrigin }): Promise<VerifiedBackup> {
   const { origin } = manifest;
   const store = await openObjectStore(parseBackupLocation(origin.location, origin.s3 ?? {}));
   try {
-    const progress = (p: ReadProgress) => heartbeat({ phase: 'verify-artifact', ...p });
+    const progress = readHeartbeat(Date.now());
     // A directory backup (mydumper, mariabackup) has a key ending in '/'.
     const inspection = origin.key.endsWith('/') ? await inspectBackupDirectory(store, origin.key, { progress }) : await inspectBackup(storedBackupObject(store, origin.key), { progress });
     if (inspection.sha256 !== manifest.sha256)

@@ -13,6 +13,7 @@ import { attemptName } from '../../domain/naming';
 import { FLAVOR_TOOLS } from '../../domain/flavors';
 import type { ExecResult } from '../../adapters/container-runtime';
 import { publishBackup, writeCompressedArtifact } from '../artifacts/publish';
+import { backupTotal, workProgress } from '../../domain/progress/work';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { runSourceTool } from '../source/tools';
@@ -34,6 +35,7 @@ export function logicalBackupActivities(deps: ActivityDeps) {
         let head = Buffer.alloc(0);
         let tail: Buffer = Buffer.alloc(0);
         let rawBytes = 0;
+        const started = Date.now();
         const tap = (chunk: Buffer) => {
           rawBytes += chunk.length;
           if (head.length < DUMP_HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, DUMP_HEAD_BYTES - head.length)]);
@@ -43,7 +45,7 @@ export function logicalBackupActivities(deps: ActivityDeps) {
         let result!: ExecResult;
         const written = await writeCompressedArtifact(file, { gzipLevel: 6, tap }, async (sink, stop) => {
           result = await withHeartbeat(
-            () => ({ phase: 'backup', rawBytes }),
+            () => ({ phase: 'backup', rawBytes, work: workProgress(started, rawBytes, backupTotal(facts.dataBytes)) }),
             (signal) =>
               runSourceTool(deps, { drillId: req.drillId, step: attemptName('dump', req.attempt), source, image: facts.image, tool: dumpTool, args }, { stdout: sink, signal: signal ? AbortSignal.any([signal, stop]) : stop }),
           );

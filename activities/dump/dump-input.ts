@@ -3,6 +3,7 @@
  * backup where the team keeps it (a folder or a bucket), streamed, never copied whole first.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { openObjectStore } from '../../adapters/object-store';
 import type { BackupOrigin } from '../../domain/artifacts/manifest';
@@ -19,6 +20,8 @@ export interface DumpInput {
   skipSystemSchemas?: boolean;
   /** A one-database dump without CREATE DATABASE / USE: the database its tables go into. */
   intoDatabase?: string;
+  /** Its size as stored (compressed), when known: the base of a restore's progress. */
+  bytes?: number;
   /** The raw (compressed) bytes, start to end. */
   open(): Promise<Readable>;
   close(): void;
@@ -27,12 +30,16 @@ export interface DumpInput {
 export async function openDumpInput(dumpFile: string, from: { compression?: Compression; origin?: BackupOrigin; intoDatabase?: string } = {}): Promise<DumpInput> {
   const compression = from.compression ?? 'gzip';
   const origin = from.origin;
-  if (!origin) return { name: dumpFile, compression, open: async () => createReadStream(dumpFile, { highWaterMark: DUMP_STREAM_CHUNK_BYTES }), close: () => undefined };
+  if (!origin) {
+    const bytes = await stat(dumpFile).then((st) => st.size, () => undefined);
+    return { name: dumpFile, compression, bytes, open: async () => createReadStream(dumpFile, { highWaterMark: DUMP_STREAM_CHUNK_BYTES }), close: () => undefined };
+  }
   const store = await openObjectStore(parseBackupLocation(origin.location, origin.s3 ?? {}));
   return {
     name: origin.where,
     compression,
     skipSystemSchemas: true,
+    bytes: origin.observed.size,
     ...(from.intoDatabase ? { intoDatabase: from.intoDatabase } : {}),
     async open() {
       const now = await store.head(origin.key);

@@ -24,6 +24,7 @@ import { SystemSchemaFilter } from '../../domain/dump/system-schemas';
 import type { DumpPiece } from '../../domain/dump/splitter';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { localClient } from '../../domain/flavors';
+import { restoreWork } from '../../domain/progress/work';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../types';
@@ -67,7 +68,15 @@ export interface ParallelRestoreStats {
   declaredObjects: StoredObject[];
 }
 
-export type ParallelRestoreProgress = Pick<ParallelRestoreStats, 'chunks' | 'bytes' | 'loadDataRows' | 'insertStatements'>;
+export type ParallelRestoreProgress = Pick<ParallelRestoreStats, 'chunks' | 'bytes' | 'loadDataRows' | 'insertStatements'> & {
+  /** Plain bytes of the pieces run so far (schema, rows, post). */
+  loadedBytes: number;
+  /** The input's bytes read so far, as stored (compressed) and plain. */
+  storedBytesRead: number;
+  plainBytesRead: number;
+  /** The whole input has been read: {@link plainBytesRead} is the dump's plain size. */
+  readToEnd: boolean;
+};
 
 export interface ParallelRestoreOptions {
   progress?: (p: ParallelRestoreProgress) => void;
@@ -123,9 +132,15 @@ export async function parallelRestore(deps: ActivityDeps, sandbox: SandboxHandle
 /** The parallel restore with heartbeats carrying its progress; cancelling the activity stops it. */
 export function parallelRestoreWithHeartbeat(deps: ActivityDeps, sandbox: SandboxHandle, input: DumpInput, opts: { expectedSha256?: string; spillDir?: string } = {}): Promise<ParallelRestoreStats> {
   const started = Date.now();
-  let last: ParallelRestoreProgress = { chunks: 0, bytes: 0, loadDataRows: 0, insertStatements: 0 };
+  let last: ParallelRestoreProgress = { chunks: 0, bytes: 0, loadDataRows: 0, insertStatements: 0, loadedBytes: 0, storedBytesRead: 0, plainBytesRead: 0, readToEnd: false };
   return withHeartbeat(
-    () => ({ phase: 'restore', method: 'parallel', ...last, seconds: Math.round((Date.now() - started) / 1000) }),
+    () => ({
+      phase: 'restore',
+      method: 'parallel',
+      chunks: last.chunks,
+      seconds: Math.round((Date.now() - started) / 1000),
+      work: restoreWork(started, { ...last, rows: last.loadDataRows }, input.bytes),
+    }),
     (signal) => parallelRestore(deps, sandbox, input, { ...opts, progress: (p) => void (last = p), signal }),
   );
 }
@@ -146,6 +161,10 @@ class ParallelRestore {
   private readonly chunkContext: ChunkLoaderContext;
   private chunks = 0;
   private bytes = 0;
+  private loadedBytes = 0;
+  private storedBytesRead = 0;
+  private plainBytesRead = 0;
+  private readToEnd = false;
   private readonly chunkNumbers = new Map<string, number>();
   private ddlDone: Promise<void> = Promise.resolve();
   private readonly deferIndexes: boolean;
@@ -200,11 +219,16 @@ class ParallelRestore {
     let input: Duplex | undefined;
     try {
       const file = await this.input.open();
-      if (this.hash) file.on('data', (c) => this.hash!.update(c as Buffer));
+      file.on('data', (c: Buffer) => {
+        this.hash?.update(c);
+        this.storedBytesRead += c.length;
+      });
       // pipeline, not pipe: a read error (a missing file) reaches the loop instead of stalling it.
       input = pipeline(file, decompressor(this.input.compression), () => undefined);
       for await (const data of input as AsyncIterable<Buffer>) {
         this.tail = keepDumpTail(this.tail, data);
+        this.plainBytesRead += data.length;
+        this.reportProgress();
         if (signal?.aborted) break;
         // After a failed piece, read on without loading: the end of the stream tells whether the artifact caused it.
         if (this.failure) continue;
@@ -214,6 +238,7 @@ class ParallelRestore {
       }
       // The whole stream was read and gunzip found it whole. A broken artifact replaces a piece's
       // failure: that piece most likely failed on the artifact's garbage or its cut statement.
+      this.readToEnd = true;
       if (!signal?.aborted) this.failure = this.artifactProblem() ?? this.failure;
       if (!this.failure && !signal?.aborted) await this.finish(splitter);
     } catch (err) {
@@ -250,6 +275,7 @@ class ParallelRestore {
     for (const piece of rest.filter((p) => p.kind === 'post')) {
       this.declared.push(piece.sql.toString('utf8'));
       await this.runWithClient(piece);
+      this.loaded(piece.sql.length);
     }
     this.postMs = Date.now() - postStarted;
   }
@@ -312,7 +338,7 @@ class ParallelRestore {
       // The rows of the table before this piece are all scheduled: its held-back keys follow them.
       this.closeTable();
       // In dump order, on their own session: a table exists before any of its rows arrive.
-      const deferred = this.ddlDone.then(() => this.runDdl(piece));
+      const deferred = this.ddlDone.then(() => this.runDdl(piece)).then((builds) => (this.loaded(piece.sql.length), builds));
       const task = deferred.then(() => undefined);
       this.ddlDone = task;
       this.openTable = { deferred, chunks: [] };
@@ -343,7 +369,7 @@ class ParallelRestore {
       this.lastChunkAt = Date.now();
       this.chunks++;
       this.bytes += sql.length;
-      this.opts.progress?.({ chunks: this.chunks, bytes: this.bytes, loadDataRows: this.counts.loadDataRows, insertStatements: this.counts.insertStatements });
+      this.loaded(sql.length);
     } catch (err) {
       this.failPiece({ kind: 'chunk', table, sql: Buffer.alloc(0) }, err);
     } finally {
@@ -351,6 +377,24 @@ class ParallelRestore {
       this.dispatcher.release(table);
       await this.readAhead.done(waiting);
     }
+  }
+
+  private loaded(bytes: number): void {
+    this.loadedBytes += bytes;
+    this.reportProgress();
+  }
+
+  private reportProgress(): void {
+    this.opts.progress?.({
+      chunks: this.chunks,
+      bytes: this.bytes,
+      loadDataRows: this.counts.loadDataRows,
+      insertStatements: this.counts.insertStatements,
+      loadedBytes: this.loadedBytes,
+      storedBytesRead: this.storedBytesRead,
+      plainBytesRead: this.plainBytesRead,
+      readToEnd: this.readToEnd,
+    });
   }
 
   private keep(task: Promise<void>): void {

@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DUMP_STREAM_CHUNK_BYTES, checkDumpTrailer, keepDumpTail } from '../../domain/dump/format';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { workProgress } from '../../domain/progress/work';
 import { withHeartbeat } from '../boundary';
 import type { VerifyDepth } from '../types';
 
@@ -18,9 +19,10 @@ export async function verifyLogicalDump(dumpPath: string, manifest: BackupManife
   const hash = createHash('sha256');
   let tail: Buffer = Buffer.alloc(0);
   let read = 0;
+  const started = Date.now();
   const source = () => createReadStream(dumpPath, { highWaterMark: DUMP_STREAM_CHUNK_BYTES }).on('data', (c) => { hash.update(c as Buffer); read += (c as Buffer).length; });
   await withHeartbeat(
-    () => ({ phase: 'verify', depth, read, of: manifest.bytes }),
+    () => ({ phase: 'verify', depth, read, of: manifest.bytes, work: workProgress(started, read, { bytesTotal: manifest.bytes }) }),
     async () => {
       if (depth === 'bytes') {
         await pipeline(source(), new Writable({ write: (_c, _e, done) => done() }));

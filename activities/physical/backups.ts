@@ -23,6 +23,7 @@ import { datadirLayout, isBackupMetadata } from '../../domain/physical/team-back
 import { drillWorkDir, sourceBackupsDir } from '../../adapters/local-layout';
 import type { RecoveryPoint } from '../../domain/types';
 import { publishBackup, writeCompressedArtifact } from '../artifacts/publish';
+import { backupTotal, workProgress } from '../../domain/progress/work';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
@@ -58,6 +59,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
     let stderr = '';
     let exitCode = 0;
     let rawSoFar = 0;
+    const started = Date.now();
     // The stream is walked as it is written: its checkpoints file records the LSNs the next increment starts from.
     const walker = new XbstreamWalker(file, crc32, isBackupMetadata);
     let walkError: unknown;
@@ -77,7 +79,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
       tap.pipe(sink);
       // Mounted read-only at the server's own datadir path: mariabackup takes the path from the server.
       const result = await withHeartbeat(
-        () => ({ phase: 'backup', method: 'mariabackup', rawBytes: rawSoFar }),
+        () => ({ phase: 'backup', method: 'mariabackup', rawBytes: rawSoFar, work: workProgress(started, rawSoFar, backupTotal(req.facts.dataBytes)) }),
         (signal) =>
           runSourceTool(deps, { drillId: req.drillId, step: attemptName('mariabackup', req.attempt), source: req.source, image: req.facts.image, tool: 'mariabackup', args, binds }, {
             stdout: tap,

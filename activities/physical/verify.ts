@@ -8,6 +8,7 @@ import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes, isDrillError } from '../../domain/errors';
 import { XbstreamWalker } from '../../domain/physical/backups';
 import { datadirLayout, isBackupMetadata } from '../../domain/physical/team-backup';
+import { workProgress } from '../../domain/progress/work';
 import { withHeartbeat } from '../boundary';
 import { feedChild, spawnTool } from './child-process';
 
@@ -26,11 +27,12 @@ export async function verifyPhysicalArtifact(file: string, manifest: BackupManif
   let metadata: PhysicalMetadata = {};
   const hash = createHash('sha256');
   let read = 0;
+  const started = Date.now();
   let archiveError: unknown;
   const source = createReadStream(file).on('data', (c) => { hash.update(c as Buffer); read += (c as Buffer).length; });
   try {
     await withHeartbeat(
-      () => ({ phase: 'verify', read, of: manifest.bytes }),
+      () => ({ phase: 'verify', read, of: manifest.bytes, work: workProgress(started, read, { bytesTotal: manifest.bytes }) }),
       async () => {
         if (manifest.archive === 'mbstream') {
           const walker = new XbstreamWalker(file, crc32, isBackupMetadata);

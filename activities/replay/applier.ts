@@ -3,6 +3,8 @@
  * as relay logs: no client round trip per statement, no text parsing. Only the SQL thread
  * ever runs: the IO thread would connect to a source, and the sandbox has no network anyway.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { withSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
@@ -10,6 +12,7 @@ import { applierProgress, applierStatements, readApplierStatus, relayLinkScript,
 import type { ApplierProgress, RelayPoint } from '../../domain/replay/relay-log';
 import type { Flavor } from '../../domain/types';
 import type { ReplayPlan } from '../types';
+import { replayBytes, workProgress } from '../../domain/progress/work';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../types';
@@ -67,11 +70,20 @@ export async function replayThroughApplier(deps: ActivityDeps, sandbox: SandboxH
 }
 
 /** The replay with heartbeats carrying the applier's position; cancelling the activity stops the applier. */
-export function replayWithApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
+export async function replayWithApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
   const started = Date.now();
-  let last: object = { phase: 'replay', method: 'applier' };
+  const files = await Promise.all(plan.files.map(async (name) => ({ name, bytes: await stat(path.join(plan.archiveDir, name)).then((st) => st.size, () => 0) })));
+  const binlogOf = new Map(relayReplayLayout(plan.files, plan.segments).links.map((l) => [l.relay, l.binlog]));
+  let last: ReplayHeartbeat = { phase: 'replay', method: 'applier' };
+  const work = () => {
+    const at = last.state === 'reached' ? 'reached' : last.relayFile && binlogOf.has(last.relayFile) ? { file: binlogOf.get(last.relayFile)!, position: last.position ?? 0 } : undefined;
+    const bytes = replayBytes(files, plan.start, plan.stop, at);
+    return workProgress(started, bytes.bytesDone, { bytesTotal: bytes.bytesTotal });
+  };
   return withHeartbeat(
-    () => ({ ...last, seconds: Math.round((Date.now() - started) / 1000) }),
-    (signal) => replayThroughApplier(deps, sandbox, plan, (d) => void (last = d), signal),
+    () => ({ ...last, seconds: Math.round((Date.now() - started) / 1000), work: work() }),
+    (signal) => replayThroughApplier(deps, sandbox, plan, (d) => void (last = d as ReplayHeartbeat), signal),
   );
 }
+
+type ReplayHeartbeat = { phase: 'replay'; method: 'applier'; state?: ApplierProgress['state']; relayFile?: string; position?: number };

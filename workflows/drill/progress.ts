@@ -5,6 +5,7 @@
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
 import type { SandboxHandle } from '../../activities';
 import type { DrillReport, PhaseTiming } from '../../domain/report/report';
+import type { WorkHeartbeat } from '../../domain/progress/work';
 
 export type DrillStatus = 'running' | 'kept' | 'cleaning' | 'done';
 
@@ -14,6 +15,11 @@ export interface DrillProgress {
   phases: PhaseTiming[];
   sandbox?: { name: string; socketPath: string; expiresAt: string };
   report?: DrillReport;
+  /**
+   * Bytes and rows of the running long phases, from their activities' last heartbeats: filled
+   * in by the client (client/drills.ts drillProgress), never by the workflow, which cannot see heartbeats.
+   */
+  work?: WorkHeartbeat[];
 }
 
 export const progressQuery = defineQuery<DrillProgress>('progress');

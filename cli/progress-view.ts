@@ -1,0 +1,64 @@
+/**
+ * A followed drill on the terminal: each phase once it ends and, while a long phase runs, its
+ * bytes and rows against the total with rate and ETA: a bar redrawn in place on a terminal,
+ * a plain line every so often otherwise (a pipe, a CI log).
+ */
+import { phasePrinter } from '../client/drills';
+import type { DrillProgress } from '../client/workflows';
+import { renderBarLine, renderPlainLine } from '../domain/progress/bar';
+import { WorkRate } from '../domain/progress/work';
+import type { WorkEstimate } from '../domain/progress/work';
+
+export interface ProgressOutput {
+  write(text: string): void;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** How often a plain (non-terminal) output repeats a running phase's line. */
+export const PLAIN_EVERY_MS = 10_000;
+
+// Cursor up one line and erase it (ECMA-48 CUU, EL).
+const ERASE_LINE_ABOVE = '\x1b[1A\x1b[2K';
+
+export function progressPrinter(out: ProgressOutput, opts: { plainEveryMs?: number; now?: () => number } = {}): (p: DrillProgress) => void {
+  const now = opts.now ?? Date.now;
+  const plainEveryMs = opts.plainEveryMs ?? PLAIN_EVERY_MS;
+  const rates = new Map<string, WorkRate>();
+  const lastPlain = new Map<string, number>();
+  let barLines = 0;
+  const eraseBars = () => {
+    out.write(ERASE_LINE_ABOVE.repeat(barLines));
+    barLines = 0;
+  };
+  const phases = phasePrinter((line) => {
+    if (out.isTTY) eraseBars();
+    out.write(`${line}\n`);
+  });
+  return (p) => {
+    phases(p);
+    const at = now();
+    const estimates: WorkEstimate[] = (p.work ?? []).map((w) => {
+      const rate = rates.get(w.phase) ?? new WorkRate();
+      rates.set(w.phase, rate);
+      return rate.update(w.phase, w.work, at);
+    });
+    if (out.isTTY) {
+      eraseBars();
+      const width = Math.max(10, Math.min(40, (out.columns ?? 100) - 80));
+      for (const e of estimates) out.write(`${renderBarLine(e, width)}\n`);
+      barLines = estimates.length;
+      return;
+    }
+    for (const e of estimates) {
+      if (at - (lastPlain.get(e.phase) ?? -Infinity) < plainEveryMs) continue;
+      lastPlain.set(e.phase, at);
+      out.write(`${renderPlainLine(e)}\n`);
+    }
+  };
+}
+
+/** The CLI's printer: on stderr, so stdout stays the result. */
+export function stderrProgress(): (p: DrillProgress) => void {
+  return progressPrinter({ write: (t) => void process.stderr.write(t), isTTY: process.stderr.isTTY, columns: process.stderr.columns });
+}
