@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { withSession } from '../../adapters/mysql';
-import { awaitDrill } from '../../client/drills';
+import { awaitDrill, drillProgress } from '../../client/drills';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import type { Flavor } from '../../domain/types';
 import { DrillKind, DrillRtoSeconds } from '../../workflows/search-attributes';
@@ -116,6 +116,8 @@ interface DrillJson {
 /** Per flavor: the first drill (its backup serves the pitrs), and a pitr with the shortest TTL whose expiry the last test checks. */
 const drilled = {} as Record<Flavor, DrillJson>;
 const expiring = {} as Record<Flavor, PitrJson>;
+/** Per flavor: a drill followed as a person runs it (no --json), its stderr the live phase list. */
+const followed = {} as Record<Flavor, CliResult>;
 
 beforeAll(async () => {
   // Emit only: type errors are the typecheck step's to report, and one in an unrelated file must not stop the CLI being built.
@@ -144,7 +146,8 @@ describe.each(FLAVORS)('restore-drill CLI on %s', (flavor) => {
     drilled[flavor] = await cliJson<DrillJson>(['drill', sourceName(flavor)]);
     // Drills of one source never overlap, and a kept sandbox holds its source: the TTL pitr runs on a
     // second name for the same server, so its minute of waiting overlaps the other tests.
-    await cliJson<DrillJson>(['drill', ttlSourceName(flavor)]);
+    followed[flavor] = await cli(['drill', ttlSourceName(flavor)]);
+    if (followed[flavor].code !== 0) throw new Error(`restore-drill drill ${ttlSourceName(flavor)} exited ${followed[flavor].code}:\n${followed[flavor].stderr}`);
     expiring[flavor] = await cliJson<PitrJson>(['pitr', ttlSourceName(flavor), '--to', 'latest', '--ttl', '60s']);
   });
 
@@ -213,6 +216,17 @@ describe.each(FLAVORS)('restore-drill CLI on %s', (flavor) => {
     expect(drill!.rtoSeconds).toBeGreaterThan(0);
     const text = await cli(['history', sourceName(flavor)]);
     expect(text.stdout).toMatch(new RegExp(`${drill!.drillId}\\s+\\S+\\s+PASSED\\s+\\S+ > target 0\\.0s MISSED`));
+  });
+
+  test('a followed drill lists every phase of its report as it ends, the last ones too', async () => {
+    const { stderr } = followed[flavor];
+    const listed = [...stderr.matchAll(/^ {2}[✓✗] (\S+)/gm)].map((m) => m[1]);
+    const id = /^drill (\S+) started/m.exec(stderr)?.[1];
+    const report = JSON.parse(await readFile(path.join(h.paths.artifactRoot, ttlSourceName(flavor), 'reports', id!, 'report.json'), 'utf8')) as { phases: { phase: string }[] };
+    expect(listed).toEqual(report.phases.map((p) => p.phase));
+    expect(listed).toEqual(expect.arrayContaining(['restore', 'replay', 'checks']));
+    // Not a terminal: plain lines, never the bar's cursor movements.
+    expect(stderr).not.toContain('\x1b[');
   });
 
   test('the search attributes of a drill are found by a visibility query', async () => {
@@ -314,6 +328,12 @@ describe('restore-drill schedules', () => {
       });
       drillId = running.running[0]!;
       expect(drillId).toMatch(new RegExp(`^drill-${source()}-\\d{4}-\\d{2}-\\d{2}T`));
+      // The backup's heartbeats carry its bytes against the source's size, read back from the server.
+      const work = await until('the backup to heartbeat its work', async () => (await drillProgress(h.client.workflow.getHandle<typeof drillWorkflow>(drillId!))).work?.find((w) => w.phase === 'backup'));
+      expect(work.work).toMatchObject({ bytesDone: expect.any(Number), bytesTotal: expect.any(Number), estimated: true });
+      expect(work.work.bytesTotal).toBeGreaterThan(0);
+      const status = await cliJson<{ progress: { work?: { phase: string }[] } }>(['status', drillId]);
+      expect(status.progress.work?.map((w) => w.phase)).toContain('backup');
       await cliJson(['schedule', 'trigger', source()]);
       const after = await until('the second trigger to be processed', async () => {
         const d = await cliJson<{ running: string[]; actions: number; skippedOverlap: number }>(['schedule', 'describe', source()]);
