@@ -12,6 +12,7 @@ import type { VerifyOptions } from './backups';
 const backups = () => import('./backups');
 const doctor = () => import('./doctor');
 const drills = () => import('./drills');
+const history = () => import('./history');
 const schedules = () => import('./schedules');
 const worker = () => import('./worker');
 
@@ -58,8 +59,12 @@ export function registerCommands(program: Command): void {
     .option('--before-event <pattern>', 'stop just before the first transaction whose statement matches, e.g. "DROP TABLE grades"')
     .option('--ttl <duration>', 'how long the sandbox is kept (default: sandboxTtl of the source, 4h)')
     .option('--backup <which>', "start from this backup: a published manifest.json, or a team's backup (latest, oldest, a path or an s3:// URL); default: the newest backup before the target, own or adopted")
-    .addHelpText('after', '\nExamples:\n  restore-drill pitr sample-mariadb --to 2026-11-21T14:37:00Z\n  restore-drill pitr sample-mariadb --before-event "DROP TABLE grades" --ttl 2h\n  restore-drill pitr sample-mysql --to mysql-bin.000003:4711\n')
-    .action(run(async (ctx, source: string, o: { to?: string; beforeEvent?: string; ttl?: string; backup?: string }) => (await drills()).pitrCommand(ctx, source, o)));
+    .option('--skip <gtid|file:start-end>', 'leave this transaction out of the replay (a bad UPDATE) and replay on past it; repeatable', (v: string, all: string[] = []) => [...all, v])
+    .addHelpText(
+      'after',
+      '\nExamples:\n  restore-drill pitr sample-mariadb --to 2026-11-21T14:37:00Z\n  restore-drill pitr sample-mariadb --before-event "DROP TABLE grades" --ttl 2h\n  restore-drill pitr sample-mysql --to mysql-bin.000003:4711\n  restore-drill pitr sample-mariadb --to latest --skip 0-1-4711\n  restore-drill pitr sample-mysql --to latest --skip mysql-bin.000004:1234-5678\n',
+    )
+    .action(run(async (ctx, source: string, o: { to?: string; beforeEvent?: string; ttl?: string; backup?: string; skip?: string[] }) => (await drills()).pitrCommand(ctx, source, o)));
 
   program
     .command('extend')
@@ -87,7 +92,9 @@ export function registerCommands(program: Command): void {
     .description('Past drills of a source, newest first, with outcome, RTO (and whether it met the target) and RPO.')
     .argument('<source>', 'source name')
     .addOption(new Option('--limit <n>', 'at most this many').default(20).argParser((v) => Number.parseInt(v, 10)))
-    .action(run(async (ctx, source: string, o: { limit: number }) => (await drills()).historyCommand(ctx, source, o)));
+    .option('--plot <file.svg|file.png>', 'also draw RTO per phase (stacked bars) and outcome over time from the stored reports; .png needs chromium')
+    .addHelpText('after', '\nExamples:\n  restore-drill history sample-mariadb\n  restore-drill history sample-mariadb --limit 90 --plot rto.svg\n')
+    .action(run(async (ctx, source: string, o: { limit: number; plot?: string }) => (await history()).historyCommand(ctx, source, o)));
 
   program
     .command('doctor')

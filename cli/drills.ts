@@ -1,4 +1,4 @@
-/** The drill commands: drill, pitr, extend, release, status, history. */
+/** The drill commands: drill, pitr, extend, release, status (history: cli/history.ts). */
 import type { WorkflowHandle } from '@temporalio/client';
 import { drillRequestFor } from '../config/load';
 import { durationSeconds } from '../config/file-schema';
@@ -8,7 +8,8 @@ import { drillWorkflowId } from '../domain/naming';
 import { formatSeconds, renderText } from '../domain/report/report';
 import type { DrillReport } from '../domain/report/report';
 import { describeTarget, parseTarget, type TargetRequest } from '../domain/recovery/targets';
-import { readReports, reportDir } from '../adapters/report-files';
+import { describeSkip, parseSkip } from '../domain/recovery/replay-segments';
+import { reportDir } from '../adapters/report-files';
 import { renderPlainLine } from '../domain/progress/bar';
 import { estimateWork } from '../domain/progress/work';
 import { extendSignal, progressQuery, releaseSignal } from '../client/workflows';
@@ -67,22 +68,23 @@ export function connectHints(report: Pick<DrillReport, 'flavor'>, sandbox: NonNu
 export async function pitrCommand(
   ctx: CliContext,
   source: string,
-  opts: { to?: string; beforeEvent?: string; ttl?: string; backup?: string },
+  opts: { to?: string; beforeEvent?: string; ttl?: string; backup?: string; skip?: string[] },
 ): Promise<number> {
   if (!opts.to === !opts.beforeEvent) throw new DrillError(DrillErrorTypes.BadTarget, 'give exactly one of --to <target> or --before-event <pattern>');
   const target: TargetRequest = opts.beforeEvent ? { kind: 'beforeEvent', pattern: opts.beforeEvent } : parseTarget(opts.to!);
+  const skip = (opts.skip ?? []).map(parseSkip);
   const config = ctx.config();
   const ttl = opts.ttl ? parseDuration(opts.ttl, '--ttl') : undefined;
   // A published manifest, or a team's backup (path, URL, latest...); without one the newest backup before the target, own or adopted.
   const manifest = opts.backup?.endsWith('/manifest.json') ? opts.backup : undefined;
-  const request = drillRequestFor(config, source, { target, keepSandbox: true, sandboxTtlSeconds: ttl, backupManifest: manifest, backup: manifest ? undefined : (opts.backup ?? 'own') });
+  const request = drillRequestFor(config, source, { target, skip, keepSandbox: true, sandboxTtlSeconds: ttl, backupManifest: manifest, backup: manifest ? undefined : (opts.backup ?? 'own') });
   const client = await ctx.client();
   const handle = await startDrill({
     client,
     taskQueue: ctx.settings.taskQueue,
     request,
     workflowId: drillWorkflowId(source, new Date().toISOString()).replace(/^drill-/, 'pitr-'),
-    summary: `PITR of ${source} to ${opts.beforeEvent ? `before "${opts.beforeEvent}"` : opts.to} (restore-drill CLI)`,
+    summary: `PITR of ${source} to ${opts.beforeEvent ? `before "${opts.beforeEvent}"` : opts.to}${skip.length > 0 ? `, skipping ${skip.map(describeSkip).join(', ')}` : ''} (restore-drill CLI)`,
   });
   const ui = workflowUiUrl(ctx.settings, handle.workflowId);
   ctx.log(`point-in-time restore ${handle.workflowId} started; follow it at ${ui}`);
@@ -185,76 +187,6 @@ export async function statusCommand(ctx: CliContext, id: string): Promise<number
     if (status.summary) lines.push(status.summary);
     lines.push(`Temporal UI: ${status.ui}`);
     return lines.join('\n');
-  });
-  return 0;
-}
-
-export interface HistoryEntry {
-  drillId: string;
-  startedAt: string;
-  kind?: string;
-  target?: string;
-  outcome: string;
-  rtoSeconds?: number;
-  rtoTargetSeconds?: number;
-  rtoMissed?: boolean;
-  rpoSeconds?: number;
-  failureType?: string;
-  /** Where the entry came from: the report on disk (complete) or Temporal's visibility (no RPO). */
-  from: 'report' | 'temporal';
-}
-
-/** `history <source>`: past drills, newest first, from the reports on disk and Temporal's visibility store. */
-export async function historyCommand(ctx: CliContext, source: string, opts: { limit: number }): Promise<number> {
-  const entries = new Map<string, HistoryEntry>();
-  for (const r of await readReports(ctx.paths(), source, opts.limit)) {
-    entries.set(r.drillId, {
-      drillId: r.drillId,
-      startedAt: r.startedAt,
-      target: r.target,
-      outcome: r.outcome,
-      rtoSeconds: r.rtoSeconds,
-      rtoTargetSeconds: r.rtoTargetSeconds,
-      rtoMissed: r.rtoMissed,
-      rpoSeconds: r.rpoSeconds,
-      failureType: r.failure?.type,
-      from: 'report',
-    });
-  }
-  const client = await ctx.client();
-  let n = 0;
-  for await (const wf of client.workflow.list({ query: `DrillSource = ${JSON.stringify(source)}` })) {
-    if (n++ >= opts.limit) break;
-    const a = wf.typedSearchAttributes;
-    const known = entries.get(wf.workflowId);
-    if (known) {
-      known.kind = a.get(DrillKind);
-      continue;
-    }
-    entries.set(wf.workflowId, {
-      drillId: wf.workflowId,
-      startedAt: wf.startTime.toISOString(),
-      kind: a.get(DrillKind),
-      target: a.get(DrillTargetAttr),
-      outcome: wf.status.name === 'RUNNING' ? 'running' : (a.get(DrillOutcome) ?? wf.status.name.toLowerCase()),
-      rtoSeconds: a.get(DrillRtoSeconds),
-      failureType: a.get(DrillFailureType),
-      from: 'temporal',
-    });
-  }
-  const list = [...entries.values()].sort((x, y) => Date.parse(y.startedAt) - Date.parse(x.startedAt)).slice(0, opts.limit);
-  emit(ctx, list, () => {
-    if (list.length === 0) return `no drills of ${source} yet`;
-    const rows = list.map((e) => [
-      e.startedAt.replace(/\.\d+Z$/, 'Z'),
-      e.drillId,
-      e.kind ?? '-',
-      e.outcome.toUpperCase() + (e.failureType ? ` (${e.failureType})` : ''),
-      e.rtoSeconds === undefined ? '-' : formatSeconds(e.rtoSeconds) + (e.rtoMissed ? ` > target ${formatSeconds(e.rtoTargetSeconds!)} MISSED` : ''),
-      e.rpoSeconds === undefined ? '-' : formatSeconds(e.rpoSeconds),
-      e.target ?? '-',
-    ]);
-    return table(['STARTED', 'DRILL', 'KIND', 'OUTCOME', 'RTO', 'RPO', 'TARGET'], rows);
   });
   return 0;
 }

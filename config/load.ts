@@ -12,6 +12,7 @@ import type { AlertDestinationConfig, ConfigFile, SourceConfig } from './file-sc
 import type { DrillRequestInput, SecretRef, TargetRequest, TeamBackupRequest } from './schema';
 import { ALERT_KINDS } from '../domain/report/alerts';
 import type { AlertKind } from '../domain/report/alerts';
+import type { SkipSpec } from '../domain/recovery/replay-segments';
 import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import type { SourceObjectives } from '../domain/metrics/recorder';
 
@@ -147,7 +148,7 @@ export function sourceConfig(config: ConfigFile & { path?: string }, name: strin
 export function drillRequestFor(
   config: ConfigFile & { path?: string },
   name: string,
-  opts: { target?: TargetRequest; keepSandbox?: boolean; sandboxTtlSeconds?: number; backupManifest?: string; backup?: string } = {},
+  opts: { target?: TargetRequest; keepSandbox?: boolean; sandboxTtlSeconds?: number; backupManifest?: string; backup?: string; skip?: SkipSpec[] } = {},
 ): DrillRequestInput {
   const s = sourceConfig(config, name);
   const team = teamBackupChoice(name, s, opts.backup);
@@ -178,6 +179,7 @@ export function drillRequestFor(
             }
           : {}),
     target: opts.target ?? s.schedule?.target ?? { kind: 'checkpoint' },
+    ...(opts.skip && opts.skip.length > 0 ? { skip: opts.skip } : {}),
     assertions: s.checks.assertions,
     ...(s.checks.checksum !== 'rows' ? { checksum: s.checks.checksum } : {}),
     ...(s.checks.missingDefiners !== 'create' ? { missingDefiners: s.checks.missingDefiners } : {}),

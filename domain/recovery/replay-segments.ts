@@ -13,6 +13,30 @@ import { describeTransaction, summarizeTransaction, transactionEnd, transactionS
 /** A transaction to leave out of the replay: by GTID, or by its exact binlog byte range. */
 export type SkipSpec = { gtid: string } | { file: string; startPosition: number; endPosition: number };
 
+const SKIP_SYNTAX = 'a GTID (MySQL uuid:n, MariaDB domain-server-seq) nor a binlog byte range file:start-end (mysql-bin.000004:1234-5678)';
+const FILE_RANGE = /^([^\s:]+):(\d+)-(\d+)$/;
+const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/**
+ * A skip as an operator writes it (`pitr --skip`): one GTID, or one transaction's (or several
+ * whole transactions') byte range in an archived binlog. Only the form is checked here; that it
+ * names transactions inside the replay is {@link resolveSkips}'s to say once the archive is read.
+ */
+export function parseSkip(text: string): SkipSpec {
+  const t = text.trim();
+  if (detectGtidFlavor(t) !== undefined) return { gtid: t };
+  const range = FILE_RANGE.exec(t);
+  if (range && UUID_LIKE.test(range[1]!))
+    throw new DrillError('BadTarget', `skip ${JSON.stringify(text)} is a GTID interval: name one GTID per skip (repeat --skip for each)`, { details: { skip: text } });
+  if (range) {
+    const [startPosition, endPosition] = [Number(range[2]), Number(range[3])];
+    if (startPosition < 4 || endPosition <= startPosition)
+      throw new DrillError('BadTarget', `skip ${JSON.stringify(text)}: a byte range starts at 4 or later and ends after it starts (the start and end positions of the transaction in SHOW BINLOG EVENTS or mysqlbinlog)`, { details: { skip: text } });
+    return { file: range[1]!, startPosition, endPosition };
+  }
+  throw new DrillError('BadTarget', `skip ${JSON.stringify(text)} is neither ${SKIP_SYNTAX}`, { details: { skip: text } });
+}
+
 export function describeSkip(s: SkipSpec): string {
   return 'gtid' in s ? `GTID ${s.gtid}` : `${s.file}:${s.startPosition}-${s.endPosition}`;
 }

@@ -4,12 +4,13 @@
  * in-process worker polling this file's own task queue, which the CLI is pointed at.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import mysql from 'mysql2/promise';
 import { withSession } from '../../adapters/mysql';
+import type { SqlSession } from '../../adapters/mysql';
 import { awaitDrill, drillProgress } from '../../client/drills';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import type { Flavor } from '../../domain/types';
@@ -57,6 +58,14 @@ async function cliJson<T = Record<string, unknown>>(args: string[], env?: NodeJS
   const r = await cli(['--json', ...args], env);
   if (r.code !== 0) throw new Error(`restore-drill ${args.join(' ')} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/** The GTID of the session's last transaction. */
+async function lastGtid(flavor: Flavor, s: SqlSession): Promise<string> {
+  if (flavor === 'mariadb') return String((await s.query<{ g: string }>('SELECT @@last_gtid AS g'))[0]!.g);
+  const [row] = await s.query<{ g: string; u: string }>('SELECT @@GLOBAL.gtid_executed AS g, @@server_uuid AS u');
+  const mine = row!.g.replace(/\s/g, '').split(',').find((e) => e.startsWith(row!.u))!;
+  return `${row!.u}:${mine.split(':').pop()!.split('-').pop()!}`;
 }
 
 function sourceName(flavor: Flavor): string {
@@ -192,6 +201,25 @@ describe.each(FLAVORS)('restore-drill CLI on %s', (flavor) => {
     expect(status).toMatchObject({ runStatus: 'COMPLETED', outcome: 'passed' });
   });
 
+  test('pitr --skip leaves out the one bad UPDATE and replays the writes after it', async () => {
+    const source = sources[flavor];
+    const before = await source.admin<{ id: number; gpa: string | null }>('SELECT id, gpa FROM university.students ORDER BY id');
+    const badGtid = await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
+      await s.query('UPDATE university.students SET gpa = 0.0');
+      return lastGtid(flavor, s);
+    });
+    const later = before[0]!.id;
+    await source.admin('UPDATE university.students SET gpa = 3.33 WHERE id = ?', [later]);
+    const out = await cliJson<PitrJson & { report: { recovery: { skipped: { gtid?: string }[] } } }>(['pitr', source.spec.name, '--to', 'latest', '--skip', badGtid, '--ttl', '10m']);
+    try {
+      const seen = await withSession({ socket: out.sandbox.socketPath }, { user: 'root' }, (s) => s.query<{ id: number; gpa: string | null }>('SELECT id, gpa FROM university.students ORDER BY id'));
+      expect(seen).toEqual(before.map((r) => (r.id === later ? { id: r.id, gpa: '3.33' } : r)));
+      expect(out.report.recovery.skipped.map((t) => t.gtid)).toEqual([badGtid]);
+    } finally {
+      await cli(['release', out.drillId]);
+    }
+  });
+
   test('drill writes report.json and report.md beside the backups, marking a missed RTO target', async () => {
     const out = drilled[flavor];
     expect(out.report).toMatchObject({ outcome: 'passed', rtoTargetSeconds: 0.001, rtoMissed: true });
@@ -227,6 +255,26 @@ describe.each(FLAVORS)('restore-drill CLI on %s', (flavor) => {
     expect(listed).toEqual(expect.arrayContaining(['restore', 'replay', 'checks']));
     // Not a terminal: plain lines, never the bar's cursor movements.
     expect(stderr).not.toContain('\x1b[');
+  });
+
+  test('history --plot draws every stored report: an SVG with a bar of RTO phases per drill, and a PNG through chromium', async () => {
+    const src = sourceName(flavor);
+    const stored = await readdir(path.join(h.paths.artifactRoot, src, 'reports'));
+    const svgFile = path.join(h.home, `history-${flavor}.svg`);
+    const r = await cli(['history', src, '--plot', svgFile]);
+    expect(r.code).toBe(0);
+    const svg = await readFile(svgFile, 'utf8');
+    expect([...svg.matchAll(/data-drill="([^"]+)"/g)].map((m) => m[1]).sort()).toEqual([...stored].sort());
+    const first = svg.slice(svg.indexOf(`data-drill="${drilled[flavor].drillId}"`));
+    expect(first.slice(0, first.indexOf('</g>'))).toMatch(/data-phase="restore"[^]*data-phase="checks"/);
+    const pngFile = path.join(h.home, `history-${flavor}.png`);
+    expect((await cli(['history', src, '--plot', pngFile])).code).toBe(0);
+    const png = await readFile(pngFile);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.readUInt32BE(16)).toBe(Number(/<svg [^>]*width="(\d+)"/.exec(svg)![1]));
+    const bad = await cli(['history', src, '--plot', path.join(h.home, 'history.jpg')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('name an .svg or a .png file');
   });
 
   test('the search attributes of a drill are found by a visibility query', async () => {
@@ -431,6 +479,13 @@ describe('restore-drill configuration and preflight', () => {
       'sources.Bad Name: a source name of lowercase letters',
     ])
       expect(r.stderr).toContain(line);
+  });
+
+  test('pitr --skip with a malformed value is refused before anything starts', async () => {
+    const r = await cli(['pitr', sourceName('mariadb'), '--to', 'latest', '--skip', '0-1-5', '--skip', 'mysql-bin.000004:1234']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('restore-drill: BadTarget: skip "mysql-bin.000004:1234" is neither a GTID');
+    expect(r.stderr).not.toContain('started');
   });
 
   test('doctor reports a Docker engine that does not answer', async () => {

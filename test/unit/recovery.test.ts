@@ -3,10 +3,11 @@ import { gtidSetOf } from '../../domain/binlog/gtid';
 import { archiveFallbackFile, archiveResumeFile, findArchiveGaps, type ArchiveGap, type ArchiveIndex, type ArchivedFileEntry } from '../../domain/recovery/archive-index';
 import { backupLastCommitBound, chooseBaseBackup, type BackupCandidate } from '../../domain/recovery/base-backup';
 import { expectedGtidSet, proveByGtidExecuted, proveByGtidSlavePos } from '../../domain/recovery/proof';
-import { replaySegments, resolveSkips } from '../../domain/recovery/replay-segments';
+import { parseSkip, replaySegments, resolveSkips } from '../../domain/recovery/replay-segments';
 import { achievedRpoSeconds, describeRecovery } from '../../domain/recovery/report';
 import { summarizeTransaction } from '../../domain/recovery/transactions';
 import { assertNoGapBetween, gapHidingTarget, firstGapBetween, recoverableWindow } from '../../domain/recovery/window';
+import { errorType } from './expect-error';
 import { replayPipeline } from '../../domain/replay/client-pipeline';
 import { caught } from './binlog-fixtures';
 
@@ -356,5 +357,27 @@ describe('archiveFallbackFile', () => {
   test('the file the backup needs when the source cannot say, or names another series', () => {
     expect(archiveFallbackFile(F1, undefined)).toBe(F1);
     expect(archiveFallbackFile(F1, 'other-bin.000009')).toBe(F1);
+  });
+});
+
+describe('parseSkip (pitr --skip)', () => {
+  test('a MySQL or MariaDB GTID names one transaction', () => {
+    expect(parseSkip('3E11FA47-71CA-11E1-9E33-C80AA9429562:23')).toEqual({ gtid: '3E11FA47-71CA-11E1-9E33-C80AA9429562:23' });
+    expect(parseSkip(' 0-1-4711 ')).toEqual({ gtid: '0-1-4711' });
+  });
+
+  test('file:start-end is a byte range in an archived binlog', () => {
+    expect(parseSkip('mysql-bin.000004:1234-5678')).toEqual({ file: 'mysql-bin.000004', startPosition: 1234, endPosition: 5678 });
+  });
+
+  test.each([
+    ['3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', /GTID interval: name one GTID per skip/],
+    ['mysql-bin.000004:5678-1234', /ends after it starts/],
+    ['mysql-bin.000004:0-10', /starts at 4 or later/],
+    ['mysql-bin.000004:1234', /is neither a GTID .* nor a binlog byte range file:start-end/],
+    ['UPDATE students', /is neither/],
+  ])('%s is refused with what to write instead', (text, message) => {
+    expect(errorType(() => parseSkip(text))).toBe('BadTarget');
+    expect(() => parseSkip(text)).toThrow(message);
   });
 });
