@@ -45,8 +45,10 @@ export function progressPrinter(out: ProgressOutput, opts: { plainEveryMs?: numb
     });
     if (out.isTTY) {
       eraseBars();
-      const width = Math.max(10, Math.min(40, (out.columns ?? 100) - 80));
-      for (const e of estimates) out.write(`${renderBarLine(e, width)}\n`);
+      // A line that wrapped would leave its second half behind when erased: fit the terminal.
+      const columns = out.columns ?? 100;
+      const width = Math.max(10, Math.min(40, columns - 100));
+      for (const e of estimates) out.write(`${renderBarLine(e, width).slice(0, columns - 1)}\n`);
       barLines = estimates.length;
       return;
     }
