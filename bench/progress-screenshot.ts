@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const home = path.resolve(arg('--home', path.join(process.env.HOME ?? '/root', '.restore-drill-screenshot')));
   await mkdir(home, { recursive: true });
   const runtime = new DockerodeRuntime();
-  const source = await ensureSampleSource({ runtime, flavor: 'mariadb', name: 'orders', home: path.join(home, 'sources') });
+  const source = await ensureSampleSource({ runtime, flavor: 'mariadb', name: 'shop-orders', home: path.join(home, 'sources') });
   const rows = await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
     const have = await s.query<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'bench' AND TABLE_NAME = 'orders'");
     if (Number(have[0]!.n) > 0) {
@@ -68,14 +68,14 @@ async function main(): Promise<void> {
     for (const sql of [...datasetSql(SIZES[size]), 'FLUSH BINARY LOGS']) await s.query(sql);
     return totalRows(SIZES[size]);
   });
-  process.stderr.write(`source orders: ${rows.toLocaleString('en')} rows\n`);
+  process.stderr.write(`source shop-orders: ${rows.toLocaleString('en')} rows\n`);
   const configPath = path.join(home, 'restore-drill.yaml');
-  await writeFile(configPath, stringify({ home, sources: { orders: { flavor: 'mariadb', connection: source.spec.connection, user: source.spec.user, passwordRef: source.spec.passwordRef, checks: { checksum: 'server' } } } }));
+  await writeFile(configPath, stringify({ home, sources: { 'shop-orders': { flavor: 'mariadb', connection: source.spec.connection, user: source.spec.user, passwordRef: source.spec.passwordRef, checks: { checksum: 'server' } } } }));
   const env = { ...process.env, RESTORE_DRILL_CONFIG: configPath, RESTORE_DRILL_HOME: home, RESTORE_DRILL_TASK_QUEUE: SESSION };
   const worker = spawn(process.execPath, [MAIN, 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const envArgs = Object.entries({ RESTORE_DRILL_CONFIG: configPath, RESTORE_DRILL_HOME: home, RESTORE_DRILL_TASK_QUEUE: SESSION }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    await run('tmux', ['new-session', '-d', '-s', SESSION, '-x', String(COLUMNS), '-y', String(ROWS), ...envArgs, `node ${MAIN} drill orders; sleep 600`]);
+    await run('tmux', ['new-session', '-d', '-s', SESSION, '-x', String(COLUMNS), '-y', String(ROWS), ...envArgs, `node ${MAIN} drill shop-orders; sleep 600`]);
     let best = '';
     for (;;) {
       await new Promise((r) => setTimeout(r, 3000));
@@ -89,8 +89,9 @@ async function main(): Promise<void> {
     }
     if (!best) throw new Error('the restore never showed its bar');
     const html = path.join(home, 'progress.html');
-    await writeFile(html, terminalHtml(best.replace(/\n+$/, ''), `restore-drill drill orders   (${rows.toLocaleString('en')} rows, tmux ${COLUMNS}x${ROWS})`));
-    await screenshotToPng(html, out, { width: 1220, height: 470 });
+    const screen = best.replace(/\s+$/, '');
+    await writeFile(html, terminalHtml(screen, `restore-drill drill shop-orders   (${rows.toLocaleString('en')} rows, tmux ${COLUMNS}x${ROWS})`));
+    await screenshotToPng(html, out, { width: 1300, height: 60 + screen.split('\n').length * 19 });
     process.stderr.write(`screenshot: ${out}\n${best}\n`);
     // The drill runs on to its report: wait for it, so the picture is of a drill that passed.
     for (;;) {
