@@ -230,8 +230,11 @@ describe.each(BOTH_FLAVORS)('physical drill on $name', (server) => {
       const docker = new Docker();
       const events = (await docker.getEvents({ filters: JSON.stringify({ type: ['container'], event: ['start'], label: [`${SandboxLabels.run}=${workflowId}`] }) })) as unknown as NodeJS.ReadableStream & { destroy(): void };
       const killed: string[] = [];
+      let pending = '';
       events.on('data', (chunk: Buffer) => {
-        for (const line of chunk.toString('utf8').split('\n').filter((l) => l.trim())) {
+        const lines = (pending + chunk.toString('utf8')).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines.filter((l) => l.trim())) {
           const name = String((JSON.parse(line) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name);
           // Only the first start: the retry's stage must run to the end.
           if (name === stage && killed.length === 0) {
