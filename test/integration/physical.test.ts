@@ -231,6 +231,7 @@ describe.each(BOTH_FLAVORS)('physical drill on $name', (server) => {
       const events = (await docker.getEvents({ filters: JSON.stringify({ type: ['container'], event: ['start'], label: [`${SandboxLabels.run}=${workflowId}`] }) })) as unknown as NodeJS.ReadableStream & { destroy(): void };
       const killed: string[] = [];
       let pending = '';
+      events.on('error', () => undefined);
       events.on('data', (chunk: Buffer) => {
         const lines = (pending + chunk.toString('utf8')).split('\n');
         pending = lines.pop() ?? '';
