@@ -10,10 +10,12 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { DockerodeRuntime } from '../adapters/docker';
 import { withSession } from '../adapters/mysql';
 import { screenshotToPng } from '../adapters/screenshot';
+import { temporalSettings } from '../client/settings';
 import { ensureSampleSource } from '../sample/source-container';
 import { SIZES, datasetSql, totalRows } from './dataset';
 import type { BenchSize } from './dataset';
@@ -106,6 +108,10 @@ async function main(): Promise<void> {
   } finally {
     await run('tmux', ['kill-session', '-t', SESSION]).catch(() => undefined);
     worker.kill('SIGTERM');
+    // The worker registered a janitor schedule for its task queue, which lives no longer than this run.
+    const connection = await Connection.connect({ address: temporalSettings().address });
+    await new Client({ connection }).schedule.getHandle(`restore-drill-janitor-${SESSION}`).delete().catch(() => undefined);
+    await connection.close();
   }
 }
 
