@@ -17,14 +17,14 @@ import { SandboxLabels } from '../../domain/naming';
 import { UNIVERSITY_FUNCTIONS, UNIVERSITY_PROCEDURES, UNIVERSITY_TABLES, UNIVERSITY_TRIGGERS, UNIVERSITY_VIEWS } from '../../sample/university-schema';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
-import { BOTH_FLAVORS } from './servers';
+import { ALL_SERVERS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { groundTruth, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
 
-describe.each(BOTH_FLAVORS)('drill on $name', (server) => {
+describe.each(ALL_SERVERS)('drill on $name', (server) => {
   const { flavor } = server;
   let h: Harness;
   let source: LiveSource;

@@ -21,7 +21,7 @@ import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { SYSTEM_DATABASES, resetSandboxSql } from '../../domain/flavors';
 import type { DrillReport } from '../../domain/report/report';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
-import { BOTH_FLAVORS } from './servers';
+import { ALL_SERVERS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
@@ -53,7 +53,7 @@ function phaseSeconds(report: DrillReport, name: string): number {
   return found[found.length - 1].seconds;
 }
 
-describe.each(BOTH_FLAVORS)('fast paths on $name', (server) => {
+describe.each(ALL_SERVERS)('fast paths on $name', (server) => {
   const { flavor } = server;
   let h: Harness;
   let source: LiveSource;

@@ -15,14 +15,14 @@ import { SandboxLabels, toolContainerName } from '../../domain/naming';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import { progressQuery, releaseSignal } from '../../workflows';
 import type { DrillProgress } from '../../workflows';
-import { BOTH_FLAVORS } from './servers';
+import { ALL_SERVERS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { addBulkPages, groundTruth, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
 
-describe.each(BOTH_FLAVORS)('physical drill on $name', (server) => {
+describe.each(ALL_SERVERS)('physical drill on $name', (server) => {
   const { flavor } = server;
   let h: Harness;
   let source: LiveSource;
