@@ -419,9 +419,9 @@ describe('restore-drill schedules', () => {
 });
 
 describe('restore-drill worker', () => {
-  test('registers the janitor schedule with every source\'s retention from the configuration file, polls, and stops on SIGTERM', async () => {
+  test('registers the janitor schedule with every source\'s retention from the configuration file, polls, logs JSON lines, and stops on SIGTERM', async () => {
     const queue = `${h.taskQueue}-cliworker`;
-    const child = spawn(process.execPath, [MAIN, 'worker'], {
+    const child = spawn(process.execPath, [MAIN, 'worker', '--log-format', 'json'], {
       cwd: h.home,
       env: { ...process.env, RESTORE_DRILL_CONFIG: configPath, RESTORE_DRILL_TASK_QUEUE: queue, RESTORE_DRILL_HOME: h.home, RESTORE_DRILL_JANITOR_EVERY: '1h' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -439,6 +439,10 @@ describe('restore-drill worker', () => {
       expect(action.args[0]!.retention!.map((p) => p.source).sort()).toEqual(FLAVORS.flatMap((f) => [sourceName(f), ttlSourceName(f)]).sort());
       for (const p of action.args[0]!.retention!) expect(p).toMatchObject({ keepBackups: 7, keepReports: 90 });
       expect(output).toMatch(/janitor schedule restore-drill-janitor-\S+ every 1h, retention for/);
+      // --log-format json: every line, the SDK's included, is one JSON object.
+      const lines = output.split('\n').filter((l) => l.trim() !== '');
+      for (const l of lines) expect(JSON.parse(l)).toMatchObject({ level: expect.any(String), time: expect.any(String), msg: expect.any(String) });
+      expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(expect.arrayContaining([expect.stringContaining('worker polling'), 'Workflow bundle created']));
     } finally {
       child.kill('SIGTERM');
       await schedule.delete().catch(() => undefined);
