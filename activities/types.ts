@@ -110,6 +110,10 @@ export interface SandboxHandle {
    * ("failed to start shim: ... file exists"), and that container never starts again.
    */
   replaced?: string;
+  /** Its memory limit (MiB), CPU limit (cores, absent: none) and InnoDB buffer pool (MiB). Absent in histories recorded before limits. */
+  memoryMb?: number;
+  cpus?: number;
+  bufferPoolMb?: number;
 }
 
 export interface PhaseOutcome {

@@ -15,7 +15,10 @@ export interface ContainerSpec {
   networkMode: 'none' | 'host';
   env?: string[];
   user?: string;
+  /** Memory limit (swap included: none beyond it); the kernel kills the container past it. */
   memoryBytes?: number;
+  /** CPU limit in cores (Docker's NanoCpus); absent: none. */
+  cpus?: number;
   shmBytes?: number;
   /** Whether the daemon starts it again after it exits or the daemon restarts (Docker's default: never). */
   restartPolicy?: 'no' | 'always' | 'unless-stopped';
@@ -31,6 +34,11 @@ export interface ContainerInfo {
   /** Set when the container has exited. */
   exitCode?: number;
   mounts: { source: string; destination: string; rw: boolean }[];
+  /** Its memory limit (absent: none) and CPU limit in cores (absent: none). */
+  memoryBytes?: number;
+  cpus?: number;
+  /** The kernel killed it for running out of memory at its limit (Docker's State.OOMKilled). */
+  oomKilled?: boolean;
 }
 
 export interface ExecOptions {
@@ -62,6 +70,8 @@ export interface ContainerRuntime {
   /** Creates and starts. Throws if the name is taken: callers adopt through `inspect` first. */
   createAndStart(spec: ContainerSpec): Promise<ContainerInfo>;
   start(name: string): Promise<void>;
+  /** Changes a container's memory and CPU limits, running or stopped. */
+  updateLimits(name: string, limits: { memoryBytes: number; cpus?: number }): Promise<void>;
   /** Removes with its anonymous volumes; "already gone" is success. */
   remove(name: string): Promise<void>;
   exec(name: string, cmd: string[], options?: ExecOptions): Promise<ExecResult>;

@@ -108,6 +108,9 @@ export class DockerodeRuntime implements ContainerRuntime {
         networkMode: c.HostConfig.NetworkMode ?? '',
         exitCode: c.State.Running ? undefined : c.State.ExitCode,
         mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, rw: m.RW })),
+        ...(c.HostConfig.Memory ? { memoryBytes: c.HostConfig.Memory } : {}),
+        ...(c.HostConfig.NanoCpus ? { cpus: c.HostConfig.NanoCpus / 1e9 } : {}),
+        ...(c.State.OOMKilled ? { oomKilled: true } : {}),
       };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -131,6 +134,9 @@ export class DockerodeRuntime implements ContainerRuntime {
         NetworkMode: spec.networkMode,
         Binds: spec.binds,
         Memory: spec.memoryBytes,
+        // No swap beyond the limit: a container over it is killed (OOMKilled), not slowed down.
+        MemorySwap: spec.memoryBytes,
+        NanoCpus: spec.cpus ? Math.round(spec.cpus * 1e9) : undefined,
         ShmSize: spec.shmBytes,
         RestartPolicy: spec.restartPolicy ? { Name: spec.restartPolicy } : undefined,
       },
@@ -172,6 +178,14 @@ export class DockerodeRuntime implements ContainerRuntime {
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 304) return; // already started
       throw this.failure(`start of ${name}`, err);
+    }
+  }
+
+  async updateLimits(name: string, limits: { memoryBytes: number; cpus?: number }): Promise<void> {
+    try {
+      await this.docker.getContainer(name).update({ Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes, NanoCpus: limits.cpus ? Math.round(limits.cpus * 1e9) : 0 });
+    } catch (err) {
+      throw this.failure(`update of ${name}'s limits`, err);
     }
   }
 
@@ -249,7 +263,10 @@ export class DockerodeRuntime implements ContainerRuntime {
       await container.start();
       const waited = (await container.wait()) as { StatusCode: number };
       await drained;
-      return { exitCode: waited.StatusCode, stdout: stdoutText(), stderr: stderr.text() };
+      // The kernel's kill at the memory limit: said in the output every tool failure quotes.
+      const oom = waited.StatusCode !== 0 && spec.memoryBytes && (await container.inspect().catch(() => undefined))?.State.OOMKilled;
+      const oomNote = oom ? `\n[killed by the kernel: out of memory at the tool container's limit of ${Math.round(spec.memoryBytes! / 1024 / 1024)} MiB; raise tools.memory]` : '';
+      return { exitCode: waited.StatusCode, stdout: stdoutText(), stderr: stderr.text() + oomNote };
     } catch (err) {
       throw this.failure(`run of ${spec.name}`, err);
     } finally {

@@ -26,6 +26,26 @@ const duration = z
   .refine((v) => durationSeconds(v) !== undefined, { message: 'a duration such as 90s, 15m, 4h or 2d (units ms, s, m, h, d, w)' })
   .transform((v) => durationSeconds(v)!);
 
+const SIZE = /^(\d+(?:\.\d+)?)\s*([mMgG])i?[bB]?$/;
+
+/** `512m`, `2g`, `1.5GiB` (or a plain number of MiB) → MiB; undefined when unreadable. */
+export function sizeMb(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isInteger(text) && text > 0 ? text : undefined;
+  const m = SIZE.exec(text.trim());
+  return m ? Math.round(Number(m[1]) * (m[2]!.toLowerCase() === 'g' ? 1024 : 1)) : undefined;
+}
+
+const memorySize = z
+  .union([z.string(), z.number()])
+  .refine((v) => (sizeMb(v) ?? 0) >= 64, { message: 'a memory size of at least 64m, such as 512m, 2g or 1.5g (a plain number is MiB)' })
+  .transform((v) => sizeMb(v)!);
+
+/** Memory and CPU limits of a container: `memory: 2g`, `cpus: 1.5`. */
+const containerLimitsConfig = {
+  memory: memorySize.optional(),
+  cpus: z.number().positive().max(1024).optional(),
+};
+
 /** `host:port` an HTTP exporter binds, e.g. 127.0.0.1:9464 or [::1]:9464. */
 export const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464');
 
@@ -165,6 +185,14 @@ export const sourceConfigSchema = z
     sandboxTtl: duration.default(4 * 3600),
     /** The sandbox's InnoDB buffer pool in MiB; absent: sized from the backup, at most a quarter of the worker host's memory. */
     sandboxBufferPoolMb: z.number().int().min(128).optional(),
+    /**
+     * The sandbox container's limits (domain/resources.ts). memory absent: its buffer pool + 1 GiB,
+     * at most half the worker host's memory; cpus absent: none. maxMemory: the most the one retry
+     * after the kernel killed it for lack of memory may give it (absent: half the host's memory).
+     */
+    sandbox: z.object({ ...containerLimitsConfig, maxMemory: memorySize.optional() }).strict().optional(),
+    /** The tool containers' limits (dump, binlog copy, prepare). memory absent: 2 GiB, at most half the host's memory. */
+    tools: z.object(containerLimitsConfig).strict().optional(),
   })
   .strict();
 

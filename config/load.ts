@@ -108,7 +108,7 @@ function received(issue: Issue): string {
 const KNOWN_KEYS = [
   'temporal', 'address', 'namespace', 'taskQueue', 'home', 'sources', 'flavor', 'version', 'connection', 'socket', 'host', 'port', 'user', 'passwordRef', 'file', 'env',
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'rpoTarget', 'metrics', 'listen', 'temporalListen', 'retention', 'keepBackups', 'keepBackupsFor',
-  'keepReports', 'maxIncrements', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'kind', 'at', 'position', 'gtid', 'pattern',
+  'keepReports', 'maxIncrements', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'sandbox', 'memory', 'cpus', 'maxMemory', 'tools', 'kind', 'at', 'position', 'gtid', 'pattern',
   'teamBackups', 'location', 'alerts', 'type', 'urlRef', 'secretRef', 'events', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
 ];
 
@@ -162,6 +162,7 @@ export function drillRequestFor(
       ...(s.image ? { image: s.image } : {}),
       ...(s.backup.databases ? { databases: s.backup.databases } : {}),
       ...(s.backup.physical ? { physical: s.backup.physical } : {}),
+      ...(s.tools ? { tools: containerLimits(s.tools) } : {}),
     },
     ...(opts.backupManifest
       ? { backup: { manifest: opts.backupManifest, method: s.backup.method } }
@@ -186,9 +187,15 @@ export function drillRequestFor(
     keepSandbox: opts.keepSandbox ?? false,
     sandboxTtlSeconds: Math.round(opts.sandboxTtlSeconds ?? s.sandboxTtl),
     ...(s.sandboxBufferPoolMb !== undefined ? { sandboxBufferPoolMb: s.sandboxBufferPoolMb } : {}),
+    ...(s.sandbox ? { sandbox: { ...containerLimits(s.sandbox), ...(s.sandbox.maxMemory !== undefined ? { maxMemoryMb: s.sandbox.maxMemory } : {}) } } : {}),
     ...(s.rtoTarget !== undefined ? { rtoTargetSeconds: s.rtoTarget } : {}),
     ...(s.rpoTarget !== undefined ? { rpoTargetSeconds: s.rpoTarget } : {}),
   };
+}
+
+/** `memory` / `cpus` of the file as the request's `memoryMb` / `cpus`. */
+function containerLimits(limits: { memory?: number; cpus?: number }): { memoryMb?: number; cpus?: number } {
+  return { ...(limits.memory !== undefined ? { memoryMb: limits.memory } : {}), ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}) };
 }
 
 /**

@@ -40,6 +40,18 @@ export const physicalSourceSchema = z.object({
   prepareMemoryMb: z.number().int().min(64).default(1024),
 }).strict();
 
+/** Memory (MiB) and CPU (cores) limits of a container the engine starts; absent: derived (domain/resources.ts). */
+export const containerLimitsSchema = z.object({
+  memoryMb: z.number().int().min(64).optional(),
+  cpus: z.number().positive().max(1024).optional(),
+}).strict();
+export type ContainerLimits = z.infer<typeof containerLimitsSchema>;
+
+/** The sandbox's limits, and the most memory a retry after the kernel killed it for lack of memory may give it. */
+export const sandboxLimitsSchema = containerLimitsSchema.extend({
+  maxMemoryMb: z.number().int().min(64).optional(),
+}).strict();
+
 export const sourceSchema = z.object({
   name: sourceName,
   flavor: z.enum(['mysql', 'mariadb']).optional().describe('auto-detected from SELECT VERSION() when absent'),
@@ -52,6 +64,8 @@ export const sourceSchema = z.object({
   databases: z.array(z.string().min(1)).min(1).optional(),
   /** Where a physical backup finds the source's files (README, "Physical backups"). */
   physical: physicalSourceSchema.optional(),
+  /** Limits of the tool containers run for this source (dump, binlog copy, prepare). */
+  tools: containerLimitsSchema.optional(),
 }).strict();
 export type SourceSpec = z.infer<typeof sourceSchema>;
 
@@ -155,6 +169,8 @@ export const drillRequestSchema = z.object({
   missingDefiners: z.enum(['create', 'fail']).default('create'),
   /** The sandbox's InnoDB buffer pool in MiB; absent: sized to hold what the backup restores, at most a quarter of the worker host's memory. */
   sandboxBufferPoolMb: z.number().int().min(128).optional(),
+  /** The sandbox container's memory and CPU limits (absent: its buffer pool + 1 GiB, at most half the host's memory; no CPU limit). */
+  sandbox: sandboxLimitsSchema.optional(),
   keepSandbox: z.boolean().default(false),
   sandboxTtlSeconds: z.number().int().min(60).default(4 * 3600),
   /** The source's RTO target: a drill whose RTO exceeds it is marked as missing it. */

@@ -64,6 +64,11 @@ export const DrillErrorTypes = {
   LockWaitTimeout: 'LockWaitTimeout',
   /** An incremental backup chain with a member missing, out of order or not the one recorded: refused before any prepare. */
   BrokenBackupChain: 'BrokenBackupChain',
+  /**
+   * The kernel killed the sandbox at its memory limit (Docker's OOMKilled): a resource problem,
+   * not a data one. The drill starts it once more with more memory when the host has it.
+   */
+  SandboxOutOfMemory: 'SandboxOutOfMemory',
 } as const;
 
 export type DrillErrorType = (typeof DrillErrorTypes)[keyof typeof DrillErrorTypes];

@@ -24,6 +24,8 @@ export const SandboxLabels = {
   expires: 'io.restore-drill.expires',
   /** The configured source name the object belongs to. */
   source: 'io.restore-drill.source',
+  /** A sandbox's InnoDB buffer pool in MiB: named when the kernel kills it at its memory limit. */
+  bufferPoolMb: 'io.restore-drill.buffer-pool-mb',
 } as const;
 
 /** Value of the {@link SandboxLabels.managed} label. */

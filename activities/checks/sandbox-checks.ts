@@ -22,7 +22,7 @@ import type { ReplayPlan } from '../types';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import type { SandboxHandle, SourceCheckpoint, VerifyResult } from '../types';
-import { assertOwnSandbox } from '../sandbox/sandbox';
+import { assertOwnSandbox, failingOutOfMemory } from '../sandbox/sandbox';
 
 export interface VerifyRequest {
   drillId: string;
@@ -106,7 +106,8 @@ export function checkActivities(deps: ActivityDeps) {
     async verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
       assertOwnSandbox(await deps.runtime.inspect(req.sandbox.name), req.sandbox.name, req.drillId);
       let progress = { done: 0, of: 0 };
-      return withHeartbeat(
+      // A sandbox the kernel killed at its memory limit fails no check: SandboxOutOfMemory.
+      return failingOutOfMemory(deps, req.sandbox.name, 'checks', () => withHeartbeat(
         () => ({ phase: 'checks', ...progress }),
         (signal) =>
           withSessions({ socket: req.sandbox.socketPath }, { user: 'root' }, parallelSessions(os.cpus().length), async (sessions) => {
@@ -167,7 +168,7 @@ export function checkActivities(deps: ActivityDeps) {
               objects: objects.summary,
             };
           }),
-      );
+      ));
     },
   };
 }

@@ -17,7 +17,7 @@ import { parallelRestoreWithHeartbeat } from './parallel-restore';
 import type { BackupManifest, BackupOrigin } from '../../domain/artifacts/manifest';
 import type { Compression } from '../../domain/backups/format';
 import { replayWithApplier, stopApplier } from '../replay/applier';
-import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox } from '../sandbox/sandbox';
+import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox, sandboxOutOfMemory } from '../sandbox/sandbox';
 
 export function restoreActivities(deps: ActivityDeps) {
   async function guard(sandbox: SandboxHandle, drillId: string): Promise<void> {
@@ -27,9 +27,12 @@ export function restoreActivities(deps: ActivityDeps) {
   /**
    * A tool that failed because its sandbox went away (killed, stopped by a Docker daemon restart)
    * says nothing about the dump or the binlogs: that failure becomes Transient, and the drill
-   * restarts the sandbox and restores again from the dump. Against a live sandbox it stands.
+   * restarts the sandbox and restores again from the dump; one the kernel killed at its memory
+   * limit becomes SandboxOutOfMemory. Against a live sandbox it stands.
    */
   async function failedUnlessSandboxLost(sandbox: SandboxHandle, what: string, err: unknown): Promise<never> {
+    const outOfMemory = await sandboxOutOfMemory(deps, sandbox.name, what);
+    if (outOfMemory) throw outOfMemory;
     if ((err as DrillError)?.type !== DrillErrorTypes.ToolFailed) throw err;
     const answers = await withSession({ socket: sandbox.socketPath }, { user: 'root' }, (s) => s.query('SELECT 1 AS ok')).then(() => true, () => false);
     if (answers) throw err;

@@ -6,6 +6,7 @@
  * them, restore.ts extracts them for a sandbox.
  */
 import { rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +16,7 @@ import type { SourceSpec } from '../../config/schema';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { attemptName, sandboxLabels, toolContainerName } from '../../domain/naming';
+import { toolContainerLimits } from '../../domain/resources';
 import { backupToolFailure } from '../../domain/backups/interruptions';
 import { PHYSICAL_ARCHIVES, PHYSICAL_FILES, XbstreamWalker, cloneFinalizeScript, mariabackupArgs, parseCloneStatusRow, parseMariabackupBinlogPosition, physicalPrivileges } from '../../domain/physical/backups';
 import { parseCheckpoints } from '../../domain/physical/chain';
@@ -163,6 +165,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
               binds: [`${workerDir}:${CLONE_IN_TOOL}`],
               networkMode: 'none',
               env: ['TZ=UTC'],
+              ...toolContainerLimits({ configured: source.tools, hostMemoryBytes: os.totalmem() }),
             },
             { signal },
           ),

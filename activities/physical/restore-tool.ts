@@ -1,6 +1,9 @@
 /** The tool container a physical restore extracts and prepares in: the flavor's image, no network, the drill's label. */
+import os from 'node:os';
 import type { ExecResult } from '../../adapters/container-runtime';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import type { ContainerLimits } from '../../config/schema';
+import { toolContainerLimits } from '../../domain/resources';
 import { sandboxLabels, toolContainerName } from '../../domain/naming';
 import type { ActivityDeps } from '../deps';
 
@@ -11,7 +14,11 @@ export const RESTORE_IN_TOOL = '/restore';
  * Runs a restore script in the flavor's image (mbstream, mariabackup), without network, labelled
  * as the drill's tool container; `step` names it (default `prepare`), one per stage of a chain.
  */
-export function runRestoreTool(deps: ActivityDeps, req: { drillId: string; source: string; image: string }, run: { script: string; binds: string[]; signal: AbortSignal | undefined; step?: string }): Promise<ExecResult> {
+export function runRestoreTool(
+  deps: ActivityDeps,
+  req: { drillId: string; source: string; image: string; tools?: ContainerLimits; prepareMemoryMb?: number },
+  run: { script: string; binds: string[]; signal: AbortSignal | undefined; step?: string },
+): Promise<ExecResult> {
   return deps.runtime.run(
     {
       name: toolContainerName(req.drillId, run.step ?? 'prepare'),
@@ -21,6 +28,8 @@ export function runRestoreTool(deps: ActivityDeps, req: { drillId: string; sourc
       binds: run.binds,
       networkMode: 'none',
       env: ['TZ=UTC'],
+      // mariabackup --prepare holds --use-memory: the default limit grows with it.
+      ...toolContainerLimits({ configured: req.tools, prepareMemoryMb: req.prepareMemoryMb, hostMemoryBytes: os.totalmem() }),
     },
     { signal: run.signal },
   );

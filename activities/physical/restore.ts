@@ -4,6 +4,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { ContainerLimits } from '../../config/schema';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { sandboxName } from '../../domain/naming';
@@ -38,7 +39,7 @@ export function physicalRestoreActivities(deps: ActivityDeps) {
      * stays as it is) and, for mariabackup, prepares it; the sandbox then mounts the folder as
      * its datadir. Removes the drill's own sandbox first: a retry starts from the artifact.
      */
-    async restorePhysicalBackup(req: { drillId: string; source: string; image: string; artifactPath: string; manifest: BackupManifest; prepareMemoryMb?: number }): Promise<{ datadir: string; seconds: number }> {
+    async restorePhysicalBackup(req: { drillId: string; source: string; image: string; artifactPath: string; manifest: BackupManifest; prepareMemoryMb?: number; tools?: ContainerLimits }): Promise<{ datadir: string; seconds: number }> {
       const started = Date.now();
       const name = sandboxName(req.drillId);
       const info = await deps.runtime.inspect(name);

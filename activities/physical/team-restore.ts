@@ -4,6 +4,7 @@
  * mbstream or tar in the tool container, which extracts into the drill's datadir and prepares
  * that copy. Nothing of the team's is written to or copied whole to disk before extraction.
  */
+import type { ContainerLimits } from '../../config/schema';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
@@ -37,6 +38,7 @@ export interface TeamRestoreRequest {
   image: string;
   manifest: BackupManifest & { origin: BackupOrigin };
   prepareMemoryMb?: number;
+  tools?: ContainerLimits;
 }
 
 /** Extracts (or copies) and prepares a team's physical backup into `datadir`. */

@@ -13,6 +13,8 @@ import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
 import { sandboxAdminInitSql } from '../../domain/physical/backups';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '../../domain/naming';
+import { sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage } from '../../domain/resources';
+import type { MemoryRetry } from '../../domain/resources';
 import type { Flavor } from '../../domain/types';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
@@ -22,6 +24,9 @@ import { binlogArchiveDir, drillWorkDir } from '../../adapters/local-layout';
 export const SANDBOX_BACKUP_DIR = '/backup';
 export const SANDBOX_BINLOG_DIR = '/binlogs';
 const SANDBOX_SERVER_ID = 4242;
+const MIB = 1024 * 1024;
+/** How long (x 200 ms) a failure waits for Docker to record a sandbox's exit before deciding it was not killed. */
+const OOM_SETTLE_POLLS = 10;
 
 export interface CreateSandboxRequest {
   drillId: string;
@@ -39,6 +44,35 @@ export interface CreateSandboxRequest {
   artifactBytes?: number;
   /** The source's configured sandbox buffer pool (MiB), instead of the size derived from the artifact. */
   bufferPoolMb?: number;
+  /** The container's memory limit (MiB) and CPU limit (cores); absent: derived (domain/resources.ts). An adopted sandbox is given these limits. */
+  memoryMb?: number;
+  cpus?: number;
+}
+
+/**
+ * The typed failure of a sandbox the kernel killed at its memory limit, when it was: whatever
+ * else failed because of it (a lost connection, a tool's exit) is not a fact about the backup.
+ */
+export async function sandboxOutOfMemory(deps: ActivityDeps, name: string, during: string): Promise<DrillError | undefined> {
+  let info = await deps.runtime.inspect(name).catch(() => undefined);
+  // The sessions see the kill a moment before Docker has recorded the container's exit.
+  for (let i = 0; i < OOM_SETTLE_POLLS && info?.running; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    info = await deps.runtime.inspect(name).catch(() => undefined);
+  }
+  if (!info?.oomKilled || info.running) return undefined;
+  const limitMb = info.memoryBytes ? Math.round(info.memoryBytes / MIB) : 0;
+  const bufferPoolMb = Number(info.labels[SandboxLabels.bufferPoolMb]) || undefined;
+  return new DrillError(DrillErrorTypes.SandboxOutOfMemory, sandboxOutOfMemoryMessage({ sandbox: name, limitMb, during, bufferPoolMb }), { details: { sandbox: name, limitMb, ...(bufferPoolMb ? { bufferPoolMb } : {}) } });
+}
+
+/** Runs `work`; a failure it meets because the kernel killed the sandbox for lack of memory becomes SandboxOutOfMemory. */
+export async function failingOutOfMemory<T>(deps: ActivityDeps, name: string, during: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw (await sandboxOutOfMemory(deps, name, during)) ?? err;
+  }
 }
 
 /**
@@ -69,8 +103,12 @@ export function sandboxActivities(deps: ActivityDeps) {
       let adopted = info !== undefined;
       let replaced: string | undefined;
       const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000).toISOString();
+      const bufferPoolMb = sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, sourceDataBytes: req.sourceDataBytes, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() });
+      const limits = { memoryMb: sandboxMemoryLimitMb({ configuredMb: req.memoryMb, bufferPoolMb, hostMemoryBytes: os.totalmem() }), ...(req.cpus ? { cpus: req.cpus } : {}) };
       if (info) {
         assertOwnSandbox(info, name, req.drillId);
+        // Restarted after the kernel killed it at its memory limit: with the limit asked for now.
+        if (info.memoryBytes !== limits.memoryMb * MIB || info.cpus !== limits.cpus) await deps.runtime.updateLimits(name, { memoryBytes: limits.memoryMb * MIB, cpus: limits.cpus });
         if (!info.running) {
           try {
             await deps.runtime.start(name);
@@ -101,9 +139,9 @@ export function sandboxActivities(deps: ActivityDeps) {
           // A restored datadir carries the source's accounts: the init file gives the engine its own socket-only root (domain/physical/backups.ts).
           cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, {
             ...(req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
-            bufferPoolMb: sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, sourceDataBytes: req.sourceDataBytes, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() }),
+            bufferPoolMb,
           }),
-          labels: sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }),
+          labels: { ...sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }), [SandboxLabels.bufferPoolMb]: String(bufferPoolMb) },
           binds: [
             `${socketDir}:${CONTAINER_SOCKET_DIR}`,
             `${req.backupDir}:${SANDBOX_BACKUP_DIR}:ro`,
@@ -113,6 +151,8 @@ export function sandboxActivities(deps: ActivityDeps) {
           networkMode: 'none',
           env: ['TZ=UTC'],
           shmBytes: 64 * 1024 * 1024,
+          memoryBytes: limits.memoryMb * MIB,
+          cpus: limits.cpus,
         });
       }
       const readyMs = await withHeartbeat(
@@ -122,18 +162,28 @@ export function sandboxActivities(deps: ActivityDeps) {
             if (attempt % 10 !== 0) return;
             const now = await deps.runtime.inspect(name);
             if (now && !now.running) {
+              const oom = await sandboxOutOfMemory(deps, name, 'start');
+              if (oom) throw oom;
               const logs = await deps.runtime.logs(name, 30);
               throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${name} exited with ${now.exitCode} before it answered: ${logs.trim().slice(-1500)}`);
             }
           }),
       );
-      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted, ...(replaced ? { replaced } : {}) };
+      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted, ...(replaced ? { replaced } : {}), ...limits, bufferPoolMb };
     },
 
     /** Whether the drill's sandbox exists and runs: tells a failed restore from a killed sandbox. */
     async inspectSandbox(req: { drillId: string }): Promise<{ exists: boolean; running: boolean }> {
       const info = await deps.runtime.inspect(sandboxName(req.drillId));
       return { exists: info !== undefined, running: info?.running ?? false };
+    },
+
+    /**
+     * Whether a sandbox the kernel killed at `limitMb` is started once more, and with how much
+     * memory: decided against what this worker's host has now (domain/resources.ts).
+     */
+    async sandboxMemoryRetry(req: { drillId: string; limitMb: number; maxMemoryMb?: number }): Promise<MemoryRetry> {
+      return sandboxMemoryRetry({ limitMb: req.limitMb, maxMemoryMb: req.maxMemoryMb, hostMemoryBytes: os.totalmem(), hostAvailableBytes: os.freemem() });
     },
 
     /**

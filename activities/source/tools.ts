@@ -4,12 +4,14 @@
  * through arguments or the environment (/proc/<pid>/cmdline is world-readable).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { ExecOptions, ExecResult } from '../../adapters/container-runtime';
 import { resolveSecret } from '../../adapters/secrets';
 import type { SourceSpec } from '../../config/schema';
 import { optionFileContents } from '../../domain/dump/format';
 import { sandboxLabels, toolContainerName } from '../../domain/naming';
+import { toolContainerLimits } from '../../domain/resources';
 import type { ActivityDeps } from '../deps';
 import { drillWorkDir } from '../../adapters/local-layout';
 
@@ -54,6 +56,7 @@ export async function runSourceTool(deps: ActivityDeps, run: SourceToolRun, opti
         // A socket needs no network at all; a loopback TCP source needs the host's loopback.
         networkMode: 'socket' in conn ? 'none' : 'host',
         env: ['TZ=UTC'],
+        ...toolContainerLimits({ configured: run.source.tools, hostMemoryBytes: os.totalmem() }),
       },
       options,
     );

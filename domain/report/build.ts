@@ -43,7 +43,9 @@ export interface DrillRecord {
   source: string;
   flavor: Flavor;
   serverVersion: string;
-  sandbox?: { image: string };
+  sandbox?: { image: string; memoryMb?: number; cpus?: number; bufferPoolMb?: number };
+  /** The one restart of a sandbox the kernel killed at its memory limit, with more memory. */
+  memoryRetry?: { fromMb: number; toMb: number };
   /** ISO-8601 UTC. */
   startedAt: string;
   finishedAt: string;
@@ -88,6 +90,17 @@ export function proofCheck(proof: RecoveryProof): CheckResult | undefined {
   return { name: `recovery-point:${proof.method}`, kind: 'gtid', target: proof.method, passed: proof.passed, expected: proof.expected, actual: proof.actual, message: proof.message };
 }
 
+/** The sandbox's image and limits, and its out-of-memory retry. */
+function sandboxFacts(sandbox: NonNullable<DrillRecord['sandbox']>, memoryRetry: DrillRecord['memoryRetry']): NonNullable<DrillReport['sandbox']> {
+  return {
+    image: sandbox.image,
+    ...(sandbox.memoryMb !== undefined ? { memoryMb: sandbox.memoryMb } : {}),
+    ...(sandbox.cpus !== undefined ? { cpus: sandbox.cpus } : {}),
+    ...(sandbox.bufferPoolMb !== undefined ? { bufferPoolMb: sandbox.bufferPoolMb } : {}),
+    ...(memoryRetry ? { memoryRetry } : {}),
+  };
+}
+
 export function buildDrillReport(r: DrillRecord): DrillReport {
   const proved = r.proof ? proofCheck(r.proof) : undefined;
   const aged = r.judgeBackupAge ? backupAgeCheck({ takenAt: r.backup.takenAt, checkedAt: r.startedAt, rpoTargetSeconds: r.rpoTargetSeconds }) : undefined;
@@ -102,7 +115,7 @@ export function buildDrillReport(r: DrillRecord): DrillReport {
     source: r.source,
     flavor: r.flavor,
     serverVersion: r.serverVersion,
-    sandbox: r.sandbox ? { image: r.sandbox.image } : undefined,
+    sandbox: r.sandbox ? sandboxFacts(r.sandbox, r.memoryRetry) : undefined,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     backup: r.backup,

@@ -83,7 +83,16 @@ export interface DrillReport {
   /** Source server version, e.g. `10.11.11-MariaDB-0+deb12u1`. */
   serverVersion: string;
   /** Sandbox image and version when they differ from the source or are worth recording. */
-  sandbox?: { image: string; version?: string };
+  sandbox?: {
+    image: string;
+    version?: string;
+    /** The container's memory limit (MiB) and CPU limit (cores) it ran with, and its InnoDB buffer pool (MiB). */
+    memoryMb?: number;
+    cpus?: number;
+    bufferPoolMb?: number;
+    /** The kernel killed it at `fromMb`: it was started once more with `toMb`. */
+    memoryRetry?: { fromMb: number; toMb: number };
+  };
   startedAt: string;
   finishedAt: string;
   backup: BackupFacts;
@@ -243,6 +252,16 @@ const KIND_ORDER: readonly CheckKind[] = ['presence', 'row-count', 'checksum', '
  * durations, every failed check with expected vs actual, passed checks counted by kind (and
  * listed in a collapsed block), and the failure.
  */
+/** `, memory 1536 MiB (buffer pool 512 MiB), 2 CPUs; out of memory at 768 MiB, started again with 1536 MiB`. */
+export function sandboxLimitsText(sandbox: NonNullable<DrillReport['sandbox']>): string {
+  const parts = [
+    ...(sandbox.memoryMb !== undefined ? [`memory ${sandbox.memoryMb} MiB${sandbox.bufferPoolMb !== undefined ? ` (buffer pool ${sandbox.bufferPoolMb} MiB)` : ''}`] : []),
+    ...(sandbox.cpus !== undefined ? [`${sandbox.cpus} CPU${sandbox.cpus === 1 ? '' : 's'}`] : []),
+  ];
+  const retry = sandbox.memoryRetry ? `; out of memory at ${sandbox.memoryRetry.fromMb} MiB, started again with ${sandbox.memoryRetry.toMb} MiB` : '';
+  return (parts.length > 0 ? `, ${parts.join(', ')}` : '') + retry;
+}
+
 export function renderMarkdown(report: DrillReport): string {
   const s = summarize(report);
   const out: string[] = [];
@@ -250,7 +269,7 @@ export function renderMarkdown(report: DrillReport): string {
   out.push(
     `- **Source:** ${report.source} (${report.flavor} ${report.serverVersion})`,
     ...(report.sandbox
-      ? [`- **Sandbox:** ${report.sandbox.image}${report.sandbox.version ? ` (${report.sandbox.version})` : ''}`]
+      ? [`- **Sandbox:** ${report.sandbox.image}${report.sandbox.version ? ` (${report.sandbox.version})` : ''}${sandboxLimitsText(report.sandbox)}`]
       : []),
     `- **Started:** ${report.startedAt} — **finished:** ${report.finishedAt}`,
     `- **Target:** ${report.target}`,

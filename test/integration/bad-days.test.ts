@@ -1,6 +1,7 @@
 /**
  * Bad days on the source during the drill's backup (#16): the dump's connection killed from the
- * source side, a TRUNCATE on another table, a source that kills every dump, a MyISAM table.
+ * source side, a TRUNCATE on another table, a source that kills every dump, a MyISAM table, a
+ * sandbox killed by the kernel at its memory limit.
  * Real components: Temporal, Docker, MariaDB 10.11 / MySQL 9.7, the flavor's own dump tool.
  */
 import { readdir, writeFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
 import { runDoctor } from '../../cli/doctor';
 import { createContext } from '../../cli/context';
 import { awaitDrill, startDrill } from '../../client/drills';
+import { renderMarkdown } from '../../domain/report/report';
 import { sleep } from './fault-helpers';
 import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
@@ -127,5 +129,69 @@ describe.each(BOTH_FLAVORS)('bad days on $name', (server) => {
     const checks = await runDoctor(createContext({ config: configPath, home: h.home }, { ...process.env, RESTORE_DRILL_TASK_QUEUE: h.taskQueue }), spec.name);
 
     expect(checks).toContainEqual(expect.objectContaining({ check: 'transactions', source: spec.name, status: 'warn', detail: expect.stringContaining('bulk.legacy (MyISAM)') }));
+  });
+
+  describe('a sandbox given less memory than its buffer pool needs', () => {
+    // The restore fills a 1 GiB buffer pool with ~200 MiB of pages: over the first limit (idle,
+    // MariaDB holds ~130 MiB, MySQL ~500 MiB), under twice it.
+    const bufferPoolMb = 1024;
+    const limitMb = flavor === 'mysql' ? 640 : 256;
+    let manifest: string | undefined;
+
+    beforeAll(async () => {
+      await source.admin('CREATE TABLE bulk.big (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL) ENGINE=InnoDB');
+      // 2000 rows of 100 KB: compresses to almost nothing, fills the pool page by page.
+      // 40 x 50 rows: a recursive CTE stops at 1000 iterations by default.
+      await source.admin(
+        'INSERT INTO bulk.big WITH RECURSIVE a(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM a WHERE n < 39), b(m) AS (SELECT 0 UNION ALL SELECT m + 1 FROM b WHERE m < 49) ' +
+          'SELECT n * 50 + m + 1, REPEAT(CHAR(65 + (n * 50 + m) % 26), 100000) FROM a, b',
+      );
+      // The backup starts in a fresh binlog: the 200 MiB insert is not archived and planned again.
+      await source.admin('FLUSH BINARY LOGS');
+    });
+
+    afterAll(async () => {
+      await source.admin('DROP TABLE IF EXISTS bulk.big');
+    });
+
+    test('killed by the kernel during the restore, it is started once more with twice the memory and the drill passes; the report shows both limits', async () => {
+      const handle = await startDrill({
+        client: h.client,
+        taskQueue: h.taskQueue,
+        workflowId: h.uniqueId('oom-retry'),
+        request: { source: source.spec, sandboxBufferPoolMb: bufferPoolMb, sandbox: { memoryMb: limitMb } },
+      });
+      const { report, failure } = await awaitDrill(handle);
+
+      expect(failure).toBeUndefined();
+      expect(report!.outcome).toBe('passed');
+      expect(report!.sandbox).toMatchObject({ memoryMb: 2 * limitMb, bufferPoolMb, memoryRetry: { fromMb: limitMb, toMb: 2 * limitMb } });
+      expect(report!.phases.filter((p) => p.phase === 'restore').map((p) => p.outcome)).toEqual(['failed', 'ok']);
+      expect(renderMarkdown(report!)).toContain(`memory ${2 * limitMb} MiB (buffer pool ${bufferPoolMb} MiB); out of memory at ${limitMb} MiB, started again with ${2 * limitMb} MiB`);
+      expect(report!.checks).toContainEqual(expect.objectContaining({ kind: 'checksum', target: 'bulk.big', passed: true }));
+      expect(await h.leftovers(handle.workflowId)).toEqual([]);
+      manifest = path.join(path.dirname(report!.backup.artifactPath), 'manifest.json');
+    });
+
+    test('with no more memory allowed (sandbox.maxMemory), the drill fails SandboxOutOfMemory naming the limit, not a check or the backup', async () => {
+      expect(manifest).toBeDefined();
+      const handle = await startDrill({
+        client: h.client,
+        taskQueue: h.taskQueue,
+        workflowId: h.uniqueId('oom-fail'),
+        request: { source: source.spec, backup: { manifest: manifest! }, sandboxBufferPoolMb: bufferPoolMb, sandbox: { memoryMb: limitMb, maxMemoryMb: limitMb } },
+      });
+      const { report, failure } = await awaitDrill(handle);
+
+      expect(failure?.type).toBe('SandboxOutOfMemory');
+      expect(failure?.message).toContain(`out of memory at its limit of ${limitMb} MiB with an InnoDB buffer pool of ${bufferPoolMb} MiB`);
+      expect(failure?.message).toContain(`not retried with more memory: sandbox.maxMemory allows ${limitMb} MiB`);
+      expect(report!.phases.filter((p) => p.phase === 'restore').map((p) => p.outcome)).toEqual(['failed']);
+      expect(report!.phases.map((p) => p.phase)).not.toContain('checks');
+      expect(report!.checks.filter((c) => !c.passed)).toEqual([]);
+      expect(report!.sandbox).toMatchObject({ memoryMb: limitMb });
+      expect(report!.sandbox?.memoryRetry).toBeUndefined();
+      expect(await h.leftovers(handle.workflowId)).toEqual([]);
+    });
   });
 });

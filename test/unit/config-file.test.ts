@@ -65,6 +65,17 @@ test('sandboxBufferPoolMb is absent by default (sized from the backup) and, set,
   expect(problems(minimal('    sandboxBufferPoolMb: 16\n'))).toMatch(/sandboxBufferPoolMb/);
 });
 
+test('sandbox and tool container limits are absent by default and, set with sizes, reach the drill request in MiB; a bad size is refused', () => {
+  const plain = parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders'));
+  expect([plain.sandbox, plain.source.tools]).toEqual([undefined, undefined]);
+  const limited = parseDrillRequest(drillRequestFor(parseConfigText(minimal('    sandbox: { memory: 1.5g, cpus: 2, maxMemory: 4096 }\n    tools: { memory: 512m, cpus: 0.5 }\n')), 'orders'));
+  expect(limited.sandbox).toEqual({ memoryMb: 1536, cpus: 2, maxMemoryMb: 4096 });
+  expect(limited.source.tools).toEqual({ memoryMb: 512, cpus: 0.5 });
+  expect(problems(minimal('    sandbox: { memory: lots }\n'))).toMatch(/sources\.orders\.sandbox\.memory: expected a memory size/);
+  expect(problems(minimal('    sandbox: { memory: 16m }\n'))).toMatch(/at least 64m/);
+  expect(problems(minimal('    tools: { memroy: 1g }\n'))).toMatch(/did you mean memory/);
+});
+
 test('checks.checksum defaults to rows and, set to server, reaches the drill request; anything else is refused', () => {
   expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).checksum).toBe('rows');
   const server = parseConfigText(minimal('    checks:\n      checksum: server\n'));

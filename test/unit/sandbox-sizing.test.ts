@@ -1,4 +1,5 @@
 import { SANDBOX_BUFFER_POOL_MIN_MB, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
+import { SANDBOX_MEMORY_OVERHEAD_MB, sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage, toolContainerLimits } from '../../domain/resources';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -31,5 +32,48 @@ describe('sandbox buffer pool', () => {
     expect(serverCommand('mariadb', 'sandbox', 1, { bufferPoolMb: 3712 })[2]).toContain('--innodb-buffer-pool-size=3712M');
     expect(serverCommand('mysql', 'sandbox', 1)[2]).toContain(`--innodb-buffer-pool-size=${SANDBOX_BUFFER_POOL_MIN_MB}M`);
     expect(serverCommand('mysql', 'source', 1, { bufferPoolMb: 3712 })[2]).toContain('--innodb-buffer-pool-size=256M');
+  });
+});
+
+describe('container limits', () => {
+  test("the sandbox's memory limit: as configured, else its buffer pool and 1 GiB for the server, at most half the host", () => {
+    expect(sandboxMemoryLimitMb({ configuredMb: 700, bufferPoolMb: 4096, hostMemoryBytes: 24 * GiB })).toBe(700);
+    expect(sandboxMemoryLimitMb({ bufferPoolMb: 512, hostMemoryBytes: 24 * GiB })).toBe(512 + SANDBOX_MEMORY_OVERHEAD_MB);
+    expect(sandboxMemoryLimitMb({ bufferPoolMb: 6144, hostMemoryBytes: 8 * GiB })).toBe(4096);
+  });
+
+  test("a tool container's: as configured, else 2 GiB, more for a prepare given more memory, at most half the host", () => {
+    expect(toolContainerLimits({ configured: { memoryMb: 300, cpus: 0.5 }, hostMemoryBytes: 24 * GiB })).toEqual({ memoryBytes: 300 * MiB, cpus: 0.5 });
+    expect(toolContainerLimits({ hostMemoryBytes: 24 * GiB })).toEqual({ memoryBytes: 2048 * MiB });
+    expect(toolContainerLimits({ prepareMemoryMb: 4096, hostMemoryBytes: 24 * GiB })).toEqual({ memoryBytes: 5120 * MiB });
+    expect(toolContainerLimits({ hostMemoryBytes: 2 * GiB })).toEqual({ memoryBytes: 1024 * MiB });
+  });
+});
+
+describe('a sandbox killed by the kernel at its memory limit', () => {
+  test('is started once more with twice the memory when the host has it', () => {
+    expect(sandboxMemoryRetry({ limitMb: 1024, hostMemoryBytes: 24 * GiB, hostAvailableBytes: 20 * GiB })).toEqual({ retry: true, memoryMb: 2048 });
+  });
+
+  test('with at most the configured maximum, or half the host by default', () => {
+    expect(sandboxMemoryRetry({ limitMb: 1024, maxMemoryMb: 1536, hostMemoryBytes: 24 * GiB, hostAvailableBytes: 20 * GiB })).toEqual({ retry: true, memoryMb: 1536 });
+    expect(sandboxMemoryRetry({ limitMb: 8192, hostMemoryBytes: 24 * GiB, hostAvailableBytes: 20 * GiB })).toEqual({ retry: true, memoryMb: 12288 });
+  });
+
+  test('and with what the host has available, less a reserve for the worker', () => {
+    expect(sandboxMemoryRetry({ limitMb: 1024, hostMemoryBytes: 24 * GiB, hostAvailableBytes: 2048 * MiB })).toEqual({ retry: true, memoryMb: 1536 });
+  });
+
+  test('is not retried when that is not clearly more, and says what bound it', () => {
+    const byMaximum = sandboxMemoryRetry({ limitMb: 1024, maxMemoryMb: 1024, hostMemoryBytes: 24 * GiB, hostAvailableBytes: 20 * GiB });
+    expect(byMaximum).toEqual({ retry: false, reason: expect.stringContaining('sandbox.maxMemory allows 1024 MiB') });
+    const byHost = sandboxMemoryRetry({ limitMb: 4096, hostMemoryBytes: 24 * GiB, hostAvailableBytes: 4096 * MiB });
+    expect(byHost).toEqual({ retry: false, reason: expect.stringContaining('the host has 4096 MiB available') });
+  });
+
+  test('is told as a resource problem with its limit, not as a problem of the backup', () => {
+    const message = sandboxOutOfMemoryMessage({ sandbox: 'rd-sandbox-x', limitMb: 384, during: 'restore', bufferPoolMb: 1024 });
+    expect(message).toContain('out of memory at its limit of 384 MiB with an InnoDB buffer pool of 1024 MiB');
+    expect(message).toContain('says nothing about the backup');
   });
 });

@@ -32,6 +32,8 @@ export interface DrillState {
   reached?: RecoveryPoint;
   proof?: RecoveryProof;
   failure?: DrillFailure;
+  /** The one restart of a sandbox the kernel killed at its memory limit, with more memory. */
+  memoryRetry?: { fromMb: number; toMb: number };
   /** The cancellation that stopped the drill, rethrown once it has cleaned up and reported. */
   cancelled?: unknown;
 }
@@ -79,6 +81,7 @@ export class Drill {
       flavor: s.flavor,
       serverVersion: s.serverVersion,
       sandbox: s.sandbox,
+      memoryRetry: s.memoryRetry,
       startedAt: this.startedAt,
       finishedAt: new Date().toISOString(),
       backup: s.backup,

@@ -2,7 +2,7 @@
  * The drill's phases in the sandbox: start it, restore the backup into it, replay the binlogs
  * to the target (retried together from the artifact), and check the result against the source.
  */
-import { ApplicationFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import type { ReplayPlan, SandboxHandle, SourceFacts } from '../../activities';
 import { Phases } from '../../domain/report/report';
 import type { Drill } from './context';
@@ -25,6 +25,29 @@ import {
  * (their order in the history changes; histories recorded before it replay the old order).
  */
 const RESTORE_WHILE_PLANNING = 'restore-while-planning';
+
+/** The kernel killed the sandbox at its memory limit: the activity failed with SandboxOutOfMemory. */
+function outOfMemory(err: unknown): { message: string; limitMb?: number } | undefined {
+  const cause = (err as { cause?: { type?: string; message?: string; details?: unknown[] } } | undefined)?.cause;
+  if (cause?.type !== 'SandboxOutOfMemory') return undefined;
+  const details = cause.details?.[0] as { limitMb?: number } | undefined;
+  return { message: cause.message ?? '', ...(details?.limitMb ? { limitMb: details.limitMb } : {}) };
+}
+
+/**
+ * A sandbox the kernel killed at its memory limit is started once more, with the memory the
+ * worker's host can give it (activities/sandbox: twice the limit within the budget and what
+ * is available); killed again, or with nothing more to give, the drill fails SandboxOutOfMemory.
+ */
+async function giveMoreMemory(d: Drill, err: unknown, oom: { message: string; limitMb?: number }): Promise<void> {
+  const limitMb = oom.limitMb ?? d.state.sandbox?.memoryMb;
+  if (d.state.memoryRetry || limitMb === undefined) throw err;
+  const maxMemoryMb = d.request.sandbox?.maxMemoryMb;
+  const decision = await quick.sandboxMemoryRetry({ drillId: d.drillId, limitMb, ...(maxMemoryMb !== undefined ? { maxMemoryMb } : {}) });
+  if (!decision.retry) throw ApplicationFailure.create({ type: 'SandboxOutOfMemory', nonRetryable: true, message: `${oom.message}; ${decision.reason}`, details: [{ limitMb }] });
+  d.state.memoryRetry = { fromMb: limitMb, toMb: decision.memoryMb };
+  log.warn(`sandbox out of memory at ${limitMb} MiB: started again with ${decision.memoryMb} MiB`);
+}
 
 /** A heartbeat timeout (the worker died) or a failure its activity marked retryable. */
 function isRetryableActivityFailure(err: unknown): boolean {
@@ -55,6 +78,9 @@ function sandboxRequest(d: Drill, facts: SourceFacts, { published }: ObtainedBac
     sourceDataBytes: facts.dataBytes,
     artifactBytes: published.manifest.bytes,
     bufferPoolMb: request.sandboxBufferPoolMb,
+    // After the kernel killed it at its memory limit: the larger limit of its one retry.
+    ...(state.memoryRetry ? { memoryMb: state.memoryRetry.toMb } : request.sandbox?.memoryMb !== undefined ? { memoryMb: request.sandbox.memoryMb } : {}),
+    ...(request.sandbox?.cpus !== undefined ? { cpus: request.sandbox.cpus } : {}),
   };
 }
 
@@ -122,13 +148,26 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
   for (let attempt = 1; ; attempt++) {
     try {
       const restored = await d.phase(Phases.Restore, () =>
-        once.restorePhysicalBackup({ drillId, source: request.source.name, image: facts.image, artifactPath: published.dumpPath, manifest: published.manifest, prepareMemoryMb: request.source.physical?.prepareMemoryMb }),
+        once.restorePhysicalBackup({
+          drillId,
+          source: request.source.name,
+          image: facts.image,
+          artifactPath: published.dumpPath,
+          manifest: published.manifest,
+          prepareMemoryMb: request.source.physical?.prepareMemoryMb,
+          ...(request.source.tools ? { tools: request.source.tools } : {}),
+        }),
       );
       const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox({ ...sandboxRequest(d, facts, backup), datadir: restored.datadir })));
       if (plan) await replay(d, sandbox, plan);
       return sandbox;
     } catch (err) {
       if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
+      const oom = outOfMemory(err);
+      if (oom) {
+        await giveMoreMemory(d, err, oom);
+        continue;
+      }
       // Retried when the worker died or the started sandbox was killed; a bad artifact fails at once.
       if (!isRetryableActivityFailure(err) && (!d.state.sandbox || (await quickAcrossDaemonRestart.inspectSandbox({ drillId })).running)) throw err;
     }
@@ -141,12 +180,10 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
  * The first attempt's restore may already be running (planWhileRestoring).
  */
 export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan | undefined, firstRestore: Promise<void> | undefined): Promise<SandboxHandle> {
-  if (!firstRestore) {
-    registerSandboxRemoval(d);
-    d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest(d, facts, backup))));
-  }
+  if (!firstRestore) registerSandboxRemoval(d);
   for (let attempt = 1; ; attempt++) {
     try {
+      if (attempt === 1 && !firstRestore) d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest(d, facts, backup))));
       if (attempt > 1) {
         // Adopts the sandbox (restarting it if it was killed, creating it if it never was) and stops the dead attempt's clients.
         d.useSandbox(await d.phase(Phases.SandboxStart, () => longAcrossDaemonRestart.createSandbox(sandboxRequest(d, facts, backup))));
@@ -158,6 +195,13 @@ export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup:
       return d.state.sandbox!;
     } catch (err) {
       if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS) throw err;
+      const oom = outOfMemory(err);
+      if (oom) {
+        await giveMoreMemory(d, err, oom);
+        continue;
+      }
+      // This function's own first sandbox never started (no image, a bad option): nothing a restore attempt fixes.
+      if (attempt === 1 && !firstRestore && !d.state.sandbox) throw err;
       if (!isRetryableActivityFailure(err) && (await quickAcrossDaemonRestart.inspectSandbox({ drillId: d.drillId })).running) throw err;
     }
   }
