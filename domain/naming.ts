@@ -200,3 +200,22 @@ export function attemptName(base: string, attempt = 1): string {
 export function withoutAttempt(name: string): string {
   return name.replace(ATTEMPT_SUFFIX, '');
 }
+
+/** The longest path a unix socket can have on Linux: `sun_path` holds 108 bytes with its NUL (unix(7)). */
+export const UNIX_SOCKET_PATH_MAX = 107;
+
+/**
+ * BadConfig when a socket the engine will connect to has a longer path than a unix socket
+ * allows: the connection would fail with ENOENT, retried until the sandbox times out, while the
+ * server answers fine on its side. The drill id is part of the path, so a long workflow id under
+ * a deep RESTORE_DRILL_HOME reaches the limit.
+ */
+export function checkSocketPathLength(socketPath: string): void {
+  const bytes = new TextEncoder().encode(socketPath).length;
+  if (bytes > UNIX_SOCKET_PATH_MAX)
+    throw new DrillError(
+      'BadConfig',
+      `the sandbox socket ${socketPath} is ${bytes} bytes long, more than the ${UNIX_SOCKET_PATH_MAX} a unix socket path can hold: use a shorter RESTORE_DRILL_HOME or a shorter drill id`,
+      { details: { socketPath, bytes } },
+    );
+}

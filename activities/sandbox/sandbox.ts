@@ -12,7 +12,7 @@ import { waitUntilAnswering, withSession } from '../../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
 import { sandboxAdminInitSql } from '../../domain/physical/backups';
-import { MANAGED_LABEL_VALUE, SandboxLabels, sandboxLabels, sandboxName } from '../../domain/naming';
+import { MANAGED_LABEL_VALUE, SandboxLabels, checkSocketPathLength, sandboxLabels, sandboxName } from '../../domain/naming';
 import { sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage } from '../../domain/resources';
 import type { MemoryRetry } from '../../domain/resources';
 import type { Flavor } from '../../domain/types';
@@ -99,6 +99,7 @@ export function sandboxActivities(deps: ActivityDeps) {
       const name = sandboxName(req.drillId);
       const socketDir = sandboxSocketDir(deps, req.drillId);
       const socketPath = path.join(socketDir, 'mysqld.sock');
+      checkSocketPathLength(socketPath);
       let info = await deps.runtime.inspect(name);
       let adopted = info !== undefined;
       let replaced: string | undefined;

@@ -11,7 +11,10 @@ export type ServerName = 'mariadb' | 'mariadb-11.8' | 'mysql';
 export interface TestServer {
   /** As suites print it: `drill on mariadb-11.8`. */
   name: ServerName;
-  /** For container and source names (no dots): `mariadb`, `mariadb118`, `mysql`. */
+  /**
+   * For container, source and task queue names (no dots): `mariadb`, `mdb118`, `mysql`. Short:
+   * it appears twice in a sandbox's socket path, which a unix socket limits to 107 bytes.
+   */
   id: string;
   flavor: Flavor;
   image: string;
@@ -30,7 +33,7 @@ export function imageVariable(name: ServerName): string {
 
 export function testServer(name: ServerName): TestServer {
   const { flavor, image } = DEFAULT_IMAGES[name];
-  return { name, id: name.replace(/[^a-z0-9]/g, ''), flavor, image: process.env[imageVariable(name)] || image };
+  return { name, id: name === 'mariadb-11.8' ? 'mdb118' : name, flavor, image: process.env[imageVariable(name)] || image };
 }
 
 export const ALL_SERVER_NAMES = Object.keys(DEFAULT_IMAGES) as ServerName[];

@@ -2,7 +2,9 @@ import {
   CONTAINER_NAME_PATTERN,
   MANAGED_LABEL_VALUE,
   SandboxLabels,
+  UNIX_SOCKET_PATH_MAX,
   artifactBaseName,
+  checkSocketPathLength,
   compactUtc,
   drillWorkflowId,
   fnv1a64,
@@ -124,5 +126,21 @@ describe('sandboxLabels', () => {
     });
     expect(SandboxLabels.managed).toBe('io.restore-drill.managed');
     expect(MANAGED_LABEL_VALUE).toBe('true');
+  });
+});
+
+describe('sandbox socket paths', () => {
+  // The path a MariaDB 11.8 physical test built (109 bytes): the server answered, the worker's connect got ENOENT for 6 minutes.
+  const tooLong = '/tmp/rd-it-physical-mariadb118-uRVM2t/work/chain-kill-physical-mariadb118-mxa6xlfp-7/sandbox-sock/mysqld.sock';
+
+  test('a socket path longer than a unix socket holds is BadConfig, naming the path, its length and the limit', () => {
+    expect(tooLong.length).toBe(109);
+    expect(errorType(() => checkSocketPathLength(tooLong))).toBe('BadConfig');
+    expect(() => checkSocketPathLength(tooLong)).toThrow(/109 bytes long, more than the 107/);
+  });
+
+  test('a path of exactly the limit is accepted; the limit counts bytes, not characters', () => {
+    expect(() => checkSocketPathLength(`/${'a'.repeat(UNIX_SOCKET_PATH_MAX - 1)}`)).not.toThrow();
+    expect(errorType(() => checkSocketPathLength(`/${'é'.repeat(60)}`))).toBe('BadConfig');
   });
 });
