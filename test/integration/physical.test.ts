@@ -153,8 +153,8 @@ describe.each(ALL_SERVERS)('physical drill on $name', (server) => {
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
 
-  if (flavor === 'mariadb') {
-    // Incremental chains: mariabackup's, so MariaDB only. The full backup is the first test's.
+  if (server.name === 'mariadb') {
+    // Incremental chains: mariabackup's, so MariaDB only; run on 10.11 (the chain logic is the same on 11.8, whose mariabackup metadata is unit-tested). The full backup is the first test's.
     let chainManifest: string;
     let chain: string[];
 
