@@ -159,8 +159,8 @@ async function summariseInProcess(raw: Readable, compression: Compression, walk?
 
 /**
  * zstd, xz, bzip2 of a local file: the host tool reads the file itself while Node hashes its own
- * read of it (two cores, one pass each, the second from the page cache). Half again faster than
- * feeding the tool through Node's pipe, which made verify of a zstd dump 1.5x `zstd -t`.
+ * read of it (two cores, one pass each, the second from the page cache), so the raw bytes do not
+ * also cross Node's pipe into the tool.
  */
 async function summariseFileInTool(file: string, compression: 'zstd' | 'xz' | 'bzip2'): Promise<PlainSummary> {
   return await summariseWithTool(compression, DUMP_TAIL_BYTES, file).summary;

@@ -275,7 +275,7 @@ function detectMydumper(members: BackupMember[]): Omit<BackupFormat, 'compressio
 }
 
 /** `key = value` lines of xtrabackup_checkpoints / xtrabackup_info. */
-function keyValues(text: string | undefined): Map<string, string> {
+export function keyValues(text: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of (text ?? '').matchAll(/^\s*([A-Za-z_]+)\s*=\s*(.*?)\s*$/gm)) out.set(m[1]!, m[2]!);
   return out;

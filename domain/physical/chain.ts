@@ -4,6 +4,7 @@
  * on, the checkpoints file mariabackup reads from its base, whether a chain's LSNs join up
  * (checked before anything is prepared), and the scripts that extract and prepare a chain.
  */
+import { keyValues } from '../backups/format';
 import { DrillError, DrillErrorTypes } from '../errors';
 
 /** Increments per chain when the configuration names none: with nightly drills, a full backup each week. */
@@ -28,8 +29,7 @@ export interface ChainMember {
 
 /** Reads a checkpoints file; undefined when it has no backup_type, from_lsn and to_lsn. */
 export function parseCheckpoints(text: string | undefined): BackupLsn | undefined {
-  const fields = new Map<string, string>();
-  for (const m of (text ?? '').matchAll(/^\s*([a-z_]+)\s*=\s*(\S*)\s*$/gm)) fields.set(m[1]!, m[2]!);
+  const fields = keyValues(text);
   const backupType = fields.get('backup_type');
   const from = fields.get('from_lsn');
   const to = fields.get('to_lsn');
