@@ -52,6 +52,7 @@ async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, f
   const index = await readArchiveIndex(deps.paths, source);
   const byName = new Map(index.files.map((f) => [f.file, f]));
   const transactions: BinlogTransaction[] = [];
+  let archivedThrough: BinlogCoordinates | undefined;
   await withHeartbeat(
     () => ({ phase: 'plan', transactions: transactions.length }),
     async () => {
@@ -74,11 +75,12 @@ async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, f
         const wasChanged = changed(scan);
         if (wasChanged) throw wasChanged;
         transactions.push(...scan.transactions);
+        archivedThrough = { file: name, position: scan.summary.openTransactionStart ?? scan.summary.endPosition };
       }
     },
   );
   const gaps = findArchiveGaps(index, names, flavor);
-  return { archiveDir, names, transactions, gaps, index };
+  return { archiveDir, names, transactions, gaps, index, archivedThrough };
 }
 
 type LoadedArchive = Awaited<ReturnType<typeof loadArchive>>;
@@ -93,10 +95,15 @@ function withWindow(err: unknown, window: RecoverableWindow): DrillError {
  * gap on the way ends the replay before it (the shortfall says so); otherwise it is refused.
  */
 function stopWithinArchive(req: PlanRequest, target: RecoveryTarget, start: BinlogCoordinates, archive: LoadedArchive, window: RecoverableWindow, opts: { startGtidSet?: string; startTime?: string }): ResolvedStop {
-  const { transactions, gaps } = archive;
-  const resolve = (reachable: BinlogTransaction[]) => {
+  const { transactions, gaps, archivedThrough } = archive;
+  const resolve = (reachable: BinlogTransaction[], through = archivedThrough) => {
     try {
-      return resolveStop(target, start, reachable, { bestEffort: req.bestEffort, startGtidSet: opts.startGtidSet, ...(opts.startTime === undefined ? {} : { startTime: opts.startTime }) });
+      return resolveStop(target, start, reachable, {
+        bestEffort: req.bestEffort,
+        startGtidSet: opts.startGtidSet,
+        ...(opts.startTime === undefined ? {} : { startTime: opts.startTime }),
+        ...(through === undefined ? {} : { archivedThrough: through }),
+      });
     } catch (err) {
       if ((err as DrillError).type === DrillErrorTypes.BadTarget) throw withWindow(err, window);
       throw err;
@@ -106,7 +113,7 @@ function stopWithinArchive(req: PlanRequest, target: RecoveryTarget, start: Binl
   const gap = firstGapBetween(start, resolved.stop, gaps);
   if (gap !== undefined && req.bestEffort) {
     const limit = gapLimitFile(gap);
-    resolved = resolve(transactions.filter((t) => compareBinlogNames(t.file, limit) < 0));
+    resolved = resolve(transactions.filter((t) => compareBinlogNames(t.file, limit) < 0), undefined);
     resolved.shortfall = `${gap.description}: stopped at the last transaction before it${resolved.shortfall === undefined ? '' : ` (${resolved.shortfall})`}`;
   } else {
     assertNoGapBetween(start, resolved.stop, gaps, window);

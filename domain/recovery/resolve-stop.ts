@@ -30,6 +30,13 @@ export interface ResolveOptions {
   startGtidSet?: string;
   /** ISO-8601 commit time of the backup's last transaction, or an upper bound of it: a time target not after it is refused. */
   startTime?: string;
+  /**
+   * The archive holds every event up to here, and no transaction starts between its last one
+   * and here (the end of the last archived file, or the start of a transaction it cuts): a
+   * position up to here that follows the last archived transaction is reached by applying them
+   * all. MariaDB moves a source's position with no transaction (a binlog checkpoint event).
+   */
+  archivedThrough?: BinlogCoordinates;
 }
 
 function describeTx(t: BinlogTransaction): string {
@@ -169,6 +176,8 @@ function stopAtPosition(ctx: ResolveContext, pos: BinlogCoordinates): ResolvedSt
   }
   if (cmp === 0) return stopAfter(start, undefined, after[0]);
   if (last === undefined || compareCoordinates(pos, transactionEnd(last)) > 0) {
+    const through = ctx.opts.archivedThrough;
+    if (through !== undefined && compareCoordinates(pos, through) <= 0) return stopAfter(start, last, undefined);
     return beyondArchive(ctx, `Position ${formatCoordinates(pos)}`);
   }
   const idx = after.findIndex((t) => compareCoordinates(transactionEnd(t), pos) > 0);

@@ -237,6 +237,13 @@ describe('resolveStop: position', () => {
     expect(resolveStop(target, START, ALL, { bestEffort: true })).toMatchObject({ lastApplied: T4, stop: { file: F43, position: 900 } });
   });
 
+  test('a position past the last archived transaction but within the archived events (a MariaDB binlog checkpoint) applies them all', () => {
+    const target: RecoveryTarget = { kind: 'position', file: F43, position: 943 };
+    expect(resolveStop(target, START, ALL, { archivedThrough: { file: F43, position: 943 } })).toEqual({ lastApplied: T4, stop: { file: F43, position: 900 } });
+    // Past what was archived, or the archive ends in a cut transaction before it: still beyond.
+    expect(caught(() => resolveStop(target, START, ALL, { archivedThrough: { file: F43, position: 920 } })).message).toContain('beyond the archived binary logs');
+  });
+
   test('a position in another binlog series is BadTarget', () => {
     expect(caught(() => resolveStop({ kind: 'position', file: 'relay.000043', position: 4 }, START, ALL)).type).toBe('BadTarget');
   });
