@@ -3,7 +3,6 @@
  * bytes and rows against the total with rate and ETA: a bar redrawn in place on a terminal,
  * a plain line every so often otherwise (a pipe, a CI log).
  */
-import { phasePrinter } from '../client/drills';
 import type { DrillProgress } from '../client/workflows';
 import { renderBarLine, renderPlainLine } from '../domain/progress/bar';
 import { WorkRate } from '../domain/progress/work';
@@ -63,4 +62,18 @@ export function progressPrinter(out: ProgressOutput, opts: { plainEveryMs?: numb
 /** The CLI's printer: on stderr, so stdout stays the result. */
 export function stderrProgress(): (p: DrillProgress) => void {
   return progressPrinter({ write: (t) => void process.stderr.write(t), isTTY: process.stderr.isTTY, columns: process.stderr.columns });
+}
+
+/** Prints each phase once, as it completes. */
+export function phasePrinter(write: (line: string) => void): (p: DrillProgress) => void {
+  let printed = 0;
+  let lastCurrent: string | undefined;
+  return (p) => {
+    for (; printed < p.phases.length; printed++) {
+      const ph = p.phases[printed];
+      write(`  ${ph.outcome === 'ok' ? '✓' : '✗'} ${ph.phase.padEnd(16)} ${ph.seconds.toFixed(1).padStart(7)} s`);
+    }
+    if (p.current && p.current !== lastCurrent) write(`  … ${p.current}`);
+    lastCurrent = p.current;
+  };
 }

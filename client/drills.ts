@@ -100,17 +100,3 @@ async function drillResult(handle: WorkflowHandle<typeof drillWorkflow>): Promis
     throw err;
   }
 }
-
-/** Prints each phase once, as it completes. */
-export function phasePrinter(write: (line: string) => void): (p: DrillProgress) => void {
-  let printed = 0;
-  let lastCurrent: string | undefined;
-  return (p) => {
-    for (; printed < p.phases.length; printed++) {
-      const ph = p.phases[printed];
-      write(`  ${ph.outcome === 'ok' ? '✓' : '✗'} ${ph.phase.padEnd(16)} ${ph.seconds.toFixed(1).padStart(7)} s`);
-    }
-    if (p.current && p.current !== lastCurrent) write(`  … ${p.current}`);
-    lastCurrent = p.current;
-  };
-}
