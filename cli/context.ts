@@ -9,7 +9,7 @@ import type { EnginePaths } from '../adapters/local-layout';
 import { defaultPaths } from '../adapters/local-layout';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { LoadedConfig } from '../config/load';
-import { temporalSettings } from '../client/settings';
+import { resolveTemporalSettings } from '../client/settings';
 import type { DrillProgress } from '../client/workflows';
 import { stderrProgress } from './progress-view';
 import type { TemporalSettings } from '../client/settings';
@@ -26,6 +26,8 @@ export interface GlobalOptions {
 }
 
 export interface CliContext {
+  /** The global options as given (`worker` resolves its own settings from them: workers/settings.ts). */
+  options: GlobalOptions;
   settings: TemporalSettings;
   json: boolean;
   /** --log-format / --log-level as given (cli/runtime.ts applies the environment and defaults). */
@@ -53,15 +55,9 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
       return undefined;
     }
   };
-  const base = temporalSettings(env);
-  const t = fileTemporal();
-  const settings: TemporalSettings = {
-    ...base,
-    address: opts.address ?? env.TEMPORAL_ADDRESS ?? t?.address ?? base.address,
-    namespace: opts.namespace ?? env.TEMPORAL_NAMESPACE ?? t?.namespace ?? base.namespace,
-    taskQueue: opts.taskQueue ?? env.RESTORE_DRILL_TASK_QUEUE ?? t?.taskQueue ?? base.taskQueue,
-  };
+  const settings: TemporalSettings = resolveTemporalSettings(opts, fileTemporal(), env);
   return {
+    options: opts,
     settings,
     json: opts.json ?? false,
     logging: { ...(opts.logFormat ? { format: opts.logFormat } : {}), ...(opts.logLevel ? { level: opts.logLevel } : {}) },

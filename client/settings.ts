@@ -26,6 +26,27 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
   };
 }
 
+/** Connection values a command line or a configuration file may give. */
+export interface TemporalChoices {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+/**
+ * The settings every entry point uses: flags win over the environment, which wins over the
+ * configuration file's `temporal:`, which wins over the defaults.
+ */
+export function resolveTemporalSettings(flags: TemporalChoices, file: TemporalChoices | undefined, env: NodeJS.ProcessEnv = process.env): TemporalSettings {
+  const base = temporalSettings(env);
+  return {
+    ...base,
+    address: flags.address ?? env.TEMPORAL_ADDRESS ?? file?.address ?? base.address,
+    namespace: flags.namespace ?? env.TEMPORAL_NAMESPACE ?? file?.namespace ?? base.namespace,
+    taskQueue: flags.taskQueue ?? env.RESTORE_DRILL_TASK_QUEUE ?? file?.taskQueue ?? base.taskQueue,
+  };
+}
+
 /** The Web UI's workflow list of the namespace; a drill's page is `<this>/<workflow id>/<run id>`. */
 export function workflowsUiBaseUrl(settings: TemporalSettings): string {
   return `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows`;

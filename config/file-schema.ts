@@ -198,6 +198,28 @@ export const sourceConfigSchema = z
 
 const sourceName = /^[a-z0-9][a-z0-9_-]{0,40}$/;
 
+/** A host name as it appears in a task queue (`<queue>@<host>`) and on sandbox labels. */
+export const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a host name of letters, digits, _ . and - (at most 63), e.g. db-drill-1');
+
+export const workerConfigSchema = z
+  .object({
+    /** The name sandboxes placed on this worker report; absent: the machine's host name. */
+    host: hostName.optional(),
+    /** What this host runs at once: drills wait for a host with a free sandbox slot; memory caps each sandbox at its share. */
+    capacity: z
+      .object({
+        sandboxes: z.number().int().min(1).max(64).default(2),
+        /** Memory the host gives all its sandboxes together; each gets at most memory / sandboxes (absent: half the host's memory in all). */
+        memory: memorySize.optional(),
+      })
+      .strict()
+      .default({ sandboxes: 2 }),
+    /** Per-drill scratch (sandbox sockets, restored datadirs): local to this host; default <home>/work. */
+    workDir: z.string().startsWith('/', 'an absolute path').optional(),
+  })
+  .strict();
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
 export const configFileSchema = z
   .object({
     /** Optional; environment variables TEMPORAL_ADDRESS etc. take precedence. */
@@ -217,6 +239,8 @@ export const configFileSchema = z
       .optional(),
     /** Where backups, binlog archives and reports live (default ~/.restore-drill). */
     home: z.string().startsWith('/', 'an absolute path').optional(),
+    /** This worker host: its name, its sandbox capacity and its scratch folder (docs/deployment.md). */
+    worker: workerConfigSchema.optional(),
     sources: z
       .record(z.string().regex(sourceName, 'a source name of lowercase letters, digits, - and _ (at most 41), starting with a letter or digit'), sourceConfigSchema)
       .refine((sources) => Object.keys(sources).length > 0, { message: 'at least one source under sources:' }),

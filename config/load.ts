@@ -110,6 +110,7 @@ const KNOWN_KEYS = [
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'rpoTarget', 'metrics', 'listen', 'temporalListen', 'retention', 'keepBackups', 'keepBackupsFor',
   'keepReports', 'maxIncrements', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'sandbox', 'memory', 'cpus', 'maxMemory', 'tools', 'kind', 'at', 'position', 'gtid', 'pattern',
   'teamBackups', 'location', 'alerts', 'type', 'urlRef', 'secretRef', 'events', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
+  'capacity', 'sandboxes', 'workDir',
 ];
 
 function suggest(key: string): string {

@@ -1,8 +1,9 @@
 /**
  * The long-running worker service: a drill worker on the task queue plus the janitor schedule.
- * Both entry points run it: `node dist/workers/main.js` (settings from the environment) and
- * `restore-drill worker` (settings from flags, environment and configuration file).
+ * Both entry points run it through workers/entry.ts: `node dist/workers/main.js` and
+ * `restore-drill worker`, with settings from flags, environment and configuration file.
  */
+import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { DockerodeRuntime } from '../adapters/docker';
@@ -18,10 +19,18 @@ import { createDrillWorker } from './drill-worker';
 import { ensureJanitorSchedule, janitorInterval } from './janitor-schedule';
 import { startWorkerMetrics } from './metrics';
 import type { MetricsSettings } from './metrics';
+import { DEFAULT_SANDBOXES_PER_HOST, hostNameOf } from './settings';
+import type { HostCapacity } from './settings';
 
 export interface WorkerServiceOptions {
   settings: TemporalSettings;
   paths?: EnginePaths;
+  /** This host's name (workers/settings.ts); absent: the machine's. */
+  host?: string;
+  /** What this host runs at once; absent: the default. */
+  capacity?: HostCapacity;
+  /** The configuration file it was started with, for the start line. */
+  configPath?: string;
   /** Retention per source from the configuration file; none prunes nothing. */
   retention: SourceRetentionPolicy[];
   /** Where every source's alerts are POSTed, by reference (the URL is a secret). */
@@ -39,6 +48,8 @@ export interface WorkerServiceOptions {
 export async function runWorkerService(opts: WorkerServiceOptions): Promise<void> {
   const s = opts.settings;
   const paths = opts.paths ?? defaultPaths();
+  const host = opts.host ?? hostNameOf(os.hostname());
+  const capacity = opts.capacity ?? { sandboxes: DEFAULT_SANDBOXES_PER_HOST };
   const runtime = new DockerodeRuntime();
   const metrics = opts.metrics?.listen ? await startWorkerMetrics({ listen: opts.metrics.listen, paths, runtime, objectives: opts.objectives ?? [] }) : undefined;
   if (metrics) opts.log(`metrics on ${metrics.url}${metrics.seeded.length > 0 ? ` (seeded from the last drills of ${metrics.seeded.join(', ')})` : ''}`);
@@ -67,7 +78,9 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
         await clientConnection.close();
       }
     }
-    opts.log(`restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace})${opts.paths ? `; artifacts in ${opts.paths.artifactRoot}` : ''}`);
+    opts.log(
+      `restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace}) as host ${host}, ${capacity.sandboxes} sandbox(es) at once; artifacts in ${paths.artifactRoot}, scratch in ${paths.workRoot}${opts.configPath ? `; configuration ${opts.configPath}` : ''}`,
+    );
     await worker.run();
   } finally {
     await connection.close();

@@ -4,7 +4,8 @@
  * in-process worker polling this file's own task queue, which the CLI is pointed at.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -15,7 +16,7 @@ import { awaitDrill, drillProgress } from '../../client/drills';
 import { UNIVERSITY_TABLES } from '../../sample/university-schema';
 import type { Flavor } from '../../domain/types';
 import { DrillKind, DrillRtoSeconds } from '../../workflows/search-attributes';
-import { progressQuery } from '../../workflows';
+import { janitorWorkflow, progressQuery } from '../../workflows';
 import type { binlogArchiverWorkflow, drillWorkflow } from '../../workflows';
 import { testServer } from './servers';
 import { startHarness } from './harness';
@@ -448,6 +449,39 @@ describe('restore-drill worker', () => {
       await schedule.delete().catch(() => undefined);
     }
     expect(await exited).toBe(0);
+  });
+});
+
+describe('one worker entry point', () => {
+  test('the worker service started with only a configuration file uses its home, scratch folder, Temporal address, task queue and host name', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'rd-cfgworker-'));
+    const queue = `${h.taskQueue}-cfgworker`;
+    const file = path.join(home, 'restore-drill.yaml');
+    // localhost, not the environment's 127.0.0.1: the address in the start line can only come from the file.
+    await writeFile(
+      file,
+      stringify({ home, temporal: { address: 'localhost:7233', taskQueue: queue }, worker: { host: 'cfg-host', capacity: { sandboxes: 1 }, workDir: path.join(home, 'scratch') }, sources: { orders: { connection: { socket: '/run/mysqld/mysqld.sock' }, user: 'drill_reader' } } }),
+    );
+    const leftovers = [path.join(home, 'scratch', 'drill-gone-cfgworker'), path.join(home, 'artifacts', 'orders', 'backups', '.partial-drill-gone-cfgworker')];
+    for (const dir of leftovers) await mkdir(dir, { recursive: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, RESTORE_DRILL_CONFIG: file, RESTORE_DRILL_JANITOR_EVERY: 'off' };
+    for (const k of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'RESTORE_DRILL_TASK_QUEUE', 'RESTORE_DRILL_HOME', 'RESTORE_DRILL_HOST']) delete env[k];
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/workers/main.js')], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await until('the worker to poll', async () => (output.includes('worker polling') ? true : undefined), 120_000, 200);
+      expect(output).toContain(`polling ${queue} on localhost:7233 (default) as host cfg-host, 1 sandbox(es) at once; artifacts in ${home}/artifacts, scratch in ${home}/scratch; configuration ${file}`);
+      // The janitor on that queue sweeps that home and that scratch folder: leftovers of a drill that no longer exists.
+      const swept = await h.client.workflow.execute(janitorWorkflow, { taskQueue: queue, workflowId: `janitor-cfgworker-${Date.now()}`, args: [{ orphanFolderMaxAgeSeconds: 0 }] });
+      expect(swept.removedFolders.map((f) => f.split(' ')[0])).toEqual(expect.arrayContaining(leftovers));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    await rm(home, { recursive: true, force: true });
   });
 });
 
