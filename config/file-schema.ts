@@ -239,7 +239,7 @@ export const configFileSchema = z
       .optional(),
     /** Where backups, binlog archives and reports live (default ~/.restore-drill). */
     home: z.string().startsWith('/', 'an absolute path').optional(),
-    /** This worker host: its name, its sandbox capacity and its scratch folder (docs/deployment.md). */
+    /** This worker host: its name, its sandbox capacity and its scratch folder. */
     worker: workerConfigSchema.optional(),
     sources: z
       .record(z.string().regex(sourceName, 'a source name of lowercase letters, digits, - and _ (at most 41), starting with a letter or digit'), sourceConfigSchema)
