@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # restore-drill verify against gzip -t / zstd -t on the same dump, from disk and from the S3 server.
 #   bash bench/verify.sh [--mib 512] [--reps 3] [--save NAME]
-# Needs the S3 server (deploy/s3.sh start, run by deploy/up.sh). No Docker. Never run by CI.
+# Needs the S3 server and its rclone (deploy/s3.sh, run by deploy/up.sh). No Docker. Never run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh

@@ -19,6 +19,8 @@ const HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore
 const ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
 const KEY_FILE = path.join(HOME, 's3-credentials', 'access-key-id');
 const SECRET_FILE = path.join(HOME, 's3-credentials', 'secret-access-key');
+// Where deploy/s3.sh builds it (deploy/lib.sh's RD_CACHE).
+const RCLONE = path.join(process.env.RESTORE_DRILL_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'restore-drill'), 'bin', 'rclone');
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,26 +75,42 @@ async function main(): Promise<void> {
     }
     s3.destroy();
     const s3Flags = ['--endpoint', ENDPOINT, '--access-key-id-ref', `file:${KEY_FILE}`, '--secret-access-key-ref', `file:${SECRET_FILE}`];
-    const candidates: Record<string, [string, string[]]> = {
+    // A shell user's check of the same object in the bucket: rclone downloads it (keys in its
+    // environment, never in arguments) into the tool; the S3 server shares this host's cores.
+    const rcloneEnv = {
+      ...process.env,
+      RCLONE_CONFIG_BENCH_TYPE: 's3',
+      RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
+      RCLONE_CONFIG_BENCH_ENDPOINT: ENDPOINT,
+      RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: (await readFile(KEY_FILE, 'utf8')).trim(),
+      RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: (await readFile(SECRET_FILE, 'utf8')).trim(),
+      RCLONE_CONFIG: '/dev/null',
+    };
+    const fromBucket = (object: string, tool: string): [string, string[], NodeJS.ProcessEnv] => ['bash', ['-c', `set -o pipefail; "${RCLONE}" cat "bench:${bucket}/${object}" | ${tool}`], rcloneEnv];
+    const candidates: Record<string, [string, string[], NodeJS.ProcessEnv?]> = {
       'gzip -t': ['gzip', ['-t', `${sql}.gz`]],
+      'rclone cat | gzip -t': fromBucket('bench.sql.gz', 'gzip -t'),
       'verify gzip (disk)': [process.execPath, [MAIN, 'verify', `${sql}.gz`]],
       'verify gzip (S3)': [process.execPath, [MAIN, 'verify', `s3://${bucket}/bench.sql.gz`, ...s3Flags]],
       'zstd -t': ['zstd', ['-qt', `${sql}.zst`]],
+      'rclone cat | zstd -t': fromBucket('bench.sql.zst', 'zstd -qt'),
       'verify zstd (disk)': [process.execPath, [MAIN, 'verify', `${sql}.zst`]],
       'verify zstd (S3)': [process.execPath, [MAIN, 'verify', `s3://${bucket}/bench.sql.zst`, ...s3Flags]],
     };
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
-    for (let r = 0; r < reps; r++) for (const [name, [cmd, args]] of Object.entries(candidates)) samples[name]!.push(seconds(cmd, args));
+    for (let r = 0; r < reps; r++) for (const [name, [cmd, args, env]] of Object.entries(candidates)) samples[name]!.push(seconds(cmd, args, env));
     const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
     const ratios = {
       'verify gzip (disk) / gzip -t': med['verify gzip (disk)']! / med['gzip -t']!,
       'verify gzip (S3) / gzip -t': med['verify gzip (S3)']! / med['gzip -t']!,
       'verify zstd (disk) / zstd -t': med['verify zstd (disk)']! / med['zstd -t']!,
       'verify zstd (S3) / zstd -t': med['verify zstd (S3)']! / med['zstd -t']!,
+      'verify gzip (S3) / rclone cat | gzip -t': med['verify gzip (S3)']! / med['rclone cat | gzip -t']!,
+      'verify zstd (S3) / rclone cat | zstd -t': med['verify zstd (S3)']! / med['rclone cat | zstd -t']!,
     };
     const sizes = { plainBytes: (await stat(sql)).size, gzipBytes: (await stat(`${sql}.gz`)).size, zstdBytes: (await stat(`${sql}.zst`)).size };
-    for (const [k, v] of Object.entries(med)) console.log(`${k.padEnd(22)} median ${v.toFixed(2)} s  (${samples[k]!.map((x) => x.toFixed(2)).join(', ')})`);
-    for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(32)} ${v.toFixed(2)}x  (target <= 1.2x)`);
+    for (const [k, v] of Object.entries(med)) console.log(`${k.padEnd(24)} median ${v.toFixed(2)} s  (${samples[k]!.map((x) => x.toFixed(2)).join(', ')})`);
+    for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(42)} ${v.toFixed(2)}x  (target <= 1.2x)`);
     const result = { date: new Date().toISOString(), host: { cpus: os.cpus().length, node: process.version }, mib, reps, sizes, samples, medians: med, ratios };
     const out = path.join(ROOT, 'bench/results', save);
     writeFileSync(`${out}.json`, JSON.stringify(result, null, 2) + '\n');
