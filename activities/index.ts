@@ -5,6 +5,8 @@ import { logicalBackupActivities } from './dump/backup';
 import { binlogActivities } from './binlog/archive';
 import { replayPlanningActivities } from './binlog/plan-replay';
 import { withFailureTranslation } from './boundary';
+import { bisectSnapshotActivities } from './bisect/snapshots';
+import { bisectWindowActivities } from './bisect/window';
 import { checkActivities } from './checks/sandbox-checks';
 import type { ActivityDeps } from './deps';
 import { janitorActivities } from './artifacts/janitor';
@@ -36,6 +38,8 @@ export function createActivities(deps: ActivityDeps) {
     ...reportActivities(deps),
     ...janitorActivities(deps),
     ...notifyActivities(deps),
+    ...bisectWindowActivities(deps),
+    ...bisectSnapshotActivities(deps),
   });
 }
 

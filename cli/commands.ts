@@ -10,6 +10,7 @@ import type { VerifyOptions } from './backups';
 // Each command loads its own modules when it runs: `verify` in a cron job starts in a fraction of
 // the time the Temporal worker and client libraries take to load.
 const backups = () => import('./backups');
+const bisect = () => import('./bisect');
 const doctor = () => import('./doctor');
 const drills = () => import('./drills');
 const history = () => import('./history');
@@ -65,6 +66,17 @@ export function registerCommands(program: Command): void {
       '\nExamples:\n  restore-drill pitr sample-mariadb --to 2026-11-21T14:37:00Z\n  restore-drill pitr sample-mariadb --before-event "DROP TABLE grades" --ttl 2h\n  restore-drill pitr sample-mysql --to mysql-bin.000003:4711\n  restore-drill pitr sample-mariadb --to latest --skip 0-1-4711\n  restore-drill pitr sample-mysql --to latest --skip mysql-bin.000004:1234-5678\n',
     )
     .action(run(async (ctx, source: string, o: { to?: string; beforeEvent?: string; ttl?: string; backup?: string; skip?: string[] }) => (await drills()).pitrCommand(ctx, source, o)));
+
+  program
+    .command('bisect')
+    .description('Find the archived transaction after which a consistency query first fails: restore a backup once into a sandbox, replay forward in steps, print the culprit and the PITRs that undo it.')
+    .argument('<source>', 'source name from the configuration file')
+    .requiredOption('--query <sql>', 'one read-only query that tells consistent data, e.g. "SELECT COUNT(*) FROM shop.orders o LEFT JOIN shop.customers c ON c.id = o.customer_id WHERE c.id IS NULL"')
+    .requiredOption('--expect <zero|nonzero|value>', 'what the query returns while the data is consistent')
+    .option('--from <manifest.json>', 'restore this published backup (default: the newest one before --to)')
+    .option('--to <target>', 'end of the search: a time with zone, a position, a GTID, or latest (default)')
+    .addHelpText('after', '\nExample:\n  restore-drill bisect sample-mariadb --query "SELECT COUNT(*) FROM university.enrollments e LEFT JOIN university.courses c ON c.id = e.course_id WHERE c.id IS NULL" --expect zero\n')
+    .action(run(async (ctx, source: string, o: { query: string; expect: string; from?: string; to?: string }) => (await bisect()).bisectCommand(ctx, source, o)));
 
   program
     .command('extend')

@@ -1,4 +1,4 @@
 /** The workflows as clients see them: types, signals, queries and search attributes, for starting and steering runs. */
-export { binlogArchiverWorkflow, drillWorkflow, extendSignal, progressQuery, releaseSignal } from '../workflows';
-export type { DrillProgress } from '../workflows';
+export { binlogArchiverWorkflow, bisectWorkflow, drillWorkflow, extendSignal, progressQuery, releaseSignal } from '../workflows';
+export type { BisectProgress, DrillProgress } from '../workflows';
 export * from '../workflows/search-attributes';

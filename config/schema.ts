@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import type { TargetRequest } from '../domain/recovery/targets';
+import { AssertionExpectSchema } from '../domain/checks/assertions';
 
 export const secretRefSchema = z.union([
   z.object({ file: z.string().min(1).describe('path of a file on the worker host holding only the secret') }).strict(),
@@ -187,4 +188,26 @@ export function parseDrillRequest(input: unknown): DrillRequest {
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
   throw new DrillError(DrillErrorTypes.BadConfig, `invalid drill request:\n${lines.join('\n')}`);
+}
+
+/**
+ * A bisect (workflows/bisect): the drill request it restores and replays with (its
+ * `backup.manifest` is `--from`, its target `--to`, default latest), the consistency query and
+ * what it returns while the data is consistent.
+ */
+export const bisectRequestSchema = z.object({
+  drill: drillRequestSchema,
+  query: z.string().min(1).regex(/^\s*(?:\(\s*)*(?:SELECT|WITH|VALUES|TABLE)\b/i, 'one read-only query (SELECT, WITH, VALUES or TABLE)'),
+  expect: AssertionExpectSchema,
+  /** The first pass goes forward in this many steps, stopping at the first failing one. */
+  scanSteps: z.number().int().min(1).max(64).default(8),
+}).strict();
+export type BisectRequest = z.infer<typeof bisectRequestSchema>;
+export type BisectRequestInput = z.input<typeof bisectRequestSchema>;
+
+export function parseBisectRequest(input: unknown): BisectRequest {
+  const parsed = bisectRequestSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new DrillError(DrillErrorTypes.BadConfig, `invalid bisect request:\n${lines.join('\n')}`);
 }

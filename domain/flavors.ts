@@ -41,6 +41,11 @@ export function defaultImage(flavor: Flavor, version?: string): string {
 export const CONTAINER_SOCKET_DIR = '/sock';
 export const CONTAINER_SOCKET = `${CONTAINER_SOCKET_DIR}/mysqld.sock`;
 export const CONTAINER_DATADIR = '/var/lib/mysql';
+/**
+ * Run once by the container's start script before the server starts, then removed: how a
+ * bisect copies a stopped sandbox's datadir (domain/bisect/snapshots.ts).
+ */
+export const SANDBOX_ON_START_HOOK = '/var/lib/restore-drill/on-start.sh';
 
 export type ServerRole = 'sandbox' | 'source';
 
@@ -133,6 +138,7 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
     // first start of each container forgets it so the server makes its own.
     `if [ ! -f ${CONTAINER_DATADIR}/.restore-drill-started ]; then rm -f ${CONTAINER_DATADIR}/auto.cnf; touch ${CONTAINER_DATADIR}/.restore-drill-started; fi`,
     ...initScript,
+    `if [ -f ${SANDBOX_ON_START_HOOK} ]; then bash ${SANDBOX_ON_START_HOOK}; rm -f ${SANDBOX_ON_START_HOOK}; fi`,
     `server=$(command -v ${tools.server} || command -v mysqld)`,
     `exec "$server" ${[...serverOptions(flavor, role, serverId, { bufferPoolMb: opts.bufferPoolMb }), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')}`,
   ].join('\n');

@@ -27,6 +27,9 @@ export function activitySummary(name: string, arg: unknown): string {
   if (target && typeof target.kind === 'string') facts.push(`target ${target.kind}`);
   if (typeof a.fromFile === 'string') facts.push(`binlogs from ${a.fromFile}`);
   if (typeof a.manifestPath === 'string') facts.push(a.manifestPath.split('/').slice(-2).join('/'));
+  // A bisect's step between two points of its window, or its snapshot of one.
+  if (typeof a.from === 'number' && typeof a.to === 'number') facts.push(`transactions ${a.from}→${a.to}`);
+  if (typeof a.point === 'number') facts.push(`point ${a.point}`);
   if (typeof a.attempt === 'number' && a.attempt > 1) facts.push(`attempt ${a.attempt}`);
   const report = a.report as { outcome?: unknown } | undefined;
   if (report && typeof report.outcome === 'string') facts.push(`outcome ${report.outcome}`);

@@ -4,3 +4,5 @@ export { sourceLockWorkflow, sourceLockWorkflowId, lockHolderQuery } from './sou
 export { binlogArchiverWorkflow } from './archiver';
 export { janitorWorkflow } from './janitor';
 export type { JanitorRequest, JanitorResult } from './janitor';
+export { bisectWorkflow } from './bisect';
+export type { BisectProgress } from './drill';

@@ -45,7 +45,7 @@ function recoveryTargetOf(req: PlanRequest): RecoveryTarget {
  * Reads the archive: files present, index and gaps; scans (and checks against the index's
  * sha256) the files from `from`'s file onwards: earlier ones can serve no replay from there.
  */
-async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, from?: BinlogCoordinates) {
+export async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, from?: BinlogCoordinates) {
   const archiveDir = binlogArchiveDir(deps.paths, source);
   const names = await archivedNames(archiveDir);
   if (names.length === 0) throw new DrillError(DrillErrorTypes.BinlogGap, `the binlog archive of source ${source} is empty: nothing can be replayed`);

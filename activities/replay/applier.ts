@@ -35,7 +35,7 @@ async function progressOf(s: SqlSession, statusSql: string, until: RelayPoint): 
  * returns once the applier has committed the transaction that ends at plan.stop. Always
  * starts afresh: the drill retries restore and replay together, from the dump.
  */
-export async function replayThroughApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan, heartbeat: (details: object) => void, signal?: AbortSignal): Promise<void> {
+export async function replayThroughApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: Pick<ReplayPlan, 'files' | 'segments' | 'stop'>, heartbeat: (details: object) => void, signal?: AbortSignal): Promise<void> {
   const layout = relayReplayLayout(plan.files, plan.segments);
   const sql = applierStatements(sandbox.flavor);
   await withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {

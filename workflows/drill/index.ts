@@ -16,7 +16,7 @@ import { checkRestored, planWhileRestoring, restoreAsTaken, restoreDumpAndReplay
 import { inspectSource, isIncidentRecovery, obtainVerifiedBackup, planFromBackup, planIncidentRecovery } from './source-phases';
 
 export { progressQuery, releaseSignal, extendSignal } from './progress';
-export type { DrillProgress, DrillStatus } from './progress';
+export type { BisectProgress, DrillProgress, DrillStatus } from './progress';
 
 export async function drillWorkflow(request: DrillRequest): Promise<DrillReport> {
   const d = new Drill(request);
@@ -42,7 +42,7 @@ export async function drillWorkflow(request: DrillRequest): Promise<DrillReport>
 }
 
 /** Before anything touches the source: a second drill of it fails here with SourceBusy. */
-async function lockSource(d: Drill): Promise<void> {
+export async function lockSource(d: Drill): Promise<void> {
   const lock = await acquireSourceLock({ source: d.request.source.name, drillId: d.drillId, runId: workflowInfo().runId });
   // Released only after the sandbox is gone, so the next drill of this source starts clean. A
   // release that fails is not the drill's failure: the lock ends with this run anyway (ParentClosePolicy TERMINATE).
@@ -74,7 +74,7 @@ async function keepForInspection(d: Drill): Promise<void> {
 }
 
 /** Runs the undos; a failed one (the sandbox still there) fails the drill unless it failed already. */
-async function cleanUp(d: Drill): Promise<void> {
+export async function cleanUp(d: Drill): Promise<void> {
   if (d.undos.size === 0) return;
   d.board.setStatus('cleaning');
   for (const { error } of await d.undos.unwind()) d.state.failure ??= drillFailureOf(error);

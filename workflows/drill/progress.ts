@@ -20,6 +20,23 @@ export interface DrillProgress {
    * in by the client (client/drills.ts drillProgress), never by the workflow, which cannot see heartbeats.
    */
   work?: WorkHeartbeat[];
+  /** A bisect's search so far (workflows/bisect): the range still open and the steps taken. */
+  bisect?: BisectProgress;
+}
+
+export interface BisectProgress {
+  /** Transactions in the window searched. */
+  window: number;
+  /** The open range: the culprit is one of transactions from..to of the window. */
+  range: { from: number; to: number; transactions: number };
+  /** Where the sandbox stands (transactions applied) and what it does now. */
+  at: number;
+  doing?: string;
+  steps: number;
+  replays: number;
+  transactionsReplayed: number;
+  snapshots: number;
+  rewinds: number;
 }
 
 export const progressQuery = defineQuery<DrillProgress>('progress');
@@ -79,6 +96,10 @@ export class ProgressBoard {
     this.progress.report = report;
     this.expiresAtMs = Date.parse(sandbox.expiresAt);
     while (!this.releaseRequested && Date.now() < this.expiresAtMs) await condition(() => this.releaseRequested, this.expiresAtMs - Date.now());
+  }
+
+  showBisect(bisect: BisectProgress): void {
+    this.progress.bisect = bisect;
   }
 
   setStatus(status: DrillStatus): void {

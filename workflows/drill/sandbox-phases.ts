@@ -50,7 +50,7 @@ async function giveMoreMemory(d: Drill, err: unknown, oom: { message: string; li
 }
 
 /** A heartbeat timeout (the worker died) or a failure its activity marked retryable. */
-function isRetryableActivityFailure(err: unknown): boolean {
+export function isRetryableActivityFailure(err: unknown): boolean {
   const cause = (err as { cause?: { name?: string; nonRetryable?: boolean } } | undefined)?.cause;
   return cause?.name === 'TimeoutFailure' || (cause?.name === 'ApplicationFailure' && cause.nonRetryable === false);
 }

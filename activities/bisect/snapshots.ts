@@ -1,0 +1,76 @@
+/**
+ * Snapshots of the bisect's sandbox and rewinds to them. The datadir is copied while the
+ * server is down: a hook is installed, the server shut down cleanly, and the container started
+ * again; its start script runs the hook before the server (domain/bisect/snapshots.ts).
+ * Idempotent: a retry after a crash at any point finishes the same copy.
+ */
+import { waitUntilAnswering, withSession } from '../../adapters/mysql';
+import { installHookScript, rewindHook, snapshotCompleteTest, snapshotHook } from '../../domain/bisect/snapshots';
+import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { sandboxName } from '../../domain/naming';
+import { withHeartbeat } from '../boundary';
+import type { ActivityDeps } from '../deps';
+import { assertOwnSandbox } from '../sandbox/sandbox';
+import type { SandboxHandle } from '../types';
+
+const STOP_TIMEOUT_MS = 300_000;
+const START_TIMEOUT_MS = 600_000;
+
+async function exec(deps: ActivityDeps, name: string, script: string, what: string): Promise<void> {
+  const out = await deps.runtime.exec(name, ['bash', '-c', script]);
+  if (out.exitCode !== 0) throw new DrillError(DrillErrorTypes.ToolFailed, `${what} in sandbox ${name} failed (exit ${out.exitCode}): ${out.stderr.trim().slice(-600)}`);
+}
+
+/** Starts the container (its start script runs a pending hook first) and waits until the server answers. */
+async function startAndWait(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
+  await deps.runtime.start(sandbox.name);
+  await waitUntilAnswering({ socket: sandbox.socketPath }, { user: 'root' }, START_TIMEOUT_MS, async (attempt) => {
+    if (attempt % 10 !== 0) return;
+    const now = await deps.runtime.inspect(sandbox.name);
+    if (now && !now.running) throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${sandbox.name} exited with ${now.exitCode} while its datadir was copied: ${(await deps.runtime.logs(sandbox.name, 30)).trim().slice(-1500)}`);
+  });
+}
+
+/** Shuts the server down cleanly (the container stops with it) and waits until Docker sees it stopped. */
+async function shutDown(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
+  await withSession({ socket: sandbox.socketPath }, { user: 'root' }, (s) => s.query('SHUTDOWN')).catch(() => undefined);
+  const started = Date.now();
+  while ((await deps.runtime.inspect(sandbox.name))?.running) {
+    if (Date.now() - started > STOP_TIMEOUT_MS) throw new DrillError(DrillErrorTypes.Transient, `sandbox ${sandbox.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s of SHUTDOWN`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Restarts the sandbox with `hook` run while its server is down. */
+async function restartWithHook(deps: ActivityDeps, drillId: string, sandbox: SandboxHandle, hook: string, what: string): Promise<{ seconds: number }> {
+  const started = Date.now();
+  const name = sandboxName(drillId);
+  const info = assertOwnSandbox(await deps.runtime.inspect(name), name, drillId);
+  return withHeartbeat(
+    () => ({ phase: 'bisect', step: what, seconds: Math.round((Date.now() - started) / 1000) }),
+    async () => {
+      // An earlier attempt stopped it: starting it runs (finishes) that attempt's hook first.
+      if (!info.running) await startAndWait(deps, sandbox);
+      await exec(deps, name, installHookScript(hook), `installing the ${what} hook`);
+      await shutDown(deps, sandbox);
+      await startAndWait(deps, sandbox);
+      return { seconds: (Date.now() - started) / 1000 };
+    },
+  );
+}
+
+export function bisectSnapshotActivities(deps: ActivityDeps) {
+  return {
+    /** Copies the stopped sandbox's datadir as the snapshot of `point` (kept inside the container). */
+    async snapshotSandbox(req: { drillId: string; sandbox: SandboxHandle; point: number }): Promise<{ seconds: number }> {
+      const result = await restartWithHook(deps, req.drillId, req.sandbox, snapshotHook(req.point), `snapshot at point ${req.point}`);
+      await exec(deps, req.sandbox.name, snapshotCompleteTest(req.point), `checking the snapshot at point ${req.point}`);
+      return result;
+    },
+
+    /** Puts the snapshot of `point` back as the sandbox's datadir: the sandbox stands at that point again. */
+    async rewindSandbox(req: { drillId: string; sandbox: SandboxHandle; point: number }): Promise<{ seconds: number }> {
+      return restartWithHook(deps, req.drillId, req.sandbox, rewindHook(req.point), `rewind to point ${req.point}`);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Snapshots of a stopped sandbox's datadir, kept inside the sandbox container (removed with
+ * it). The server is the container's PID 1, so its datadir is only ever still when the
+ * container is stopped: a copy is made by a hook that the container's start script runs once,
+ * before the server starts (domain/flavors.ts serverCommand). Pure: the scripts only.
+ */
+import { CONTAINER_DATADIR, SANDBOX_ON_START_HOOK } from '../flavors';
+
+export const SANDBOX_SNAPSHOT_DIR = '/var/lib/restore-drill/snapshots';
+
+/** A snapshot's folder in the container: one per bisect point. */
+export function snapshotPath(point: number): string {
+  if (!Number.isSafeInteger(point) || point < 0) throw new Error(`a snapshot point is a whole number of transactions, got ${point}`);
+  return `${SANDBOX_SNAPSHOT_DIR}/p${point}`;
+}
+
+/** Marks a complete snapshot: a copy cut by a crash has none and is made again. */
+export const SNAPSHOT_COMPLETE = '.restore-drill-snapshot-complete';
+
+/** The hook that copies the stopped datadir into the point's snapshot (a partial copy is made again). */
+export function snapshotHook(point: number): string {
+  const dir = snapshotPath(point);
+  return [
+    'set -eu',
+    `if [ ! -f ${dir}/${SNAPSHOT_COMPLETE} ]; then`,
+    `  rm -rf ${dir} ${dir}.partial`,
+    `  mkdir -p ${SANDBOX_SNAPSHOT_DIR}`,
+    `  cp -a ${CONTAINER_DATADIR}/. ${dir}.partial/`,
+    `  touch ${dir}.partial/${SNAPSHOT_COMPLETE}`,
+    `  mv ${dir}.partial ${dir}`,
+    'fi',
+  ].join('\n');
+}
+
+/** The hook that puts the point's snapshot back as the datadir (idempotent: a cut copy is redone). */
+export function rewindHook(point: number): string {
+  const dir = snapshotPath(point);
+  return [
+    'set -eu',
+    `test -f ${dir}/${SNAPSHOT_COMPLETE}`,
+    `find ${CONTAINER_DATADIR} -mindepth 1 -maxdepth 1 -exec rm -rf {} +`,
+    `cp -a ${dir}/. ${CONTAINER_DATADIR}/`,
+    `rm -f ${CONTAINER_DATADIR}/${SNAPSHOT_COMPLETE}`,
+  ].join('\n');
+}
+
+/** Installs a hook for the next start: written with a rename, so a half-written one never runs. */
+export function installHookScript(hook: string): string {
+  const dir = SANDBOX_ON_START_HOOK.slice(0, SANDBOX_ON_START_HOOK.lastIndexOf('/'));
+  return ['set -eu', `mkdir -p ${dir}`, `cat > ${SANDBOX_ON_START_HOOK}.new <<'RESTORE_DRILL_HOOK'`, hook, 'RESTORE_DRILL_HOOK', `mv ${SANDBOX_ON_START_HOOK}.new ${SANDBOX_ON_START_HOOK}`].join('\n');
+}
+
+/** Whether a snapshot is complete, as a shell test run in the container. */
+export function snapshotCompleteTest(point: number): string {
+  return `test -f ${snapshotPath(point)}/${SNAPSHOT_COMPLETE}`;
+}
