@@ -96,7 +96,7 @@ export function bisectWindowActivities(deps: ActivityDeps) {
     /** Runs the consistency query in a read-only transaction; an error (a dropped table) is a failing value. */
     async evaluateBisectQuery(req: { drillId: string; sandbox: SandboxHandle; query: string; expect: AssertionExpect }): Promise<{ passed: boolean; value: string }> {
       assertOwnSandbox(await deps.runtime.inspect(req.sandbox.name), req.sandbox.name, req.drillId);
-      return withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
+      return withHeartbeat(() => ({ phase: 'bisect', step: 'query' }), () => withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
         await s.query('START TRANSACTION READ ONLY');
         try {
           const result = assertionResult('bisect', req.query, req.expect, await s.query(req.query));
@@ -108,7 +108,7 @@ export function bisectWindowActivities(deps: ActivityDeps) {
         } finally {
           await s.query('ROLLBACK').catch(() => undefined);
         }
-      });
+      }));
     },
 
     /** The culprit (1-based `index`) and the transaction before it, with its row changes as the binlog tool decodes them. */

@@ -13,7 +13,7 @@ import type { BisectMove, BisectSearch } from '../../domain/bisect/search';
 import { DEFAULT_SCAN_STEPS, afterEvaluation, afterReplay, afterRewind, afterSnapshot, nextMove, openRange, restartCostTransactions, rewindAfterLostReplay, startSearch } from '../../domain/bisect/search';
 import { formatCoordinates } from '../../domain/binlog/files';
 import { DrillFailureType, DrillKind, DrillOutcome, DrillSource, DrillTarget } from '../search-attributes';
-import { long, once, planning, quick } from '../drill/activity-options';
+import { consistencyQuery, long, once, planning, quick } from '../drill/activity-options';
 import { Drill } from '../drill/context';
 import { cleanUp, lockSource } from '../drill/index';
 import { isRetryableActivityFailure, restoreDumpAndReplay, restorePhysicalAndReplay } from '../drill/sandbox-phases';
@@ -74,7 +74,7 @@ async function bisect(d: Drill, request: BisectRequest): Promise<BisectAnswer> {
   const expected = describeExpectation(request.expect);
   const values = new Map<number, string>();
   const evaluate = async (point: number) => {
-    const r = await quick.evaluateBisectQuery({ drillId, sandbox, query: request.query, expect: request.expect });
+    const r = await consistencyQuery.evaluateBisectQuery({ drillId, sandbox, query: request.query, expect: request.expect });
     values.set(point, r.value);
     return r.passed;
   };

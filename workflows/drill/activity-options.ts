@@ -55,5 +55,11 @@ export const planningUntilStopped = proxyWithSummaries({ ...PLANNING_OPTIONS, ca
  */
 export const adoption = proxyWithSummaries({ startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: { ...retry, initialInterval: '30s', maximumInterval: '5m', maximumAttempts: 6 } });
 
+/**
+ * A bisect's consistency query: it may scan large tables, so it heartbeats instead of being
+ * bounded by a short timeout, and a worker that dies while it runs is noticed within 30 s.
+ */
+export const consistencyQuery = proxyWithSummaries({ startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
+
 /** Cleanup must outlast transient Docker trouble. */
 export const cleanup = proxyWithSummaries({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 20 } });
