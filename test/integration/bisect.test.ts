@@ -161,6 +161,10 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
       const { answer, failure } = await awaitBisect(handle);
       expect(failure).toBeUndefined();
       expect(answer!.culprit.gtid).toBe(dropGtid);
+      // The dead worker's activity timed out on its heartbeat: the search resumed, it did not start over.
+      const { events } = await handle.fetchHistory();
+      expect(events!.some((e) => e.activityTaskTimedOutEventAttributes)).toBe(true);
+      expect(events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'restoreLogicalDump')).toHaveLength(1);
       expect(await h.leftovers(handle.workflowId)).toEqual([]);
     } finally {
       await first.kill('SIGKILL').catch(() => undefined);
