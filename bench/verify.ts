@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { median } from './summary';
+import { barChart } from './plot';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
@@ -114,24 +115,13 @@ async function main(): Promise<void> {
     const result = { date: new Date().toISOString(), host: { cpus: os.cpus().length, node: process.version }, mib, reps, sizes, samples, medians: med, ratios };
     const out = path.join(ROOT, 'bench/results', save);
     writeFileSync(`${out}.json`, JSON.stringify(result, null, 2) + '\n');
-    writeFileSync(`${out}.svg`, barChart(med, `restore-drill verify vs gzip -t / zstd -t, ${mib} MiB dump, median of ${reps}`));
+    writeFileSync(`${out}.svg`, barChart(med, `restore-drill verify vs gzip -t / zstd -t, ${mib} MiB dump, median of ${reps}`, (label) => label.startsWith('verify')));
     execFileSync('rsvg-convert', ['-o', `${out}.png`, `${out}.svg`]);
     await rm(`${out}.svg`);
     console.log(`saved ${out}.json and ${out}.png`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function barChart(values: Record<string, number>, title: string): string {
-  const entries = Object.entries(values);
-  const max = Math.max(...entries.map(([, v]) => v));
-  const rows = entries.map(([k, v], i) => {
-    const y = 40 + i * 34;
-    const w = (v / max) * 520;
-    return `<text x="10" y="${y + 17}" font-size="13">${k}</text><rect x="190" y="${y}" width="${w.toFixed(1)}" height="24" fill="${k.startsWith('verify') ? '#4e79a7' : '#bab0ac'}"/><text x="${(196 + w).toFixed(1)}" y="${y + 17}" font-size="13">${v.toFixed(2)} s</text>`;
-  });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="${60 + entries.length * 34}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15">${title}</text>${rows.join('')}</svg>`;
 }
 
 main().catch((err) => {
