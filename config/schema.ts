@@ -184,10 +184,15 @@ export type DrillRequestInput = z.input<typeof drillRequestSchema>;
 
 /** Validates before any work starts; the message names every bad key and what it wants. */
 export function parseDrillRequest(input: unknown): DrillRequest {
-  const parsed = drillRequestSchema.safeParse(input);
+  return parseRequest(drillRequestSchema, input, 'drill');
+}
+
+/** Parses a request; BadConfig names every bad key and what it wants. */
+function parseRequest<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new DrillError(DrillErrorTypes.BadConfig, `invalid drill request:\n${lines.join('\n')}`);
+  throw new DrillError(DrillErrorTypes.BadConfig, `invalid ${what} request:\n${lines.join('\n')}`);
 }
 
 /**
@@ -206,8 +211,5 @@ export type BisectRequest = z.infer<typeof bisectRequestSchema>;
 export type BisectRequestInput = z.input<typeof bisectRequestSchema>;
 
 export function parseBisectRequest(input: unknown): BisectRequest {
-  const parsed = bisectRequestSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new DrillError(DrillErrorTypes.BadConfig, `invalid bisect request:\n${lines.join('\n')}`);
+  return parseRequest(bisectRequestSchema, input, 'bisect');
 }

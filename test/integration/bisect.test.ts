@@ -6,7 +6,6 @@
  * name the accident's GTID as the source recorded it.
  */
 import { withSession } from '../../adapters/mysql';
-import type { SqlSession } from '../../adapters/mysql';
 import { createActivities } from '../../activities';
 import { awaitBisect, startBisect } from '../../client/bisect';
 import type { BisectRequestInput } from '../../config/schema';
@@ -14,7 +13,7 @@ import { progressQuery } from '../../workflows';
 import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
-import { startLiveSource } from './sources';
+import { lastGtid, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
 
@@ -31,14 +30,6 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
   let updateGtid: string;
   let beforeDropGtid: string;
 
-  /** The GTID of the transaction the session just committed (the writer is stopped meanwhile). */
-  async function lastGtid(s: SqlSession): Promise<string> {
-    if (flavor === 'mariadb') return String((await s.query<{ g: string }>('SELECT @@last_gtid AS g'))[0].g);
-    const [row] = await s.query<{ g: string; u: string }>('SELECT @@GLOBAL.gtid_executed AS g, @@server_uuid AS u');
-    const mine = row.g.replace(/\s/g, '').split(',').find((e) => e.startsWith(row.u))!;
-    return `${row.u}:${mine.split(':').pop()!.split('-').pop()!}`;
-  }
-
   /** `n` ordinary single-row transactions while the writer runs alongside. */
   async function ordinaryTransactions(n: number, from: number): Promise<void> {
     for (let i = from; i < from + n; i += 50) await Promise.all(Array.from({ length: Math.min(50, from + n - i) }, (_, k) => source.pool.query('INSERT INTO shop.events (n) VALUES (?)', [i + k])));
@@ -50,7 +41,7 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
     try {
       return await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
         for (const sql of statements) await s.query(sql);
-        return lastGtid(s);
+        return lastGtid(flavor, s);
       });
     } finally {
       source.writer.start();

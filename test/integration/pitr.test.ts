@@ -24,7 +24,7 @@ import { ALL_SERVERS } from './servers';
 import { startHarness } from './harness';
 import { ensureWorkerBuild, startWorkerProcess } from './worker-process';
 import type { Harness } from './harness';
-import { startLiveSource } from './sources';
+import { lastGtid as lastSessionGtid, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,13 +77,7 @@ describe.each(ALL_SERVERS)('point-in-time recovery on $name', (server) => {
   }
 
   /** The GTID of the transaction the session just committed (no other writer is running). */
-  async function lastGtid(s: SqlSession): Promise<string> {
-    if (flavor === 'mariadb') return String((await s.query<{ g: string }>('SELECT @@last_gtid AS g'))[0].g);
-    const [row] = await s.query<{ g: string; u: string }>('SELECT @@GLOBAL.gtid_executed AS g, @@server_uuid AS u');
-    const mine = row.g.replace(/\s/g, '').split(',').find((e) => e.startsWith(row.u))!;
-    const last = mine.split(':').pop()!.split('-').pop()!;
-    return `${row.u}:${last}`;
-  }
+  const lastGtid = (s: SqlSession) => lastSessionGtid(flavor, s);
 
   /** Runs a drill, and while its sandbox is kept, inspects it with the test's own queries; then releases it. */
   async function recoverAndInspect<T>(request: Omit<DrillRequestInput, 'source'>, inspect: (s: SqlSession) => Promise<T>, taskQueue = h.taskQueue): Promise<{ report: DrillReport; seen: T; handle: WorkflowHandle<typeof drillWorkflow> }> {

@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise';
 import path from 'node:path';
 import type { DockerodeRuntime } from '../../adapters/docker';
 import { withSession } from '../../adapters/mysql';
+import type { SqlSession } from '../../adapters/mysql';
 import { ensureSampleSource } from '../../sample/source-container';
 import type { SampleSource, SampleSourceOptions } from '../../sample/source-container';
 import { UniversityWriter } from '../../sample/university-writer';
@@ -58,4 +59,13 @@ export async function groundTruth(query: <T>(sql: string) => Promise<T[]>, table
   const truth: Record<string, unknown[]> = {};
   for (const t of tables) truth[t] = await query(`SELECT * FROM university.\`${t}\` ORDER BY id`);
   return truth;
+}
+
+/** The GTID of the transaction the session just committed (MySQL: only while no other writer runs). */
+export async function lastGtid(flavor: TestServer['flavor'], s: SqlSession): Promise<string> {
+  if (flavor === 'mariadb') return String((await s.query<{ g: string }>('SELECT @@last_gtid AS g'))[0].g);
+  const [row] = await s.query<{ g: string; u: string }>('SELECT @@GLOBAL.gtid_executed AS g, @@server_uuid AS u');
+  const mine = row.g.replace(/\s/g, '').split(',').find((e) => e.startsWith(row.u))!;
+  const last = mine.split(':').pop()!.split('-').pop()!;
+  return `${row.u}:${last}`;
 }
