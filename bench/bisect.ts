@@ -20,7 +20,7 @@ import { awaitBisect, startBisect } from '../client/bisect';
 import { awaitDrill, startDrill } from '../client/drills';
 import type { Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
-import { progressQuery } from '../workflows';
+import { progressQuery } from '../client/workflows';
 import { createDrillWorker } from '../workers/drill-worker';
 import { barChart } from './plot';
 
