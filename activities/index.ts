@@ -26,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...checkpointActivities(),
     ...logicalBackupActivities(deps),
     ...physicalBackupActivities(deps),
-    ...verifyActivities(),
+    ...verifyActivities(deps),
     ...adoptActivities(deps),
     ...physicalRestoreActivities(deps),
     ...binlogActivities(deps),

@@ -1,21 +1,23 @@
 /** Where the engine keeps things on disk: published artifacts per source, scratch per drill. */
 import path from 'node:path';
+import { safeSegment } from '../domain/artifacts/store-layout';
+import type { ArtifactStoreConfig } from './artifact-store';
+
+export { safeSegment };
 
 export interface EnginePaths {
   /** Published backups and the binlog archive, per source. */
   artifactRoot: string;
-  /** Per-drill scratch: sandbox sockets, option files. */
+  /** Per-drill scratch: sandbox sockets, option files, backups staged from the store. */
   workRoot: string;
+  /** The configured artifact store (adapters/artifact-store.ts); absent: the folder `artifactRoot`. */
+  store?: ArtifactStoreConfig;
 }
 
 export function defaultPaths(home = process.env.RESTORE_DRILL_HOME ?? path.join(process.env.HOME ?? '/root', '.restore-drill')): EnginePaths {
   return { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work') };
 }
 
-/** A file-system-safe form of a workflow id (ids may contain ':' or '/'). */
-export function safeSegment(id: string): string {
-  return id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 120);
-}
 
 export function drillWorkDir(paths: EnginePaths, drillId: string): string {
   return path.join(paths.workRoot, safeSegment(drillId));

@@ -227,6 +227,27 @@ interface SdkError extends Error {
 const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden', 'InvalidToken', 'ExpiredToken']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
 
+/** An SDK client for an S3 location, its credentials resolved from their references here, on the worker. */
+export async function openS3Client(location: S3BackupLocation, options: ObjectStoreOptions = {}): Promise<S3Client> {
+  const what = formatBackupLocation(location);
+  const credentials = location.credentials && {
+    accessKeyId: (await resolveSecret(location.credentials.accessKeyId, `S3 access key id for ${what}`))!,
+    secretAccessKey: (await resolveSecret(location.credentials.secretAccessKey, `S3 secret access key for ${what}`))!,
+  };
+  return new S3Client({
+    region: location.region,
+    forcePathStyle: location.forcePathStyle,
+    ...(location.endpoint !== undefined && { endpoint: location.endpoint }),
+    ...(credentials && { credentials }),
+    maxAttempts: options.maxAttempts ?? 3,
+    // Checksums only where S3 requires them: S3-compatible servers differ in the newer ones.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // No overall request timeout: a backup may take an hour to stream. An idle socket is dead.
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: 120_000 },
+  });
+}
+
 class S3ObjectStore implements ObjectStore {
   private constructor(
     private readonly location: S3BackupLocation,
@@ -235,24 +256,7 @@ class S3ObjectStore implements ObjectStore {
   ) {}
 
   static async open(location: S3BackupLocation, options: ObjectStoreOptions): Promise<S3ObjectStore> {
-    const what = formatBackupLocation(location);
-    const credentials = location.credentials && {
-      accessKeyId: (await resolveSecret(location.credentials.accessKeyId, `S3 access key id for ${what}`))!,
-      secretAccessKey: (await resolveSecret(location.credentials.secretAccessKey, `S3 secret access key for ${what}`))!,
-    };
-    const client = new S3Client({
-      region: location.region,
-      forcePathStyle: location.forcePathStyle,
-      ...(location.endpoint !== undefined && { endpoint: location.endpoint }),
-      ...(credentials && { credentials }),
-      maxAttempts: options.maxAttempts ?? 3,
-      // Checksums only where S3 requires them: S3-compatible servers differ in the newer ones.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      // No overall request timeout: a backup may take an hour to stream. An idle socket is dead.
-      requestHandler: { connectionTimeout: 5_000, socketTimeout: 120_000 },
-    });
-    return new S3ObjectStore(location, client, Math.min(Math.max(options.pageSize ?? 1000, 1), 1000));
+    return new S3ObjectStore(location, await openS3Client(location, options), Math.min(Math.max(options.pageSize ?? 1000, 1), 1000));
   }
 
   where(key: string): string {
@@ -338,45 +342,49 @@ class S3ObjectStore implements ObjectStore {
     this.client.destroy();
   }
 
-  /** One DrillError per kind of failure, naming references and never their values. */
   private translate(err: unknown, doing: string): DrillError {
-    if (isDrillError(err)) return err;
-    const e = err as SdkError;
-    const code = e.name && e.name !== 'Error' ? e.name : e.code ?? (e.cause as SdkError | undefined)?.code ?? 'unknown';
-    const status = e.$metadata?.httpStatusCode;
-    const server = this.location.endpoint ?? `AWS S3 (${this.location.region})`;
-    const details = { code, status, bucket: this.location.bucket };
-    const fail = (type: DrillError['type'], message: string) => new DrillError(type, `${doing}: ${message}`, { cause: err, details });
-    if (code === 'NoSuchBucket') {
-      return fail(DrillErrorTypes.BadConfig, `bucket '${this.location.bucket}' does not exist on ${server}; check the bucket in the backup location`);
-    }
-    if (code === 'NoSuchKey' || (status === 404 && code === 'NotFound')) {
-      return fail(DrillErrorTypes.ArtifactInFlight, 'the object is gone (deleted or replaced since it was listed)');
-    }
-    if (CREDENTIAL_CODES.has(code) || status === 401 || status === 403) return fail(DrillErrorTypes.BadConfig, this.refusal(code, server));
-    if (code === 'CredentialsProviderError') {
-      return fail(DrillErrorTypes.BadConfig, 'no S3 credentials found; give accessKeyIdRef and secretAccessKeyRef in the backup location');
-    }
-    // The retry middleware wraps an error from another realm (jest's sandbox) keeping only its
-    // text ("AWS SDK error wrapper for Error: connect ECONNREFUSED ..."), so the text counts too.
-    const network = [e.code, (e.cause as SdkError | undefined)?.code, code, ...(e.message.match(/\bE[A-Z]+\b/g) ?? [])]
-      .find((c) => c !== undefined && NETWORK_CODES.has(c));
-    if (network !== undefined || code === 'TimeoutError') {
-      return fail(DrillErrorTypes.Transient, `${server} does not answer (${network ?? code}); check the endpoint and that the server runs`);
-    }
-    if (status !== undefined && status >= 400 && status < 500) return fail(DrillErrorTypes.BadConfig, `${server} refused it (${code}, HTTP ${status})`);
-    return fail(DrillErrorTypes.Transient, `${server} failed (${code}${status ? `, HTTP ${status}` : ''}: ${e.message})`);
+    return s3Failure(err, doing, this.location);
   }
+}
 
-  private refusal(code: string, server: string): string {
-    const refs = this.location.credentials;
-    if (!refs) return `${server} refused the request (${code}): no credentials are referenced; give accessKeyIdRef and secretAccessKeyRef`;
-    const keyRef = describeCredentialRef(refs.accessKeyId);
-    const secretRef = describeCredentialRef(refs.secretAccessKey);
-    if (code === 'InvalidAccessKeyId') return `${server} does not know the access key id (${code}); check the key in ${keyRef}`;
-    if (code === 'SignatureDoesNotMatch') return `${server} rejected the signature (${code}): the secret access key in ${secretRef} does not belong to the key in ${keyRef}`;
-    return `${server} refused access (${code}); check the key in ${keyRef}, the secret in ${secretRef}, and that this key may read bucket '${this.location.bucket}'`;
+/** One DrillError per kind of failure of an S3 request, naming references and never their values. */
+export function s3Failure(err: unknown, doing: string, location: S3BackupLocation): DrillError {
+  if (isDrillError(err)) return err;
+  const e = err as SdkError;
+  const code = e.name && e.name !== 'Error' ? e.name : e.code ?? (e.cause as SdkError | undefined)?.code ?? 'unknown';
+  const status = e.$metadata?.httpStatusCode;
+  const server = location.endpoint ?? `AWS S3 (${location.region})`;
+  const details = { code, status, bucket: location.bucket };
+  const fail = (type: DrillError['type'], message: string) => new DrillError(type, `${doing}: ${message}`, { cause: err, details });
+  if (code === 'NoSuchBucket') {
+    return fail(DrillErrorTypes.BadConfig, `bucket '${location.bucket}' does not exist on ${server}; check the bucket in the backup location`);
   }
+  if (code === 'NoSuchKey' || (status === 404 && code === 'NotFound')) {
+    return fail(DrillErrorTypes.ArtifactInFlight, 'the object is gone (deleted or replaced since it was listed)');
+  }
+  if (CREDENTIAL_CODES.has(code) || status === 401 || status === 403) return fail(DrillErrorTypes.BadConfig, s3Refusal(location, code, server));
+  if (code === 'CredentialsProviderError') {
+    return fail(DrillErrorTypes.BadConfig, 'no S3 credentials found; give accessKeyIdRef and secretAccessKeyRef in the backup location');
+  }
+  // The retry middleware wraps an error from another realm (jest's sandbox) keeping only its
+  // text ("AWS SDK error wrapper for Error: connect ECONNREFUSED ..."), so the text counts too.
+  const network = [e.code, (e.cause as SdkError | undefined)?.code, code, ...(e.message.match(/\bE[A-Z]+\b/g) ?? [])]
+    .find((c) => c !== undefined && NETWORK_CODES.has(c));
+  if (network !== undefined || code === 'TimeoutError') {
+    return fail(DrillErrorTypes.Transient, `${server} does not answer (${network ?? code}); check the endpoint and that the server runs`);
+  }
+  if (status !== undefined && status >= 400 && status < 500) return fail(DrillErrorTypes.BadConfig, `${server} refused it (${code}, HTTP ${status})`);
+  return fail(DrillErrorTypes.Transient, `${server} failed (${code}${status ? `, HTTP ${status}` : ''}: ${e.message})`);
+}
+
+function s3Refusal(location: S3BackupLocation, code: string, server: string): string {
+  const refs = location.credentials;
+  if (!refs) return `${server} refused the request (${code}): no credentials are referenced; give accessKeyIdRef and secretAccessKeyRef`;
+  const keyRef = describeCredentialRef(refs.accessKeyId);
+  const secretRef = describeCredentialRef(refs.secretAccessKey);
+  if (code === 'InvalidAccessKeyId') return `${server} does not know the access key id (${code}); check the key in ${keyRef}`;
+  if (code === 'SignatureDoesNotMatch') return `${server} rejected the signature (${code}): the secret access key in ${secretRef} does not belong to the key in ${keyRef}`;
+  return `${server} refused access (${code}); check the key in ${keyRef}, the secret in ${secretRef}, and that this key may read bucket '${location.bucket}'`;
 }
 
 function unquote(etag: string | undefined): string {

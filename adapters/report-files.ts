@@ -1,25 +1,21 @@
 /**
- * Report files: every drill's report.json and report.md, kept with the source's backup
- * artifacts (`<artifactRoot>/<source>/reports/<drill id>/`), and read back for `history`.
- * Written under a temporary name and renamed, so a reader never sees half a report; writing
- * again (a retry) replaces it with the same content.
+ * Report files: every drill's report.json and report.md, kept in the artifact store with the
+ * source's backups (`<source>/reports/<drill id>/`), and read back for `history`. report.md is
+ * written first and report.json last, each whole at once, so a reader never sees half a report
+ * and a folder without report.json is not history yet; writing again (a retry) replaces it with
+ * the same content.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { artifactStoreOf, storeRef } from './artifact-store';
 import type { EnginePaths } from './local-layout';
-import { safeSegment, sourceArtifactDir } from './local-layout';
+import { REPORT_JSON, REPORT_MD, StoreKeys, publishedFolders } from '../domain/artifacts/store-layout';
 import { renderMarkdown } from '../domain/report/report';
 import type { DrillReport } from '../domain/report/report';
 
-export const REPORT_JSON = 'report.json';
-export const REPORT_MD = 'report.md';
+export { REPORT_JSON, REPORT_MD };
 
-export function reportsDir(paths: EnginePaths, source: string): string {
-  return path.join(sourceArtifactDir(paths, source), 'reports');
-}
-
+/** Where a drill's report is: a folder on the worker host, or s3://bucket/key of its prefix. */
 export function reportDir(paths: EnginePaths, source: string, drillId: string): string {
-  return path.join(reportsDir(paths, source), safeSegment(drillId));
+  return storeRef(paths, StoreKeys.report(source, drillId)).replace(/\/$/, '');
 }
 
 export interface PublishedReport {
@@ -28,35 +24,24 @@ export interface PublishedReport {
 }
 
 export async function writeReport(paths: EnginePaths, report: DrillReport): Promise<PublishedReport> {
-  const dir = reportDir(paths, report.source, report.drillId);
-  await mkdir(dir, { recursive: true, mode: 0o750 });
-  const jsonPath = path.join(dir, REPORT_JSON);
-  const markdownPath = path.join(dir, REPORT_MD);
-  for (const [file, content] of [
-    [markdownPath, renderMarkdown(report)],
-    [jsonPath, JSON.stringify(report, null, 2) + '\n'],
-  ] as const) {
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, content, { mode: 0o640 });
-    await rename(tmp, file);
-  }
-  return { jsonPath, markdownPath };
+  const store = await artifactStoreOf(paths);
+  const dir = StoreKeys.report(report.source, report.drillId);
+  await store.write(`${dir}${REPORT_MD}`, renderMarkdown(report));
+  await store.write(`${dir}${REPORT_JSON}`, JSON.stringify(report, null, 2) + '\n');
+  return { jsonPath: store.ref(`${dir}${REPORT_JSON}`), markdownPath: store.ref(`${dir}${REPORT_MD}`) };
 }
 
 /** Reports of one source, newest first; unreadable ones are skipped (a report being written is not history yet). */
 export async function readReports(paths: EnginePaths, source: string, limit = 50): Promise<DrillReport[]> {
-  const dir = reportsDir(paths, source);
-  const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
-  });
+  const store = await artifactStoreOf(paths);
+  const prefix = StoreKeys.reports(source);
+  const keys = (await store.list(prefix)).map((o) => o.key.slice(prefix.length));
   const reports: DrillReport[] = [];
-  for (const e of entries) {
-    if (!e.isDirectory()) continue;
-    const text = await readFile(path.join(dir, e.name, REPORT_JSON), 'utf8').catch(() => undefined);
+  for (const folder of publishedFolders(keys, REPORT_JSON)) {
+    const text = await store.read(`${prefix}${folder}/${REPORT_JSON}`).catch(() => undefined);
     if (text === undefined) continue;
     try {
-      reports.push(JSON.parse(text) as DrillReport);
+      reports.push(JSON.parse(text.toString('utf8')) as DrillReport);
     } catch {
       /* a damaged file is not history */
     }
@@ -67,8 +52,13 @@ export async function readReports(paths: EnginePaths, source: string, limit = 50
 
 /** Keeps the newest `keep` reports of a source. */
 export async function pruneReports(paths: EnginePaths, source: string, keep: number): Promise<number> {
+  const store = await artifactStoreOf(paths);
   const all = await readReports(paths, source, Number.MAX_SAFE_INTEGER);
   const old = all.slice(keep);
-  for (const r of old) await rm(reportDir(paths, source, r.drillId), { recursive: true, force: true });
+  for (const r of old) {
+    const dir = StoreKeys.report(source, r.drillId);
+    await store.remove([`${dir}${REPORT_JSON}`]);
+    await store.remove((await store.list(dir)).map((o) => o.key));
+  }
   return old.length;
 }

@@ -63,8 +63,10 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
     logging: { ...(opts.logFormat ? { format: opts.logFormat } : {}), ...(opts.logLevel ? { level: opts.logLevel } : {}) },
     config: loadedConfig,
     paths() {
-      const home = opts.home ?? env.RESTORE_DRILL_HOME ?? (opts.config || env.RESTORE_DRILL_CONFIG ? safeHome(loadedConfig) : undefined);
-      return home ? defaultPaths(path.resolve(home)) : defaultPaths();
+      const fromFile = opts.config || env.RESTORE_DRILL_CONFIG ? safeFile(loadedConfig) : undefined;
+      const home = opts.home ?? env.RESTORE_DRILL_HOME ?? fromFile?.home;
+      const paths = home ? defaultPaths(path.resolve(home)) : defaultPaths();
+      return fromFile?.store ? { ...paths, store: fromFile.store } : paths;
     },
     async client() {
       // Loaded here, not at start: commands without Temporal (verify, config validate) start faster.
@@ -80,9 +82,9 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
   };
 }
 
-function safeHome(load: () => LoadedConfig): string | undefined {
+function safeFile(load: () => LoadedConfig): LoadedConfig | undefined {
   try {
-    return load().home;
+    return load();
   } catch {
     return undefined;
   }

@@ -196,6 +196,31 @@ export const sourceConfigSchema = z
   })
   .strict();
 
+/**
+ * Where the engine keeps its own backups, binlog archive and reports (docs/operations.md,
+ * "Artifact store"): a folder on the worker host or s3://bucket/prefix/ with the server and key
+ * references in `s3`. Absent: the folder `<home>/artifacts`.
+ */
+export const storeConfigSchema = z
+  .object({
+    location: z.string().min(1),
+    s3: s3OptionsSchema.optional(),
+    /** Artifacts at least this big (MiB) are uploaded in parts (default 64), each `partMb` (default 16). */
+    multipartThresholdMb: z.number().int().min(5).max(5120).optional(),
+    partMb: z.number().int().min(5).max(5120).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    try {
+      const location = parseBackupLocation(v.location, v.s3 ?? {});
+      if (location.pattern !== undefined) ctx.addIssue({ code: 'custom', path: ['location'], message: `'${v.location}' holds a file pattern; the store is a folder (/var/lib/restore-drill/artifacts) or a bucket prefix (s3://bucket/prefix/)` });
+    } catch (err) {
+      if (!isDrillError(err)) throw err;
+      ctx.addIssue({ code: 'custom', path: ['location'], message: err.message.replace(/^backup location/, 'store location') });
+    }
+  });
+export type StoreConfig = z.infer<typeof storeConfigSchema>;
+
 const sourceName = /^[a-z0-9][a-z0-9_-]{0,40}$/;
 
 /** A host name as it appears in a task queue (`<queue>@<host>`) and on sandbox labels. */
@@ -237,10 +262,12 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
-    /** Where backups, binlog archives and reports live (default ~/.restore-drill). */
+    /** The worker's own folder: work folders, and artifacts unless `store` says otherwise (default ~/.restore-drill). */
     home: z.string().startsWith('/', 'an absolute path').optional(),
     /** This worker host: its name, its sandbox capacity and its scratch folder. */
     worker: workerConfigSchema.optional(),
+    /** Where backups, the binlog archive and reports are kept; absent: `<home>/artifacts`. */
+    store: storeConfigSchema.optional(),
     sources: z
       .record(z.string().regex(sourceName, 'a source name of lowercase letters, digits, - and _ (at most 41), starting with a letter or digit'), sourceConfigSchema)
       .refine((sources) => Object.keys(sources).length > 0, { message: 'at least one source under sources:' }),

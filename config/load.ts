@@ -111,6 +111,7 @@ const KNOWN_KEYS = [
   'keepReports', 'maxIncrements', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'sandbox', 'memory', 'cpus', 'maxMemory', 'tools', 'kind', 'at', 'position', 'gtid', 'pattern',
   'teamBackups', 'location', 'alerts', 'type', 'urlRef', 'secretRef', 'events', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
   'capacity', 'sandboxes', 'workDir',
+  'store', 'multipartThresholdMb', 'partMb',
 ];
 
 function suggest(key: string): string {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { DockerodeRuntime } from '../adapters/docker';
+import { artifactStoreOf } from '../adapters/artifact-store';
 import { defaultPaths } from '../adapters/local-layout';
 import type { EnginePaths } from '../adapters/local-layout';
 import type { AlertRoute } from '../config/load';
@@ -51,6 +52,9 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
   const host = opts.host ?? hostNameOf(os.hostname());
   const capacity = opts.capacity ?? { sandboxes: DEFAULT_SANDBOXES_PER_HOST };
   const runtime = new DockerodeRuntime();
+  // A store that cannot be used (no bucket, refused keys, unwritable folder) stops the worker before it takes work.
+  const store = await artifactStoreOf(paths);
+  await store.check();
   const metrics = opts.metrics?.listen ? await startWorkerMetrics({ listen: opts.metrics.listen, paths, runtime, objectives: opts.objectives ?? [] }) : undefined;
   if (metrics) opts.log(`metrics on ${metrics.url}${metrics.seeded.length > 0 ? ` (seeded from the last drills of ${metrics.seeded.join(', ')})` : ''}`);
   if (opts.metrics?.temporalListen) opts.log(`Temporal SDK metrics on http://${opts.metrics.temporalListen}/metrics`);
@@ -79,7 +83,7 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
       }
     }
     opts.log(
-      `restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace}) as host ${host}, ${capacity.sandboxes} sandbox(es) at once; artifacts in ${paths.artifactRoot}, scratch in ${paths.workRoot}${opts.configPath ? `; configuration ${opts.configPath}` : ''}`,
+      `restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace}) as host ${host}, ${capacity.sandboxes} sandbox(es) at once; artifacts in ${store.describe()}, scratch in ${paths.workRoot}${opts.configPath ? `; configuration ${opts.configPath}` : ''}`,
     );
     await worker.run();
   } finally {

@@ -48,7 +48,7 @@ export function workerHostSettings(opts: { flags?: WorkerFlags; config?: ConfigF
   const worker = config?.worker;
   return {
     temporal: resolveTemporalSettings(flags, config?.temporal, env),
-    paths: { artifactRoot: base.artifactRoot, workRoot: worker?.workDir ?? base.workRoot },
+    paths: { artifactRoot: base.artifactRoot, workRoot: worker?.workDir ?? base.workRoot, ...(config?.store ? { store: config.store } : {}) },
     home,
     host: worker?.host ?? env.RESTORE_DRILL_HOST ?? hostNameOf(opts.machineHost ?? os.hostname()),
     capacity: {

@@ -8,30 +8,52 @@ import path from 'node:path';
 import { sortBinlogNames } from '../../domain/binlog/files';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
+import type { BackupManifest } from '../../domain/artifacts/manifest';
+import { StoreKeys, publishedFolders } from '../../domain/artifacts/store-layout';
+import { artifactStoreOf } from '../../adapters/artifact-store';
 import type { ArchiveIndex, ArchivedFileEntry } from '../../domain/recovery/archive-index';
 import type { BackupCandidate } from '../../domain/recovery/base-backup';
 import type { Flavor } from '../../domain/types';
 import type { EnginePaths } from '../deps';
-import { binlogArchiveDir, sourceArtifactDir } from '../../adapters/local-layout';
+import { binlogArchiveDir } from '../../adapters/local-layout';
 
 export const ARCHIVE_INDEX_FILE = 'index.json';
 
-/** Every published backup of a source (folders with a manifest; .partial-* folders are unpublished). */
+/** Every published backup of a source in the store (folders with a manifest; .partial-* ones are unpublished). */
 export async function listPublishedBackups(paths: EnginePaths, source: string): Promise<BackupCandidate[]> {
-  const dir = path.join(sourceArtifactDir(paths, source), 'backups');
-  const entries = await readdir(dir).catch(() => [] as string[]);
   const out: BackupCandidate[] = [];
-  for (const name of entries) {
-    if (name.startsWith('.')) continue;
-    const manifestPath = path.join(dir, name, MANIFEST_FILE);
-    const text = await readFile(manifestPath, 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
-    const m = parseManifest(text, manifestPath);
+  for (const m of await readPublishedManifests(paths, source)) {
     // A team's backup without coordinates cannot start a roll-forward: not a PITR candidate.
-    if (m.source !== source || m.coordinates === undefined) continue;
-    const c: BackupCandidate = { manifestPath, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
+    if ('problem' in m || m.coordinates === undefined) continue;
+    const c: BackupCandidate = { manifestPath: m.manifestPath, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
     if (m.gtidSet !== undefined) c.gtidSet = m.gtidSet;
     out.push(c);
+  }
+  return out;
+}
+
+export type StoredManifest = BackupManifest & { folder: string; manifestPath: string };
+
+/**
+ * The manifests of a source's published backups, with their folder and reference; a folder
+ * whose manifest is unreadable or names another source is a message instead (`folder: problem`).
+ */
+export async function readPublishedManifests(paths: EnginePaths, source: string): Promise<(StoredManifest | { folder: string; problem: string })[]> {
+  const store = await artifactStoreOf(paths);
+  const prefix = StoreKeys.backups(source);
+  const keys = (await store.list(prefix)).map((o) => o.key.slice(prefix.length));
+  const out: (StoredManifest | { folder: string; problem: string })[] = [];
+  for (const folder of publishedFolders(keys, MANIFEST_FILE)) {
+    const key = `${prefix}${folder}/${MANIFEST_FILE}`;
+    const text = await store.read(key);
+    if (text === undefined) continue; // removed since it was listed
+    try {
+      const m = parseManifest(text.toString('utf8'), store.ref(key));
+      if (m.source !== source) out.push({ folder, problem: `its manifest names source ${JSON.stringify(m.source)}: move it to that source's folder or remove it by hand` });
+      else out.push({ ...m, folder, manifestPath: store.ref(key) });
+    } catch (err) {
+      out.push({ folder, problem: (err as Error).message });
+    }
   }
   return out;
 }

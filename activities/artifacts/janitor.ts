@@ -6,18 +6,20 @@
  * needed (domain/artifacts/retention.ts decides).
  */
 import { Context } from '@temporalio/activity';
-import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { containerSweepDecision, folderSweepDecision, leftoverArtifactOwner } from '../../domain/artifacts/janitor';
 import type { OwnerStatus } from '../../domain/artifacts/janitor';
-import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
+import { MANIFEST_FILE } from '../../domain/artifacts/manifest';
+import { StoreKeys, unpublishedFolders } from '../../domain/artifacts/store-layout';
+import { artifactStoreOf } from '../../adapters/artifact-store';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sourceLockWorkflowId } from '../../domain/naming';
 import { assertRetentionPolicy, decideRetention } from '../../domain/artifacts/retention';
 import type { BackupVerdict, RetainedBackupInfo, SourceRetentionPolicy, UnreadableBackup } from '../../domain/artifacts/retention';
-import { archivedNames, dropFromArchiveIndex, readArchiveIndex } from './catalog';
+import { archivedNames, dropFromArchiveIndex, readArchiveIndex, readPublishedManifests } from './catalog';
 import { pruneReports } from '../../adapters/report-files';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir, sourceArtifactDir } from '../../adapters/local-layout';
+import { binlogArchiveDir } from '../../adapters/local-layout';
 
 export interface SweepResult {
   removedContainers: string[];
@@ -47,38 +49,28 @@ export interface SourceRetentionResult {
   removedReports?: number;
 }
 
-/** Published backups renamed to this prefix are unpublished (catalog readers skip dot-folders) and being removed. */
-const PRUNING_PREFIX = '.pruning-';
-
 /** The backups of a source as their manifests describe them; folders without a readable manifest are reported instead. */
-async function readBackupFolders(backupsDir: string, source: string): Promise<{ backups: RetainedBackupInfo[]; unreadable: UnreadableBackup[] }> {
+async function readBackupFolders(deps: ActivityDeps, source: string): Promise<{ backups: RetainedBackupInfo[]; unreadable: UnreadableBackup[] }> {
   const backups: RetainedBackupInfo[] = [];
   const unreadable: UnreadableBackup[] = [];
-  for (const entry of await readdir(backupsDir, { withFileTypes: true }).catch(() => [])) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-    const manifestPath = path.join(backupsDir, entry.name, MANIFEST_FILE);
-    const text = await readFile(manifestPath, 'utf8').catch(() => undefined);
-    if (text === undefined) {
-      unreadable.push({ folder: entry.name, problem: `no ${MANIFEST_FILE}: not a published backup; inspect and remove it by hand` });
+  const store = await artifactStoreOf(deps.paths);
+  const prefix = StoreKeys.backups(source);
+  const keys = (await store.list(prefix)).map((o) => o.key.slice(prefix.length));
+  for (const folder of unpublishedFolders(keys, MANIFEST_FILE))
+    unreadable.push({ folder, problem: `no ${MANIFEST_FILE}: not a published backup; inspect and remove it by hand` });
+  for (const m of await readPublishedManifests(deps.paths, source)) {
+    if ('problem' in m) {
+      unreadable.push({ folder: m.folder, problem: m.problem });
       continue;
     }
-    try {
-      const m = parseManifest(text, manifestPath);
-      if (m.source !== source) {
-        unreadable.push({ folder: entry.name, problem: `its manifest names source ${JSON.stringify(m.source)}: move it to that source's folder or remove it by hand` });
-        continue;
-      }
-      // A team's backup adopted without coordinates holds no archive back; its manifest is all there is, kept.
-      if (m.coordinates === undefined) continue;
-      const b: RetainedBackupInfo = { folder: entry.name, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
-      if (m.gtidSet !== undefined) b.gtidSet = m.gtidSet;
-      if (m.chain) b.chain = m.chain.members.slice(0, -1).map((c) => c.backupId);
-      backups.push(b);
-    } catch (err) {
-      unreadable.push({ folder: entry.name, problem: (err as Error).message });
-    }
+    // A team's backup adopted without coordinates holds no archive back; its manifest is all there is, kept.
+    if (m.coordinates === undefined) continue;
+    const b: RetainedBackupInfo = { folder: m.folder, backupId: m.backupId, createdAt: m.createdAt, finishedAt: m.finishedAt, coordinates: m.coordinates };
+    if (m.gtidSet !== undefined) b.gtidSet = m.gtidSet;
+    if (m.chain) b.chain = m.chain.members.slice(0, -1).map((c) => c.backupId);
+    backups.push(b);
   }
-  return { backups, unreadable };
+  return { backups, unreadable: unreadable.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)) };
 }
 
 /** The owner's status through the worker's own Temporal client. */
@@ -95,6 +87,37 @@ async function ownerStatusFromTemporal(workflowId: string): Promise<OwnerStatus>
 async function subfolders(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+}
+
+/**
+ * Uploads to an S3 store that never got their manifest (`<source>/backups/.partial-<id>/`): a
+ * local store's are folders, swept with the work folders. Same decision as a folder's, the
+ * newest object's age standing for the folder's.
+ */
+async function sweepStoredPartials(deps: ActivityDeps, maxAgeMs: number, now: Date, statusOf: (id: string) => Promise<OwnerStatus>, result: SweepResult): Promise<void> {
+  const store = await artifactStoreOf(deps.paths);
+  if (store.kind === 'local') return;
+  const partials = new Map<string, { source: string; owner: string; keys: string[]; newest: number }>();
+  for (const o of await store.list('')) {
+    const m = /^([^/]+)\/backups\/(\.partial-[^/]+)\//.exec(o.key);
+    const owner = m && leftoverArtifactOwner(m[2]!);
+    if (!m || !owner) continue;
+    const prefix = `${m[1]}/backups/${m[2]}/`;
+    const entry = partials.get(prefix) ?? { source: m[1]!, owner, keys: [], newest: 0 };
+    entry.keys.push(o.key);
+    entry.newest = Math.max(entry.newest, o.modified.getTime());
+    partials.set(prefix, entry);
+  }
+  for (const [prefix, p] of partials) {
+    const decision = folderSweepDecision(await statusOf(p.owner), now.getTime() - p.newest, maxAgeMs);
+    if (!decision.remove) {
+      result.kept.push({ name: store.ref(prefix), reason: decision.reason });
+      continue;
+    }
+    await store.remove(p.keys);
+    result.removedFolders.push(`${store.ref(prefix)} (${decision.reason})`);
+    deps.metrics?.janitorRemoved(p.source, 'folders', 1);
+  }
 }
 
 export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: string) => Promise<OwnerStatus> = ownerStatusFromTemporal) {
@@ -128,6 +151,7 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
           const owner = leftoverArtifactOwner(path.basename(dir));
           if (owner) folders.push({ dir, owner, source: path.basename(sourceDir) });
         }
+      await sweepStoredPartials(deps, maxAgeMs, now, statusOf, result);
       for (const f of folders) {
         const st = await stat(f.dir).catch(() => undefined);
         if (!st) continue;
@@ -161,13 +185,12 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
           report.skipped = `a drill of ${source} is running (${sourceLockWorkflowId(source)} is held): retention waits for the next sweep`;
           continue;
         }
-        const backupsDir = path.join(sourceArtifactDir(deps.paths, source), 'backups');
+        const store = await artifactStoreOf(deps.paths);
         const archiveDir = binlogArchiveDir(deps.paths, source);
         // A sweep that died half-way leaves unpublished .pruning-* folders: finish removing them.
-        for (const name of await readdir(backupsDir).catch(() => [] as string[]))
-          if (name.startsWith(PRUNING_PREFIX)) await rm(path.join(backupsDir, name), { recursive: true, force: true });
+        await store.finishRemovals(StoreKeys.backups(source));
 
-        const { backups, unreadable } = await readBackupFolders(backupsDir, source);
+        const { backups, unreadable } = await readBackupFolders(deps, source);
         const index = await readArchiveIndex(deps.paths, source);
         const decision = decideRetention({
           backups,
@@ -186,9 +209,7 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
         }
         // Backups first: a crash after this leaves extra binlogs (harmless), never a backup without its binlogs.
         for (const b of decision.removeBackups) {
-          const pruning = path.join(backupsDir, `${PRUNING_PREFIX}${b.folder}`);
-          await rename(path.join(backupsDir, b.folder), pruning);
-          await rm(pruning, { recursive: true, force: true });
+          await store.removeFolder(`${StoreKeys.backups(source)}${b.folder}/`, MANIFEST_FILE);
           report.removedBackups.push(b);
         }
         if (policy.keepReports !== undefined) report.removedReports = await pruneReports(deps.paths, source, policy.keepReports);

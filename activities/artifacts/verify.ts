@@ -7,9 +7,11 @@ import { verifyAdoptedBackup } from '../backups/adopt';
 import { verifyLogicalDump } from '../dump/verify';
 import { verifyBackupChain } from '../physical/chain';
 import { verifyPhysicalArtifact } from '../physical/verify';
+import type { ActivityDeps } from '../deps';
 import type { VerifiedBackup, VerifyDepth } from '../types';
+import { currentDrillId, isStoreRef, stagedFile } from './staging';
 
-export function verifyActivities() {
+export function verifyActivities(deps: ActivityDeps) {
   return {
     /**
      * Re-reads a published artifact against its manifest. `depth`:
@@ -22,13 +24,16 @@ export function verifyActivities() {
      * mbstream) does not walk the archive the way verifyPhysicalArtifact does.
      */
     async verifyBackup(req: { manifestPath: string; depth?: VerifyDepth }): Promise<VerifiedBackup> {
-      const text = await readFile(req.manifestPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      // In S3 (an s3:// reference): verified on the staged copy, the result naming the store's objects.
+      const manifestPath = await stagedFile(deps, req.manifestPath, currentDrillId('verify'));
+      const text = await readFile(manifestPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new DrillError(DrillErrorTypes.BadConfig, `backup manifest ${req.manifestPath} cannot be read (${err.code}); give the path of a published manifest.json`);
       });
       const manifest = parseManifest(text, req.manifestPath);
       if (manifest.origin) return verifyAdoptedBackup(req.manifestPath, { ...manifest, origin: manifest.origin });
-      const dumpPath = path.join(path.dirname(req.manifestPath), manifest.file);
-      const verified = (depth: VerifyDepth): VerifiedBackup => ({ manifestPath: req.manifestPath, backupDir: path.dirname(req.manifestPath), dumpPath, manifest, verified: depth });
+      const dumpPath = path.join(path.dirname(manifestPath), manifest.file);
+      const refDir = isStoreRef(req.manifestPath) ? path.posix.dirname(req.manifestPath) : path.dirname(req.manifestPath);
+      const verified = (depth: VerifyDepth): VerifiedBackup => ({ manifestPath: req.manifestPath, backupDir: refDir, dumpPath: isStoreRef(req.manifestPath) ? `${refDir}/${manifest.file}` : dumpPath, manifest, verified: depth });
       const st = await stat(dumpPath).catch(() => undefined);
       if (!st) throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `backup file ${dumpPath} listed in ${req.manifestPath} is missing`);
       if (st.size !== manifest.bytes)
@@ -36,7 +41,7 @@ export function verifyActivities() {
       if (manifest.kind === 'physical') {
         const metadata = await verifyPhysicalArtifact(dumpPath, manifest);
         // An increment: its whole chain, checked before any prepare.
-        if (manifest.chain) await verifyBackupChain(req.manifestPath, { ...manifest, chain: manifest.chain }, metadata);
+        if (manifest.chain) await verifyBackupChain(manifestPath, { ...manifest, chain: manifest.chain }, metadata);
         return verified('full');
       }
       const depth = req.depth ?? 'full';

@@ -10,6 +10,7 @@ import { FLAVOR_TOOLS, localClient, resetSandboxSql, shellQuote, SYSTEM_DATABASE
 import type { PhaseOutcome, ReplayPlan, RestoreOutcome, SandboxHandle, VerifyDepth } from '../types';
 import { withHeartbeat } from '../boundary';
 import { drillWorkDir } from '../../adapters/local-layout';
+import { stagedFile } from '../artifacts/staging';
 import type { ActivityDeps } from '../deps';
 import { openDumpInput } from './dump-input';
 import { restoreMydumperDirectory } from './mydumper-restore';
@@ -79,6 +80,8 @@ export function restoreActivities(deps: ActivityDeps) {
     if (method === 'client' && req.verified === 'bytes')
       throw new DrillError(DrillErrorTypes.BadConfig, `the dump ${req.dumpFile} was verified only by size and sha256, and restoreMethod 'client' does not check that the dump ends with its trailer: verify it at depth 'full' or restore it with 'parallel'`);
     const started = Date.now();
+    // In S3: the dump staged on this host (size and sha256 checked on arrival); the sandbox mounts the same copy.
+    const dumpFile = req.origin ? req.dumpFile : await stagedFile(deps, req.dumpFile, req.drillId);
     await guard(req.sandbox, req.drillId);
     await withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
       await stopApplier(s, req.sandbox.flavor);
@@ -95,12 +98,12 @@ export function restoreActivities(deps: ActivityDeps) {
     // Several sessions at once (parallel-restore.ts); one gunzip | client below is the fallback.
     if (method === 'parallel') {
       // Chunks read ahead wait in the drill's work folder, which the cleanup (or the janitor) removes.
-      const input = await openDumpInput(req.dumpFile, { compression: req.compression, origin: req.origin, intoDatabase: req.intoDatabase });
+      const input = await openDumpInput(dumpFile, { compression: req.compression, origin: req.origin, intoDatabase: req.intoDatabase });
       const stats = await parallelRestoreWithHeartbeat(deps, req.sandbox, input, { expectedSha256: req.expectedSha256, spillDir: drillWorkDir(deps.paths, req.drillId) }).finally(() => input.close());
       // The parts (schema, data, indexes, post) go into the history, for the benchmark and operators.
       return { seconds: (Date.now() - started) / 1000, schemaSeconds: stats.schemaSeconds, dataSeconds: stats.dataSeconds, indexesSeconds: stats.indexesSeconds, postSeconds: stats.postSeconds, rows: stats.loadDataRows, unchangedRows: stats.unchangedRows, bytes: stats.bytes, ...(stats.skippedSchemas.length > 0 ? { skippedSchemas: stats.skippedSchemas } : {}), rowsLoaded: stats.rowsLoaded, declaredObjects: stats.declaredObjects };
     }
-    const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(req.dumpFile));
+    const dump = path.posix.join(SANDBOX_BACKUP_DIR, path.basename(dumpFile));
     await runInSandbox(req.sandbox, 'restore of the dump', `gunzip -c ${shellQuote(dump)} | ${localClient(req.sandbox.flavor).join(' ')}`, () => ({ phase: 'restore', seconds: Math.round((Date.now() - started) / 1000) }));
     return { seconds: (Date.now() - started) / 1000 };
   }

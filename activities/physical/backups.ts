@@ -22,7 +22,7 @@ import { PHYSICAL_ARCHIVES, PHYSICAL_FILES, XbstreamWalker, cloneFinalizeScript,
 import { parseCheckpoints } from '../../domain/physical/chain';
 import type { BackupLsn, ChainMember } from '../../domain/physical/chain';
 import { datadirLayout, isBackupMetadata } from '../../domain/physical/team-backup';
-import { drillWorkDir, sourceBackupsDir } from '../../adapters/local-layout';
+import { drillWorkDir } from '../../adapters/local-layout';
 import type { RecoveryPoint } from '../../domain/types';
 import { publishBackup, writeCompressedArtifact } from '../artifacts/publish';
 import { backupTotal, workProgress } from '../../domain/progress/work';
@@ -111,7 +111,7 @@ export function physicalBackupActivities(deps: ActivityDeps) {
 
   /** mariabackup, as a full backup or as an increment on the source's newest one (its chain recorded). */
   async function mariabackupFullOrIncrement(req: BackupRequest, backupId: string, file: string): Promise<Awaited<ReturnType<typeof mariabackupToArtifact>> & { chain?: ChainMember[] }> {
-    const decision = req.incremental ? await decideIncrement(sourceBackupsDir(deps.paths, req.source.name), req.source.name, req.incremental.maxIncrements) : undefined;
+    const decision = req.incremental ? await decideIncrement(deps.paths, req.source.name, req.incremental.maxIncrements) : undefined;
     if (decision?.take !== 'incremental') return mariabackupToArtifact(req, file);
     const baseLsn: BackupLsn = decision.base.lsn!;
     const basedir = path.join(drillWorkDir(deps.paths, req.drillId), attemptName('incremental-basedir', req.attempt));

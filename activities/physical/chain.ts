@@ -3,7 +3,7 @@
  * the next increment is taken on, the base folder `--incremental-basedir` reads, and a chain's
  * members verified and checked before any prepare. Decisions live in domain/physical/chain.ts.
  */
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
 import type { BackupManifest } from '../../domain/artifacts/manifest';
@@ -13,6 +13,9 @@ import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { checkBackupChain, checkpointsFileText, chooseIncrementBase, parseCheckpoints, recordedLink } from '../../domain/physical/chain';
 import type { BackupLsn, ChainLink, IncrementBaseCandidate, IncrementDecision } from '../../domain/physical/chain';
 import { verifyPhysicalArtifact } from './verify';
+import { readPublishedManifests } from '../artifacts/catalog';
+import type { StoredManifest } from '../artifacts/catalog';
+import type { EnginePaths } from '../deps';
 
 /** A member of a chain: a sibling folder of the increment's own, named by its backupId. */
 export function chainMemberDir(incrementDir: string, backupId: string): string {
@@ -31,17 +34,16 @@ async function readMemberManifest(dir: string): Promise<BackupManifest | string>
 }
 
 /** Decides what the next backup of a source is: an increment on its newest mariabackup stream, or a full one. */
-export async function decideIncrement(backupsDir: string, source: string, maxIncrements: number): Promise<IncrementDecision> {
-  const names = await readdir(backupsDir).catch(() => [] as string[]);
+export async function decideIncrement(paths: EnginePaths, source: string, maxIncrements: number): Promise<IncrementDecision> {
+  const manifests = (await readPublishedManifests(paths, source)).filter((m): m is StoredManifest => !('problem' in m));
+  const published = new Set(manifests.map((m) => m.folder));
   const candidates: IncrementBaseCandidate[] = [];
-  for (const name of names.filter((n) => !n.startsWith('.'))) {
-    const m = await readMemberManifest(path.join(backupsDir, name));
-    if (typeof m === 'string' || m.source !== source || m.kind !== 'physical' || m.archive !== 'mbstream' || m.origin) continue;
+  for (const m of manifests) {
+    if (m.kind !== 'physical' || m.archive !== 'mbstream' || m.origin) continue;
     const c: IncrementBaseCandidate = { backupId: m.backupId, createdAt: m.createdAt, ...(m.lsn ? { lsn: m.lsn } : {}) };
     if (m.chain) {
       c.chain = m.chain.members;
-      const missing: string[] = [];
-      for (const member of m.chain.members.slice(0, -1)) if (typeof (await readMemberManifest(path.join(backupsDir, member.backupId))) === 'string') missing.push(member.backupId);
+      const missing = m.chain.members.slice(0, -1).filter((member) => !published.has(member.backupId)).map((member) => member.backupId);
       if (missing.length) c.missingMembers = missing;
     }
     candidates.push(c);

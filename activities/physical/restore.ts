@@ -11,6 +11,7 @@ import { sandboxName } from '../../domain/naming';
 import { mariabackupRestoreScript } from '../../domain/physical/backups';
 import { chainExtractScript, chainIncrementScript } from '../../domain/physical/chain';
 import { drillWorkDir } from '../../adapters/local-layout';
+import { stagedFile } from '../artifacts/staging';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { assertOwnSandbox } from '../sandbox/sandbox';
@@ -39,8 +40,10 @@ export function physicalRestoreActivities(deps: ActivityDeps) {
      * stays as it is) and, for mariabackup, prepares it; the sandbox then mounts the folder as
      * its datadir. Removes the drill's own sandbox first: a retry starts from the artifact.
      */
-    async restorePhysicalBackup(req: { drillId: string; source: string; image: string; artifactPath: string; manifest: BackupManifest; prepareMemoryMb?: number; tools?: ContainerLimits }): Promise<{ datadir: string; seconds: number }> {
+    async restorePhysicalBackup(given: { drillId: string; source: string; image: string; artifactPath: string; manifest: BackupManifest; prepareMemoryMb?: number; tools?: ContainerLimits }): Promise<{ datadir: string; seconds: number }> {
       const started = Date.now();
+      // In S3: the artifact (and its chain's) staged on this host, checked against their manifests.
+      const req = given.manifest.origin ? given : { ...given, artifactPath: await stagedFile(deps, given.artifactPath, given.drillId) };
       const name = sandboxName(req.drillId);
       const info = await deps.runtime.inspect(name);
       if (info) {

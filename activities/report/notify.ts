@@ -3,11 +3,9 @@
  * source's destinations from the configuration file and to the worker's RESTORE_DRILL_WEBHOOK_URL,
  * and to the worker log. Each delivery is tried a few times here (adapters/alert-webhooks.ts) and
  * never fails the activity: what was and was not delivered is written into the drill's report.
- * The previous outcome of each source is kept in its artifact folder.
+ * The previous outcome of each source is kept in the artifact store (`<source>/last-outcome.json`).
  */
 import { log } from '@temporalio/activity';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { AlertDelivery, DrillAlert } from '../../domain/report/alerts';
 import { drillAlerts } from '../../domain/report/drill-alerts';
 import type { DrillReport } from '../../domain/report/report';
@@ -17,9 +15,8 @@ import { writeReport } from '../../adapters/report-files';
 import { resolveSecret } from '../../adapters/secrets';
 import type { AlertRoute } from '../../config/load';
 import type { ActivityDeps } from '../deps';
-import { sourceArtifactDir } from '../../adapters/local-layout';
-
-const LAST_OUTCOME_FILE = 'last-outcome.json';
+import { artifactStoreOf } from '../../adapters/artifact-store';
+import { StoreKeys } from '../../domain/artifacts/store-layout';
 /** How RESTORE_DRILL_WEBHOOK_URL appears in delivery records. */
 export const ENV_WEBHOOK_DESTINATION = 'RESTORE_DRILL_WEBHOOK_URL';
 
@@ -28,16 +25,16 @@ export function notifyActivities(deps: ActivityDeps) {
     /** The deliveries made, also written into the report. Never throws for a receiver that is down. */
     async notifyDrillOutcome(req: { report: DrillReport; runId?: string }): Promise<AlertDelivery[]> {
       const { report } = req;
-      const stateFile = path.join(sourceArtifactDir(deps.paths, report.source), LAST_OUTCOME_FILE);
-      const previous = await readFile(stateFile, 'utf8')
-        .then((t) => (JSON.parse(t) as { outcome?: DrillReport['outcome'] }).outcome)
+      const store = await artifactStoreOf(deps.paths);
+      const stateKey = StoreKeys.lastOutcome(report.source);
+      const previous = await store
+        .read(stateKey)
+        .then((t) => (t === undefined ? undefined : (JSON.parse(t.toString('utf8')) as { outcome?: DrillReport['outcome'] }).outcome))
         .catch(() => undefined);
       const url = `${deps.uiBaseUrl ?? 'workflow'}/${encodeURIComponent(report.drillId)}${req.runId ? `/${req.runId}` : ''}`;
       const deliveries = await deliverAlerts(deps, drillAlerts(report, previous, url));
       if (deliveries.length > 0) await writeReport(deps.paths, { ...report, alerts: deliveries });
-      await mkdir(path.dirname(stateFile), { recursive: true });
-      await writeFile(`${stateFile}.tmp`, JSON.stringify({ outcome: report.outcome, drillId: report.drillId, at: report.finishedAt }) + '\n');
-      await rename(`${stateFile}.tmp`, stateFile);
+      await store.write(stateKey, JSON.stringify({ outcome: report.outcome, drillId: report.drillId, at: report.finishedAt }) + '\n');
       return deliveries;
     },
   };

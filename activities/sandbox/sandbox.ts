@@ -20,6 +20,7 @@ import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../types';
 import { binlogArchiveDir, drillWorkDir } from '../../adapters/local-layout';
+import { stagedBackupDir } from '../artifacts/staging';
 
 export const SANDBOX_BACKUP_DIR = '/backup';
 export const SANDBOX_BINLOG_DIR = '/binlogs';
@@ -145,7 +146,7 @@ export function sandboxActivities(deps: ActivityDeps) {
           labels: { ...sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }), [SandboxLabels.bufferPoolMb]: String(bufferPoolMb) },
           binds: [
             `${socketDir}:${CONTAINER_SOCKET_DIR}`,
-            `${req.backupDir}:${SANDBOX_BACKUP_DIR}:ro`,
+            `${await stagedBackupDir(deps, req.backupDir, req.drillId, 'folder')}:${SANDBOX_BACKUP_DIR}:ro`,
             `${binlogDir}:${SANDBOX_BINLOG_DIR}:ro`,
             ...(req.datadir ? [`${req.datadir}:${CONTAINER_DATADIR}`] : []),
           ],
