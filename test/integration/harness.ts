@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DockerodeRuntime } from '../../adapters/docker';
+import type { ArtifactStoreConfig } from '../../adapters/artifact-store';
 import type { EnginePaths } from '../../adapters/local-layout';
 import { SandboxLabels } from '../../domain/naming';
 import { createDrillWorker } from '../../workers/drill-worker';
@@ -31,11 +32,12 @@ function quietRuntime(): void {
   }
 }
 
-export async function startHarness(name: string): Promise<Harness> {
+/** `store`: the worker's artifact store (absent: the folder `<home>/artifacts`). */
+export async function startHarness(name: string, opts: { store?: ArtifactStoreConfig } = {}): Promise<Harness> {
   quietRuntime();
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const home = await mkdtemp(path.join(os.tmpdir(), `rd-it-${name}-`));
-  const paths: EnginePaths = { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work') };
+  const paths: EnginePaths = { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work'), ...(opts.store ? { store: opts.store } : {}) };
   const runtime = new DockerodeRuntime();
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
