@@ -55,10 +55,6 @@ export async function pruneReports(paths: EnginePaths, source: string, keep: num
   const store = await artifactStoreOf(paths);
   const all = await readReports(paths, source, Number.MAX_SAFE_INTEGER);
   const old = all.slice(keep);
-  for (const r of old) {
-    const dir = StoreKeys.report(source, r.drillId);
-    await store.remove([`${dir}${REPORT_JSON}`]);
-    await store.remove((await store.list(dir)).map((o) => o.key));
-  }
+  for (const r of old) await store.removeFolder(StoreKeys.report(source, r.drillId), REPORT_JSON);
   return old.length;
 }
