@@ -1,5 +1,6 @@
 /** Where the engine keeps things on disk: published artifacts per source, scratch per drill. */
 import path from 'node:path';
+import { parseBackupLocation } from '../domain/artifacts/locations';
 import { safeSegment } from '../domain/artifacts/store-layout';
 import type { ArtifactStoreConfig } from './artifact-store';
 
@@ -34,4 +35,14 @@ export function sourceBackupsDir(paths: EnginePaths, source: string): string {
 
 export function binlogArchiveDir(paths: EnginePaths, source: string): string {
   return path.join(sourceArtifactDir(paths, source), 'binlogs');
+}
+
+/**
+ * `paths` with the configured store: a local folder becomes the artifact root (the archive's
+ * working copy and the store are then one folder), an S3 store is kept as `store`.
+ */
+export function withStore(paths: EnginePaths, store: ArtifactStoreConfig | undefined): EnginePaths {
+  if (store === undefined) return paths;
+  const location = parseBackupLocation(store.location, store.s3 ?? {});
+  return location.kind === 'local' ? { ...paths, artifactRoot: location.folder } : { ...paths, store };
 }

@@ -6,7 +6,7 @@
 import type { Client, Connection } from '@temporalio/client';
 import path from 'node:path';
 import type { EnginePaths } from '../adapters/local-layout';
-import { defaultPaths } from '../adapters/local-layout';
+import { defaultPaths, withStore } from '../adapters/local-layout';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { LoadedConfig } from '../config/load';
 import { resolveTemporalSettings } from '../client/settings';
@@ -66,7 +66,7 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
       const fromFile = opts.config || env.RESTORE_DRILL_CONFIG ? safeFile(loadedConfig) : undefined;
       const home = opts.home ?? env.RESTORE_DRILL_HOME ?? fromFile?.home;
       const paths = home ? defaultPaths(path.resolve(home)) : defaultPaths();
-      return fromFile?.store ? { ...paths, store: fromFile.store } : paths;
+      return withStore(paths, fromFile?.store);
     },
     async client() {
       // Loaded here, not at start: commands without Temporal (verify, config validate) start faster.

@@ -128,7 +128,10 @@ export const drillRequestSchema = z.object({
    */
   backup: z
     .object({
-      manifest: z.string().startsWith('/').optional(),
+      manifest: z
+        .string()
+        .refine((v) => v.startsWith('/') || v.startsWith('s3://'), { message: "a published manifest.json: its absolute path, or s3://bucket/key in the worker's S3 store" })
+        .optional(),
       method: z.enum(['logical', 'physical']).default('logical'),
       team: teamBackupRequestSchema.optional(),
       attempts: z.number().int().min(1).max(10).optional(),

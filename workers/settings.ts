@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { defaultPaths } from '../adapters/local-layout';
+import { defaultPaths, withStore } from '../adapters/local-layout';
 import type { EnginePaths } from '../adapters/local-layout';
 import { resolveTemporalSettings } from '../client/settings';
 import type { TemporalChoices, TemporalSettings } from '../client/settings';
@@ -48,7 +48,7 @@ export function workerHostSettings(opts: { flags?: WorkerFlags; config?: ConfigF
   const worker = config?.worker;
   return {
     temporal: resolveTemporalSettings(flags, config?.temporal, env),
-    paths: { artifactRoot: base.artifactRoot, workRoot: worker?.workDir ?? base.workRoot, ...(config?.store ? { store: config.store } : {}) },
+    paths: withStore({ artifactRoot: base.artifactRoot, workRoot: worker?.workDir ?? base.workRoot }, config?.store),
     home,
     host: worker?.host ?? env.RESTORE_DRILL_HOST ?? hostNameOf(opts.machineHost ?? os.hostname()),
     capacity: {

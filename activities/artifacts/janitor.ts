@@ -16,7 +16,7 @@ import { artifactStoreOf } from '../../adapters/artifact-store';
 import { MANAGED_LABEL_VALUE, SandboxLabels, sourceLockWorkflowId } from '../../domain/naming';
 import { assertRetentionPolicy, decideRetention } from '../../domain/artifacts/retention';
 import type { BackupVerdict, RetainedBackupInfo, SourceRetentionPolicy, UnreadableBackup } from '../../domain/artifacts/retention';
-import { archivedNames, dropFromArchiveIndex, readArchiveIndex, readPublishedManifests } from './catalog';
+import { archivedNames, dropFromArchiveIndex, readArchiveIndex, readPublishedManifests, storedArchiveNames } from './catalog';
 import { pruneReports } from '../../adapters/report-files';
 import type { ActivityDeps } from '../deps';
 import { binlogArchiveDir } from '../../adapters/local-layout';
@@ -195,7 +195,7 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
         const decision = decideRetention({
           backups,
           unreadable,
-          archivedFiles: [...(await archivedNames(archiveDir)), ...index.files.map((f) => f.file)],
+          archivedFiles: [...(store.kind === 'local' ? await archivedNames(archiveDir) : await storedArchiveNames(deps.paths, source)), ...index.files.map((f) => f.file)],
           policy,
           now: new Date(),
         });
@@ -217,8 +217,9 @@ export function janitorActivities(deps: ActivityDeps, ownerStatus: (workflowId: 
           const removing = new Set(decision.removeBinlogs);
           // The index first: it never names a file the archive lacks for long, and a crash leaves only unindexed extra files.
           await dropFromArchiveIndex(deps.paths, source, (file) => removing.has(file));
+          if (store.kind !== 'local') await store.remove(decision.removeBinlogs.map((file) => `${StoreKeys.binlogs(source)}${file}`));
           for (const file of decision.removeBinlogs) {
-            await rm(path.join(archiveDir, file), { force: true });
+            await rm(path.join(archiveDir, file), { force: true }); // this host's copy
             report.removedBinlogs.push(file);
           }
         }

@@ -14,10 +14,10 @@ import { toolContainerName } from '../../domain/naming';
 import { archiveFallbackFile, archiveResumeFile, type ArchivedFileEntry } from '../../domain/recovery/archive-index';
 import { summarizeTransaction } from '../../domain/recovery/transactions';
 import type { Flavor } from '../../domain/types';
-import { archivedNames, listPublishedBackups, updateArchiveIndex } from '../artifacts/catalog';
+import { archivedNames, listPublishedBackups, pullArchive, updateArchiveIndex } from '../artifacts/catalog';
 import { activityAttempt, withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir, safeSegment } from '../../adapters/local-layout';
+import { safeSegment } from '../../adapters/local-layout';
 import type { ArchivedBinlog, SourceFacts } from '../types';
 import { endpointOf, sourceCredentials } from '../../adapters/source-connection';
 import { runSourceTool } from '../source/tools';
@@ -95,7 +95,8 @@ export function binlogActivities(deps: ActivityDeps) {
      */
     async archiveBinlogs(req: { drillId: string; source: SourceSpec; facts: SourceFacts; fromFile?: string; rpoTargetSeconds?: number }): Promise<ArchivedBinlog[]> {
       const startedAt = new Date().toISOString();
-      const archiveDir = binlogArchiveDir(deps.paths, req.source.name);
+      // With S3: this host's copy completed from the store first, so archiving resumes where any host left it.
+      const archiveDir = await pullArchive(deps.paths, req.source.name);
       const flavor = req.facts.identity.flavor;
       let wanted = req.fromFile;
       if (wanted === undefined) {

@@ -20,10 +20,9 @@ import { targetTimeMicros, transactionTimeMicros } from '../../domain/recovery/t
 import { summarizeTransaction } from '../../domain/recovery/transactions';
 import { assertNoGapBetween, firstGapBetween, gapHidingTarget, gapLimitFile, recoverableWindow, type RecoverableWindow } from '../../domain/recovery/window';
 import type { BinlogCoordinates, Flavor } from '../../domain/types';
-import { archivedNames, listPublishedBackups, readArchiveIndex } from '../artifacts/catalog';
+import { archiveRef, archivedNames, listPublishedBackups, pullArchive, readArchiveIndex } from '../artifacts/catalog';
 import { runningWorkflowId, withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { binlogArchiveDir } from '../../adapters/local-layout';
 import type { RecoveryPlan, ReplayPlan, SourceCheckpoint } from '../types';
 import { hashFile, scanBinlogFileInSteps, type ScannedBinlog } from './scan-file';
 import { alertNewArchiveGaps } from './archive-lag';
@@ -46,8 +45,8 @@ function recoveryTargetOf(req: PlanRequest): RecoveryTarget {
  * sha256) the files from `from`'s file onwards: earlier ones can serve no replay from there.
  */
 export async function loadArchive(deps: ActivityDeps, source: string, flavor: Flavor, from?: BinlogCoordinates) {
-  const archiveDir = binlogArchiveDir(deps.paths, source);
-  const names = await archivedNames(archiveDir);
+  const localDir = await pullArchive(deps.paths, source);
+  const names = await archivedNames(localDir);
   if (names.length === 0) throw new DrillError(DrillErrorTypes.BinlogGap, `the binlog archive of source ${source} is empty: nothing can be replayed`);
   const index = await readArchiveIndex(deps.paths, source);
   const byName = new Map(index.files.map((f) => [f.file, f]));
@@ -58,7 +57,7 @@ export async function loadArchive(deps: ActivityDeps, source: string, flavor: Fl
     async () => {
       for (const name of names) {
         if (from !== undefined && compareCoordinates({ file: name, position: Number.MAX_SAFE_INTEGER }, from) < 0) continue;
-        const filePath = path.join(archiveDir, name);
+        const filePath = path.join(localDir, name);
         const entry = byName.get(name);
         const changed = ({ sha256: sha, bytes }: { sha256: string; bytes: number }) =>
           entry !== undefined && (sha !== entry.sha256 || bytes !== entry.bytes)
@@ -80,7 +79,8 @@ export async function loadArchive(deps: ActivityDeps, source: string, flavor: Fl
     },
   );
   const gaps = findArchiveGaps(index, names, flavor);
-  return { archiveDir, names, transactions, gaps, index, archivedThrough };
+  // The plan names the archive as the store does (a prefix in S3): the replay's host pulls its own copy.
+  return { archiveDir: archiveRef(deps.paths, source), names, transactions, gaps, index, archivedThrough };
 }
 
 type LoadedArchive = Awaited<ReturnType<typeof loadArchive>>;

@@ -18,7 +18,7 @@ import { FLAVOR_TOOLS } from '../../domain/flavors';
 import { replaySegments } from '../../domain/recovery/replay-segments';
 import { summarizeTransaction, transactionEnd, transactionStart, type TransactionSummary } from '../../domain/recovery/transactions';
 import type { BinlogCoordinates, Flavor } from '../../domain/types';
-import { archivedNames } from '../artifacts/catalog';
+import { archivedNames, localArchiveDir } from '../artifacts/catalog';
 import { loadArchive } from '../binlog/plan-replay';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
@@ -84,7 +84,7 @@ export function bisectWindowActivities(deps: ActivityDeps) {
       assertOwnSandbox(await deps.runtime.inspect(req.sandbox.name), req.sandbox.name, req.drillId);
       const w = await readWindow(deps, req.drillId);
       const [from, stop] = [pointCoordinates(w, req.from), pointCoordinates(w, req.to)];
-      const segments = replaySegments(await archivedNames(w.archiveDir), from, stop, []);
+      const segments = replaySegments(await archivedNames(await localArchiveDir(deps.paths, w.archiveDir)), from, stop, []);
       let last: object = {};
       await withHeartbeat(
         () => ({ phase: 'bisect', from: req.from, to: req.to, ...last }),

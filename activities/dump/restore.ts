@@ -11,6 +11,7 @@ import type { PhaseOutcome, ReplayPlan, RestoreOutcome, SandboxHandle, VerifyDep
 import { withHeartbeat } from '../boundary';
 import { drillWorkDir } from '../../adapters/local-layout';
 import { stagedFile } from '../artifacts/staging';
+import { localArchiveDir } from '../artifacts/catalog';
 import type { ActivityDeps } from '../deps';
 import { openDumpInput } from './dump-input';
 import { restoreMydumperDirectory } from './mydumper-restore';
@@ -118,6 +119,8 @@ export function restoreActivities(deps: ActivityDeps) {
     const { plan } = req;
     if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
     await guard(req.sandbox, req.drillId);
+    // With S3: the archive the sandbox mounts completed on this host (each file checked against the index).
+    await localArchiveDir(deps.paths, plan.archiveDir);
     // The server's own applier (replay/applier.ts); the client pipeline below is the fallback.
     if ((req.method ?? 'applier') === 'applier') {
       await replayWithApplier(deps, req.sandbox, plan);

@@ -17,6 +17,7 @@ import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../types';
 import { SANDBOX_BINLOG_DIR } from '../sandbox/sandbox';
+import { localArchiveDir } from '../artifacts/catalog';
 
 const POLL_MS = 200;
 
@@ -72,7 +73,8 @@ export async function replayThroughApplier(deps: ActivityDeps, sandbox: SandboxH
 /** The replay with heartbeats carrying the applier's position; cancelling the activity stops the applier. */
 export async function replayWithApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
   const started = Date.now();
-  const files = await Promise.all(plan.files.map(async (name) => ({ name, bytes: await stat(path.join(plan.archiveDir, name)).then((st) => st.size, () => 0) })));
+  const archiveDir = await localArchiveDir(deps.paths, plan.archiveDir);
+  const files = await Promise.all(plan.files.map(async (name) => ({ name, bytes: await stat(path.join(archiveDir, name)).then((st) => st.size, () => 0) })));
   const binlogOf = new Map(relayReplayLayout(plan.files, plan.segments).links.map((l) => [l.relay, l.binlog]));
   let last: ReplayHeartbeat = { phase: 'replay', method: 'applier' };
   const work = () => {

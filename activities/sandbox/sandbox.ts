@@ -21,6 +21,7 @@ import type { ActivityDeps } from '../deps';
 import type { SandboxHandle } from '../types';
 import { binlogArchiveDir, drillWorkDir } from '../../adapters/local-layout';
 import { stagedBackupDir } from '../artifacts/staging';
+import { localArchiveDir } from '../artifacts/catalog';
 
 export const SANDBOX_BACKUP_DIR = '/backup';
 export const SANDBOX_BINLOG_DIR = '/binlogs';
@@ -131,7 +132,7 @@ export function sandboxActivities(deps: ActivityDeps) {
         await deps.runtime.ensureImage(req.image);
         await mkdir(socketDir, { recursive: true });
         // The archive may not exist yet: the sandbox can start before the binlogs are archived.
-        const binlogDir = req.binlogDir ?? binlogArchiveDir(deps.paths, req.source);
+        const binlogDir = req.binlogDir ? await localArchiveDir(deps.paths, req.binlogDir) : binlogArchiveDir(deps.paths, req.source);
         await mkdir(binlogDir, { recursive: true });
         // The server inside may run as another uid (official images): let it create its socket.
         await chmod(socketDir, 0o777);

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -120,6 +120,31 @@ describe('artifact store on S3 (mariadb)', () => {
     expect(await readdir(h.paths.workRoot).catch(() => [])).not.toContain(handle.workflowId);
     drilledBackup = (await listPublishedBackups(h.paths, source.spec.name)).map((c) => ({ manifestPath: c.manifestPath }) as PublishedBackup)[0]!;
     expect(drilledBackup.manifestPath).toBe(`s3://${bucket}/${backupsPrefix()}${backupId}/manifest.json`);
+  });
+
+  test('the binlog archive is in S3 with its index; a PITR on a host without a local copy pulls it and reaches the position', async () => {
+    const binlogs = `${PREFIX}${source.spec.name}/binlogs/`;
+    const index = JSON.parse((await object(`${binlogs}index.json`)).toString()) as { files: { file: string; bytes: number; sha256: string }[] };
+    expect(index.files.length).toBeGreaterThan(0);
+    for (const f of index.files) {
+      const body = await object(`${binlogs}${f.file}`);
+      expect([f.file, body.length, sha256(body)]).toEqual([f.file, f.bytes, f.sha256]);
+    }
+    // Another host: nothing of the archive on its disk. The plan and the replay pull it from S3.
+    await rm(path.join(h.paths.artifactRoot, source.spec.name, 'binlogs'), { recursive: true, force: true });
+    const [status] = await source.admin<{ File: string; Position: number }>('SHOW MASTER STATUS');
+    const handle = await startDrill({
+      client: h.client,
+      taskQueue: h.taskQueue,
+      workflowId: h.uniqueId('pitr'),
+      request: { source: source.spec, backup: { manifest: drilledBackup.manifestPath }, target: { kind: 'position', file: status!.File, position: Number(status!.Position) } },
+    });
+    const { report, failure } = await awaitDrill(handle);
+    expect(failure).toBeUndefined();
+    expect(report!.outcome).toBe('passed');
+    expect(report!.recoveryPoint!.coordinates).toEqual({ file: status!.File, position: Number(status!.Position) });
+    const pulled = await readdir(path.join(h.paths.artifactRoot, source.spec.name, 'binlogs'));
+    expect(pulled).toEqual(expect.arrayContaining(index.files.map((f) => f.file)));
   });
 
   test('objects without a manifest are not a backup: not listed, not verified, not removed by retention', async () => {
