@@ -4,17 +4,18 @@
  * the whole stream, unchanged while read, the dump's trailer) before any sandbox exists, and
  * gets a manifest in the engine's store that points at it. The team's bytes are only read.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import { inspectBackupDirectory } from '../../adapters/backup-directory';
 import { inspectBackup, storedBackupObject } from '../../adapters/backup-reader';
 import type { BackupInspection, LastGoodBackup, ReadProgress } from '../../adapters/backup-reader';
-import { safeSegment, sourceBackupsDir } from '../../adapters/local-layout';
+import { artifactStoreOf } from '../../adapters/artifact-store';
+import type { ArtifactStore } from '../../adapters/artifact-store';
+import { safeSegment } from '../../adapters/local-layout';
 import { openObjectStore } from '../../adapters/object-store';
 import type { SourceSpec, TeamBackupRequest } from '../../config/schema';
 import { formatBackupLocation, parseBackupLocation } from '../../domain/artifacts/locations';
-import { MANIFEST_FILE, parseManifest } from '../../domain/artifacts/manifest';
+import { StoreKeys } from '../../domain/artifacts/store-layout';
 import { workProgress } from '../../domain/progress/work';
 import type { BackupManifest, BackupOrigin } from '../../domain/artifacts/manifest';
 import { checkRestorable, pickBackup } from '../../domain/backups/door-checks';
@@ -24,6 +25,7 @@ import { teamPhysicalFields } from '../../domain/physical/team-backup';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import type { ActivityDeps } from '../deps';
 import type { SourceFacts, VerifiedBackup } from '../types';
+import { readPublishedManifests } from '../artifacts/catalog';
 
 /** Adopted backups sit among the engine's own, so PITR and retention see them; their folder holds only the manifest. */
 const TEAM_PREFIX = 'team-';
@@ -44,9 +46,10 @@ export function adoptActivities(deps: ActivityDeps) {
         checkRestorable(inspection.name, inspection.format, ['logical-dump', 'mydumper', 'mariabackup']);
         const origin: BackupOrigin = { location: req.team.location, ...(req.team.s3 ? { s3: req.team.s3 } : {}), key: chosen.key, where: store.where(chosen.key), observed: inspection.observed };
         const manifest = teamManifest(req, inspection, origin, new Date(chosen.modifiedMs).toISOString());
-        const dir = path.join(sourceBackupsDir(deps.paths, req.source.name), `${TEAM_PREFIX}${safeSegment(path.basename(chosen.key)).slice(0, 80)}-${inspection.sha256.slice(0, 12)}`);
-        const manifestPath = await writeManifestOnce(dir, manifest);
-        return { manifestPath, backupDir: dir, dumpPath: origin.where, manifest, verified: 'full' };
+        const folder = `${TEAM_PREFIX}${safeSegment(path.basename(chosen.key)).slice(0, 80)}-${inspection.sha256.slice(0, 12)}`;
+        const artifacts = await artifactStoreOf(deps.paths);
+        const manifestPath = await writeManifestOnce(artifacts, StoreKeys.manifest(req.source.name, folder), manifest);
+        return { manifestPath, backupDir: artifacts.ref(StoreKeys.backup(req.source.name, folder)).replace(/\/$/, ''), dumpPath: origin.where, manifest, verified: 'full' };
       } finally {
         store.close();
       }
@@ -66,14 +69,9 @@ function policyOf(team: TeamBackupRequest): PickPolicy {
  * against a newer, larger one, nor a weekly full against a nightly schema dump elsewhere).
  */
 async function lastAdoptedBefore(deps: ActivityDeps, source: string, location: string, key: string, modifiedMs: number): Promise<LastGoodBackup | undefined> {
-  const dir = sourceBackupsDir(deps.paths, source);
   let newest: BackupManifest | undefined;
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.startsWith(TEAM_PREFIX)) continue;
-    const file = path.join(dir, name, MANIFEST_FILE);
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
-    const m = parseManifest(text, file);
+  for (const m of await readPublishedManifests(deps.paths, source)) {
+    if ('problem' in m || !m.folder.startsWith(TEAM_PREFIX)) continue;
     if (m.origin && m.origin.location === location && m.origin.key !== key && Date.parse(m.createdAt) < modifiedMs && (!newest || m.createdAt > newest.createdAt)) newest = m;
   }
   return newest?.origin ? { name: newest.origin.where, size: newest.uncompressedBytes, measure: 'plain' } : undefined;
@@ -113,13 +111,9 @@ function teamManifest(req: { drillId: string; source: SourceSpec; facts: SourceF
 }
 
 /** Create-or-adopt: a retry, or a later drill of the same bytes, finds the manifest already there. */
-async function writeManifestOnce(dir: string, manifest: BackupManifest): Promise<string> {
-  const file = path.join(dir, MANIFEST_FILE);
-  if (await readFile(file, 'utf8').then(() => true, () => false)) return file;
-  await mkdir(dir, { recursive: true, mode: 0o750 });
-  await writeFile(`${file}.tmp`, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o640 });
-  await rename(`${file}.tmp`, file);
-  return file;
+async function writeManifestOnce(store: ArtifactStore, key: string, manifest: BackupManifest): Promise<string> {
+  if ((await store.read(key)) === undefined) await store.write(key, JSON.stringify(manifest, null, 2) + '\n');
+  return store.ref(key);
 }
 
 
