@@ -23,7 +23,7 @@ export interface ArchivedBinlog {
 
 /** A plan of what to replay; the facts the report needs are its ReplayFacts (domain/report/build.ts). */
 export interface ReplayPlan extends ReplayFacts {
-  /** Archive folder the files live in (mounted read-only into the sandbox). */
+  /** The archive as the store names it: its folder (local store) or `s3://bucket/<prefix><source>/binlogs`; the replay's host pulls its own copy (mounted read-only into the sandbox). */
   archiveDir: string;
   /** Every file any segment reads, in order. */
   files: string[];
@@ -80,6 +80,7 @@ export interface BackupRequest {
 /** How deep verifyBackup read an artifact: 'full', or 'bytes' (size and sha256 only). */
 export type VerifyDepth = 'full' | 'bytes';
 
+/** Paths in a local store; `s3://bucket/key` references in S3, staged on the host that reads them (activities/artifacts/staging.ts). */
 export interface PublishedBackup {
   manifestPath: string;
   /** The folder holding dump and manifest (mounted read-only into the sandbox). */
