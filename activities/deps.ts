@@ -18,4 +18,16 @@ export interface ActivityDeps {
   alertRoutes?: Record<string, AlertRoute[]>;
   /** The worker's Prometheus metrics, when it serves them. */
   metrics?: DrillMetricsRecorder;
+  /** This worker host's place in sandbox placement (workers/service.ts); absent: it places nothing, sandboxes run where the drill runs. */
+  placement?: HostPlacement;
+}
+
+export interface HostPlacement {
+  host: string;
+  /** `<queue>@<host>`: the sandbox activities of drills placed here. */
+  hostQueue: string;
+  placementQueue: string;
+  /** Memory all this host's sandboxes may use together (MiB); each gets at most its share. */
+  memoryMb?: number;
+  sandboxes: number;
 }

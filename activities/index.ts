@@ -17,6 +17,7 @@ import { restoreActivities } from './dump/restore';
 import { recoveryProofActivities } from './replay/prove-recovery-point';
 import { reportActivities } from './report/reports';
 import { sandboxActivities } from './sandbox/sandbox';
+import { placementActivities } from './sandbox/placement';
 import { checkpointActivities } from './source/checkpoint';
 import { sourceActivities } from './source/inspect';
 
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...replayPlanningActivities(deps),
     ...recoveryProofActivities(deps),
     ...sandboxActivities(deps),
+    ...placementActivities(deps),
     ...restoreActivities(deps),
     ...checkActivities(deps),
     ...reportActivities(deps),

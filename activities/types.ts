@@ -100,6 +100,8 @@ export interface SandboxHandle {
   flavor: Flavor;
   /** Host path of the server socket. */
   socketPath: string;
+  /** The worker host that runs it (its task queue reaches it), when sandboxes are placed. */
+  host?: string;
   image: string;
   expiresAt: string;
   /** Milliseconds from container start (or adoption) to the first answered query. */

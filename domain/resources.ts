@@ -33,6 +33,17 @@ export function hostMemoryBudgetMb(hostMemoryBytes: number): number {
   return Math.floor((hostMemoryBytes * HOST_MEMORY_BUDGET_SHARE) / MIB);
 }
 
+/**
+ * The memory a sandbox is sized against. A host that declares its sandboxes' memory
+ * (worker.capacity.memory) gives each sandbox its share, memory / sandboxes, as the whole budget
+ * (so: the host memory of which that share is {@link HOST_MEMORY_BUDGET_SHARE}); else the host's own.
+ */
+export function sandboxSizingMemoryBytes(opts: { hostMemoryBytes: number; capacityMemoryMb?: number; sandboxes?: number }): number {
+  if (opts.capacityMemoryMb === undefined) return opts.hostMemoryBytes;
+  const shareMb = opts.capacityMemoryMb / Math.max(1, opts.sandboxes ?? 1);
+  return Math.floor((shareMb / HOST_MEMORY_BUDGET_SHARE) * MIB);
+}
+
 /** The sandbox's memory limit: as configured, else its buffer pool and the server's overhead, at most the host budget. */
 export function sandboxMemoryLimitMb(opts: { configuredMb?: number; bufferPoolMb: number; hostMemoryBytes: number }): number {
   if (opts.configuredMb !== undefined) return opts.configuredMb;

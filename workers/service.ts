@@ -16,7 +16,7 @@ import type { SourceRetentionPolicy } from '../domain/artifacts/retention';
 import type { SourceObjectives } from '../domain/metrics/recorder';
 import type { TemporalSettings } from '../client/settings';
 import { workflowsUiBaseUrl } from '../client/settings';
-import { createDrillWorker } from './drill-worker';
+import { createHostWorkers } from './host-workers';
 import { ensureJanitorSchedule, janitorInterval } from './janitor-schedule';
 import { startWorkerMetrics } from './metrics';
 import type { MetricsSettings } from './metrics';
@@ -63,19 +63,24 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
     throw err;
   });
   try {
-    const worker = await createDrillWorker({
+    const workers = await createHostWorkers({
       connection,
       namespace: s.namespace,
       taskQueue: s.taskQueue,
+      host,
+      capacity,
       deps: { runtime, paths, uiBaseUrl: workflowsUiBaseUrl(s), alertWebhookRef: opts.alertWebhookRef, alertRoutes: opts.alertRoutes, metrics: metrics?.recorder },
-      worker: { shutdownGraceTime: '30s' },
     });
     // RESTORE_DRILL_JANITOR_EVERY=off leaves the janitor schedule out (tests that sweep by hand).
     const every = janitorInterval();
     if (every !== undefined) {
       const clientConnection = await Connection.connect({ address: s.address, tls: s.tls, apiKey: s.apiKey });
       try {
-        const id = await ensureJanitorSchedule(new Client({ connection: clientConnection, namespace: s.namespace }), { taskQueue: s.taskQueue, every, retention: opts.retention });
+        const client = new Client({ connection: clientConnection, namespace: s.namespace });
+        const id = await ensureJanitorSchedule(client, { taskQueue: s.taskQueue, every, retention: opts.retention });
+        // This host's own sweep: what its Docker engine and scratch folder hold, whoever else is down.
+        const own = await ensureJanitorSchedule(client, { taskQueue: workers.hostQueue, every });
+        opts.log(`janitor schedule ${own} every ${every} for this host's leftovers`);
         const kept = opts.retention.map((p) => `${p.source} keeps ${p.keepBackups} backup(s)${p.keepNewerThanSeconds === undefined ? '' : ` and those younger than ${p.keepNewerThanSeconds} s`}`);
         opts.log(`janitor schedule ${id} every ${every}, ${kept.length > 0 ? `retention for ${kept.join('; ')}` : 'no retention (no configuration file)'}`);
       } finally {
@@ -83,9 +88,9 @@ export async function runWorkerService(opts: WorkerServiceOptions): Promise<void
       }
     }
     opts.log(
-      `restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace}) as host ${host}, ${capacity.sandboxes} sandbox(es) at once; artifacts in ${store.describe()}, scratch in ${paths.workRoot}${opts.configPath ? `; configuration ${opts.configPath}` : ''}`,
+      `restore-drill worker polling ${s.taskQueue} on ${s.address} (${s.namespace}) as host ${host}, ${capacity.sandboxes} sandbox(es) at once (${workers.hostQueue}, ${workers.placementQueue}); artifacts in ${store.describe()}, scratch in ${paths.workRoot}${opts.configPath ? `; configuration ${opts.configPath}` : ''}`,
     );
-    await worker.run();
+    await workers.run();
   } finally {
     await connection.close();
     await metrics?.close();

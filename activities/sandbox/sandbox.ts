@@ -13,7 +13,7 @@ import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
 import { sandboxAdminInitSql } from '../../domain/physical/backups';
 import { MANAGED_LABEL_VALUE, SandboxLabels, checkSocketPathLength, sandboxLabels, sandboxName } from '../../domain/naming';
-import { sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage } from '../../domain/resources';
+import { sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage, sandboxSizingMemoryBytes } from '../../domain/resources';
 import type { MemoryRetry } from '../../domain/resources';
 import type { Flavor } from '../../domain/types';
 import { withHeartbeat } from '../boundary';
@@ -91,6 +91,11 @@ export function assertOwnSandbox(info: ContainerInfo | undefined, name: string, 
   return info;
 }
 
+/** What this host's sandboxes are sized against: their share of its declared capacity, else its memory. */
+function sandboxMemoryBytes(deps: ActivityDeps): number {
+  return sandboxSizingMemoryBytes({ hostMemoryBytes: os.totalmem(), capacityMemoryMb: deps.placement?.memoryMb, sandboxes: deps.placement?.sandboxes });
+}
+
 export function sandboxSocketDir(deps: ActivityDeps, drillId: string): string {
   return path.join(drillWorkDir(deps.paths, drillId), 'sandbox-sock');
 }
@@ -106,8 +111,9 @@ export function sandboxActivities(deps: ActivityDeps) {
       let adopted = info !== undefined;
       let replaced: string | undefined;
       const expiresAt = new Date(Date.now() + req.ttlSeconds * 1000).toISOString();
-      const bufferPoolMb = sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, sourceDataBytes: req.sourceDataBytes, artifactBytes: req.artifactBytes, hostMemoryBytes: os.totalmem() });
-      const limits = { memoryMb: sandboxMemoryLimitMb({ configuredMb: req.memoryMb, bufferPoolMb, hostMemoryBytes: os.totalmem() }), ...(req.cpus ? { cpus: req.cpus } : {}) };
+      const hostMemoryBytes = sandboxMemoryBytes(deps);
+      const bufferPoolMb = sandboxBufferPoolMb({ configuredMb: req.bufferPoolMb, sourceDataBytes: req.sourceDataBytes, artifactBytes: req.artifactBytes, hostMemoryBytes });
+      const limits = { memoryMb: sandboxMemoryLimitMb({ configuredMb: req.memoryMb, bufferPoolMb, hostMemoryBytes }), ...(req.cpus ? { cpus: req.cpus } : {}) };
       if (info) {
         assertOwnSandbox(info, name, req.drillId);
         // Restarted after the kernel killed it at its memory limit: with the limit asked for now.
@@ -172,7 +178,7 @@ export function sandboxActivities(deps: ActivityDeps) {
             }
           }),
       );
-      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted, ...(replaced ? { replaced } : {}), ...limits, bufferPoolMb };
+      return { name, containerId: info.id, flavor: req.flavor, socketPath, image: req.image, expiresAt, readyMs, adopted, ...(replaced ? { replaced } : {}), ...limits, bufferPoolMb, ...(deps.placement ? { host: deps.placement.host } : {}) };
     },
 
     /** Whether the drill's sandbox exists and runs: tells a failed restore from a killed sandbox. */
@@ -186,7 +192,7 @@ export function sandboxActivities(deps: ActivityDeps) {
      * memory: decided against what this worker's host has now (domain/resources.ts).
      */
     async sandboxMemoryRetry(req: { drillId: string; limitMb: number; maxMemoryMb?: number }): Promise<MemoryRetry> {
-      return sandboxMemoryRetry({ limitMb: req.limitMb, maxMemoryMb: req.maxMemoryMb, hostMemoryBytes: os.totalmem(), hostAvailableBytes: os.freemem() });
+      return sandboxMemoryRetry({ limitMb: req.limitMb, maxMemoryMb: req.maxMemoryMb, hostMemoryBytes: sandboxMemoryBytes(deps), hostAvailableBytes: os.freemem() });
     },
 
     /**

@@ -43,7 +43,9 @@ export interface DrillRecord {
   source: string;
   flavor: Flavor;
   serverVersion: string;
-  sandbox?: { image: string; memoryMb?: number; cpus?: number; bufferPoolMb?: number };
+  sandbox?: { image: string; memoryMb?: number; cpus?: number; bufferPoolMb?: number; host?: string };
+  /** Worker hosts the sandbox phase was placed on before the one that ran it, lost mid-drill. */
+  lostHosts?: string[];
   /** The one restart of a sandbox the kernel killed at its memory limit, with more memory. */
   memoryRetry?: { fromMb: number; toMb: number };
   /** ISO-8601 UTC. */
@@ -91,9 +93,11 @@ export function proofCheck(proof: RecoveryProof): CheckResult | undefined {
 }
 
 /** The sandbox's image and limits, and its out-of-memory retry. */
-function sandboxFacts(sandbox: NonNullable<DrillRecord['sandbox']>, memoryRetry: DrillRecord['memoryRetry']): NonNullable<DrillReport['sandbox']> {
+function sandboxFacts(sandbox: NonNullable<DrillRecord['sandbox']>, memoryRetry: DrillRecord['memoryRetry'], lostHosts: DrillRecord['lostHosts']): NonNullable<DrillReport['sandbox']> {
   return {
     image: sandbox.image,
+    ...(sandbox.host !== undefined ? { host: sandbox.host } : {}),
+    ...(lostHosts && lostHosts.length > 0 ? { lostHosts } : {}),
     ...(sandbox.memoryMb !== undefined ? { memoryMb: sandbox.memoryMb } : {}),
     ...(sandbox.cpus !== undefined ? { cpus: sandbox.cpus } : {}),
     ...(sandbox.bufferPoolMb !== undefined ? { bufferPoolMb: sandbox.bufferPoolMb } : {}),
@@ -115,7 +119,7 @@ export function buildDrillReport(r: DrillRecord): DrillReport {
     source: r.source,
     flavor: r.flavor,
     serverVersion: r.serverVersion,
-    sandbox: r.sandbox ? sandboxFacts(r.sandbox, r.memoryRetry) : undefined,
+    sandbox: r.sandbox ? sandboxFacts(r.sandbox, r.memoryRetry, r.lostHosts) : undefined,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     backup: r.backup,

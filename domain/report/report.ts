@@ -86,6 +86,10 @@ export interface DrillReport {
   sandbox?: {
     image: string;
     version?: string;
+    /** The worker host that ran it (and holds it while kept), when sandboxes are placed. */
+    host?: string;
+    /** Hosts it was placed on first and lost mid-drill: the sandbox phase ran again on `host`. */
+    lostHosts?: string[];
     /** The container's memory limit (MiB) and CPU limit (cores) it ran with, and its InnoDB buffer pool (MiB). */
     memoryMb?: number;
     cpus?: number;
@@ -269,7 +273,9 @@ export function renderMarkdown(report: DrillReport): string {
   out.push(
     `- **Source:** ${report.source} (${report.flavor} ${report.serverVersion})`,
     ...(report.sandbox
-      ? [`- **Sandbox:** ${report.sandbox.image}${report.sandbox.version ? ` (${report.sandbox.version})` : ''}${sandboxLimitsText(report.sandbox)}`]
+      ? [
+          `- **Sandbox:** ${report.sandbox.image}${report.sandbox.version ? ` (${report.sandbox.version})` : ''}${sandboxLimitsText(report.sandbox)}${report.sandbox.host ? ` on host ${report.sandbox.host}` : ''}${report.sandbox.lostHosts ? ` (lost and left: ${report.sandbox.lostHosts.join(', ')})` : ''}`,
+        ]
       : []),
     `- **Started:** ${report.startedAt} — **finished:** ${report.finishedAt}`,
     `- **Target:** ${report.target}`,

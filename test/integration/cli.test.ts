@@ -18,6 +18,7 @@ import type { Flavor } from '../../domain/types';
 import { DrillKind, DrillRtoSeconds } from '../../workflows/search-attributes';
 import { janitorWorkflow, progressQuery } from '../../workflows';
 import type { binlogArchiverWorkflow, drillWorkflow } from '../../workflows';
+import { hostNameOf } from '../../workers/settings';
 import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
@@ -432,6 +433,7 @@ describe('restore-drill worker', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const schedule = h.client.schedule.getHandle(`restore-drill-janitor-${queue}`);
+    const hostSchedule = h.client.schedule.getHandle(`restore-drill-janitor-${queue}@${hostNameOf(os.hostname())}`);
     try {
       await until('the worker to poll', async () => (output.includes('polling') ? true : undefined), 120_000, 200);
       const described = await schedule.describe();
@@ -440,6 +442,8 @@ describe('restore-drill worker', () => {
       expect(action.args[0]!.retention!.map((p) => p.source).sort()).toEqual(FLAVORS.flatMap((f) => [sourceName(f), ttlSourceName(f)]).sort());
       for (const p of action.args[0]!.retention!) expect(p).toMatchObject({ keepBackups: 7, keepReports: 90 });
       expect(output).toMatch(/janitor schedule restore-drill-janitor-\S+ every 1h, retention for/);
+      // And this host's own sweep, on its own queue.
+      expect((await hostSchedule.describe()).action).toMatchObject({ workflowType: 'janitorWorkflow', taskQueue: `${queue}@${hostNameOf(os.hostname())}` });
       // --log-format json: every line, the SDK's included, is one JSON object.
       const lines = output.split('\n').filter((l) => l.trim() !== '');
       for (const l of lines) expect(JSON.parse(l)).toMatchObject({ level: expect.any(String), time: expect.any(String), msg: expect.any(String) });
@@ -447,6 +451,7 @@ describe('restore-drill worker', () => {
     } finally {
       child.kill('SIGTERM');
       await schedule.delete().catch(() => undefined);
+      await hostSchedule.delete().catch(() => undefined);
     }
     expect(await exited).toBe(0);
   });
@@ -473,7 +478,7 @@ describe('one worker entry point', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       await until('the worker to poll', async () => (output.includes('worker polling') ? true : undefined), 120_000, 200);
-      expect(output).toContain(`polling ${queue} on localhost:7233 (default) as host cfg-host, 1 sandbox(es) at once; artifacts in ${home}/artifacts, scratch in ${home}/scratch; configuration ${file}`);
+      expect(output).toContain(`polling ${queue} on localhost:7233 (default) as host cfg-host, 1 sandbox(es) at once (${queue}@cfg-host, ${queue}-placement); artifacts in ${home}/artifacts, scratch in ${home}/scratch; configuration ${file}`);
       // The janitor on that queue sweeps that home and that scratch folder: leftovers of a drill that no longer exists.
       const swept = await h.client.workflow.execute(janitorWorkflow, { taskQueue: queue, workflowId: `janitor-cfgworker-${Date.now()}`, args: [{ orphanFolderMaxAgeSeconds: 0 }] });
       expect(swept.removedFolders.map((f) => f.split(' ')[0])).toEqual(expect.arrayContaining(leftovers));

@@ -15,6 +15,9 @@ import type { DrillRecord } from '../../domain/report/build';
 import type { BackupFacts, DrillFailure, DrillReport } from '../../domain/report/report';
 import { UndoStack } from './cleanup';
 import { ProgressBoard } from './progress';
+import { unplaced } from './activity-options';
+import type { SandboxProxies } from './activity-options';
+import type { SandboxHost } from './sandbox-host';
 
 /** What the drill has established so far; absent facts were never reached. */
 export interface DrillState {
@@ -45,6 +48,10 @@ export class Drill {
   readonly undos = new UndoStack();
   readonly target: string;
   readonly state: DrillState;
+  /** The host the sandbox phase runs on, when the fleet places sandboxes (placement.ts). */
+  placement?: SandboxHost;
+  /** Whether the sandbox's removal is registered (once, whichever host it ends up on). */
+  sandboxRemovalRegistered = false;
 
   constructor(readonly request: DrillRequest) {
     this.target = describeTarget(request.target);
@@ -55,6 +62,11 @@ export class Drill {
       base: { manifestPath: '', chosen: 'taken' },
       checks: [],
     };
+  }
+
+  /** The sandbox's activities: on the placed host's own queue, else on the drill's. */
+  onSandboxHost(): SandboxProxies {
+    return this.placement?.proxies() ?? unplaced;
   }
 
   phase<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -81,6 +93,7 @@ export class Drill {
       flavor: s.flavor,
       serverVersion: s.serverVersion,
       sandbox: s.sandbox,
+      lostHosts: this.placement?.hosts.slice(0, -1),
       memoryRetry: s.memoryRetry,
       startedAt: this.startedAt,
       finishedAt: new Date().toISOString(),

@@ -12,7 +12,8 @@ import { DrillFailureType, DrillKind, DrillOutcome, DrillRtoSeconds, DrillSource
 import { acquireSourceLock } from '../source-lock';
 import { cleanup, long, planning, quick } from './activity-options';
 import { Drill } from './context';
-import { checkRestored, planWhileRestoring, restoreAsTaken, restoreDumpAndReplay, restorePhysicalAndReplay, restoresWhilePlanning } from './sandbox-phases';
+import { placeSandbox } from './placement';
+import { checkRestoredOnHost, planWhileRestoring, restoreAsTaken, restoreDumpAndReplay, restorePhysicalAndReplay, restoresWhilePlanning } from './sandbox-phases';
 import { inspectSource, isIncidentRecovery, obtainVerifiedBackup, planFromBackup, planIncidentRecovery } from './source-phases';
 
 export { progressQuery, releaseSignal, extendSignal } from './progress';
@@ -55,16 +56,16 @@ async function restoreToTarget(d: Drill): Promise<void> {
   const incident = isIncidentRecovery(d.request);
   const baseManifest = incident ? await planIncidentRecovery(d, facts) : d.request.backup?.manifest;
   const backup = await obtainVerifiedBackup(d, facts, baseManifest);
+  // The sandbox phase starts: on a host with a free slot, when the fleet places sandboxes.
+  await placeSandbox(d);
   if (!backup.published.manifest.coordinates) return restoreAsTaken(d, facts, backup);
   let firstRestore: Promise<void> | undefined;
   if (restoresWhilePlanning(d, backup)) ({ firstRestore } = await planWhileRestoring(d, facts, backup));
   else if (!incident) await planFromBackup(d, facts, backup, { checkpoint: quick, archive: long, plan: planning });
   const plan = d.state.plan!;
-  const sandbox =
-    backup.published.manifest.kind === 'physical'
-      ? await restorePhysicalAndReplay(d, facts, backup, plan)
-      : await restoreDumpAndReplay(d, facts, backup, plan, firstRestore);
-  await checkRestored(d, facts, sandbox, plan);
+  const restore = (first: Promise<void> | undefined) =>
+    backup.published.manifest.kind === 'physical' ? restorePhysicalAndReplay(d, facts, backup, plan) : restoreDumpAndReplay(d, facts, backup, plan, first);
+  await checkRestoredOnHost(d, facts, await restore(firstRestore), plan, () => restore(undefined));
 }
 
 /** A kept sandbox (on-demand PITR) stays up for inspection until released or expired. */

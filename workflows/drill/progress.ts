@@ -13,7 +13,7 @@ export interface DrillProgress {
   status: DrillStatus;
   current?: string;
   phases: PhaseTiming[];
-  sandbox?: { name: string; socketPath: string; expiresAt: string };
+  sandbox?: { name: string; socketPath: string; expiresAt: string; host?: string };
   report?: DrillReport;
   /**
    * Bytes and rows of the running long phases, from their activities' last heartbeats: filled
@@ -87,7 +87,7 @@ export class ProgressBoard {
   }
 
   showSandbox(sandbox: SandboxHandle): void {
-    this.progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt };
+    this.progress.sandbox = { name: sandbox.name, socketPath: sandbox.socketPath, expiresAt: sandbox.expiresAt, ...(sandbox.host ? { host: sandbox.host } : {}) };
   }
 
   /** Waits until the kept sandbox is released or expires (extend moves its expiry). */

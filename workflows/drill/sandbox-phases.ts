@@ -8,17 +8,8 @@ import { Phases } from '../../domain/report/report';
 import type { Drill } from './context';
 import type { ObtainedBackup } from './source-phases';
 import { planFromBackup } from './source-phases';
-import {
-  RESTORE_ATTEMPTS,
-  cleanup,
-  long,
-  longAcrossDaemonRestart,
-  longUntilStopped,
-  once,
-  planningUntilStopped,
-  quick,
-  quickAcrossDaemonRestart,
-} from './activity-options';
+import { isHostTimeout } from './sandbox-host';
+import { RESTORE_ATTEMPTS, longUntilStopped, planningUntilStopped } from './activity-options';
 
 /**
  * Patch id: the first logical restore runs while the checkpoint, archive and plan are taken
@@ -43,10 +34,24 @@ async function giveMoreMemory(d: Drill, err: unknown, oom: { message: string; li
   const limitMb = oom.limitMb ?? d.state.sandbox?.memoryMb;
   if (d.state.memoryRetry || limitMb === undefined) throw err;
   const maxMemoryMb = d.request.sandbox?.maxMemoryMb;
-  const decision = await quick.sandboxMemoryRetry({ drillId: d.drillId, limitMb, ...(maxMemoryMb !== undefined ? { maxMemoryMb } : {}) });
+  const decision = await d.onSandboxHost().quick.sandboxMemoryRetry({ drillId: d.drillId, limitMb, ...(maxMemoryMb !== undefined ? { maxMemoryMb } : {}) });
   if (!decision.retry) throw ApplicationFailure.create({ type: 'SandboxOutOfMemory', nonRetryable: true, message: `${oom.message}; ${decision.reason}`, details: [{ limitMb }] });
   d.state.memoryRetry = { fromMb: limitMb, toMb: decision.memoryMb };
   log.warn(`sandbox out of memory at ${limitMb} MiB: started again with ${decision.memoryMb} MiB`);
+}
+
+/**
+ * A placed host that timed out (its worker or engine gone): the next attempt runs on the host
+ * that holds the drill's slot once it is replaced (placement.ts), the lost one's leftovers are
+ * its janitor's. `seen`: the placements received when the attempt began.
+ */
+async function hostLost(d: Drill, err: unknown, seen: number): Promise<boolean> {
+  if (!d.placement || !isHostTimeout(err)) return false;
+  const lost = d.placement.current?.host;
+  const replaced = await d.placement.replacedSince(seen);
+  log.warn(replaced ? `sandbox host ${lost} lost: the sandbox phase starts again on ${d.placement.current?.host}` : `sandbox host ${lost} timed out and no other host took the slot: trying it again`);
+  if (replaced) d.state.sandbox = undefined;
+  return true;
 }
 
 /** A heartbeat timeout (the worker died) or a failure its activity marked retryable. */
@@ -61,7 +66,10 @@ export function isRetryableActivityFailure(err: unknown): boolean {
  * removed the same way once released or expired.
  */
 function registerSandboxRemoval(d: Drill): void {
-  d.undos.push('remove the sandbox', () => d.phase(Phases.Cleanup, () => cleanup.removeSandbox({ drillId: d.drillId })));
+  if (d.sandboxRemovalRegistered) return;
+  d.sandboxRemovalRegistered = true;
+  // On the host the sandbox is on when the drill ends: one lost before is its janitor's to clear.
+  d.undos.push('remove the sandbox', () => d.phase(Phases.Cleanup, () => d.onSandboxHost().cleanup.removeSandbox({ drillId: d.drillId })));
 }
 
 function sandboxRequest(d: Drill, facts: SourceFacts, { published }: ObtainedBackup) {
@@ -86,7 +94,7 @@ function sandboxRequest(d: Drill, facts: SourceFacts, { published }: ObtainedBac
 
 async function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: ObtainedBackup) {
   d.state.restored = await d.phase(Phases.Restore, () =>
-    once.restoreLogicalDump({
+    d.onSandboxHost().once.restoreLogicalDump({
       drillId: d.drillId,
       sandbox,
       dumpFile: published.dumpPath,
@@ -101,7 +109,7 @@ async function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: Obta
 }
 
 function replay(d: Drill, sandbox: SandboxHandle, plan: ReplayPlan) {
-  return d.phase(Phases.Replay, () => once.replayBinlogs({ drillId: d.drillId, sandbox, plan, method: d.request.replayMethod }));
+  return d.phase(Phases.Replay, () => d.onSandboxHost().once.replayBinlogs({ drillId: d.drillId, sandbox, plan, method: d.request.replayMethod }));
 }
 
 /**
@@ -120,7 +128,7 @@ export async function planWhileRestoring(d: Drill, facts: SourceFacts, backup: O
   registerSandboxRemoval(d);
   const restoring = new CancellationScope();
   const firstRestore = restoring.run(async () => {
-    const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest(d, facts, backup))));
+    const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => d.onSandboxHost().long.createSandbox(sandboxRequest(d, facts, backup))));
     await restoreDump(d, sandbox, backup);
   });
   // Settled by the replay, which waits for it; a failure there is handled where it is awaited.
@@ -146,9 +154,10 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
   const { published } = backup;
   registerSandboxRemoval(d);
   for (let attempt = 1; ; attempt++) {
+    const seen = d.placement?.received ?? 0;
     try {
       const restored = await d.phase(Phases.Restore, () =>
-        once.restorePhysicalBackup({
+        d.onSandboxHost().once.restorePhysicalBackup({
           drillId,
           source: request.source.name,
           image: facts.image,
@@ -158,7 +167,7 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
           ...(request.source.tools ? { tools: request.source.tools } : {}),
         }),
       );
-      const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox({ ...sandboxRequest(d, facts, backup), datadir: restored.datadir })));
+      const sandbox = d.useSandbox(await d.phase(Phases.SandboxStart, () => d.onSandboxHost().long.createSandbox({ ...sandboxRequest(d, facts, backup), datadir: restored.datadir })));
       if (plan) await replay(d, sandbox, plan);
       return sandbox;
     } catch (err) {
@@ -169,7 +178,8 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
         continue;
       }
       // Retried when the worker died or the started sandbox was killed; a bad artifact fails at once.
-      if (!isRetryableActivityFailure(err) && (!d.state.sandbox || (await quickAcrossDaemonRestart.inspectSandbox({ drillId })).running)) throw err;
+      if (await hostLost(d, err, seen)) continue;
+      if (!isRetryableActivityFailure(err) && (!d.state.sandbox || (await d.onSandboxHost().quickAcrossDaemonRestart.inspectSandbox({ drillId })).running)) throw err;
     }
   }
 }
@@ -182,12 +192,14 @@ export async function restorePhysicalAndReplay(d: Drill, facts: SourceFacts, bac
 export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup: ObtainedBackup, plan: ReplayPlan | undefined, firstRestore: Promise<void> | undefined): Promise<SandboxHandle> {
   if (!firstRestore) registerSandboxRemoval(d);
   for (let attempt = 1; ; attempt++) {
+    // A first restore started while planning ran on the first placement.
+    const seen = attempt === 1 && firstRestore ? Math.min(d.placement?.received ?? 0, 1) : (d.placement?.received ?? 0);
     try {
-      if (attempt === 1 && !firstRestore) d.useSandbox(await d.phase(Phases.SandboxStart, () => long.createSandbox(sandboxRequest(d, facts, backup))));
+      if (attempt === 1 && !firstRestore) d.useSandbox(await d.phase(Phases.SandboxStart, () => d.onSandboxHost().long.createSandbox(sandboxRequest(d, facts, backup))));
       if (attempt > 1) {
         // Adopts the sandbox (restarting it if it was killed, creating it if it never was) and stops the dead attempt's clients.
-        d.useSandbox(await d.phase(Phases.SandboxStart, () => longAcrossDaemonRestart.createSandbox(sandboxRequest(d, facts, backup))));
-        await quickAcrossDaemonRestart.quiesceSandbox({ drillId: d.drillId });
+        d.useSandbox(await d.phase(Phases.SandboxStart, () => d.onSandboxHost().longAcrossDaemonRestart.createSandbox(sandboxRequest(d, facts, backup))));
+        await d.onSandboxHost().quickAcrossDaemonRestart.quiesceSandbox({ drillId: d.drillId });
       }
       if (attempt === 1 && firstRestore) await firstRestore;
       else await restoreDump(d, d.state.sandbox!, backup);
@@ -200,9 +212,10 @@ export async function restoreDumpAndReplay(d: Drill, facts: SourceFacts, backup:
         await giveMoreMemory(d, err, oom);
         continue;
       }
+      if (await hostLost(d, err, seen)) continue;
       // This function's own first sandbox never started (no image, a bad option): nothing a restore attempt fixes.
       if (attempt === 1 && !firstRestore && !d.state.sandbox) throw err;
-      if (!isRetryableActivityFailure(err) && (await quickAcrossDaemonRestart.inspectSandbox({ drillId: d.drillId })).running) throw err;
+      if (!isRetryableActivityFailure(err) && (await d.onSandboxHost().quickAcrossDaemonRestart.inspectSandbox({ drillId: d.drillId })).running) throw err;
     }
   }
 }
@@ -222,20 +235,37 @@ export async function restoreAsTaken(d: Drill, facts: SourceFacts, backup: Obtai
   // Nothing to compare with: the dump's own declarations and row counts are the reference.
   const { declaredObjects, rowsLoaded } = state.restored ?? {};
   const verified = await d.phase(Phases.Checks, () =>
-    long.verifyRestore({ drillId, sandbox, databases, assertions: request.assertions, missingDefiners: request.missingDefiners, ...(declaredObjects ? { declaredObjects } : {}), ...(rowsLoaded ? { rowsLoaded } : {}) }),
+    d.onSandboxHost().long.verifyRestore({ drillId, sandbox, databases, assertions: request.assertions, missingDefiners: request.missingDefiners, ...(declaredObjects ? { declaredObjects } : {}), ...(rowsLoaded ? { rowsLoaded } : {}) }),
   );
   state.checks = verified.checks;
   state.objects = verified.objects;
+}
+
+/**
+ * {@link checkRestored}; a placed host lost during the checks: the sandbox phase (`restoreAgain`)
+ * runs again on the host that took the drill's slot, and is checked there.
+ */
+export async function checkRestoredOnHost(d: Drill, facts: SourceFacts, restored: SandboxHandle, plan: ReplayPlan, restoreAgain: () => Promise<SandboxHandle>): Promise<void> {
+  let sandbox = restored;
+  for (let attempt = 1; ; attempt++) {
+    const seen = d.placement?.received ?? 0;
+    try {
+      return await checkRestored(d, facts, sandbox, plan);
+    } catch (err) {
+      if (isCancellation(err) || attempt >= RESTORE_ATTEMPTS || !(await hostLost(d, err, seen))) throw err;
+      sandbox = await restoreAgain();
+    }
+  }
 }
 
 /** Checks the restored data against the source, then what the sandbox itself says it applied against the archive. */
 export async function checkRestored(d: Drill, facts: SourceFacts, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
   const { request, drillId, state } = d;
   const verified = await d.phase(Phases.Checks, () =>
-    long.verifyRestore({ drillId, sandbox, databases: facts.databases, plan, checkpoint: state.checkpoint, assertions: request.assertions, missingDefiners: request.missingDefiners }),
+    d.onSandboxHost().long.verifyRestore({ drillId, sandbox, databases: facts.databases, plan, checkpoint: state.checkpoint, assertions: request.assertions, missingDefiners: request.missingDefiners }),
   );
   state.checks = verified.checks;
   state.objects = verified.objects;
   state.reached = verified.reached;
-  state.proof = await d.phase('prove-point', () => quick.proveRecoveryPoint({ drillId, sandbox, plan, method: request.replayMethod }));
+  state.proof = await d.phase('prove-point', () => d.onSandboxHost().quick.proveRecoveryPoint({ drillId, sandbox, plan, method: request.replayMethod }));
 }
