@@ -1,6 +1,6 @@
 /** The drill commands: drill, pitr, extend, release, status (history: cli/history.ts). */
 import type { WorkflowHandle } from '@temporalio/client';
-import { drillRequestFor } from '../config/load';
+import { drillRequestFor, sourceTaskQueue } from '../config/load';
 import { durationSeconds } from '../config/file-schema';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { CONTAINER_SOCKET, FLAVOR_TOOLS } from '../domain/flavors';
@@ -34,15 +34,16 @@ export async function drillCommand(ctx: CliContext, source: string, opts: { targ
   const target = opts.target ? parseTarget(opts.target) : undefined;
   const request = drillRequestFor(config, source, { target, backup: opts.backup });
   const client = await ctx.client();
+  const taskQueue = queueOf(ctx, source);
   const handle = await startDrill({
     client,
-    taskQueue: ctx.settings.taskQueue,
+    taskQueue,
     request,
     workflowId: drillWorkflowId(source, new Date().toISOString()),
     summary: `drill of ${source} to ${describeTarget(request.target ?? { kind: 'checkpoint' })} (restore-drill CLI)`,
   });
   const ui = workflowUiUrl(ctx.settings, handle.workflowId);
-  ctx.log(`drill ${handle.workflowId} started on task queue ${ctx.settings.taskQueue}; follow it at ${ui}`);
+  ctx.log(`drill ${handle.workflowId} started on task queue ${taskQueue}; follow it at ${ui}`);
   if (!opts.wait) {
     emit(ctx, { drillId: handle.workflowId, ui }, () => handle.workflowId);
     return 0;
@@ -52,6 +53,11 @@ export async function drillCommand(ctx: CliContext, source: string, opts: { targ
     [report ? renderText(report) : '', failure ? `FAILED (${failure.type}): ${failure.message}` : '', `Temporal UI: ${ui}`].filter(Boolean).join('\n'),
   );
   return report?.outcome === 'passed' && !failure ? 0 : 1;
+}
+
+/** The source's own task queue (its network zone's) unless --task-queue names one. */
+function queueOf(ctx: CliContext, source: string): string {
+  return ctx.options.taskQueue ?? sourceTaskQueue(ctx.config(), source, ctx.settings.taskQueue);
 }
 
 /** How a DBA reaches a kept sandbox. */
@@ -81,7 +87,7 @@ export async function pitrCommand(
   const client = await ctx.client();
   const handle = await startDrill({
     client,
-    taskQueue: ctx.settings.taskQueue,
+    taskQueue: queueOf(ctx, source),
     request,
     workflowId: drillWorkflowId(source, new Date().toISOString()).replace(/^drill-/, 'pitr-'),
     summary: `PITR of ${source} to ${opts.beforeEvent ? `before "${opts.beforeEvent}"` : opts.to}${skip.length > 0 ? `, skipping ${skip.map(describeSkip).join(', ')}` : ''} (restore-drill CLI)`,
@@ -108,9 +114,9 @@ export async function pitrCommand(
   emit(ctx, { drillId: handle.workflowId, ui, sandbox: { ...sandbox, ...hints }, report }, () =>
     [
       renderText(report),
-      `The restored server is kept until ${sandbox.expiresAt}:`,
+      `The restored server is kept${sandbox.host ? ` on worker host ${sandbox.host}` : ''} until ${sandbox.expiresAt}:`,
       `  ${hints.dockerExec}`,
-      `  or from this host: ${hints.hostClient}`,
+      `  or from ${sandbox.host ?? 'this host'}: ${hints.hostClient}`,
       `  socket: ${hints.socketPath}`,
       `Keep it longer:  restore-drill extend ${handle.workflowId} --by 2h`,
       `Remove it now:   restore-drill release ${handle.workflowId}`,
@@ -182,7 +188,7 @@ export async function statusCommand(ctx: CliContext, id: string): Promise<number
     for (const w of progress?.work ?? []) lines.push(renderPlainLine(estimateWork(w.phase, w.work, Date.now())));
     if (progress?.status === 'kept' && progress.sandbox && progress.report) {
       const hints = connectHints(progress.report, progress.sandbox);
-      lines.push(`sandbox ${progress.sandbox.name} kept until ${progress.sandbox.expiresAt}`, `  ${hints.dockerExec}`, `  socket: ${hints.socketPath}`);
+      lines.push(`sandbox ${progress.sandbox.name}${progress.sandbox.host ? ` on worker host ${progress.sandbox.host}` : ""} kept until ${progress.sandbox.expiresAt}`, `  ${hints.dockerExec}`, `  socket: ${hints.socketPath}`);
     }
     if (status.summary) lines.push(status.summary);
     lines.push(`Temporal UI: ${status.ui}`);

@@ -5,7 +5,7 @@
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
-import { drillRequestFor, sourceConfig } from '../config/load';
+import { drillRequestFor, sourceConfig, sourceTaskQueue } from '../config/load';
 import type { ConfigFile } from '../config/file-schema';
 import { parseDrillRequest } from '../config/schema';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
@@ -159,10 +159,11 @@ export async function scheduleCreate(ctx: CliContext, source: string | undefined
   const client = await ctx.client();
   const results: { scheduleId: string; result: string }[] = [];
   for (const name of sourcesFor(ctx, source, opts.all)) {
-    const options = scheduleOptions(ctx.config(), name, ctx.settings.taskQueue);
+    const taskQueue = ctx.options.taskQueue ?? sourceTaskQueue(ctx.config(), name, ctx.settings.taskQueue);
+    const options = scheduleOptions(ctx.config(), name, taskQueue);
     results.push({ scheduleId: options.scheduleId, result: await upsertSchedule(client, options) });
     const { schedule, rpoTarget } = sourceConfig(ctx.config(), name);
-    const archiver = archiverScheduleOptions(parseDrillRequest(drillRequestFor(ctx.config(), name)).source, schedule!.archiveEvery, ctx.settings.taskQueue, rpoTarget);
+    const archiver = archiverScheduleOptions(parseDrillRequest(drillRequestFor(ctx.config(), name)).source, schedule!.archiveEvery, taskQueue, rpoTarget);
     results.push({ scheduleId: archiver.scheduleId, result: await upsertSchedule(client, archiver) });
   }
   emit(ctx, results, () => results.map((r) => `${r.result} ${r.scheduleId}`).join('\n'));

@@ -158,6 +158,8 @@ export const sourceConfigSchema = z
     passwordRef: secretRefSchema.optional(),
     /** Image whose server and client tools match the source. */
     image: z.string().min(1).optional(),
+    /** The task queue of the workers that reach this source (one per network zone; docs/deployment.md); absent: temporal.taskQueue. */
+    taskQueue: z.string().min(1).optional(),
     backup: backupConfigSchema.default({ method: 'logical' }),
     /** Backups the team already takes (cron dumps, mariabackup, mydumper): listed by `backups`, checked by `verify`. */
     teamBackups: teamBackupsSchema.optional(),

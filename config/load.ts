@@ -110,7 +110,7 @@ const KNOWN_KEYS = [
   'image', 'backup', 'method', 'databases', 'physical', 'datadir', 'container', 'cloneDir', 'server', 'worker', 'prepareMemoryMb', 'schedule', 'cron', 'timezone', 'jitter', 'catchupWindow', 'target', 'paused', 'rtoTarget', 'rpoTarget', 'metrics', 'listen', 'temporalListen', 'retention', 'keepBackups', 'keepBackupsFor',
   'keepReports', 'maxIncrements', 'checks', 'assertions', 'checksum', 'missingDefiners', 'name', 'sql', 'expect', 'sandboxTtl', 'sandboxBufferPoolMb', 'sandbox', 'memory', 'cpus', 'maxMemory', 'tools', 'kind', 'at', 'position', 'gtid', 'pattern',
   'teamBackups', 'location', 'alerts', 'type', 'urlRef', 'secretRef', 'events', 's3', 'endpoint', 'region', 'forcePathStyle', 'accessKeyIdRef', 'secretAccessKeyRef', 'pick', 'randomWithinDays', 'minSizeRatio',
-  'capacity', 'sandboxes', 'workDir',
+  'capacity', 'sandboxes', 'workDir', 'taskQueue',
   'store', 'multipartThresholdMb', 'partMb',
 ];
 
@@ -144,6 +144,11 @@ export function sourceConfig(config: ConfigFile & { path?: string }, name: strin
     throw new DrillError(DrillErrorTypes.BadConfig, `no source ${JSON.stringify(name)} in ${config.path ?? 'the configuration'}; it has: ${Object.keys(config.sources).join(', ')}`);
   }
   return source;
+}
+
+/** The task queue a source's drills run on: its own (its network zone's) when it names one, else `fallback`. */
+export function sourceTaskQueue(config: ConfigFile & { path?: string }, name: string, fallback: string): string {
+  return sourceConfig(config, name).taskQueue ?? fallback;
 }
 
 /** The drill request for a configured source (target and sandbox keeping come from the command). */

@@ -1,5 +1,5 @@
 /** One worker entry point: where a worker host's settings come from (flags, environment, configuration file, defaults). */
-import { parseConfigText } from '../../config/load';
+import { parseConfigText, sourceTaskQueue } from '../../config/load';
 import { hostNameOf, workerHostSettings } from '../../workers/settings';
 
 const file = (extra = '') =>
@@ -52,4 +52,13 @@ test('bad worker keys are refused naming the fix', () => {
 test('a machine name becomes a host name a task queue and a label accept', () => {
   expect(hostNameOf('db 1/rack:2')).toBe('db-1-rack-2');
   expect(hostNameOf('--')).toBe('worker');
+});
+
+test('a source names the task queue of its network zone; without one its drills run on the file\'s queue', () => {
+  const config = parseConfigText(
+    'temporal: { taskQueue: rd-dc1 }\nsources:\n  orders:\n    connection: { socket: /run/mysqld/mysqld.sock }\n    user: drill_reader\n    taskQueue: rd-dc2\n  billing:\n    connection: { socket: /run/mysqld/mysqld.sock }\n    user: drill_reader\n',
+    'test.yaml',
+  );
+  expect(sourceTaskQueue(config, 'orders', 'rd-dc1')).toBe('rd-dc2');
+  expect(sourceTaskQueue(config, 'billing', 'rd-dc1')).toBe('rd-dc1');
 });
