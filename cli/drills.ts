@@ -188,7 +188,7 @@ export async function statusCommand(ctx: CliContext, id: string): Promise<number
     for (const w of progress?.work ?? []) lines.push(renderPlainLine(estimateWork(w.phase, w.work, Date.now())));
     if (progress?.status === 'kept' && progress.sandbox && progress.report) {
       const hints = connectHints(progress.report, progress.sandbox);
-      lines.push(`sandbox ${progress.sandbox.name}${progress.sandbox.host ? ` on worker host ${progress.sandbox.host}` : ""} kept until ${progress.sandbox.expiresAt}`, `  ${hints.dockerExec}`, `  socket: ${hints.socketPath}`);
+      lines.push(`sandbox ${progress.sandbox.name}${progress.sandbox.host ? ` on worker host ${progress.sandbox.host}` : ''} kept until ${progress.sandbox.expiresAt}`, `  ${hints.dockerExec}`, `  socket: ${hints.socketPath}`);
     }
     if (status.summary) lines.push(status.summary);
     lines.push(`Temporal UI: ${status.ui}`);
