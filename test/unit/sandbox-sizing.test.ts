@@ -1,5 +1,5 @@
 import { SANDBOX_BUFFER_POOL_MIN_MB, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
-import { SANDBOX_MEMORY_OVERHEAD_MB, sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage, toolContainerLimits } from '../../domain/resources';
+import { SANDBOX_MEMORY_OVERHEAD_MB, sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage, sandboxSizingMemoryBytes, toolContainerLimits } from '../../domain/resources';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -76,4 +76,13 @@ describe('a sandbox killed by the kernel at its memory limit', () => {
     expect(message).toContain('out of memory at its limit of 384 MiB with an InnoDB buffer pool of 1024 MiB');
     expect(message).toContain('says nothing about the backup');
   });
+});
+
+test('a host that declares its sandboxes\' memory sizes each within its share: capacity.memory / sandboxes', () => {
+  // 12 GiB for 3 sandboxes: each within 4 GiB, whatever the machine has.
+  const sizing = sandboxSizingMemoryBytes({ hostMemoryBytes: 64 * GiB, capacityMemoryMb: 12 * 1024, sandboxes: 3 });
+  expect(sandboxMemoryLimitMb({ bufferPoolMb: 16 * 1024, hostMemoryBytes: sizing })).toBe(4096);
+  expect(sandboxMemoryLimitMb({ bufferPoolMb: 1024, hostMemoryBytes: sizing })).toBe(1024 + SANDBOX_MEMORY_OVERHEAD_MB);
+  // Without a declared memory: the machine's, as before.
+  expect(sandboxSizingMemoryBytes({ hostMemoryBytes: 64 * GiB })).toBe(64 * GiB);
 });
