@@ -3,7 +3,7 @@
  * container. Credentials reach the tool through an option file in a private folder, never
  * through arguments or the environment (/proc/<pid>/cmdline is world-readable).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecOptions, ExecResult } from '../../adapters/container-runtime';
@@ -62,5 +62,7 @@ export async function runSourceTool(deps: ActivityDeps, run: SourceToolRun, opti
     );
   } finally {
     await rm(secretsDir, { recursive: true, force: true });
+    // The drill's folder too when nothing else is in it: a host that runs only the source side leaves nothing.
+    await rmdir(path.dirname(secretsDir)).catch(() => undefined);
   }
 }
