@@ -31,6 +31,7 @@ export async function createDrillWorker(opts: DrillWorkerOptions): Promise<Worke
     alertWebhookRef: opts.deps?.alertWebhookRef,
     alertRoutes: opts.deps?.alertRoutes,
     metrics: opts.deps?.metrics,
+    placement: opts.deps?.placement,
   };
   return Worker.create({
     connection: opts.connection,
