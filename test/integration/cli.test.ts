@@ -478,7 +478,7 @@ describe('one worker entry point', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       await until('the worker to poll', async () => (output.includes('worker polling') ? true : undefined), 120_000, 200);
-      expect(output).toContain(`polling ${queue} on localhost:7233 (default) as host cfg-host, 1 sandbox(es) at once (${queue}@cfg-host, ${queue}-placement); artifacts in ${home}/artifacts, scratch in ${home}/scratch; configuration ${file}`);
+      expect(output).toContain(`polling ${queue} on localhost:7233 (default) as host cfg-host, 1 sandbox(es) at once (${queue}@cfg-host, ${queue}-placement); artifacts in the folder ${home}/artifacts, scratch in ${home}/scratch; configuration ${file}`);
       // The janitor on that queue sweeps that home and that scratch folder: leftovers of a drill that no longer exists.
       const swept = await h.client.workflow.execute(janitorWorkflow, { taskQueue: queue, workflowId: `janitor-cfgworker-${Date.now()}`, args: [{ orphanFolderMaxAgeSeconds: 0 }] });
       expect(swept.removedFolders.map((f) => f.split(' ')[0])).toEqual(expect.arrayContaining(leftovers));
