@@ -1,6 +1,7 @@
 /** The artifact store's pure parts: its key layout, what counts as published, references, multipart plans, and its configuration. */
 import { parseConfigText } from '../../config/load';
 import { MiB, StoreKeys, formatS3Ref, multipartPlan, parseS3Ref, publishedFolders, unpublishedFolders } from '../../domain/artifacts/store-layout';
+import { configProblems } from './expect-error';
 
 describe('store layout', () => {
   test('keys put a source\'s backups, reports and status under its own safe name', () => {
@@ -42,15 +43,6 @@ describe('multipart plans', () => {
 
 describe('store configuration', () => {
   const config = (store: string) => `store:\n${store}sources:\n  orders:\n    connection: { socket: /run/mysqld/mysqld.sock }\n    user: drill_reader\n`;
-  const problems = (yaml: string): string => {
-    try {
-      parseConfigText(yaml, 'test.yaml');
-    } catch (err) {
-      expect((err as { type?: string }).type).toBe('BadConfig');
-      return (err as Error).message;
-    }
-    throw new Error('expected the configuration to be refused');
-  };
 
   test('an S3 store names its bucket, prefix, server and key references', () => {
     const parsed = parseConfigText(config('  location: s3://rd-artifacts/prod/\n  s3: { endpoint: "http://127.0.0.1:9768", accessKeyIdRef: { file: /etc/rd/key }, secretAccessKeyRef: { env: RD_S3_SECRET } }\n'));
@@ -58,10 +50,10 @@ describe('store configuration', () => {
   });
 
   test('a bad store is refused before anything starts, saying what to write', () => {
-    expect(problems(config('  location: s3://rd-artifacts/*.gz\n'))).toContain('store.location');
-    expect(problems(config('  location: artifacts\n'))).toContain("a relative path; write the folder's absolute path");
-    expect(problems(config('  location: s3://rd-artifacts/\n  s3: { accessKeyIdRef: { file: /k } }\n'))).toContain('secretAccessKeyRef is missing');
-    expect(problems(config('  location: s3://rd/\n'))).toContain('is not a bucket name');
-    expect(problems(config('  location: s3://key:secret@rd-artifacts/\n'))).toContain('store.location');
+    expect(configProblems(config('  location: s3://rd-artifacts/*.gz\n'))).toContain('store.location');
+    expect(configProblems(config('  location: artifacts\n'))).toContain("a relative path; write the folder's absolute path");
+    expect(configProblems(config('  location: s3://rd-artifacts/\n  s3: { accessKeyIdRef: { file: /k } }\n'))).toContain('secretAccessKeyRef is missing');
+    expect(configProblems(config('  location: s3://rd/\n'))).toContain('is not a bucket name');
+    expect(configProblems(config('  location: s3://key:secret@rd-artifacts/\n'))).toContain('store.location');
   });
 });

@@ -5,16 +5,8 @@ import { drillRequestFor, loadConfig, parseConfigText, retentionPolicies, splitN
 import { parseDrillRequest } from '../../config/schema';
 import { missingPrivileges } from '../../cli/doctor';
 import { cronIntervalSeconds } from '../../domain/cron';
+import { configProblems } from './expect-error';
 
-function problems(yaml: string): string {
-  try {
-    parseConfigText(yaml, 'test.yaml');
-  } catch (err) {
-    expect((err as { type?: string }).type).toBe('BadConfig');
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 const minimal = (extra = '') => `sources:\n  orders:\n    connection: { socket: /run/mysqld/mysqld.sock }\n    user: drill_reader\n${extra}`;
 
@@ -37,11 +29,11 @@ test('defaults fill what a minimal source leaves out', () => {
 });
 
 test('an unknown key is named with its path and the key it was probably meant to be', () => {
-  expect(problems(minimal('    rtoTraget: 15m\n'))).toContain('sources.orders.rtoTraget: unknown key — remove it or fix its spelling (did you mean rtoTarget?)');
+  expect(configProblems(minimal('    rtoTraget: 15m\n'))).toContain('sources.orders.rtoTraget: unknown key — remove it or fix its spelling (did you mean rtoTarget?)');
 });
 
 test('every bad key of a file is reported at once', () => {
-  const message = problems(minimal('    flavor: postgres\n    schedule: { cron: "daily", jitter: 5 minutes }\n'));
+  const message = configProblems(minimal('    flavor: postgres\n    schedule: { cron: "daily", jitter: 5 minutes }\n'));
   expect(message).toContain('has 3 problems');
   expect(message).toContain('sources.orders.flavor: expected one of "auto", "mysql", "mariadb", got "postgres"');
   expect(message).toContain('sources.orders.schedule.cron: expected a cron expression with five fields');
@@ -49,7 +41,7 @@ test('every bad key of a file is reported at once', () => {
 });
 
 test('a YAML syntax error is reported with its line', () => {
-  expect(problems('sources:\n  orders:\n    user: [unclosed\n')).toMatch(/not valid YAML:\n {2}line \d+, column \d+/);
+  expect(configProblems('sources:\n  orders:\n    user: [unclosed\n')).toMatch(/not valid YAML:\n {2}line \d+, column \d+/);
 });
 
 test('a configured source becomes a valid drill request, with auto flavor left to detection', () => {
@@ -62,7 +54,7 @@ test('a configured source becomes a valid drill request, with auto flavor left t
 test('sandboxBufferPoolMb is absent by default (sized from the backup) and, set, reaches the drill request; a tiny one is refused', () => {
   expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).sandboxBufferPoolMb).toBeUndefined();
   expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal('    sandboxBufferPoolMb: 4096\n')), 'orders')).sandboxBufferPoolMb).toBe(4096);
-  expect(problems(minimal('    sandboxBufferPoolMb: 16\n'))).toMatch(/sandboxBufferPoolMb/);
+  expect(configProblems(minimal('    sandboxBufferPoolMb: 16\n'))).toMatch(/sandboxBufferPoolMb/);
 });
 
 test('sandbox and tool container limits are absent by default and, set with sizes, reach the drill request in MiB; a bad size is refused', () => {
@@ -71,23 +63,23 @@ test('sandbox and tool container limits are absent by default and, set with size
   const limited = parseDrillRequest(drillRequestFor(parseConfigText(minimal('    sandbox: { memory: 1.5g, cpus: 2, maxMemory: 4096 }\n    tools: { memory: 512m, cpus: 0.5 }\n')), 'orders'));
   expect(limited.sandbox).toEqual({ memoryMb: 1536, cpus: 2, maxMemoryMb: 4096 });
   expect(limited.source.tools).toEqual({ memoryMb: 512, cpus: 0.5 });
-  expect(problems(minimal('    sandbox: { memory: lots }\n'))).toMatch(/sources\.orders\.sandbox\.memory: expected a memory size/);
-  expect(problems(minimal('    sandbox: { memory: 16m }\n'))).toMatch(/at least 64m/);
-  expect(problems(minimal('    tools: { memroy: 1g }\n'))).toMatch(/did you mean memory/);
+  expect(configProblems(minimal('    sandbox: { memory: lots }\n'))).toMatch(/sources\.orders\.sandbox\.memory: expected a memory size/);
+  expect(configProblems(minimal('    sandbox: { memory: 16m }\n'))).toMatch(/at least 64m/);
+  expect(configProblems(minimal('    tools: { memroy: 1g }\n'))).toMatch(/did you mean memory/);
 });
 
 test('checks.checksum defaults to rows and, set to server, reaches the drill request; anything else is refused', () => {
   expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).checksum).toBe('rows');
   const server = parseConfigText(minimal('    checks:\n      checksum: server\n'));
   expect(parseDrillRequest(drillRequestFor(server, 'orders')).checksum).toBe('server');
-  expect(problems(minimal('    checks:\n      checksum: fast\n'))).toMatch(/checksum/);
+  expect(configProblems(minimal('    checks:\n      checksum: fast\n'))).toMatch(/checksum/);
 });
 
 test('checks.missingDefiners defaults to create and, set to fail, reaches the drill request; anything else is refused', () => {
   expect(parseDrillRequest(drillRequestFor(parseConfigText(minimal()), 'orders')).missingDefiners).toBe('create');
   const fail = parseConfigText(minimal('    checks:\n      missingDefiners: fail\n'));
   expect(parseDrillRequest(drillRequestFor(fail, 'orders')).missingDefiners).toBe('fail');
-  expect(problems(minimal('    checks:\n      missingDefiners: ignore\n'))).toMatch(/missingDefiners/);
+  expect(configProblems(minimal('    checks:\n      missingDefiners: ignore\n'))).toMatch(/missingDefiners/);
 });
 
 test('an unknown source name lists the configured ones', () => {
@@ -121,8 +113,8 @@ describe('the schedule interval doctor compares binlog retention with: the longe
   });
 
   test('a cron the library cannot read is refused by the configuration schema', () => {
-    expect(problems(minimal('    schedule: { cron: "0 */6 * *" }\n'))).toMatch(/five fields/);
-    expect(problems(minimal('    schedule: { cron: "61 2 * * *" }\n'))).toMatch(/schedule/);
+    expect(configProblems(minimal('    schedule: { cron: "0 */6 * *" }\n'))).toMatch(/five fields/);
+    expect(configProblems(minimal('    schedule: { cron: "61 2 * * *" }\n'))).toMatch(/schedule/);
     expect(parseConfigText(minimal('    schedule: { cron: "0 */6 * * *" }\n')).sources.orders!.schedule?.cron).toBe('0 */6 * * *');
   });
 });
@@ -156,25 +148,25 @@ test('retention becomes one policy per source for the janitor: counts and ages o
 });
 
 test('bad retention values are named with their fix', () => {
-  const message = problems(minimal('    retention: { keepBackups: 0, keepBackupsFor: forever, keepBakups: 2 }\n'));
+  const message = configProblems(minimal('    retention: { keepBackups: 0, keepBackupsFor: forever, keepBakups: 2 }\n'));
   expect(message).toContain('sources.orders.retention.keepBackups: expected a whole number of backups, at least 1 (the newest backup is never removed), got 0');
   expect(message).toContain('sources.orders.retention.keepBackupsFor: expected a duration such as 90s, 15m, 4h or 2d');
   expect(message).toContain('sources.orders.retention.keepBakups: unknown key — remove it or fix its spelling (did you mean keepBackups?)');
-  expect(problems(minimal('    retention: { keepBackups: 2.5 }\n'))).toContain('sources.orders.retention.keepBackups: expected a whole number of backups');
+  expect(configProblems(minimal('    retention: { keepBackups: 2.5 }\n'))).toContain('sources.orders.retention.keepBackups: expected a whole number of backups');
 });
 
 test('incremental physical backups reach the drill request, and need method physical', () => {
   const config = parseConfigText(minimal('    backup: { method: physical, kind: incremental, maxIncrements: 3, physical: { container: db } }\n'));
   expect(parseDrillRequest(drillRequestFor(config, 'orders', {})).backup).toMatchObject({ method: 'physical', kind: 'incremental', maxIncrements: 3 });
-  expect(problems(minimal('    backup: { kind: incremental }\n'))).toContain('sources.orders.backup.kind: expected method: physical with kind: incremental');
-  expect(problems(minimal('    backup: { method: physical, kind: incremental, maxIncrements: 0 }\n'))).toContain('sources.orders.backup.maxIncrements');
+  expect(configProblems(minimal('    backup: { kind: incremental }\n'))).toContain('sources.orders.backup.kind: expected method: physical with kind: incremental');
+  expect(configProblems(minimal('    backup: { method: physical, kind: incremental, maxIncrements: 0 }\n'))).toContain('sources.orders.backup.maxIncrements');
   expect(() => parseDrillRequest({ source: { name: 'orders', connection: { socket: '/s' }, user: 'u' }, backup: { method: 'logical', kind: 'incremental' } })).toThrow(/backup\.kind: kind: incremental needs method: physical/);
 });
 
 test('backup attempts and their first delay reach the drill request', () => {
   const config = parseConfigText(minimal('    backup: { attempts: 5, retryDelay: 2m }\n'));
   expect(drillRequestFor(config, 'orders', {}).backup).toEqual({ method: 'logical', attempts: 5, retryDelaySeconds: 120 });
-  expect(problems(minimal('    backup: { attempts: 0 }\n'))).toContain('sources.orders.backup.attempts');
+  expect(configProblems(minimal('    backup: { attempts: 0 }\n'))).toContain('sources.orders.backup.attempts');
 });
 
 describe('teamBackups', () => {
@@ -212,7 +204,7 @@ describe('teamBackups', () => {
   });
 
   test('a location that is not one is refused naming the fix', () => {
-    expect(problems(minimal('    teamBackups:\n      location: http://minio:9000/bk/\n'))).toMatch(/sources\.orders\.teamBackups\.location: .*s3:\/\/bucket\/prefix\//);
+    expect(configProblems(minimal('    teamBackups:\n      location: http://minio:9000/bk/\n'))).toMatch(/sources\.orders\.teamBackups\.location: .*s3:\/\/bucket\/prefix\//);
   });
 
   test('latest without a location, and a relative path, are refused before any work', () => {
