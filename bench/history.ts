@@ -8,6 +8,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { tsToMs } from '@temporalio/common/lib/time';
+import { SANDBOX_PLACED_SIGNAL } from '../domain/placement';
 
 export interface ActivitySpan {
   activity: string;
@@ -16,6 +17,10 @@ export interface ActivitySpan {
   outcome: 'completed' | 'failed' | 'timed-out' | 'cancelled';
   /** The decoded result of a completed activity. */
   result?: unknown;
+  /** The task queue it was scheduled on (a host's own queue when sandboxes are placed). */
+  taskQueue: string;
+  /** The identity of the worker that ran its last attempt (`<pid>@<machine>` by default). */
+  identity: string;
 }
 
 export interface DrillTimeline {
@@ -33,17 +38,20 @@ const id = (x: unknown): string => String(x ?? '');
 
 /** Every activity attempt that finished, with its start and end times. */
 export function activitySpans(history: History): ActivitySpan[] {
-  const scheduled = new Map<string, string>();
-  const started = new Map<string, number>();
+  const scheduled = new Map<string, { activity: string; taskQueue: string }>();
+  const started = new Map<string, { ms: number; identity: string }>();
   const spans: ActivitySpan[] = [];
   const finish = (e: HistoryEvent, attrs: { scheduledEventId?: unknown } | null | undefined, outcome: ActivitySpan['outcome'], result?: unknown) => {
     const key = id(attrs?.scheduledEventId);
-    const startMs = started.get(key);
-    if (startMs !== undefined) spans.push({ activity: scheduled.get(key) ?? '?', startMs, endMs: tsToMs(e.eventTime), outcome, ...(result !== undefined ? { result } : {}) });
+    const start = started.get(key);
+    const { activity, taskQueue } = scheduled.get(key) ?? { activity: '?', taskQueue: '' };
+    if (start !== undefined) spans.push({ activity, startMs: start.ms, endMs: tsToMs(e.eventTime), outcome, ...(result !== undefined ? { result } : {}), taskQueue, identity: start.identity });
   };
   for (const e of history.events ?? []) {
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(id(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
-    else if (e.activityTaskStartedEventAttributes) started.set(id(e.activityTaskStartedEventAttributes.scheduledEventId), tsToMs(e.eventTime));
+    const s = e.activityTaskScheduledEventAttributes;
+    const t = e.activityTaskStartedEventAttributes;
+    if (s) scheduled.set(id(e.eventId), { activity: s.activityType?.name ?? '?', taskQueue: s.taskQueue?.name ?? '' });
+    else if (t) started.set(id(t.scheduledEventId), { ms: tsToMs(e.eventTime), identity: t.identity ?? '' });
     else if (e.activityTaskCompletedEventAttributes) {
       const payload = e.activityTaskCompletedEventAttributes.result?.payloads?.[0];
       finish(e, e.activityTaskCompletedEventAttributes, 'completed', payload ? defaultPayloadConverter.fromPayload(payload) : undefined);
@@ -109,4 +117,40 @@ export function checkPartsOf(timeline: DrillTimeline): Record<string, number> {
   const timings = (verify?.result as { timings?: Record<string, unknown> } | undefined)?.timings;
   if (!timings || typeof timings !== 'object') return {};
   return { ...restoreBreakdown(timings), ...(typeof timings.sessions === 'number' ? { sessions: timings.sessions } : {}) };
+}
+
+/**
+ * Per task queue (one per worker host when sandboxes are placed), the most sandboxes of these
+ * drills that were up at once: each from its createSandbox's start to its last removeSandbox's end.
+ */
+export function sandboxesAtOnce(spansByDrill: ActivitySpan[][]): Record<string, number> {
+  const edges: { queue: string; at: number; delta: number }[] = [];
+  for (const spans of spansByDrill) {
+    const created = spans.find((s) => s.activity === 'createSandbox' && s.outcome === 'completed');
+    const removed = spans.filter((s) => s.activity === 'removeSandbox').at(-1);
+    if (!created || !removed) continue;
+    edges.push({ queue: created.taskQueue, at: created.startMs, delta: 1 }, { queue: created.taskQueue, at: removed.endMs, delta: -1 });
+  }
+  const most: Record<string, number> = {};
+  const now: Record<string, number> = {};
+  // At equal times a removal counts first: one sandbox gone as the next starts is not two.
+  for (const e of edges.sort((a, b) => a.at - b.at || a.delta - b.delta)) {
+    now[e.queue] = (now[e.queue] ?? 0) + e.delta;
+    most[e.queue] = Math.max(most[e.queue] ?? 0, now[e.queue]!);
+  }
+  return most;
+}
+
+/**
+ * The placement step of a drill (workflows/drill/placement.ts): from asking whether sandboxes
+ * are placed to the first host's `sandbox-placed` signal, in seconds; undefined when the drill's
+ * sandbox was not placed.
+ */
+export function placementSeconds(history: History): number | undefined {
+  let askedMs: number | undefined;
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'sandboxPlacement') askedMs ??= tsToMs(e.eventTime);
+    else if (e.workflowExecutionSignaledEventAttributes?.signalName === SANDBOX_PLACED_SIGNAL && askedMs !== undefined) return (tsToMs(e.eventTime) - askedMs) / 1000;
+  }
+  return undefined;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
 const entry = path.join(root, 'dist/workers/main.js');
-const SOURCE_DIRS = ['domain', 'config', 'adapters', 'activities', 'workflows', 'workers'];
+const SOURCE_DIRS = ['domain', 'config', 'adapters', 'activities', 'workflows', 'workers', 'client', 'cli'];
 
 function newestSourceMtime(dir: string): number {
   let newest = 0;
@@ -21,7 +21,7 @@ function newestSourceMtime(dir: string): number {
   return newest;
 }
 
-/** Compiles dist/ when any engine source is newer than the worker entry (about 40 s). */
+/** Compiles dist/ when any engine or CLI source is newer than the worker entry (about 40 s). */
 export function ensureWorkerBuild(): void {
   const built = (() => {
     try {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import { checkPartsOf, drillTimeline, restoreBreakdown, restorePhasesOf } from '../../bench/history';
+import { activitySpans, checkPartsOf, drillTimeline, placementSeconds, restoreBreakdown, restorePhasesOf, sandboxesAtOnce } from '../../bench/history';
+import type { ActivitySpan } from '../../bench/history';
 
 const historyFromJSON = (json: object): History => temporal.api.history.v1.History.fromObject(json);
 const recorded = (name: string): History => historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../fixtures/histories', name), 'utf8')));
@@ -72,5 +73,31 @@ describe('bench: restore sub-phases', () => {
 
   test('<name>Seconds fields, never the total', () => {
     expect(restoreBreakdown({ seconds: 9, schemaSeconds: 1, dataSeconds: 6, indexesSeconds: 2, chunks: 40 })).toEqual({ schema: 1, data: 6, indexes: 2 });
+  });
+});
+
+describe('bench: placement from drill histories', () => {
+  const span = (activity: string, taskQueue: string, startMs: number, endMs: number): ActivitySpan => ({ activity, taskQueue, startMs, endMs, outcome: 'completed', identity: '1@m' });
+  const sandboxOn = (queue: string, from: number, to: number) => [span('createSandbox', queue, from, from + 1), span('restoreLogicalDump', queue, from + 1, to - 1), span('removeSandbox', queue, to - 1, to)];
+
+  test('the most sandboxes up at once per host queue: back to back is one, overlapping is two', () => {
+    expect(sandboxesAtOnce([sandboxOn('q@a', 0, 10), sandboxOn('q@a', 10, 20), sandboxOn('q@b', 5, 15)])).toEqual({ 'q@a': 1, 'q@b': 1 });
+    expect(sandboxesAtOnce([sandboxOn('q@a', 0, 10), sandboxOn('q@a', 9, 20)])).toEqual({ 'q@a': 2 });
+  });
+
+  test('the placement step: from asking to the first host signal; the task queue and worker identity of each span', () => {
+    const history = historyFromJSON({
+      events: [
+        { eventId: '1', eventTime: at(0), eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', workflowExecutionStartedEventAttributes: {} },
+        { eventId: '2', eventTime: at(1000), eventType: 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', activityTaskScheduledEventAttributes: { activityType: { name: 'sandboxPlacement' }, taskQueue: { name: 'q' } } },
+        { eventId: '3', eventTime: at(1010), eventType: 'EVENT_TYPE_ACTIVITY_TASK_STARTED', activityTaskStartedEventAttributes: { scheduledEventId: '2', identity: '42@host' } },
+        { eventId: '4', eventTime: at(1020), eventType: 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED', activityTaskCompletedEventAttributes: { scheduledEventId: '2', startedEventId: '3' } },
+        { eventId: '5', eventTime: at(1250), eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', workflowExecutionSignaledEventAttributes: { signalName: 'sandbox-placed' } },
+        { eventId: '6', eventTime: at(9000), eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', workflowExecutionSignaledEventAttributes: { signalName: 'sandbox-placed' } },
+      ],
+    });
+    expect(placementSeconds(history)).toBe(0.25);
+    expect(activitySpans(history).map((s) => [s.activity, s.taskQueue, s.identity])).toEqual([['sandboxPlacement', 'q', '42@host']]);
+    expect(placementSeconds(overlapping())).toBeUndefined();
   });
 });

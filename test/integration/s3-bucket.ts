@@ -1,0 +1,65 @@
+/**
+ * A bucket of its own on the rclone S3 server (deploy/s3.sh) for one test file or bench run: the
+ * artifact store's configuration, with the server's keys by reference, and an administrator's
+ * view of the objects to check what the engine left there.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { ArtifactStoreConfig } from '../../adapters/artifact-store';
+
+export interface TestBucket {
+  name: string;
+  /** The artifact store at `s3://<bucket>/<prefix>`. */
+  store(prefix: string): ArtifactStoreConfig;
+  keysUnder(prefix: string): Promise<string[]>;
+  object(key: string): Promise<Buffer>;
+  /** Deletes every object, then the bucket. */
+  destroy(): Promise<void>;
+}
+
+export async function createTestBucket(label: string): Promise<TestBucket> {
+  const home = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
+  const credentials = path.join(home, 's3-credentials');
+  const keyRef = { file: path.join(credentials, 'access-key-id') };
+  const secretRef = { file: path.join(credentials, 'secret-access-key') };
+  const endpoint = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
+  if (!existsSync(secretRef.file)) throw new Error(`no S3 credentials in ${credentials}: run deploy/s3.sh start`);
+  const name = `rd-${label}-${Date.now().toString(36)}`;
+  const admin = new S3Client({
+    endpoint, region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: await readFile(keyRef.file, 'utf8'), secretAccessKey: await readFile(secretRef.file, 'utf8') },
+    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: name })).catch((err: Error) => {
+    admin.destroy();
+    throw new Error(`the S3 server at ${endpoint} refused CreateBucket (${err.name}: ${err.message}): run deploy/s3.sh start`);
+  });
+  const keysUnder = async (prefix: string): Promise<string[]> => {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await admin.send(new ListObjectsV2Command({ Bucket: name, Prefix: prefix, ContinuationToken: token }));
+      out.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
+  };
+  return {
+    name,
+    store: (prefix) => ({ location: `s3://${name}/${prefix}`, s3: { endpoint, accessKeyIdRef: keyRef, secretAccessKeyRef: secretRef } }),
+    keysUnder,
+    object: async (key) => Buffer.from(await (await admin.send(new GetObjectCommand({ Bucket: name, Key: key }))).Body!.transformToByteArray()),
+    async destroy() {
+      try {
+        const keys = await keysUnder('');
+        for (let i = 0; i < keys.length; i += 500) await admin.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: keys.slice(i, i + 500).map((Key) => ({ Key })) } }));
+        await admin.send(new DeleteBucketCommand({ Bucket: name })).catch(() => undefined);
+      } finally {
+        admin.destroy();
+      }
+    },
+  };
+}
