@@ -13,24 +13,12 @@ import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile }
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { formatBackupLocation, parseBackupLocation } from '../domain/artifacts/locations';
 import type { S3BackupLocation, S3LocationOptions } from '../domain/artifacts/locations';
 import { MiB, multipartPlan, parseS3Ref } from '../domain/artifacts/store-layout';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
 import { openS3Client, s3Failure } from './object-store';
+import type { S3Api } from './object-store';
 
 export interface StoredArtifact {
   /** Relative to the store's root. */
@@ -256,7 +244,7 @@ export class S3ArtifactStore implements ArtifactStore {
   readonly kind = 's3' as const;
   constructor(
     private readonly location: S3BackupLocation,
-    private readonly client: S3Client,
+    private readonly s3: S3Api,
     private readonly multipart: Multipart,
   ) {}
 
@@ -280,7 +268,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async read(key: string): Promise<Buffer | undefined> {
     try {
-      const reply = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key }));
+      const reply = await this.s3.client.send(new this.s3.sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key }));
       return Buffer.from(await reply.Body!.transformToByteArray());
     } catch (err) {
       const name = (err as Error).name;
@@ -290,8 +278,8 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async write(key: string, body: string | Buffer): Promise<void> {
-    await this.client
-      .send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key, Body: typeof body === 'string' ? Buffer.from(body) : body }))
+    await this.s3.client
+      .send(new this.s3.sdk.PutObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key, Body: typeof body === 'string' ? Buffer.from(body) : body }))
       .catch((err: unknown) => {
         throw this.fail(err, `writing ${this.ref(key)}`);
       });
@@ -305,12 +293,12 @@ export class S3ArtifactStore implements ArtifactStore {
     const where = this.ref(key);
     if (parts.length === 0) {
       const body = await readFile(file);
-      await this.client.send(new PutObjectCommand({ Bucket, Key, Body: body, ContentLength: body.length })).catch((err: unknown) => {
+      await this.s3.client.send(new this.s3.sdk.PutObjectCommand({ Bucket, Key, Body: body, ContentLength: body.length })).catch((err: unknown) => {
         throw this.fail(err, `uploading ${where}`);
       });
       return { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
     }
-    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key })).catch((err: unknown) => {
+    const created = await this.s3.client.send(new this.s3.sdk.CreateMultipartUploadCommand({ Bucket, Key })).catch((err: unknown) => {
       throw this.fail(err, `starting the upload of ${where}`);
     });
     const UploadId = created.UploadId!;
@@ -323,13 +311,13 @@ export class S3ArtifactStore implements ArtifactStore {
         const { bytesRead } = await handle.read(body, 0, body.length, part.start);
         if (bytesRead !== body.length) throw new DrillError(DrillErrorTypes.Transient, `${file} shrank while it was uploaded to ${where}`);
         hash.update(body);
-        const reply = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body: body, ContentLength: body.length }));
+        const reply = await this.s3.client.send(new this.s3.sdk.UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body: body, ContentLength: body.length }));
         done.push({ ETag: reply.ETag!, PartNumber: i + 1 });
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }));
+      await this.s3.client.send(new this.s3.sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }));
       return { bytes: size, sha256: hash.digest('hex') };
     } catch (err) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
+      await this.s3.client.send(new this.s3.sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
       throw this.fail(err, `uploading ${where} in ${parts.length} parts`);
     } finally {
       await handle.close();
@@ -341,7 +329,7 @@ export class S3ArtifactStore implements ArtifactStore {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
     const tmp = tempName(file);
     try {
-      const reply = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key })).catch((err: unknown) => {
+      const reply = await this.s3.client.send(new this.s3.sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key })).catch((err: unknown) => {
         throw this.fail(err, `downloading ${where}`);
       });
       if (!(reply.Body instanceof Readable)) throw new DrillError(DrillErrorTypes.Transient, `downloading ${where}: the SDK returned no Node stream`);
@@ -363,8 +351,8 @@ export class S3ArtifactStore implements ArtifactStore {
     const out: StoredArtifact[] = [];
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client
-        .send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.location.prefix + prefix, ContinuationToken }))
+      const page = await this.s3.client
+        .send(new this.s3.sdk.ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.location.prefix + prefix, ContinuationToken }))
         .catch((err: unknown) => {
           throw this.fail(err, `listing ${this.ref(prefix)}`);
         });
@@ -380,8 +368,8 @@ export class S3ArtifactStore implements ArtifactStore {
   async remove(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
-      const reply = await this.client
-        .send(new DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.location.prefix + k })), Quiet: true } }))
+      const reply = await this.s3.client
+        .send(new this.s3.sdk.DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.location.prefix + k })), Quiet: true } }))
         .catch((err: unknown) => {
           throw this.fail(err, `removing ${batch.length} object(s) under ${this.ref('')}`);
         });
@@ -404,8 +392,8 @@ export class S3ArtifactStore implements ArtifactStore {
       return;
     }
     const Bucket = this.location.bucket;
-    await this.client
-      .send(new CopyObjectCommand({ Bucket, Key: this.location.prefix + to, CopySource: `${Bucket}/${encodeURI(this.location.prefix + from)}` }))
+    await this.s3.client
+      .send(new this.s3.sdk.CopyObjectCommand({ Bucket, Key: this.location.prefix + to, CopySource: `${Bucket}/${encodeURI(this.location.prefix + from)}` }))
       .catch((err: unknown) => {
         throw this.fail(err, `copying ${this.ref(from)} to ${this.ref(to)}`);
       });
@@ -435,7 +423,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket })).catch((err: unknown) => {
+    await this.s3.client.send(new this.s3.sdk.HeadBucketCommand({ Bucket: this.location.bucket })).catch((err: unknown) => {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.$metadata?.httpStatusCode === 404) err = Object.assign(new Error('no such bucket'), { name: 'NoSuchBucket', $metadata: e.$metadata });
       throw this.fail(err, `artifact store ${this.describe()}`);
@@ -443,7 +431,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   close(): void {
-    this.client.destroy();
+    this.s3.client.destroy();
   }
 }
 

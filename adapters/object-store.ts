@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type * as S3SdkModule from '@aws-sdk/client-s3';
 import { describeCredentialRef, formatBackupLocation, matchesFileName } from '../domain/artifacts/locations';
 import type { BackupLocation, LocalBackupLocation, S3BackupLocation } from '../domain/artifacts/locations';
 import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
@@ -227,14 +227,24 @@ interface SdkError extends Error {
 const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden', 'InvalidToken', 'ExpiredToken']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
 
+/** The AWS SDK's S3 module: its classes are the client and the commands it sends. */
+export type S3Sdk = typeof S3SdkModule;
+
+/** An SDK client and the SDK it came from, which is loaded here on first use: commands that touch only local files start without its 100 ms. */
+export interface S3Api {
+  client: S3Client;
+  sdk: S3Sdk;
+}
+
 /** An SDK client for an S3 location, its credentials resolved from their references here, on the worker. */
-export async function openS3Client(location: S3BackupLocation, options: ObjectStoreOptions = {}): Promise<S3Client> {
+export async function openS3Client(location: S3BackupLocation, options: ObjectStoreOptions = {}): Promise<S3Api> {
+  const sdk = await import('@aws-sdk/client-s3');
   const what = formatBackupLocation(location);
   const credentials = location.credentials && {
     accessKeyId: (await resolveSecret(location.credentials.accessKeyId, `S3 access key id for ${what}`))!,
     secretAccessKey: (await resolveSecret(location.credentials.secretAccessKey, `S3 secret access key for ${what}`))!,
   };
-  return new S3Client({
+  const client = new sdk.S3Client({
     region: location.region,
     forcePathStyle: location.forcePathStyle,
     ...(location.endpoint !== undefined && { endpoint: location.endpoint }),
@@ -246,12 +256,13 @@ export async function openS3Client(location: S3BackupLocation, options: ObjectSt
     // No overall request timeout: a backup may take an hour to stream. An idle socket is dead.
     requestHandler: { connectionTimeout: 5_000, socketTimeout: 120_000 },
   });
+  return { client, sdk };
 }
 
 class S3ObjectStore implements ObjectStore {
   private constructor(
     private readonly location: S3BackupLocation,
-    private readonly client: S3Client,
+    private readonly s3: S3Api,
     private readonly pageSize: number,
   ) {}
 
@@ -268,8 +279,8 @@ class S3ObjectStore implements ObjectStore {
     const objects: StoredObject[] = [];
     let continuationToken: string | undefined;
     do {
-      const page = await this.client
-        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder + prefix, Delimiter: '/', MaxKeys: this.pageSize, ContinuationToken: continuationToken }))
+      const page = await this.s3.client
+        .send(new this.s3.sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: folder + prefix, Delimiter: '/', MaxKeys: this.pageSize, ContinuationToken: continuationToken }))
         .catch((err: unknown) => {
           throw this.translate(err, `listing s3://${bucket}/${folder}${prefix}`);
         });
@@ -295,8 +306,8 @@ class S3ObjectStore implements ObjectStore {
     const files: StoredObject[] = [];
     let continuationToken: string | undefined;
     do {
-      const page = await this.client
-        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder + top, MaxKeys: this.pageSize, ContinuationToken: continuationToken }))
+      const page = await this.s3.client
+        .send(new this.s3.sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: folder + top, MaxKeys: this.pageSize, ContinuationToken: continuationToken }))
         .catch((err: unknown) => {
           throw this.translate(err, `listing s3://${bucket}/${folder}${top}`);
         });
@@ -311,7 +322,7 @@ class S3ObjectStore implements ObjectStore {
 
   async head(key: string): Promise<StoredObject | undefined> {
     try {
-      const o = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key }));
+      const o = await this.s3.client.send(new this.s3.sdk.HeadObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key }));
       return { key, kind: 'file', size: o.ContentLength ?? 0, modified: o.LastModified ?? new Date(0), etag: unquote(o.ETag) };
     } catch (err) {
       if ((err as SdkError).$metadata?.httpStatusCode === 404 && (err as SdkError).name !== 'NoSuchBucket') return undefined;
@@ -325,7 +336,7 @@ class S3ObjectStore implements ObjectStore {
     const ranged = range.start !== undefined || range.end !== undefined;
     let reply: GetObjectCommandOutput;
     try {
-      reply = await this.client.send(new GetObjectCommand({
+      reply = await this.s3.client.send(new this.s3.sdk.GetObjectCommand({
         Bucket: this.location.bucket,
         Key: this.location.prefix + key,
         ...(ranged && { Range: `bytes=${range.start ?? 0}-${range.end ?? ''}` }),
@@ -339,7 +350,7 @@ class S3ObjectStore implements ObjectStore {
   }
 
   close(): void {
-    this.client.destroy();
+    this.s3.client.destroy();
   }
 
   private translate(err: unknown, doing: string): DrillError {

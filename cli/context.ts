@@ -6,7 +6,6 @@
 import type { Client, Connection } from '@temporalio/client';
 import path from 'node:path';
 import type { EnginePaths } from '../adapters/local-layout';
-import { defaultPaths, withStore } from '../adapters/local-layout';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { LoadedConfig } from '../config/load';
 import { resolveTemporalSettings } from '../client/settings';
@@ -63,6 +62,9 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
     logging: { ...(opts.logFormat ? { format: opts.logFormat } : {}), ...(opts.logLevel ? { level: opts.logLevel } : {}) },
     config: loadedConfig,
     paths() {
+      // Loaded when asked for (its manifest schema pulls in zod): `verify` of a file needs no engine paths.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, on first use
+      const { defaultPaths, withStore } = require('../adapters/local-layout') as typeof import('../adapters/local-layout');
       const fromFile = opts.config || env.RESTORE_DRILL_CONFIG ? safeFile(loadedConfig) : undefined;
       const home = opts.home ?? env.RESTORE_DRILL_HOME ?? fromFile?.home;
       const paths = home ? defaultPaths(path.resolve(home)) : defaultPaths();

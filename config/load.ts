@@ -4,10 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
-import { configFileSchema } from './file-schema';
 import type { AlertDestinationConfig, ConfigFile, SourceConfig } from './file-schema';
 import type { DrillRequestInput, SecretRef, TargetRequest, TeamBackupRequest } from './schema';
 import { ALERT_KINDS } from '../domain/report/alerts';
@@ -55,8 +53,16 @@ export function loadConfig(file: string): LoadedConfig {
   return { ...parseConfigText(text, file), path: file };
 }
 
-/** Parses and validates YAML text; throws one BadConfig listing every problem. */
+/**
+ * Parses and validates YAML text; throws one BadConfig listing every problem. The YAML parser and
+ * the schema (zod) load here, when a file is read: together they take 150 ms, which a command that
+ * needs no configuration (`verify` at the end of a cron job) does not pay.
+ */
 export function parseConfigText(text: string, file = 'restore-drill.yaml'): ConfigFile {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously (see above)
+  const { parseDocument } = require('yaml') as typeof import('yaml');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+  const { configFileSchema } = require('./file-schema') as typeof import('./file-schema');
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const lines = doc.errors.map((e) => `  ${e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)'}: ${e.message.split('\n')[0]}`);
