@@ -96,6 +96,9 @@ export function backupAgeCheck(opts: { takenAt?: string; checkedAt: string; rpoT
 
 /** `45 s`, `12 min`, `3.5 h`, `2.1 d`: ages in alerts and checks, to the precision a DBA reads. */
 export function formatAge(seconds: number): string {
+  // A sub-second target (1 ms, 0.5 s) is not "0 s".
+  if (seconds < 1) return `${Number(seconds.toPrecision(2))} s`;
+  if (seconds < 10) return `${trim(seconds)} s`;
   if (seconds < 120) return `${Math.round(seconds)} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   if (seconds < 172800) return `${trim(seconds / 3600)} h`;

@@ -68,6 +68,9 @@ describe('formatAge', () => {
   test('reads at the precision a DBA needs', () => {
     expect([formatAge(45), formatAge(600), formatAge(5400), formatAge(9000), formatAge(3 * 86400)]).toEqual(['45 s', '10 min', '90 min', '2.5 h', '3 d']);
   });
+  test('a sub-second or few-second target is not rounded to 0 s', () => {
+    expect([formatAge(0.001), formatAge(0.25), formatAge(2.5), formatAge(9.96)]).toEqual(['0.001 s', '0.25 s', '2.5 s', '10 s']);
+  });
 });
 
 describe('the report judges RPO against the objective', () => {
