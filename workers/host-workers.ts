@@ -17,8 +17,10 @@ import type { HostCapacity } from './settings';
 export interface HostWorkers {
   hostQueue: string;
   placementQueue: string;
-  /** Runs all three until SIGINT/SIGTERM; one that stops with an error stops the others. */
+  /** Runs all three until SIGINT/SIGTERM or shutdown(); one that stops with an error stops the others. */
   run(): Promise<void>;
+  /** Stops polling on all three (in-process hosts: tests and benchmarks). */
+  shutdown(): void;
 }
 
 export async function createHostWorkers(opts: {
@@ -49,6 +51,9 @@ export async function createHostWorkers(opts: {
     shutdownGraceTime: '1s',
   });
   const workers = [drills, sandboxes, slots];
+  const shutdown = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   return {
     hostQueue,
     placementQueue,
@@ -57,10 +62,11 @@ export async function createHostWorkers(opts: {
       try {
         await Promise.all(runs);
       } catch (err) {
-        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        shutdown();
         await Promise.allSettled(runs);
         throw err;
       }
     },
+    shutdown,
   };
 }
