@@ -5,6 +5,7 @@ import { logicalBackupActivities } from './dump/backup';
 import { binlogActivities } from './binlog/archive';
 import { replayPlanningActivities } from './binlog/plan-replay';
 import { withFailureTranslation } from './boundary';
+import { bisectScanActivities } from './bisect/scan';
 import { bisectSnapshotActivities } from './bisect/snapshots';
 import { bisectWindowActivities } from './bisect/window';
 import { checkActivities } from './checks/sandbox-checks';
@@ -42,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     ...notifyActivities(deps),
     ...bisectWindowActivities(deps),
     ...bisectSnapshotActivities(deps),
+    ...bisectScanActivities(deps),
   });
 }
 

@@ -159,7 +159,7 @@ export async function runOnSessions<S, I, R>(sessions: readonly S[], items: read
 }
 
 /** Polls with a real query until the server answers or the deadline passes. */
-export async function waitUntilAnswering(endpoint: Endpoint, credentials: Credentials, timeoutMs: number, onWait?: (attempt: number, lastError: string) => void | Promise<void>): Promise<number> {
+export async function waitUntilAnswering(endpoint: Endpoint, credentials: Credentials, timeoutMs: number, onWait?: (attempt: number, lastError: string) => void | Promise<void>, pollMs?: number): Promise<number> {
   const started = Date.now();
   let attempt = 0;
   let lastError = '';
@@ -175,6 +175,6 @@ export async function waitUntilAnswering(endpoint: Endpoint, credentials: Creden
     if (Date.now() - started > timeoutMs)
       throw new DrillError(DrillErrorTypes.SandboxNotReady, `server on ${describeEndpoint(endpoint)} did not answer within ${Math.round(timeoutMs / 1000)} s: ${lastError}`);
     await onWait?.(attempt, lastError);
-    await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 500)));
+    await new Promise((r) => setTimeout(r, pollMs ?? Math.min(100 * attempt, 500)));
   }
 }

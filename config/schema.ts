@@ -207,8 +207,8 @@ export const bisectRequestSchema = z.object({
   drill: drillRequestSchema,
   query: z.string().min(1).regex(/^\s*(?:\(\s*)*(?:SELECT|WITH|VALUES|TABLE)\b/i, 'one read-only query (SELECT, WITH, VALUES or TABLE)'),
   expect: AssertionExpectSchema,
-  /** The first pass goes forward in this many steps, stopping at the first failing one. */
-  scanSteps: z.number().int().min(1).max(64).default(8),
+  /** The first pass goes forward in this many steps, stopping at the first failing one; default: chosen from the measured costs (domain/bisect/scan.ts). */
+  scanSteps: z.number().int().min(1).max(256).optional(),
 }).strict();
 export type BisectRequest = z.infer<typeof bisectRequestSchema>;
 export type BisectRequestInput = z.input<typeof bisectRequestSchema>;

@@ -46,6 +46,11 @@ export const CONTAINER_DATADIR = '/var/lib/mysql';
  * bisect copies a stopped sandbox's datadir (domain/bisect/snapshots.ts).
  */
 export const SANDBOX_ON_START_HOOK = '/var/lib/restore-drill/on-start.sh';
+/**
+ * Server options added at every later start, one a line, after the container's own (the last
+ * one given wins): a bisect keeps its smaller redo log across restarts with it.
+ */
+export const SANDBOX_EXTRA_OPTIONS = '/var/lib/restore-drill/server-options';
 
 export type ServerRole = 'sandbox' | 'source';
 
@@ -140,7 +145,8 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
     ...initScript,
     `if [ -f ${SANDBOX_ON_START_HOOK} ]; then bash ${SANDBOX_ON_START_HOOK}; rm -f ${SANDBOX_ON_START_HOOK}; fi`,
     `server=$(command -v ${tools.server} || command -v mysqld)`,
-    `exec "$server" ${[...serverOptions(flavor, role, serverId, { bufferPoolMb: opts.bufferPoolMb }), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')}`,
+    `extra=(); if [ -f ${SANDBOX_EXTRA_OPTIONS} ]; then mapfile -t extra < ${SANDBOX_EXTRA_OPTIONS}; fi`,
+    `exec "$server" ${[...serverOptions(flavor, role, serverId, { bufferPoolMb: opts.bufferPoolMb }), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')} "\${extra[@]}"`,
   ].join('\n');
   return ['bash', '-c', script];
 }

@@ -5,7 +5,7 @@
  * Idempotent: a retry after a crash at any point finishes the same copy.
  */
 import { waitUntilAnswering, withSession } from '../../adapters/mysql';
-import { installHookScript, rewindHook, snapshotCompleteTest, snapshotHook } from '../../domain/bisect/snapshots';
+import { BISECT_REDO_LOG_BYTES, bisectServerOptionsScript, installHookScript, redoLogVariable, rewindHook, snapshotCompleteTest, snapshotHook } from '../../domain/bisect/snapshots';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { sandboxName } from '../../domain/naming';
 import { withHeartbeat } from '../boundary';
@@ -15,6 +15,9 @@ import type { SandboxHandle } from '../types';
 
 const STOP_TIMEOUT_MS = 300_000;
 const START_TIMEOUT_MS = 600_000;
+/** A restart takes well under a second: looks every few milliseconds, not every 100-500. */
+const RESTART_POLL_MS = 10;
+const REDO_RESIZE_WAIT_MS = 30_000;
 
 async function exec(deps: ActivityDeps, name: string, script: string, what: string): Promise<void> {
   const out = await deps.runtime.exec(name, ['bash', '-c', script]);
@@ -24,11 +27,38 @@ async function exec(deps: ActivityDeps, name: string, script: string, what: stri
 /** Starts the container (its start script runs a pending hook first) and waits until the server answers. */
 async function startAndWait(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
   await deps.runtime.start(sandbox.name);
-  await waitUntilAnswering({ socket: sandbox.socketPath }, { user: 'root' }, START_TIMEOUT_MS, async (attempt) => {
-    if (attempt % 10 !== 0) return;
+  await waitUntilAnswering(
+    { socket: sandbox.socketPath },
+    { user: 'root' },
+    START_TIMEOUT_MS,
+    async (attempt) => {
+      if (attempt % 50 !== 0) return;
     const now = await deps.runtime.inspect(sandbox.name);
-    if (now && !now.running) throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${sandbox.name} exited with ${now.exitCode} while its datadir was copied: ${(await deps.runtime.logs(sandbox.name, 30)).trim().slice(-1500)}`);
+      if (now && !now.running) throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${sandbox.name} exited with ${now.exitCode} while its datadir was copied: ${(await deps.runtime.logs(sandbox.name, 30)).trim().slice(-1500)}`);
+    },
+    RESTART_POLL_MS,
+  );
+}
+
+/**
+ * Shrinks the redo log while the server runs, and keeps it small at every later start: each
+ * snapshot and rewind copies it whole. Idempotent (an equal size is left alone).
+ */
+async function shrinkRedoLog(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
+  const variable = redoLogVariable(sandbox.flavor);
+  await withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
+    const [row] = await s.query<Record<string, unknown>>(`SELECT @@GLOBAL.${variable} AS size`);
+    if (Number(row?.size ?? 0) <= BISECT_REDO_LOG_BYTES) return;
+    await s.query(`SET GLOBAL ${variable} = ${BISECT_REDO_LOG_BYTES}`);
+    // MySQL shrinks in the background, as checkpoints free the larger files: wait for it
+    // (bounded; a copy of a larger log is only slower). MariaDB's SET returns once resized.
+    if (sandbox.flavor !== 'mysql') return;
+    for (const started = Date.now(); Date.now() - started < REDO_RESIZE_WAIT_MS; await new Promise((r) => setTimeout(r, 50))) {
+      const [status] = await s.query<Record<string, unknown>>("SHOW GLOBAL STATUS LIKE 'Innodb_redo_log_resize_status'");
+      if (String(status?.Value ?? 'OK') === 'OK') return;
+    }
   });
+  await exec(deps, sandbox.name, bisectServerOptionsScript(sandbox.flavor), 'keeping the smaller redo log');
 }
 
 /** Shuts the server down cleanly (the container stops with it) and waits until Docker sees it stopped. */
@@ -37,7 +67,7 @@ async function shutDown(deps: ActivityDeps, sandbox: SandboxHandle): Promise<voi
   const started = Date.now();
   while ((await deps.runtime.inspect(sandbox.name))?.running) {
     if (Date.now() - started > STOP_TIMEOUT_MS) throw new DrillError(DrillErrorTypes.Transient, `sandbox ${sandbox.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s of SHUTDOWN`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, RESTART_POLL_MS));
   }
 }
 
@@ -51,6 +81,7 @@ async function restartWithHook(deps: ActivityDeps, drillId: string, sandbox: San
     async () => {
       // An earlier attempt stopped it: starting it runs (finishes) that attempt's hook first.
       if (!info.running) await startAndWait(deps, sandbox);
+      await shrinkRedoLog(deps, sandbox);
       await exec(deps, name, installHookScript(hook), `installing the ${what} hook`);
       await shutDown(deps, sandbox);
       await startAndWait(deps, sandbox);

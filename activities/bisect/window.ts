@@ -7,7 +7,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { drillWorkDir } from '../../adapters/local-layout';
-import { withSession } from '../../adapters/mysql';
+import { withSession, type SqlSession } from '../../adapters/mysql';
 import type { AssertionExpect } from '../../domain/checks/assertions';
 import { assertionResult } from '../../domain/checks/assertions';
 import { culpritOf, parseRowChanges, type BisectAnswer } from '../../domain/bisect/answer';
@@ -46,18 +46,33 @@ function windowFile(deps: ActivityDeps, drillId: string): string {
   return path.join(drillWorkDir(deps.paths, drillId), 'bisect-window.json');
 }
 
-async function readWindow(deps: ActivityDeps, drillId: string): Promise<BisectWindowFile> {
+export async function readWindow(deps: ActivityDeps, drillId: string): Promise<BisectWindowFile> {
   const text = await readFile(windowFile(deps, drillId), 'utf8').catch(() => undefined);
   if (text === undefined) throw new DrillError(DrillErrorTypes.BadConfig, `bisect ${drillId} has no window file ${windowFile(deps, drillId)}: its work folder is gone (another worker host, or removed); start the bisect again`);
   return JSON.parse(text) as BisectWindowFile;
 }
 
 /** Where point k is: the backup's coordinates for 0, else the end of the k-th transaction. */
-function pointCoordinates(w: BisectWindowFile, point: number): BinlogCoordinates {
+export function pointCoordinates(w: BisectWindowFile, point: number): BinlogCoordinates {
   if (point === 0) return w.start;
   const t = w.transactions[point - 1];
   if (!t) throw new DrillError(DrillErrorTypes.BadTarget, `bisect point ${point} is beyond the window's ${w.transactions.length} transactions`);
   return transactionEnd(t);
+}
+
+/** The consistency query in a read-only transaction; an error (a dropped table) is a failing value. */
+export async function evaluateQuery(s: SqlSession, query: string, expect: AssertionExpect): Promise<{ passed: boolean; value: string }> {
+  await s.query('START TRANSACTION READ ONLY');
+  try {
+    const result = assertionResult('bisect', query, expect, await s.query(query));
+    return { passed: result.passed, value: result.actual ?? '' };
+  } catch (err) {
+    // The server is gone (Transient): retried, not a value.
+    if ((err as DrillError).type === DrillErrorTypes.Transient) throw err;
+    return { passed: false, value: `error: ${(err as Error).message.replace(/^query on .*? failed: /, '')}` };
+  } finally {
+    await s.query('ROLLBACK').catch(() => undefined);
+  }
 }
 
 export function bisectWindowActivities(deps: ActivityDeps) {
@@ -94,20 +109,11 @@ export function bisectWindowActivities(deps: ActivityDeps) {
     },
 
     /** Runs the consistency query in a read-only transaction; an error (a dropped table) is a failing value. */
-    async evaluateBisectQuery(req: { drillId: string; sandbox: SandboxHandle; query: string; expect: AssertionExpect }): Promise<{ passed: boolean; value: string }> {
+    async evaluateBisectQuery(req: { drillId: string; sandbox: SandboxHandle; query: string; expect: AssertionExpect }): Promise<{ passed: boolean; value: string; seconds?: number }> {
       assertOwnSandbox(await deps.runtime.inspect(req.sandbox.name), req.sandbox.name, req.drillId);
       return withHeartbeat(() => ({ phase: 'bisect', step: 'query' }), () => withSession({ socket: req.sandbox.socketPath }, { user: 'root' }, async (s) => {
-        await s.query('START TRANSACTION READ ONLY');
-        try {
-          const result = assertionResult('bisect', req.query, req.expect, await s.query(req.query));
-          return { passed: result.passed, value: result.actual ?? '' };
-        } catch (err) {
-          // The server is gone (Transient): retried, not a value.
-          if ((err as DrillError).type === DrillErrorTypes.Transient) throw err;
-          return { passed: false, value: `error: ${(err as Error).message.replace(/^query on .*? failed: /, '')}` };
-        } finally {
-          await s.query('ROLLBACK').catch(() => undefined);
-        }
+        const started = Date.now();
+        return { ...(await evaluateQuery(s, req.query, req.expect)), seconds: (Date.now() - started) / 1000 };
       }));
     },
 

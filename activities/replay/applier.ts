@@ -9,8 +9,8 @@ import { withSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/replay/relay-log';
-import type { ApplierProgress, RelayPoint } from '../../domain/replay/relay-log';
-import type { Flavor } from '../../domain/types';
+import type { ApplierProgress, RelayPoint, RelayReplayLayout } from '../../domain/replay/relay-log';
+import type { BinlogCoordinates, Flavor } from '../../domain/types';
 import type { ReplayPlan } from '../types';
 import { replayBytes, workProgress } from '../../domain/progress/work';
 import { withHeartbeat } from '../boundary';
@@ -19,7 +19,17 @@ import type { SandboxHandle } from '../types';
 import { SANDBOX_BINLOG_DIR } from '../sandbox/sandbox';
 import { localArchiveDir } from '../artifacts/catalog';
 
+/** The longest wait between two looks at the applier's status. */
 const POLL_MS = 200;
+
+/**
+ * The wait before the next look at the applier: an eighth of the time it has run so far, so a
+ * step of a few milliseconds is seen done within a millisecond or two (a bisect runs many) and
+ * a long replay is not polled more than five times a second.
+ */
+export function applierPollDelay(elapsedMs: number): number {
+  return Math.min(POLL_MS, Math.max(1, Math.round(elapsedMs / 8)));
+}
 
 /** Stops and forgets any applier channel: a restore retried from the dump must not race a replay left running. */
 export async function stopApplier(s: SqlSession, flavor: Flavor): Promise<void> {
@@ -31,6 +41,51 @@ async function progressOf(s: SqlSession, statusSql: string, until: RelayPoint): 
   return status ? applierProgress(status, until) : { state: 'stopped', relayFile: '', position: 0 };
 }
 
+/** Forgets any earlier channel and links the archived binlogs of `layout` into the sandbox's datadir as relay logs. */
+export async function prepareRelayReplay(deps: ActivityDeps, sandbox: SandboxHandle, s: SqlSession, layout: RelayReplayLayout): Promise<void> {
+  await stopApplier(s, sandbox.flavor);
+  const linked = await deps.runtime.exec(sandbox.name, ['bash', '-c', relayLinkScript(layout, SANDBOX_BINLOG_DIR)], {});
+  if (linked.exitCode !== 0) throw new DrillError(DrillErrorTypes.ToolFailed, `could not link the archived binlogs as relay logs in sandbox ${sandbox.name}: ${linked.stderr.trim().slice(-600)}`);
+}
+
+/**
+ * One applier run: from `run.start` until `run.until`, waiting until it has committed the
+ * transaction that ends there, then stopped (left configured: the channel shows where it ended).
+ * Returns the milliseconds the applier ran.
+ */
+export async function runApplier(
+  sandbox: SandboxHandle,
+  s: SqlSession,
+  run: RelayReplayLayout['runs'][number],
+  opts: { first: boolean; stop: BinlogCoordinates; heartbeat: (p: ApplierProgress) => void; signal?: AbortSignal },
+): Promise<number> {
+  const sql = applierStatements(sandbox.flavor);
+  for (const stmt of sql.position(run.start, opts.first)) await s.query(stmt);
+  const started = Date.now();
+  await s.query(sql.start(run.until));
+  let stoppedPolls = 0;
+  for (;;) {
+    const p = await progressOf(s, sql.status, run.until);
+    opts.heartbeat(p);
+    if (p.state === 'reached') break;
+    if (p.state === 'failed')
+      throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped with error ${p.errno} while replaying binlogs toward ${opts.stop.file}:${opts.stop.position}: ${p.message}`, {
+        details: { errno: p.errno, stop: opts.stop },
+      });
+    if (opts.signal?.aborted) {
+      await s.query(sql.stop);
+      throw new DrillError(DrillErrorTypes.Transient, `binlog replay in sandbox ${sandbox.name} was cancelled at relay log ${p.relayFile}:${p.position}`);
+    }
+    // Seen stopped twice, short of its stop and without an error: it will not move again.
+    if (p.state === 'stopped' && ++stoppedPolls >= 2)
+      throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped at relay log ${p.relayFile}:${p.position} before reaching ${run.until.relayFile}:${run.until.position} (binlog ${opts.stop.file}:${opts.stop.position})`);
+    await new Promise((r) => setTimeout(r, applierPollDelay(Date.now() - started)));
+  }
+  const ran = Date.now() - started;
+  await s.query(sql.stop);
+  return ran;
+}
+
 /**
  * Replays `plan` into the (already guarded) sandbox, one applier run per segment, and
  * returns once the applier has committed the transaction that ends at plan.stop. Always
@@ -38,34 +93,10 @@ async function progressOf(s: SqlSession, statusSql: string, until: RelayPoint): 
  */
 export async function replayThroughApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: Pick<ReplayPlan, 'files' | 'segments' | 'stop'>, heartbeat: (details: object) => void, signal?: AbortSignal): Promise<void> {
   const layout = relayReplayLayout(plan.files, plan.segments);
-  const sql = applierStatements(sandbox.flavor);
   await withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
-    await stopApplier(s, sandbox.flavor);
-    const linked = await deps.runtime.exec(sandbox.name, ['bash', '-c', relayLinkScript(layout, SANDBOX_BINLOG_DIR)], {});
-    if (linked.exitCode !== 0) throw new DrillError(DrillErrorTypes.ToolFailed, `could not link the archived binlogs as relay logs in sandbox ${sandbox.name}: ${linked.stderr.trim().slice(-600)}`);
+    await prepareRelayReplay(deps, sandbox, s, layout);
     for (const [i, run] of layout.runs.entries()) {
-      for (const stmt of sql.position(run.start, i === 0)) await s.query(stmt);
-      await s.query(sql.start(run.until));
-      let stoppedPolls = 0;
-      for (;;) {
-        const p = await progressOf(s, sql.status, run.until);
-        heartbeat({ phase: 'replay', method: 'applier', segment: i + 1, of: layout.runs.length, ...p });
-        if (p.state === 'reached') break;
-        if (p.state === 'failed')
-          throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped with error ${p.errno} while replaying binlogs toward ${plan.stop.file}:${plan.stop.position}: ${p.message}`, {
-            details: { errno: p.errno, stop: plan.stop },
-          });
-        if (signal?.aborted) {
-          await s.query(sql.stop);
-          throw new DrillError(DrillErrorTypes.Transient, `binlog replay in sandbox ${sandbox.name} was cancelled at relay log ${p.relayFile}:${p.position}`);
-        }
-        // Seen stopped twice, short of its stop and without an error: it will not move again.
-        if (p.state === 'stopped' && ++stoppedPolls >= 2)
-          throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped at relay log ${p.relayFile}:${p.position} before reaching ${run.until.relayFile}:${run.until.position} (binlog ${plan.stop.file}:${plan.stop.position})`);
-        await new Promise((r) => setTimeout(r, POLL_MS));
-      }
-      // Stopped but left configured: the channel shows where the replay ended.
-      await s.query(sql.stop);
+      await runApplier(sandbox, s, run, { first: i === 0, stop: plan.stop, signal, heartbeat: (p) => heartbeat({ phase: 'replay', method: 'applier', segment: i + 1, of: layout.runs.length, ...p }) });
     }
   });
 }

@@ -4,7 +4,8 @@
  * container is stopped: a copy is made by a hook that the container's start script runs once,
  * before the server starts (domain/flavors.ts serverCommand). Pure: the scripts only.
  */
-import { CONTAINER_DATADIR, SANDBOX_ON_START_HOOK } from '../flavors';
+import { CONTAINER_DATADIR, SANDBOX_EXTRA_OPTIONS, SANDBOX_ON_START_HOOK } from '../flavors';
+import type { Flavor } from '../types';
 
 export const SANDBOX_SNAPSHOT_DIR = '/var/lib/restore-drill/snapshots';
 
@@ -24,8 +25,9 @@ export function snapshotHook(point: number): string {
     'set -eu',
     `if [ ! -f ${dir}/${SNAPSHOT_COMPLETE} ]; then`,
     `  rm -rf ${dir} ${dir}.partial`,
-    `  mkdir -p ${SANDBOX_SNAPSHOT_DIR}`,
-    `  cp -a ${CONTAINER_DATADIR}/. ${dir}.partial/`,
+    `  mkdir -p ${dir}.partial`,
+    // Not ibtmp1: the server makes it again at every start.
+    `  find ${CONTAINER_DATADIR} -mindepth 1 -maxdepth 1 ! -name ibtmp1 -exec cp -a -t ${dir}.partial/ {} +`,
     `  touch ${dir}.partial/${SNAPSHOT_COMPLETE}`,
     `  mv ${dir}.partial ${dir}`,
     'fi',
@@ -53,4 +55,21 @@ export function installHookScript(hook: string): string {
 /** Whether a snapshot is complete, as a shell test run in the container. */
 export function snapshotCompleteTest(point: number): string {
   return `test -f ${snapshotPath(point)}/${SNAPSHOT_COMPLETE}`;
+}
+
+/**
+ * The redo log of a bisect's sandbox: every snapshot and rewind copies it whole, and the 1 GiB
+ * a restore wants (domain/flavors.ts) made a copy take seconds. A window's steps are small.
+ */
+export const BISECT_REDO_LOG_BYTES = 64 * 1024 * 1024;
+
+/** The server variable holding the redo log's size, resizable while the server runs (MariaDB 10.9+, MySQL 8.0.30+). */
+export function redoLogVariable(flavor: Flavor): string {
+  return flavor === 'mysql' ? 'innodb_redo_log_capacity' : 'innodb_log_file_size';
+}
+
+/** Keeps the smaller redo log at every later start (written with a rename). */
+export function bisectServerOptionsScript(flavor: Flavor): string {
+  const option = `--${redoLogVariable(flavor).replace(/_/g, '-')}=${BISECT_REDO_LOG_BYTES}`;
+  return ['set -eu', `printf '%s\\n' '${option}' > ${SANDBOX_EXTRA_OPTIONS}.new`, `mv ${SANDBOX_EXTRA_OPTIONS}.new ${SANDBOX_EXTRA_OPTIONS}`].join('\n');
 }

@@ -102,7 +102,9 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
     // One restore; the search went back through snapshots, never through the dump again.
     expect(answer!.cost.restores).toBe(1);
     expect(answer!.cost.snapshots).toBeGreaterThan(0);
-    expect(answer!.cost.evaluations).toBeLessThan(30);
+    // Scans of many points, few restarts (domain/bisect/scan.ts).
+    expect(answer!.cost.snapshots + answer!.cost.rewinds).toBeLessThanOrEqual(6);
+    expect(answer!.cost.evaluations).toBeLessThan(150);
     const progress = await handle.query(progressQuery);
     expect(progress.bisect).toMatchObject({ window: answer!.window.transactions, range: { from: answer!.culprit.index, to: answer!.culprit.index, transactions: 1 } });
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
@@ -140,11 +142,11 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
     const handle = await startBisect({ client: h.client, taskQueue, workflowId: h.uniqueId('bisect'), request: request(ORPHANS, 'zero') });
     let second: ReturnType<typeof startWorkerProcess> | undefined;
     try {
-      // Killed during a replay step once the search has a snapshot behind it.
-      for (let i = 0; i < 1200; i++) {
+      // Killed during a scan once the search has a snapshot behind it.
+      for (let i = 0; i < 2400; i++) {
         const p = await handle.query(progressQuery).catch(() => undefined);
-        if (p?.bisect && p.bisect.snapshots > 0 && p.bisect.doing?.startsWith('replay') && p.bisect.replays >= 2) break;
-        await sleep(100);
+        if (p?.bisect && p.bisect.snapshots > 0 && p.bisect.doing?.startsWith('scan') && p.bisect.replays >= 1) break;
+        await sleep(50);
       }
       await first.kill('SIGKILL');
       second = startWorkerProcess({ taskQueue, home: h.home });

@@ -5,7 +5,7 @@
  * (domain/bisect/search.ts decides every move). Orchestration only; cleanup (sandbox and its
  * snapshots, the source lock) is the drill's undo stack.
  */
-import { ApplicationFailure, isCancellation, log, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { BisectRequest } from '../../config/schema';
 import { nextSteps, type BisectAnswer } from '../../domain/bisect/answer';
 import { describeExpectation } from '../../domain/bisect/expect';
@@ -19,6 +19,10 @@ import { cleanUp, lockSource } from '../drill/index';
 import { isRetryableActivityFailure, restoreDumpAndReplay, restorePhysicalAndReplay } from '../drill/sandbox-phases';
 import { inspectSource, obtainVerifiedBackup, planFromBackup, planIncidentRecovery } from '../drill/source-phases';
 import type { SandboxHandle } from '../../activities';
+import { scanSearch } from './scan-search';
+
+/** Several points per activity, the levels and snapshots from measured costs (workflows/bisect/scan-search.ts). */
+const BISECT_SCANS = 'bisect-scans';
 
 /** Replay steps lost with their worker, redone from a snapshot, before the bisect gives up. */
 const LOST_STEPS_ALLOWED = 5;
@@ -73,16 +77,18 @@ async function bisect(d: Drill, request: BisectRequest): Promise<BisectAnswer> {
     backup.published.manifest.kind === 'physical' ? await restorePhysicalAndReplay(d, facts, backup, undefined) : await restoreDumpAndReplay(d, facts, backup, undefined, undefined);
   const expected = describeExpectation(request.expect);
   const values = new Map<number, string>();
+  const measured = { querySeconds: 0 };
   const evaluate = async (point: number) => {
     const r = await consistencyQuery.evaluateBisectQuery({ drillId, sandbox, query: request.query, expect: request.expect });
     values.set(point, r.value);
+    measured.querySeconds = r.seconds ?? 0;
     return r.passed;
   };
 
   let s = afterEvaluation(startSearch(window.transactions), await evaluate(0));
   if (s.bad === 0) throw badTarget(`the start is wrong: the query already fails on the backup (it returns ${values.get(0)}, expected ${expected}), before any of the ${window.transactions} transactions. Start from an older backup (--from <manifest.json>). ${windowText}`);
 
-  s = await d.phase('bisect', () => search(d, request, sandbox, s, evaluate));
+  s = await d.phase('bisect', () => (patched(BISECT_SCANS) ? scanSearch(d, request, sandbox, s, measured, values) : search(d, request, sandbox, s, evaluate)));
   const last = s.count;
   if (s.bad === undefined) throw badTarget(`the end is wrong: the query never fails: it returns ${values.get(last)} (expected ${expected}) after all ${last} transactions up to ${formatCoordinates(plan.stop)}. Bisect to a later --to, or check the query. ${windowText}`);
   const culprit = s.bad;
@@ -102,7 +108,7 @@ async function bisect(d: Drill, request: BisectRequest): Promise<BisectAnswer> {
   };
 }
 
-/** Runs moves until the search ends; a replay step lost with its worker is redone from the nearest snapshot. */
+/** Before bisect-scans: one activity per replay step and per query. Runs moves until the search ends; a replay step lost with its worker is redone from the nearest snapshot. */
 async function search(d: Drill, request: BisectRequest, sandbox: SandboxHandle, initial: BisectSearch, evaluate: (point: number) => Promise<boolean>): Promise<BisectSearch> {
   const { drillId } = d;
   let s = initial;
