@@ -26,6 +26,8 @@ import type { ActivityDeps } from '../deps';
 import type { RecoveryPlan, ReplayPlan, SourceCheckpoint } from '../types';
 import { hashFile, scanBinlogFileInSteps, type ScannedBinlog } from './scan-file';
 import { alertNewArchiveGaps } from './archive-lag';
+import { nextBisectStart, type FailedStart } from '../../domain/bisect/start';
+
 
 interface PlanRequest {
   source: SourceSpec;
@@ -34,6 +36,8 @@ interface PlanRequest {
   checkpoint?: SourceCheckpoint;
   skip?: SkipSpec[];
   bestEffort?: boolean;
+  /** A bisect's earlier starts, on which its query failed: the next older backup is chosen (domain/bisect/start.ts). */
+  bisectStarts?: { tried: FailedStart[]; expected: string };
 }
 
 function recoveryTargetOf(req: PlanRequest): RecoveryTarget {
@@ -222,7 +226,7 @@ export function replayPlanningActivities(deps: ActivityDeps) {
       }
       let backup: BackupCandidate;
       try {
-        backup = chooseBaseBackup(backups, stop, describeTarget(target));
+        backup = req.bisectStarts ? nextBisectStart(backups, stop, req.bisectStarts.tried, req.bisectStarts.expected) : chooseBaseBackup(backups, stop, describeTarget(target));
       } catch (err) {
         throw withWindow(err, recoverableWindow(backups, gaps, names, summarizeTransaction(transactions[transactions.length - 1])));
       }

@@ -134,6 +134,15 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
     expect(await h.leftovers(handle.workflowId)).toEqual([]);
   });
 
+  test('a query that already fails on the newest backup, with no older one to try, is refused naming the start and the backup', async () => {
+    const handle = await startBisect({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('bisect'), request: request('SELECT COUNT(*) FROM shop.prices', 'zero') });
+    const { answer, failure } = await awaitBisect(handle);
+    expect(answer).toBeUndefined();
+    expect(failure?.type).toBe('BadTarget');
+    expect(failure?.message).toMatch(/the start is wrong: the query already fails on the newest backup before the target, expected 0: .*manifest\.json \(it returns 4\); no older backup precedes/);
+    expect(await h.leftovers(handle.workflowId)).toEqual([]);
+  });
+
   test('a worker killed mid-bisect: another one resumes from a snapshot with the same answer', async () => {
     ensureWorkerBuild();
     const taskQueue = `${h.taskQueue}-kill`;

@@ -3,6 +3,7 @@ import { beforeArgument, culpritOf, nextSteps, parseRowChanges, renderBisectAnsw
 import type { BisectAnswer } from '../../domain/bisect/answer';
 import { assertReadOnlyQuery, parseExpectation } from '../../domain/bisect/expect';
 import type { BisectPolicy, BisectSearch } from '../../domain/bisect/search';
+import { BISECT_BACKUPS_TRIED, nextBisectStart } from '../../domain/bisect/start';
 import { afterEvaluation, afterReplay, afterRewind, afterSnapshot, nearestSnapshot, nextMove, openRange, restartCostTransactions, rewindAfterLostReplay, startSearch } from '../../domain/bisect/search';
 
 /** Runs a whole search against a window whose query fails from point `culprit` on (never, when undefined). */
@@ -176,5 +177,33 @@ describe('bisect answer', () => {
     expect(text).toContain("just after it: error: Table university.courses does not exist");
     expect(text).toContain('restore-drill pitr shop --to 0-1-6');
     expect(text).toContain('restore-drill pitr shop --to latest --skip 0-1-7');
+  });
+});
+
+describe('bisect start without --from', () => {
+  const backup = (id: string, position: number) => ({ manifestPath: `/store/${id}/manifest.json`, backupId: id, createdAt: `2026-12-0${position}T00:00:00Z`, coordinates: { file: 'mysql-bin.000001', position: position * 1000 } });
+  const backups = [backup('b1', 1), backup('b3', 3), backup('b2', 2), backup('b4', 4)];
+  const stop = { file: 'mysql-bin.000001', position: 3500 };
+
+  it('tries the newest backup before the target, then the next older one on which the query failed', () => {
+    expect(nextBisectStart(backups, stop, [], '0').backupId).toBe('b3');
+    expect(nextBisectStart(backups, stop, [{ manifestPath: '/store/b3/manifest.json', value: '2' }], '0').backupId).toBe('b2');
+  });
+
+  it('says which backups failed, with their values, when no older backup is left', () => {
+    const tried = [
+      { manifestPath: '/store/b3/manifest.json', value: '2' },
+      { manifestPath: '/store/b2/manifest.json', value: '1' },
+      { manifestPath: '/store/b1/manifest.json', value: 'error: no such table' },
+    ];
+    expect(() => nextBisectStart(backups.slice(0, 3), stop, tried, '0')).toThrow(
+      /the start is wrong: the query already fails on each of the 3 newest backups before the target, expected 0: \/store\/b3\/manifest.json \(it returns 2\), .*; no older backup precedes mysql-bin.000001:3500/,
+    );
+  });
+
+  it(`gives up after ${BISECT_BACKUPS_TRIED} backups, each a restore`, () => {
+    const many = Array.from({ length: 6 }, (_, i) => backup(`b${i + 1}`, i + 1));
+    const tried = ['b6', 'b5', 'b4'].map((id) => ({ manifestPath: `/store/${id}/manifest.json`, value: '1' }));
+    expect(() => nextBisectStart(many, { file: 'mysql-bin.000001', position: 9000 }, tried, 'zero')).toThrow(/the bisect tries at most 3/);
   });
 });

@@ -17,12 +17,16 @@ import { consistencyQuery, long, once, planning, quick } from '../drill/activity
 import { Drill } from '../drill/context';
 import { cleanUp, lockSource } from '../drill/index';
 import { isRetryableActivityFailure, restoreDumpAndReplay, restorePhysicalAndReplay } from '../drill/sandbox-phases';
-import { inspectSource, obtainVerifiedBackup, planFromBackup, planIncidentRecovery } from '../drill/source-phases';
-import type { SandboxHandle } from '../../activities';
+import { inspectSource, obtainVerifiedBackup, planFromBackup, planIncidentRecovery, type ObtainedBackup } from '../drill/source-phases';
+import type { ReplayPlan, SandboxHandle } from '../../activities';
+import type { FailedStart } from '../../domain/bisect/start';
+import { Phases } from '../../domain/report/report';
 import { scanSearch } from './scan-search';
 
 /** Several points per activity, the levels and snapshots from measured costs (workflows/bisect/scan-search.ts). */
 const BISECT_SCANS = 'bisect-scans';
+/** Without --from, a start on which the query fails makes the bisect try the next older backup. */
+const BISECT_OLDER_STARTS = 'bisect-older-starts';
 
 /** Replay steps lost with their worker, redone from a snapshot, before the bisect gives up. */
 const LOST_STEPS_ALLOWED = 5;
@@ -64,31 +68,64 @@ async function bisect(d: Drill, request: BisectRequest): Promise<BisectAnswer> {
   const { drillId } = d;
   const facts = await inspectSource(d);
   const given = request.drill.backup?.manifest;
-  // Without --from: the newest published backup before the target, as an incident recovery picks it.
-  const manifest = given ?? (await planIncidentRecovery(d, facts));
-  const backup = await obtainVerifiedBackup(d, facts, manifest);
-  if (given) await planFromBackup(d, facts, backup, { checkpoint: quick, archive: long, plan: planning });
-  const plan = d.state.plan!;
-  const windowText = `Window: ${backup.published.dumpPath} at ${formatCoordinates(plan.start)} → ${formatCoordinates(plan.stop)} (${d.target}). ${plan.window ?? ''}`.trim();
-  const window = await d.phase('bisect-window', () => planning.prepareBisectWindow({ drillId, source: request.drill.source.name, flavor: d.state.flavor, plan }));
-  if (window.transactions === 0) throw badTarget(`no transaction was archived between the backup and ${d.target}: nothing to bisect. ${windowText}`);
-
-  const sandbox =
-    backup.published.manifest.kind === 'physical' ? await restorePhysicalAndReplay(d, facts, backup, undefined) : await restoreDumpAndReplay(d, facts, backup, undefined, undefined);
   const expected = describeExpectation(request.expect);
   const values = new Map<number, string>();
   const measured = { querySeconds: 0 };
-  const evaluate = async (point: number) => {
+  const evaluate = async (sandbox: SandboxHandle, point: number) => {
     const r = await consistencyQuery.evaluateBisectQuery({ drillId, sandbox, query: request.query, expect: request.expect });
     values.set(point, r.value);
     measured.querySeconds = r.seconds ?? 0;
     return r.passed;
   };
+  const tried: FailedStart[] = [];
+  for (;;) {
+    // Without --from: the newest published backup before the target, as an incident recovery
+    // picks it; when the query fails there, the next older one (domain/bisect/start.ts).
+    const manifest = given ?? (await planIncidentRecovery(d, facts, tried.length > 0 ? { tried, expected } : undefined));
+    const backup = await obtainVerifiedBackup(d, facts, manifest);
+    if (given) await planFromBackup(d, facts, backup, { checkpoint: quick, archive: long, plan: planning });
+    const plan = d.state.plan!;
+    const windowText = `Window: ${backup.published.dumpPath} at ${formatCoordinates(plan.start)} → ${formatCoordinates(plan.stop)} (${d.target}). ${plan.window ?? ''}`.trim();
+    const window = await d.phase('bisect-window', () => planning.prepareBisectWindow({ drillId, source: request.drill.source.name, flavor: d.state.flavor, plan }));
+    if (window.transactions === 0) throw badTarget(`no transaction was archived between the backup and ${d.target}: nothing to bisect. ${windowText}`);
 
-  let s = afterEvaluation(startSearch(window.transactions), await evaluate(0));
-  if (s.bad === 0) throw badTarget(`the start is wrong: the query already fails on the backup (it returns ${values.get(0)}, expected ${expected}), before any of the ${window.transactions} transactions. Start from an older backup (--from <manifest.json>). ${windowText}`);
+    const sandbox =
+      backup.published.manifest.kind === 'physical' ? await restorePhysicalAndReplay(d, facts, backup, undefined) : await restoreDumpAndReplay(d, facts, backup, undefined, undefined);
+    const passes = await evaluate(sandbox, 0);
+    if (!passes && !given && patched(BISECT_OLDER_STARTS)) {
+      tried.push({ manifestPath: backup.published.manifestPath, value: values.get(0) ?? '' });
+      log.info('bisect: the query fails on the backup; trying the next older one', { backup: backup.published.manifestPath });
+      await d.phase(Phases.Cleanup, () => d.onSandboxHost().cleanup.removeSandbox({ drillId }));
+      continue;
+    }
+    const s = afterEvaluation(startSearch(window.transactions), passes);
+    if (s.bad === 0) throw badTarget(`the start is wrong: the query already fails on the backup (it returns ${values.get(0)}, expected ${expected}), before any of the ${window.transactions} transactions. Start from an older backup (--from <manifest.json>). ${windowText}`);
+    return searchFrom(d, request, { sandbox, backup, plan, window, windowText, started, values, measured, evaluate: (point) => evaluate(sandbox, point), s, restores: 1 + tried.length });
+  }
+}
 
-  s = await d.phase('bisect', () => (patched(BISECT_SCANS) ? scanSearch(d, request, sandbox, s, measured, values) : search(d, request, sandbox, s, evaluate)));
+/** The search from a backup on which the query passes, to its answer. */
+async function searchFrom(
+  d: Drill,
+  request: BisectRequest,
+  a: {
+    sandbox: SandboxHandle;
+    backup: ObtainedBackup;
+    plan: ReplayPlan;
+    window: { transactions: number };
+    windowText: string;
+    started: number;
+    values: Map<number, string>;
+    measured: { querySeconds: number };
+    evaluate: (point: number) => Promise<boolean>;
+    s: BisectSearch;
+    restores: number;
+  },
+): Promise<BisectAnswer> {
+  const { drillId } = d;
+  const { sandbox, backup, plan, window, windowText, started, values, measured, evaluate } = a;
+  const expected = describeExpectation(request.expect);
+  const s = await d.phase('bisect', () => (patched(BISECT_SCANS) ? scanSearch(d, request, sandbox, a.s, measured, values) : search(d, request, sandbox, a.s, evaluate)));
   const last = s.count;
   if (s.bad === undefined) throw badTarget(`the end is wrong: the query never fails: it returns ${values.get(last)} (expected ${expected}) after all ${last} transactions up to ${formatCoordinates(plan.stop)}. Bisect to a later --to, or check the query. ${windowText}`);
   const culprit = s.bad;
@@ -104,7 +141,7 @@ async function bisect(d: Drill, request: BisectRequest): Promise<BisectAnswer> {
     valueBefore: values.get(culprit - 1) ?? '',
     valueAfter: values.get(culprit) ?? '',
     next: nextSteps(request.drill.source.name, described.culprit, described.previous),
-    cost: { restores: 1, replays: s.replays, transactionsReplayed: s.transactionsReplayed, snapshots: s.snapshots.length, rewinds: s.rewinds, evaluations: s.evaluations, seconds: (Date.now() - started) / 1000 },
+    cost: { restores: a.restores, replays: s.replays, transactionsReplayed: s.transactionsReplayed, snapshots: s.snapshots.length, rewinds: s.rewinds, evaluations: s.evaluations, seconds: (Date.now() - started) / 1000 },
   };
 }
 

@@ -5,6 +5,7 @@
 import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
 import type { PublishedBackup, SourceCheckpoint, SourceFacts } from '../../activities';
 import type { DrillRequest } from '../../config/schema';
+import type { FailedStart } from '../../domain/bisect/start';
 import { Phases } from '../../domain/report/report';
 import type { Drill } from './context';
 import type { DrillActivityProxy } from './activity-options';
@@ -33,11 +34,11 @@ export function isIncidentRecovery(request: DrillRequest): boolean {
 }
 
 /** Plans an incident recovery from the archive; returns the manifest of the backup it starts from. */
-export async function planIncidentRecovery(d: Drill, facts: SourceFacts): Promise<string> {
+export async function planIncidentRecovery(d: Drill, facts: SourceFacts, bisectStarts?: { tried: FailedStart[]; expected: string }): Promise<string> {
   const { request, drillId } = d;
   await d.phase('archive-binlogs', () => long.archiveBinlogs({ drillId, source: request.source, facts, rpoTargetSeconds: request.rpoTargetSeconds }));
   const recovery = await d.phase('plan-replay', () =>
-    planning.planRecovery({ source: request.source, flavor: d.state.flavor, target: request.target, skip: request.skip, bestEffort: request.bestEffort }),
+    planning.planRecovery({ source: request.source, flavor: d.state.flavor, target: request.target, skip: request.skip, bestEffort: request.bestEffort, ...(bisectStarts ? { bisectStarts } : {}) }),
   );
   d.state.plan = recovery.plan;
   return recovery.backup.manifestPath;
