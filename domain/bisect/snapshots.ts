@@ -71,5 +71,5 @@ export function redoLogVariable(flavor: Flavor): string {
 /** Keeps the smaller redo log at every later start (written with a rename). */
 export function bisectServerOptionsScript(flavor: Flavor): string {
   const option = `--${redoLogVariable(flavor).replace(/_/g, '-')}=${BISECT_REDO_LOG_BYTES}`;
-  return ['set -eu', `printf '%s\\n' '${option}' > ${SANDBOX_EXTRA_OPTIONS}.new`, `mv ${SANDBOX_EXTRA_OPTIONS}.new ${SANDBOX_EXTRA_OPTIONS}`].join('\n');
+  return ['set -eu', `mkdir -p ${SANDBOX_EXTRA_OPTIONS.slice(0, SANDBOX_EXTRA_OPTIONS.lastIndexOf('/'))}`, `printf '%s\\n' '${option}' > ${SANDBOX_EXTRA_OPTIONS}.new`, `mv ${SANDBOX_EXTRA_OPTIONS}.new ${SANDBOX_EXTRA_OPTIONS}`].join('\n');
 }
