@@ -151,10 +151,10 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
     const handle = await startBisect({ client: h.client, taskQueue, workflowId: h.uniqueId('bisect'), request: request(ORPHANS, 'zero') });
     let second: ReturnType<typeof startWorkerProcess> | undefined;
     try {
-      // Killed during a scan once the search has a snapshot behind it.
+      // Killed during a step (a scan, or a restart) once the search has a snapshot and a scan behind it.
       for (let i = 0; i < 2400; i++) {
         const p = await handle.query(progressQuery).catch(() => undefined);
-        if (p?.bisect && p.bisect.snapshots > 0 && p.bisect.doing?.startsWith('scan') && p.bisect.replays >= 1) break;
+        if (p?.bisect && p.bisect.snapshots > 0 && p.bisect.doing !== undefined && p.bisect.replays >= 1) break;
         await sleep(50);
       }
       await first.kill('SIGKILL');
