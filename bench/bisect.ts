@@ -22,7 +22,32 @@ import type { Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
 import { progressQuery } from '../client/workflows';
 import { createDrillWorker } from '../workers/drill-worker';
+import { drillTimeline } from './history';
 import { barChart } from './plot';
+
+/**
+ * Where the search's time went: per activity type, the attempts and their seconds (the
+ * restarts inside snapshot and rewind; replay and query inside a scan), and the time no
+ * activity ran (workflow tasks, scheduling).
+ */
+function searchBreakdown(timeline: ReturnType<typeof drillTimeline>) {
+  const kinds = ['snapshotSandbox', 'rewindSandbox', 'scanBisectPoints', 'replayBisectStep', 'evaluateBisectQuery'];
+  const spans = timeline.spans.filter((sp) => kinds.includes(sp.activity));
+  if (spans.length === 0) return undefined;
+  const from = Math.min(...spans.map((sp) => sp.startMs));
+  const to = Math.max(...spans.map((sp) => sp.endMs));
+  const activities: Record<string, { count: number; seconds: number; replaySeconds?: number; points?: number }> = {};
+  for (const sp of spans) {
+    const a = (activities[sp.activity] ??= { count: 0, seconds: 0 });
+    a.count++;
+    a.seconds += (sp.endMs - sp.startMs) / 1000;
+    const r = sp.result as { replaySeconds?: number; results?: unknown[] } | undefined;
+    if (typeof r?.replaySeconds === 'number') a.replaySeconds = (a.replaySeconds ?? 0) + r.replaySeconds;
+    if (Array.isArray(r?.results)) a.points = (a.points ?? 0) + r.results.length;
+  }
+  const busy = Object.values(activities).reduce((t, a) => t + a.seconds, 0);
+  return { seconds: (to - from) / 1000, activities, betweenActivitiesSeconds: (to - from) / 1000 - busy };
+}
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,6 +95,7 @@ async function main() {
     if (!answer) throw new Error(`the bisect failed: ${bisectFailure?.type} ${bisectFailure?.message}`);
     const progress = await handle.query(progressQuery);
     const searchSeconds = phase(progress.phases, 'bisect');
+    const breakdown = searchBreakdown(drillTimeline(await handle.fetchHistory()));
     const result = {
       flavor,
       transactions: answer.window.transactions,
@@ -80,6 +106,7 @@ async function main() {
       bisectTotalSeconds: answer.cost.seconds,
       ratioSearchToFullReplay: searchSeconds / fullReplaySeconds,
       cost: answer.cost,
+      ...(breakdown ? { breakdown } : {}),
     };
     console.log(JSON.stringify(result, null, 2));
     const out = path.join(path.resolve(__dirname, '../../..'), 'bench/results', `bisect-${flavor}-${n}`);
