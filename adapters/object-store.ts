@@ -238,6 +238,9 @@ export interface S3Api {
 
 /** An SDK client for an S3 location, its credentials resolved from their references here, on the worker. */
 export async function openS3Client(location: S3BackupLocation, options: ObjectStoreOptions = {}): Promise<S3Api> {
+  // The SDK warns on every process start that its 2027 releases need Node 22; this package pins
+  // its SDK release, so the warning would only clutter each command's output and the worker logs.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const sdk = await import('@aws-sdk/client-s3');
   const what = formatBackupLocation(location);
   const credentials = location.credentials && {

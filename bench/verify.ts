@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { median } from './summary';
 import { barChart } from './plot';
 
@@ -22,6 +22,8 @@ const KEY_FILE = path.join(HOME, 's3-credentials', 'access-key-id');
 const SECRET_FILE = path.join(HOME, 's3-credentials', 'secret-access-key');
 // Where deploy/s3.sh builds it (deploy/lib.sh's RD_CACHE).
 const RCLONE = path.join(process.env.RESTORE_DRILL_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'restore-drill'), 'bin', 'rclone');
+
+const OBJECTS = ['bench.sql.gz', 'bench.sql.zst'];
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,19 +64,20 @@ async function main(): Promise<void> {
   const reps = Number(arg('reps', '3'));
   const save = arg('save', 'verify-latest');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rd-bench-verify-'));
+  let s3: S3Client | undefined;
+  let bucket: string | undefined;
   try {
     const sql = path.join(dir, 'bench.sql');
     await writeDump(sql, mib);
     execFileSync('gzip', ['-k', '-6', sql]);
     execFileSync('zstd', ['-q', '-3', sql, '-o', `${sql}.zst`]);
-    const bucket = `rd-bench-verify-${Date.now().toString(36)}`;
-    const s3 = new S3Client({ endpoint: ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() } });
+    bucket = `rd-bench-verify-${Date.now().toString(36)}`;
+    s3 = new S3Client({ endpoint: ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() } });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    for (const f of ['bench.sql.gz', 'bench.sql.zst']) {
+    for (const f of OBJECTS) {
       const file = path.join(dir, f);
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: f, Body: createReadStream(file), ContentLength: (await stat(file)).size }));
     }
-    s3.destroy();
     const s3Flags = ['--endpoint', ENDPOINT, '--access-key-id-ref', `file:${KEY_FILE}`, '--secret-access-key-ref', `file:${SECRET_FILE}`];
     // A shell user's check of the same object in the bucket: rclone downloads it (keys in its
     // environment, never in arguments) into the tool; the S3 server shares this host's cores.
@@ -121,6 +124,12 @@ async function main(): Promise<void> {
     console.log(`saved ${out}.json and ${out}.png`);
   } finally {
     await rm(dir, { recursive: true, force: true });
+    // The bench's own bucket goes with it (2 x 200 MB on the S3 server's disk otherwise).
+    if (s3 && bucket) {
+      for (const Key of OBJECTS) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key })).catch(() => undefined);
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+      s3.destroy();
+    }
   }
 }
 

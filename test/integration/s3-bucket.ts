@@ -20,19 +20,52 @@ export interface TestBucket {
   destroy(): Promise<void>;
 }
 
-export async function createTestBucket(label: string): Promise<TestBucket> {
+function serverAccess() {
   const home = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
   const credentials = path.join(home, 's3-credentials');
   const keyRef = { file: path.join(credentials, 'access-key-id') };
   const secretRef = { file: path.join(credentials, 'secret-access-key') };
   const endpoint = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
   if (!existsSync(secretRef.file)) throw new Error(`no S3 credentials in ${credentials}: run deploy/s3.sh start`);
-  const name = `rd-${label}-${Date.now().toString(36)}`;
-  const admin = new S3Client({
+  return { keyRef, secretRef, endpoint };
+}
+
+async function adminClient(): Promise<S3Client> {
+  const { keyRef, secretRef, endpoint } = serverAccess();
+  return new S3Client({
     endpoint, region: 'us-east-1', forcePathStyle: true,
-    credentials: { accessKeyId: await readFile(keyRef.file, 'utf8'), secretAccessKey: await readFile(secretRef.file, 'utf8') },
+    credentials: { accessKeyId: (await readFile(keyRef.file, 'utf8')).trim(), secretAccessKey: (await readFile(secretRef.file, 'utf8')).trim() },
     requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+async function emptyAndDelete(admin: S3Client, name: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await admin.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
+    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (keys.length) await admin.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: keys } }));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  await admin.send(new DeleteBucketCommand({ Bucket: name })).catch(() => undefined);
+}
+
+/** Deletes a bucket a test made by hand and every object in it; a bucket never made is no error. */
+export async function removeBucket(name: string): Promise<void> {
+  const admin = await adminClient();
+  try {
+    await emptyAndDelete(admin, name).catch((err: Error) => {
+      if (err.name !== 'NoSuchBucket') throw err;
+    });
+  } finally {
+    admin.destroy();
+  }
+}
+
+export async function createTestBucket(label: string): Promise<TestBucket> {
+  const { keyRef, secretRef, endpoint } = serverAccess();
+  const name = `rd-${label}-${Date.now().toString(36)}`;
+  const admin = await adminClient();
   await admin.send(new CreateBucketCommand({ Bucket: name })).catch((err: Error) => {
     admin.destroy();
     throw new Error(`the S3 server at ${endpoint} refused CreateBucket (${err.name}: ${err.message}): run deploy/s3.sh start`);
@@ -54,9 +87,7 @@ export async function createTestBucket(label: string): Promise<TestBucket> {
     object: async (key) => Buffer.from(await (await admin.send(new GetObjectCommand({ Bucket: name, Key: key }))).Body!.transformToByteArray()),
     async destroy() {
       try {
-        const keys = await keysUnder('');
-        for (let i = 0; i < keys.length; i += 500) await admin.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: keys.slice(i, i + 500).map((Key) => ({ Key })) } }));
-        await admin.send(new DeleteBucketCommand({ Bucket: name })).catch(() => undefined);
+        await emptyAndDelete(admin, name);
       } finally {
         admin.destroy();
       }

@@ -13,6 +13,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
 import { CONTAINER_SOCKET_DIR } from '../../domain/flavors';
+import { removeBucket } from './s3-bucket';
 import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
@@ -112,10 +113,14 @@ describe("a team's own mariabackup backups of MariaDB", () => {
     } finally {
       s3.destroy();
     }
-    const { report, failure } = await drillOf({ location: `s3://${bucket}/nightly/`, s3: { endpoint: S3_ENDPOINT, accessKeyIdRef: { file: KEY_FILE }, secretAccessKeyRef: { file: SECRET_FILE } }, pick: 'latest' }, 'mb-s3');
-    expect(failure).toBeUndefined();
-    expect(report?.outcome).toBe('passed');
-    expect(report?.backup.artifactPath).toMatch(new RegExp(`^s3://${bucket}/nightly/full\\.xbstream`));
+    try {
+      const { report, failure } = await drillOf({ location: `s3://${bucket}/nightly/`, s3: { endpoint: S3_ENDPOINT, accessKeyIdRef: { file: KEY_FILE }, secretAccessKeyRef: { file: SECRET_FILE } }, pick: 'latest' }, 'mb-s3');
+      expect(failure).toBeUndefined();
+      expect(report?.outcome).toBe('passed');
+      expect(report?.backup.artifactPath).toMatch(new RegExp(`^s3://${bucket}/nightly/full\\.xbstream`));
+    } finally {
+      await removeBucket(bucket);
+    }
   });
 
   test('a tar.gz of a prepared backup directory passes verify as prepared, and a PITR rolls it forward to an exact binlog position', async () => {

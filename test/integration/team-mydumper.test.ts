@@ -11,9 +11,10 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
+import { removeBucket } from './s3-bucket';
 import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
@@ -86,9 +87,8 @@ describe.each(BOTH_FLAVORS)("a team's mydumper directories of $name", (server) =
     });
   });
   afterAll(async () => {
-    const listed = await s3?.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => undefined);
-    for (const o of listed?.Contents ?? []) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
     s3?.destroy();
+    await removeBucket(bucket);
     await source?.destroy();
     await h?.close();
     await rm(dir, { recursive: true, force: true });
