@@ -10,7 +10,7 @@ import { createWriteStream } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
 import { CONTAINER_SOCKET_DIR, FLAVOR_TOOLS } from '../../domain/flavors';
@@ -18,39 +18,13 @@ import type { Flavor } from '../../domain/types';
 import { removeBucket } from './s3-bucket';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
+import { cli, KEY_FILE, S3_ENDPOINT, s3Admin, SECRET_FILE } from './team-cli';
 import { ensureWorkerBuild } from './worker-process';
 import { BOTH_FLAVORS } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/cli/main.js');
-const RD_HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
-const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
-const KEY_FILE = path.join(RD_HOME, 's3-credentials', 'access-key-id');
-const SECRET_FILE = path.join(RD_HOME, 's3-credentials', 'secret-access-key');
 const run = Date.now().toString(36);
-
-interface CliResult {
-  code: number;
-  json: { ok: boolean; failure?: { type: string; message: string }; [k: string]: unknown };
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, '--json', ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      let json: CliResult['json'];
-      try {
-        json = JSON.parse(stdout) as CliResult['json'];
-      } catch {
-        json = { ok: false, failure: { type: 'unparsable', message: `${stdout}\n${stderr}` } };
-      }
-      resolve({ code: typeof code === 'number' ? code : 1, json, stderr });
-    });
-  });
-}
 
 /** `<dump tool> args` in the source's container, piped through a compressor on the host into `file` (what a cron line does). */
 function dumpTo(source: LiveSource, args: string[], file: string, compress: string[] | undefined, opts: { append?: boolean } = {}): { done: Promise<void>; killDumper(): Promise<void> } {
@@ -183,12 +157,7 @@ describe.each(BOTH_FLAVORS)('a team\'s own backups of $name', (server) => {
 
   test('a bucket of backups is listed newest first with formats, verified from S3, and wrong credentials are named', async () => {
     bucket = `rd-team-${flavor}-${run}`;
-    const s3 = new S3Client({
-      endpoint: S3_ENDPOINT,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() },
-    });
+    const s3 = await s3Admin();
     try {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'nightly/a-old.sql.gz', Body: await readFile(path.join(dir, 'university.sql.gz')) }));

@@ -5,11 +5,11 @@
  * tool container, extracted and prepared there, rolled forward with the engine's binlog archive.
  * Seed 000 reproduced: two jobs writing one .tar.gz at once, refused before any sandbox exists.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
 import { CONTAINER_SOCKET_DIR } from '../../domain/flavors';
@@ -19,33 +19,11 @@ import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
+import { cli, KEY_FILE, S3_ENDPOINT, s3Admin, SECRET_FILE } from './team-cli';
 import { ensureWorkerBuild } from './worker-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/cli/main.js');
-const RD_HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
-const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
-const KEY_FILE = path.join(RD_HOME, 's3-credentials', 'access-key-id');
-const SECRET_FILE = path.join(RD_HOME, 's3-credentials', 'secret-access-key');
 const MARIABACKUP = `mariabackup --user=root --socket=${CONTAINER_SOCKET_DIR}/mysqld.sock`;
-
-interface Verified {
-  code: number;
-  json: { ok: boolean; failure?: { type: string; message: string }; [k: string]: unknown };
-}
-
-function verify(file: string): Promise<Verified> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, '--json', 'verify', file], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
-      const code = err ? Number((err as { code?: number }).code ?? 1) : 0;
-      try {
-        resolve({ code, json: JSON.parse(stdout) as Verified['json'] });
-      } catch {
-        resolve({ code, json: { ok: false, failure: { type: 'unparsable', message: stdout } } });
-      }
-    });
-  });
-}
+const verify = (file: string) => cli(['verify', file]);
 
 /** A shell line run on the host (docker exec into the source's container, pipes, redirections): what a cron job runs. */
 function sh(line: string): { done: Promise<void> } {
@@ -106,7 +84,7 @@ describe("a team's own mariabackup backups of MariaDB", () => {
     const v = await verify(file);
     expect(v.json).toMatchObject({ ok: true, format: { kind: 'mariabackup', container: 'xbstream', compression: 'none' } });
     const bucket = `rd-team-mb-${Date.now().toString(36)}`;
-    const s3 = new S3Client({ endpoint: S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() } });
+    const s3 = await s3Admin();
     try {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'nightly/full.xbstream', Body: await readFile(file) }));

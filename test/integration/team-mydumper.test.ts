@@ -20,35 +20,10 @@ import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
+import { cli, KEY_FILE, S3_ENDPOINT, s3Admin, SECRET_FILE } from './team-cli';
 import { ensureWorkerBuild } from './worker-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/cli/main.js');
-const RD_HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
-const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
-const KEY_FILE = path.join(RD_HOME, 's3-credentials', 'access-key-id');
-const SECRET_FILE = path.join(RD_HOME, 's3-credentials', 'secret-access-key');
 const run = Date.now().toString(36);
-
-interface CliResult {
-  code: number;
-  json: { ok: boolean; failure?: { type: string; message: string }; [k: string]: unknown };
-}
-
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, '--json', ...args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      let json: CliResult['json'];
-      try {
-        json = JSON.parse(stdout) as CliResult['json'];
-      } catch {
-        json = { ok: false, failure: { type: 'unparsable', message: `${stdout}\n${stderr}` } };
-      }
-      resolve({ code: typeof code === 'number' ? code : 1, json });
-    });
-  });
-}
 
 /** What a team's cron line runs: mydumper on the host, through the server's socket. */
 async function mydumper(source: LiveSource, out: string, extra: string[] = []): Promise<void> {
@@ -79,12 +54,7 @@ describe.each(BOTH_FLAVORS)("a team's mydumper directories of $name", (server) =
     await mydumper(source, path.join(team, 'university-1'));
     await sleep(1100);
     await mydumper(source, path.join(team, 'university-2'), ['--compress']);
-    s3 = new S3Client({
-      endpoint: S3_ENDPOINT,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() },
-    });
+    s3 = await s3Admin();
   });
   afterAll(async () => {
     s3?.destroy();
