@@ -153,6 +153,12 @@ export const drillRequestSchema = z.object({
   ])).default([]),
   /** How binlogs are replayed: 'applier' hands them to the sandbox's own SQL thread as relay logs (fast); 'client' pipes mysqlbinlog into the client (the fallback). */
   replayMethod: z.enum(['applier', 'client']).default('applier'),
+  /**
+   * Worker threads of MySQL's multi-threaded applier (replayMethod: 'applier'). Absent: one
+   * per core of the sandbox, at most 4. MariaDB: 0 only (one SQL thread; its parallel
+   * replication crashes on relay logs made of binlog files). See docs/performance.md.
+   */
+  replayWorkers: z.number().int().min(0).max(8).optional(),
   /** How the dump is loaded: 'parallel' feeds table chunks to several client sessions (fast); 'client' is one gunzip | client (the fallback). */
   restoreMethod: z.enum(['parallel', 'client']).default('parallel'),
   /** Restore to the last reachable point when the target is beyond the archive, reporting the shortfall as RPO. */

@@ -11,7 +11,7 @@ import { relayReplayLayout } from '../../domain/replay/relay-log';
 import { archivedNames, localArchiveDir } from '../artifacts/catalog';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { prepareRelayReplay, runApplier } from '../replay/applier';
+import { prepareRelayReplay, replayWorkersFor, runApplier } from '../replay/applier';
 import { assertOwnSandbox } from '../sandbox/sandbox';
 import type { SandboxHandle } from '../types';
 import { evaluateQuery, pointCoordinates, readWindow } from './window';
@@ -43,6 +43,8 @@ export function bisectScanActivities(deps: ActivityDeps) {
       let replayMs = 0;
       let setupMs = 0;
       let applier: object = {};
+      // The drill's worker count (MySQL's applier has run with workers since 8.0.27's default of 4; MariaDB: one SQL thread).
+      const workers = replayWorkersFor(req.sandbox);
       await withHeartbeat(
         () => ({ phase: 'bisect', from: req.from, points: req.points.length, evaluated: results.length, at: results.at(-1)?.point ?? req.from, ...applier }),
         (signal) =>
@@ -50,7 +52,7 @@ export function bisectScanActivities(deps: ActivityDeps) {
             await prepareRelayReplay(deps, req.sandbox, s, layout);
             setupMs = Date.now() - started;
             for (const [i, run] of layout.runs.entries()) {
-              replayMs += await runApplier(req.sandbox, s, run, { first: i === 0, stop: stops[i + 1]!, signal, heartbeat: (p) => void (applier = p) });
+              replayMs += await runApplier(req.sandbox, s, run, { first: i === 0, stop: stops[i + 1]!, signal, workers, heartbeat: (p) => void (applier = p) });
               const r = await evaluateQuery(s, req.query, req.expect);
               results.push({ point: req.points[i]!, ...r });
               if (!r.passed) break;

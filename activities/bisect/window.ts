@@ -22,7 +22,7 @@ import { archivedNames, localArchiveDir } from '../artifacts/catalog';
 import { loadArchive } from '../binlog/plan-replay';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
-import { replayThroughApplier } from '../replay/applier';
+import { replayThroughApplier, replayWorkersFor } from '../replay/applier';
 import { SANDBOX_BINLOG_DIR, assertOwnSandbox } from '../sandbox/sandbox';
 import type { ReplayPlan, SandboxHandle } from '../types';
 
@@ -103,7 +103,7 @@ export function bisectWindowActivities(deps: ActivityDeps) {
       let last: object = {};
       await withHeartbeat(
         () => ({ phase: 'bisect', from: req.from, to: req.to, ...last }),
-        (signal) => replayThroughApplier(deps, req.sandbox, { files: [...new Set(segments.flatMap((s) => s.files))], segments, stop }, (d) => void (last = d), signal),
+        (signal) => replayThroughApplier(deps, req.sandbox, { files: [...new Set(segments.flatMap((s) => s.files))], segments, stop }, (d) => void (last = d), signal, replayWorkersFor(req.sandbox)),
       );
       return { seconds: (Date.now() - started) / 1000 };
     },

@@ -18,7 +18,7 @@ import { restoreMydumperDirectory } from './mydumper-restore';
 import { parallelRestoreWithHeartbeat } from './parallel-restore';
 import type { BackupManifest, BackupOrigin } from '../../domain/artifacts/manifest';
 import type { Compression } from '../../domain/backups/format';
-import { replayWithApplier, stopApplier } from '../replay/applier';
+import { replayWithApplier, replayWorkersFor, stopApplier } from '../replay/applier';
 import { SANDBOX_BACKUP_DIR, SANDBOX_BINLOG_DIR, assertOwnSandbox, sandboxOutOfMemory } from '../sandbox/sandbox';
 
 export function restoreActivities(deps: ActivityDeps) {
@@ -114,7 +114,7 @@ export function restoreActivities(deps: ActivityDeps) {
    * survive file boundaries), starting at the backup's coordinates and stopping exactly at
    * the plan's stop position. TZ=UTC: the tool reads times in its own zone.
    */
-  async function replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan; method?: 'applier' | 'client' }): Promise<PhaseOutcome & { transactions: number }> {
+  async function replayBinlogs(req: { drillId: string; sandbox: SandboxHandle; plan: ReplayPlan; method?: 'applier' | 'client'; workers?: number }): Promise<PhaseOutcome & { transactions: number; workers?: number }> {
     const started = Date.now();
     const { plan } = req;
     if (plan.transactions === 0 || plan.files.length === 0) return { seconds: 0, transactions: 0 };
@@ -123,8 +123,9 @@ export function restoreActivities(deps: ActivityDeps) {
     await localArchiveDir(deps.paths, plan.archiveDir);
     // The server's own applier (replay/applier.ts); the client pipeline below is the fallback.
     if ((req.method ?? 'applier') === 'applier') {
-      await replayWithApplier(deps, req.sandbox, plan);
-      return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions };
+      const workers = replayWorkersFor(req.sandbox, req.workers);
+      await replayWithApplier(deps, req.sandbox, plan, workers);
+      return { seconds: (Date.now() - started) / 1000, transactions: plan.transactions, workers };
     }
     // Segments around skipped transactions, all into one client session (replayPipeline).
     const pipelineText = replayPipeline(FLAVOR_TOOLS[req.sandbox.flavor].binlog, SANDBOX_BINLOG_DIR, plan.segments, localClient(req.sandbox.flavor));

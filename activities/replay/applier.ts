@@ -4,10 +4,12 @@
  * ever runs: the IO thread would connect to a source, and the sandbox has no network anyway.
  */
 import { stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { withSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { applierWorkers, sandboxCores } from '../../domain/replay/parallel-apply';
 import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/replay/relay-log';
 import type { ApplierProgress, RelayPoint, RelayReplayLayout } from '../../domain/replay/relay-log';
 import type { BinlogCoordinates, Flavor } from '../../domain/types';
@@ -57,9 +59,9 @@ export async function runApplier(
   sandbox: SandboxHandle,
   s: SqlSession,
   run: RelayReplayLayout['runs'][number],
-  opts: { first: boolean; stop: BinlogCoordinates; heartbeat: (p: ApplierProgress) => void; signal?: AbortSignal },
+  opts: { first: boolean; stop: BinlogCoordinates; heartbeat: (p: ApplierProgress) => void; signal?: AbortSignal; workers?: number },
 ): Promise<number> {
-  const sql = applierStatements(sandbox.flavor);
+  const sql = applierStatements(sandbox.flavor, opts.workers ?? 0);
   for (const stmt of sql.position(run.start, opts.first)) await s.query(stmt);
   const started = Date.now();
   await s.query(sql.start(run.until));
@@ -89,20 +91,33 @@ export async function runApplier(
 /**
  * Replays `plan` into the (already guarded) sandbox, one applier run per segment, and
  * returns once the applier has committed the transaction that ends at plan.stop. Always
- * starts afresh: the drill retries restore and replay together, from the dump.
+ * starts afresh: the drill retries restore and replay together, from the dump. `workers`:
+ * the applier's worker threads (replayWorkersFor; 0: one SQL thread).
  */
-export async function replayThroughApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: Pick<ReplayPlan, 'files' | 'segments' | 'stop'>, heartbeat: (details: object) => void, signal?: AbortSignal): Promise<void> {
+export async function replayThroughApplier(
+  deps: ActivityDeps,
+  sandbox: SandboxHandle,
+  plan: Pick<ReplayPlan, 'files' | 'segments' | 'stop'>,
+  heartbeat: (details: object) => void,
+  signal?: AbortSignal,
+  workers = 0,
+): Promise<void> {
   const layout = relayReplayLayout(plan.files, plan.segments);
   await withSession({ socket: sandbox.socketPath }, { user: 'root' }, async (s) => {
     await prepareRelayReplay(deps, sandbox, s, layout);
     for (const [i, run] of layout.runs.entries()) {
-      await runApplier(sandbox, s, run, { first: i === 0, stop: plan.stop, signal, heartbeat: (p) => heartbeat({ phase: 'replay', method: 'applier', segment: i + 1, of: layout.runs.length, ...p }) });
+      await runApplier(sandbox, s, run, { first: i === 0, stop: plan.stop, signal, workers, heartbeat: (p) => heartbeat({ phase: 'replay', method: 'applier', segment: i + 1, of: layout.runs.length, ...p }) });
     }
   });
 }
 
+/** The applier's worker threads for a drill's replay: the request's count, or one per core the sandbox may use (domain/replay/parallel-apply.ts). */
+export function replayWorkersFor(sandbox: SandboxHandle, requested?: number): number {
+  return applierWorkers({ flavor: sandbox.flavor, cores: sandboxCores(os.cpus().length, sandbox.cpus), requested });
+}
+
 /** The replay with heartbeats carrying the applier's position; cancelling the activity stops the applier. */
-export async function replayWithApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan): Promise<void> {
+export async function replayWithApplier(deps: ActivityDeps, sandbox: SandboxHandle, plan: ReplayPlan, workers = 0): Promise<void> {
   const started = Date.now();
   const archiveDir = await localArchiveDir(deps.paths, plan.archiveDir);
   const files = await Promise.all(plan.files.map(async (name) => ({ name, bytes: await stat(path.join(archiveDir, name)).then((st) => st.size, () => 0) })));
@@ -115,7 +130,7 @@ export async function replayWithApplier(deps: ActivityDeps, sandbox: SandboxHand
   };
   return withHeartbeat(
     () => ({ ...last, seconds: Math.round((Date.now() - started) / 1000), work: work() }),
-    (signal) => replayThroughApplier(deps, sandbox, plan, (d) => void (last = d as ReplayHeartbeat), signal),
+    (signal) => replayThroughApplier(deps, sandbox, plan, (d) => void (last = d as ReplayHeartbeat), signal, workers),
   );
 }
 

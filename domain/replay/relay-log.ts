@@ -76,20 +76,30 @@ export interface ApplierStatements {
 }
 
 /**
- * MariaDB: a single applier thread (10.11 crashed once with two in relay-log mode) and
- * no GTID positioning (the relay position is the start). MySQL: SOURCE_AUTO_POSITION stays
- * off; transactions keep their GTIDs, so gtid_executed ends where the source's did.
+ * `workers`: applier worker threads (domain/replay/parallel-apply.ts); 0 is one SQL thread.
+ * MariaDB: parallel replication in optimistic mode (conflicting transactions are rolled back
+ * and retried in binlog order; commits stay in binlog order), no GTID positioning (the relay
+ * position is the start). MySQL: the multi-threaded applier scheduling by the source's logical
+ * clock (its writeset dependencies), commits in relay-log order (replica_preserve_commit_order),
+ * so the applier never stops with a gap; SOURCE_AUTO_POSITION stays off; transactions keep
+ * their GTIDs, so gtid_executed ends where the source's did.
  * relay_log_purge off: a later run may start in a file an earlier run finished.
- * UNTIL RELAY_LOG_POS stops at a transaction boundary once the applied position reaches it.
+ * UNTIL RELAY_LOG_POS stops at a transaction boundary once the applied position reaches it;
+ * with workers, the coordinator stops handing out work there and waits for the workers.
  */
-export function applierStatements(flavor: Flavor): ApplierStatements {
+export function applierStatements(flavor: Flavor, workers = 0): ApplierStatements {
   const point = (p: RelayPoint) => `RELAY_LOG_FILE=${q(p.relayFile)}, RELAY_LOG_POS=${p.position}`;
   if (flavor === 'mariadb') {
     return {
       reset: ['STOP SLAVE', 'RESET SLAVE ALL'],
       position: (run, first) =>
         first
-          ? ['SET GLOBAL slave_parallel_threads = 0', 'SET GLOBAL relay_log_purge = 0', `CHANGE MASTER TO MASTER_HOST=${q(RELAY_REPLAY_HOST)}, MASTER_USE_GTID=no, ${point(run)}`]
+          ? [
+              `SET GLOBAL slave_parallel_threads = ${workers}`,
+              ...(workers > 0 ? ["SET GLOBAL slave_parallel_mode = 'optimistic'"] : []),
+              'SET GLOBAL relay_log_purge = 0',
+              `CHANGE MASTER TO MASTER_HOST=${q(RELAY_REPLAY_HOST)}, MASTER_USE_GTID=no, ${point(run)}`,
+            ]
           : [`CHANGE MASTER TO ${point(run)}`],
       start: (until) => `START SLAVE SQL_THREAD UNTIL ${point(until)}`,
       stop: 'STOP SLAVE SQL_THREAD',
@@ -100,7 +110,12 @@ export function applierStatements(flavor: Flavor): ApplierStatements {
     reset: ['STOP REPLICA', 'RESET REPLICA ALL'],
     position: (run, first) =>
       first
-        ? ['SET GLOBAL relay_log_purge = 0', `CHANGE REPLICATION SOURCE TO SOURCE_HOST=${q(RELAY_REPLAY_HOST)}, SOURCE_AUTO_POSITION=0, ${point(run)}`]
+        ? [
+            `SET GLOBAL replica_parallel_workers = ${workers}`,
+            ...(workers > 0 ? ['SET GLOBAL replica_preserve_commit_order = ON'] : []),
+            'SET GLOBAL relay_log_purge = 0',
+            `CHANGE REPLICATION SOURCE TO SOURCE_HOST=${q(RELAY_REPLAY_HOST)}, SOURCE_AUTO_POSITION=0, ${point(run)}`,
+          ]
         : [`CHANGE REPLICATION SOURCE TO ${point(run)}`],
     start: (until) => `START REPLICA SQL_THREAD UNTIL ${point(until)}`,
     stop: 'STOP REPLICA SQL_THREAD',

@@ -1,3 +1,4 @@
+import { applierWorkers, sandboxCores } from '../../domain/replay/parallel-apply';
 import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/replay/relay-log';
 import type { ApplierStatus } from '../../domain/replay/relay-log';
 import { errorType } from './expect-error';
@@ -63,6 +64,18 @@ describe('applier statements', () => {
     expect(sql.start({ relayFile: 'relay-bin.000002', position: 9 })).toBe("START REPLICA SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=9");
   });
 
+  test('MariaDB with workers applies in parallel, optimistically', () => {
+    const first = applierStatements('mariadb', 2).position({ relayFile: 'relay-bin.000001', position: 1200 }, true);
+    expect(first).toEqual(expect.arrayContaining(['SET GLOBAL slave_parallel_threads = 2', "SET GLOBAL slave_parallel_mode = 'optimistic'"]));
+    expect(first.indexOf('SET GLOBAL slave_parallel_threads = 2')).toBeLessThan(first.length - 1);
+  });
+
+  test('MySQL sets its worker count every time (the server default is 4) and preserves commit order with workers', () => {
+    expect(applierStatements('mysql').position({ relayFile: 'relay-bin.000001', position: 4 }, true)).toContain('SET GLOBAL replica_parallel_workers = 0');
+    const parallel = applierStatements('mysql', 4).position({ relayFile: 'relay-bin.000001', position: 4 }, true);
+    expect(parallel).toEqual(expect.arrayContaining(['SET GLOBAL replica_parallel_workers = 4', 'SET GLOBAL replica_preserve_commit_order = ON']));
+  });
+
   test('a later segment only moves the applier, without naming a source again', () => {
     expect(applierStatements('mariadb').position({ relayFile: 'relay-bin.000002', position: 900 }, false)).toEqual(["CHANGE MASTER TO RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=900"]);
   });
@@ -96,5 +109,40 @@ describe('applier progress', () => {
 
   test('a thread stopped short of the stop without an error is stopped, not reached', () => {
     expect(applierProgress(status({ sqlRunning: false, relayFile: 'relay-bin.000002', relayPosition: 5000 }), until).state).toBe('stopped');
+  });
+});
+
+describe('applier workers', () => {
+  test('MySQL: one worker per core, at most 4', () => {
+    expect(applierWorkers({ flavor: 'mysql', cores: 2 })).toBe(2);
+    expect(applierWorkers({ flavor: 'mysql', cores: 16 })).toBe(4);
+  });
+
+  test('MySQL on one core: no extra workers', () => {
+    expect(applierWorkers({ flavor: 'mysql', cores: 1 })).toBe(0);
+  });
+
+  test('MySQL: a requested count wins, 0 included', () => {
+    expect(applierWorkers({ flavor: 'mysql', cores: 8, requested: 0 })).toBe(0);
+    expect(applierWorkers({ flavor: 'mysql', cores: 2, requested: 4 })).toBe(4);
+  });
+
+  test('MariaDB keeps one SQL thread, whatever the cores', () => {
+    expect(applierWorkers({ flavor: 'mariadb', cores: 16 })).toBe(0);
+    expect(applierWorkers({ flavor: 'mariadb', cores: 16, requested: 0 })).toBe(0);
+  });
+
+  test('MariaDB refuses parallel workers, saying why', () => {
+    expect(() => applierWorkers({ flavor: 'mariadb', cores: 2, requested: 2 })).toThrow(/not available on MariaDB: its parallel replication crashes the server/);
+  });
+
+  test('a count out of range is a configuration error', () => {
+    expect(() => applierWorkers({ flavor: 'mysql', cores: 2, requested: 99 })).toThrow(/replayWorkers must be a whole number from 0 to 8/);
+  });
+
+  test("a sandbox's CPU limit caps the host's cores, rounded down, at least one", () => {
+    expect(sandboxCores(8, 2.5)).toBe(2);
+    expect(sandboxCores(2)).toBe(2);
+    expect(sandboxCores(4, 0.5)).toBe(1);
   });
 });

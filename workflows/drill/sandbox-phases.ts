@@ -109,7 +109,9 @@ async function restoreDump(d: Drill, sandbox: SandboxHandle, { published }: Obta
 }
 
 function replay(d: Drill, sandbox: SandboxHandle, plan: ReplayPlan) {
-  return d.phase(Phases.Replay, () => d.onSandboxHost().once.replayBinlogs({ drillId: d.drillId, sandbox, plan, method: d.request.replayMethod }));
+  // The worker count travels only when the request names one: histories recorded before it see the same input.
+  const workers = d.request.replayWorkers !== undefined ? { workers: d.request.replayWorkers } : {};
+  return d.phase(Phases.Replay, () => d.onSandboxHost().once.replayBinlogs({ drillId: d.drillId, sandbox, plan, method: d.request.replayMethod, ...workers }));
 }
 
 /**
