@@ -122,14 +122,14 @@ export function renderSvg(input: PlotInput): string {
   ].join('\n');
 }
 
-/** One horizontal bar per value (seconds), the highlighted ones in blue: a quick comparison of a few timings. */
-export function barChart(values: Record<string, number>, title: string, highlight: (label: string) => boolean): string {
+/** One horizontal bar per value (seconds unless `format` says otherwise), the highlighted ones in blue: a quick comparison of a few timings. */
+export function barChart(values: Record<string, number>, title: string, highlight: (label: string) => boolean, format: (v: number) => string = (v) => `${v.toFixed(2)} s`): string {
   const entries = Object.entries(values);
   const max = Math.max(...entries.map(([, v]) => v));
   const rows = entries.map(([k, v], i) => {
     const y = 40 + i * 34;
     const w = (v / max) * 520;
-    return `<text x="10" y="${y + 17}" font-size="13">${esc(k)}</text><rect x="190" y="${y}" width="${w.toFixed(1)}" height="24" fill="${highlight(k) ? '#4e79a7' : '#bab0ac'}"/><text x="${(196 + w).toFixed(1)}" y="${y + 17}" font-size="13">${v.toFixed(2)} s</text>`;
+    return `<text x="10" y="${y + 17}" font-size="13">${esc(k)}</text><rect x="190" y="${y}" width="${w.toFixed(1)}" height="24" fill="${highlight(k) ? '#4e79a7' : '#bab0ac'}"/><text x="${(196 + w).toFixed(1)}" y="${y + 17}" font-size="13">${esc(format(v))}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="${60 + entries.length * 34}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15">${esc(title)}</text>${rows.join('')}</svg>`;
 }
