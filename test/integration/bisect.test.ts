@@ -35,13 +35,20 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
     for (let i = from; i < from + n; i += 50) await Promise.all(Array.from({ length: Math.min(50, from + n - i) }, (_, k) => source.pool.query('INSERT INTO shop.events (n) VALUES (?)', [i + k])));
   }
 
-  /** Runs `sql` with the writer stopped, so the GTID read afterwards is its own. */
-  async function accident(statements: string[]): Promise<string> {
+  /**
+   * Runs each group of statements on one session with the writer stopped, so the GTID read after
+   * each group is its own and nothing commits between the groups; the writer resumes after the last.
+   */
+  async function accidents(groups: string[][]): Promise<string[]> {
     await source.writer.stop();
     try {
       return await withSession({ socket: source.socketPath }, { user: 'root' }, async (s) => {
-        for (const sql of statements) await s.query(sql);
-        return lastGtid(flavor, s);
+        const gtids: string[] = [];
+        for (const statements of groups) {
+          for (const sql of statements) await s.query(sql);
+          gtids.push(await lastGtid(flavor, s));
+        }
+        return gtids;
       });
     } finally {
       source.writer.start();
@@ -67,11 +74,11 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
     manifest = (await acts.takeLogicalBackup({ drillId: h.uniqueId('base'), source: source.spec, facts })).manifestPath;
     source.writer.start();
     await ordinaryTransactions(1000, 0);
-    updateGtid = await accident(['UPDATE shop.prices SET price = 0']);
+    [updateGtid] = await accidents([['UPDATE shop.prices SET price = 0']]);
     await ordinaryTransactions(1000, 1000);
-    beforeDropGtid = await accident(['INSERT INTO shop.events (n) VALUES (-1)']);
-    // Seed 003: a misfired restore script, on one session.
-    dropGtid = await accident(['SET foreign_key_checks = 0', 'DROP TABLE shop.customers']);
+    // Seed 003: a misfired restore script, on one session, right after a marker row (its
+    // transaction is the one the bisect must name as the last good one).
+    [beforeDropGtid, dropGtid] = await accidents([['INSERT INTO shop.events (n) VALUES (-1)'], ['SET foreign_key_checks = 0', 'DROP TABLE shop.customers']]);
     await source.admin('CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL) ENGINE=InnoDB');
     await ordinaryTransactions(1000, 2000);
     await source.writer.stop();
