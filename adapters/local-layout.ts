@@ -11,7 +11,7 @@ export interface EnginePaths {
   artifactRoot: string;
   /** Per-drill scratch: sandbox sockets, option files, backups staged from the store. */
   workRoot: string;
-  /** The configured artifact store (adapters/artifact-store.ts); absent: the folder `artifactRoot`. */
+  /** The configured artifact store (adapters/artifact-store/); absent: the folder `artifactRoot`. */
   store?: ArtifactStoreConfig;
 }
 

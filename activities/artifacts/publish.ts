@@ -67,7 +67,7 @@ export async function writeCompressedArtifact(
  * `file`) and returns the manifest. `what` names the backup in a disk-full error. Each
  * `attempt` (a backup taken again after an interruption) writes its own partial folder; a
  * failed attempt's is removed, so only a complete backup is ever published. The store
- * publishes the folder with its manifest last (adapters/artifact-store.ts): one rename in a
+ * publishes the folder with its manifest last (adapters/artifact-store/): one rename in a
  * local folder; on S3 the objects under the partial prefix, then the manifest.
  */
 export async function publishBackup(

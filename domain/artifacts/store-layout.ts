@@ -9,7 +9,7 @@
  *   <source>/reports/<drill id>/report.json      a drill's report (report.md beside it)
  *   <source>/archive-status.json, last-outcome.json
  *
- * Pure: the adapters (adapters/artifact-store.ts) read and write what this names.
+ * Pure: the adapters (adapters/artifact-store/) read and write what this names.
  */
 import { MANIFEST_FILE } from './manifest';
 
