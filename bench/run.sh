@@ -6,8 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The myloader baseline's tool image (Debian's mydumper 0.10): needs the Debian mirror once; skipped when it cannot be built.
+# The Dockerfile needs no context (bench/ holds the runs' work folders, sockets included), and an
+# engine without a bridge network builds on the host's: apt reaches the mirror as the host's does.
 if ! docker image inspect restore-drill/bench-mydumper:10.11 >/dev/null 2>&1; then
-  docker build -q -t restore-drill/bench-mydumper:10.11 -f bench/mydumper.Dockerfile bench >/dev/null || echo "bench: mydumper image not built: the myloader baseline is skipped" >&2
+  docker build -q --force-rm --network host -t restore-drill/bench-mydumper:10.11 - < bench/mydumper.Dockerfile >/dev/null ||
+    echo "bench: mydumper image not built: the myloader baseline is skipped" >&2
 fi
 npx tsc -p bench/tsconfig.json || echo "bench: type errors above; running what was emitted" >&2
 exec node dist/bench-build/bench/bench.js "$@"
