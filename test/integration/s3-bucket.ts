@@ -20,21 +20,18 @@ export interface TestBucket {
   destroy(): Promise<void>;
 }
 
-function serverAccess() {
-  const home = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
-  const credentials = path.join(home, 's3-credentials');
-  const keyRef = { file: path.join(credentials, 'access-key-id') };
-  const secretRef = { file: path.join(credentials, 'secret-access-key') };
-  const endpoint = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
-  if (!existsSync(secretRef.file)) throw new Error(`no S3 credentials in ${credentials}: run deploy/s3.sh start`);
-  return { keyRef, secretRef, endpoint };
-}
+const CREDENTIALS = path.join(process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill'), 's3-credentials');
+/** The project's S3 server and its key files (deploy/s3.sh), for suites that put objects there by hand. */
+export const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
+export const KEY_FILE = path.join(CREDENTIALS, 'access-key-id');
+export const SECRET_FILE = path.join(CREDENTIALS, 'secret-access-key');
 
-async function adminClient(): Promise<S3Client> {
-  const { keyRef, secretRef, endpoint } = serverAccess();
+/** A client with the S3 server's own keys: to make buckets, put a team's backups, see what the engine left. */
+export async function s3Admin(): Promise<S3Client> {
+  if (!existsSync(SECRET_FILE)) throw new Error(`no S3 credentials in ${CREDENTIALS}: run deploy/s3.sh start`);
   return new S3Client({
-    endpoint, region: 'us-east-1', forcePathStyle: true,
-    credentials: { accessKeyId: (await readFile(keyRef.file, 'utf8')).trim(), secretAccessKey: (await readFile(secretRef.file, 'utf8')).trim() },
+    endpoint: S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() },
     requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }
@@ -52,7 +49,7 @@ async function emptyAndDelete(admin: S3Client, name: string): Promise<void> {
 
 /** Deletes a bucket a test made by hand and every object in it; a bucket never made is no error. */
 export async function removeBucket(name: string): Promise<void> {
-  const admin = await adminClient();
+  const admin = await s3Admin();
   try {
     await emptyAndDelete(admin, name).catch((err: Error) => {
       if (err.name !== 'NoSuchBucket') throw err;
@@ -63,9 +60,11 @@ export async function removeBucket(name: string): Promise<void> {
 }
 
 export async function createTestBucket(label: string): Promise<TestBucket> {
-  const { keyRef, secretRef, endpoint } = serverAccess();
+  const keyRef = { file: KEY_FILE };
+  const secretRef = { file: SECRET_FILE };
+  const endpoint = S3_ENDPOINT;
   const name = `rd-${label}-${Date.now().toString(36)}`;
-  const admin = await adminClient();
+  const admin = await s3Admin();
   await admin.send(new CreateBucketCommand({ Bucket: name })).catch((err: Error) => {
     admin.destroy();
     throw new Error(`the S3 server at ${endpoint} refused CreateBucket (${err.name}: ${err.message}): run deploy/s3.sh start`);

@@ -1,18 +1,8 @@
-/**
- * What the team-backup suites share: the CLI run the way a team's cron job runs it (`--json`,
- * exit code), and the project's S3 server (deploy/s3.sh) with its key files by path.
- */
+/** What the team-backup suites share: the CLI run the way a team's cron job runs it (`--json`, exit code). */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 
-const RD_HOME = process.env.RESTORE_DRILL_HOME ?? path.join(os.homedir(), '.restore-drill');
 export const CLI_MAIN = path.resolve(__dirname, '../../dist/cli/main.js');
-export const S3_ENDPOINT = `http://127.0.0.1:${process.env.RD_S3_PORT ?? 9768}`;
-export const KEY_FILE = path.join(RD_HOME, 's3-credentials', 'access-key-id');
-export const SECRET_FILE = path.join(RD_HOME, 's3-credentials', 'secret-access-key');
 
 export interface CliResult {
   code: number;
@@ -33,15 +23,5 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<C
       }
       resolve({ code: typeof code === 'number' ? code : 1, json, stderr });
     });
-  });
-}
-
-/** A client with the S3 server's own keys, for putting a team's backups where the engine will find them. */
-export async function s3Admin(): Promise<S3Client> {
-  return new S3Client({
-    endpoint: S3_ENDPOINT,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: (await readFile(KEY_FILE, 'utf8')).trim(), secretAccessKey: (await readFile(SECRET_FILE, 'utf8')).trim() },
   });
 }

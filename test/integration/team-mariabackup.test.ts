@@ -13,13 +13,13 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { awaitDrill, startDrill } from '../../client/drills';
 import type { DrillRequestInput } from '../../config/schema';
 import { CONTAINER_SOCKET_DIR } from '../../domain/flavors';
-import { removeBucket } from './s3-bucket';
 import { testServer } from './servers';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
-import { cli, KEY_FILE, S3_ENDPOINT, s3Admin, SECRET_FILE } from './team-cli';
+import { KEY_FILE, S3_ENDPOINT, SECRET_FILE, removeBucket, s3Admin } from './s3-bucket';
+import { cli } from './team-cli';
 import { ensureWorkerBuild } from './worker-process';
 
 const MARIABACKUP = `mariabackup --user=root --socket=${CONTAINER_SOCKET_DIR}/mysqld.sock`;
