@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DrillError, DrillErrorTypes } from '../domain/errors';
+import { MAX_APPLIER_WORKERS } from '../domain/replay/parallel-apply';
 import type { TargetRequest } from '../domain/recovery/targets';
 import { AssertionExpectSchema } from '../domain/checks/assertions';
 
@@ -158,7 +159,7 @@ export const drillRequestSchema = z.object({
    * per core of the sandbox, at most 4. MariaDB: 0 only (one SQL thread; its parallel
    * replication crashes on relay logs made of binlog files). See docs/performance.md.
    */
-  replayWorkers: z.number().int().min(0).max(8).optional(),
+  replayWorkers: z.number().int().min(0).max(MAX_APPLIER_WORKERS).optional(),
   /** How the dump is loaded: 'parallel' feeds table chunks to several client sessions (fast); 'client' is one gunzip | client (the fallback). */
   restoreMethod: z.enum(['parallel', 'client']).default('parallel'),
   /** Restore to the last reachable point when the target is beyond the archive, reporting the shortfall as RPO. */

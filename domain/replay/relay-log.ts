@@ -77,9 +77,9 @@ export interface ApplierStatements {
 
 /**
  * `workers`: applier worker threads (domain/replay/parallel-apply.ts); 0 is one SQL thread.
- * MariaDB: parallel replication in optimistic mode (conflicting transactions are rolled back
- * and retried in binlog order; commits stay in binlog order), no GTID positioning (the relay
- * position is the start). MySQL: the multi-threaded applier scheduling by the source's logical
+ * MariaDB: no GTID positioning (the relay position is the start); the engine always asks for one
+ * SQL thread (applierWorkers refuses workers: parallel replication crashes on these relay logs),
+ * and the optimistic parallel mode is emitted only for a caller that asks for workers anyway. MySQL: the multi-threaded applier scheduling by the source's logical
  * clock (its writeset dependencies), commits in relay-log order (replica_preserve_commit_order),
  * so the applier never stops with a gap; SOURCE_AUTO_POSITION stays off; transactions keep
  * their GTIDs, so gtid_executed ends where the source's did.
