@@ -59,7 +59,7 @@ export type ServerRole = 'sandbox' | 'source';
  * (durable settings made replay about 3x slower: docs/performance.md). A source logs ROW
  * binlogs with GTIDs, as production sources must for point-in-time recovery.
  */
-export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number, opts: { bufferPoolMb?: number } = {}): string[] {
+export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number, opts: { bufferPoolMb?: number; redoLogMb?: number } = {}): string[] {
   const common = [
     '--user=root',
     `--datadir=${CONTAINER_DATADIR}`,
@@ -85,8 +85,9 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
     '--innodb-flush-log-at-trx-commit=0',
     '--innodb-doublewrite=0',
     `--innodb-buffer-pool-size=${opts.bufferPoolMb ?? SANDBOX_BUFFER_POOL_MIN_MB}M`,
-    // A big redo log: a bulk load or replay is not throttled by checkpoint flushing (cost at start-up measured at under 0.1 s).
-    flavor === 'mysql' ? '--innodb-redo-log-capacity=1G' : '--innodb-log-file-size=1G',
+    // A big redo log: a bulk load or replay is not throttled by checkpoint flushing (cost at
+    // start-up measured at under 0.1 s). A bisect of a small restore asks for less (domain/bisect/snapshots.ts).
+    `--${flavor === 'mysql' ? 'innodb-redo-log-capacity' : 'innodb-log-file-size'}=${opts.redoLogMb !== undefined ? `${opts.redoLogMb}M` : '1G'}`,
     '--skip-name-resolve',
     // Fixed relay log name: binlog replay links archived files in as relay logs (domain/relay-replay.ts).
     '--relay-log=relay-bin',
@@ -104,6 +105,11 @@ const DATA_HEADROOM = 1.25;
 /** At most this share of the worker host's memory per sandbox: several drills share one worker. */
 const HOST_MEMORY_SHARE = 0.25;
 
+/** The InnoDB bytes a backup restores to: the source's data and index size, else an estimate from the artifact's. */
+export function restoredBytesEstimate(opts: { sourceDataBytes?: number; artifactBytes?: number }): number {
+  return opts.sourceDataBytes || (opts.artifactBytes ?? 0) * RESTORED_BYTES_PER_ARTIFACT_BYTE;
+}
+
 /**
  * The sandbox's InnoDB buffer pool, in MiB. Big enough to hold what the backup restores (the
  * source's data and index size with some headroom, or an estimate from the artifact), so the
@@ -115,7 +121,7 @@ export function sandboxBufferPoolMb(opts: { configuredMb?: number; sourceDataByt
   if (opts.configuredMb !== undefined) return opts.configuredMb;
   const mib = 1024 * 1024;
   const cap = Math.max(128, Math.floor((opts.hostMemoryBytes * HOST_MEMORY_SHARE) / mib / 128) * 128);
-  const restored = opts.sourceDataBytes ? opts.sourceDataBytes * DATA_HEADROOM : (opts.artifactBytes ?? 0) * RESTORED_BYTES_PER_ARTIFACT_BYTE;
+  const restored = opts.sourceDataBytes ? opts.sourceDataBytes * DATA_HEADROOM : restoredBytesEstimate(opts);
   const wanted = Math.ceil(restored / mib / 128) * 128;
   return Math.min(cap, Math.max(SANDBOX_BUFFER_POOL_MIN_MB, wanted));
 }
@@ -123,8 +129,12 @@ export function sandboxBufferPoolMb(opts: { configuredMb?: number; sourceDataByt
 /**
  * The container command: our own, not the image's entrypoint, so official images (mysql:8.4,
  * mariadb:11) and the ones built here start the same way. Initialises an empty datadir first.
+ * `restartInPlace`: the shell stays PID 1 and starts the server again whenever it exits with
+ * a hook pending (domain/bisect/snapshots.ts), so a bisect's snapshot or rewind restarts the
+ * server without Docker stopping and starting the container; a `docker stop` is passed on to
+ * the server, and any other exit of the server ends the container with the server's code.
  */
-export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number, opts: { initSql?: readonly string[]; bufferPoolMb?: number } = {}): string[] {
+export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number, opts: { initSql?: readonly string[]; bufferPoolMb?: number; redoLogMb?: number; restartInPlace?: boolean } = {}): string[] {
   const tools = FLAVOR_TOOLS[flavor];
   // Written inside the container (not into the datadir), run by the server at every start.
   const initFile = '/run/mysqld/restore-drill-init.sql';
@@ -133,6 +143,26 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
     flavor === 'mysql'
       ? `mysqld --initialize-insecure --user=root --datadir=${CONTAINER_DATADIR}`
       : `"$(command -v mariadb-install-db || command -v mysql_install_db)" --user=root --datadir=${CONTAINER_DATADIR} --auth-root-authentication-method=socket >/dev/null`;
+  const runHook = `if [ -f ${SANDBOX_ON_START_HOOK} ]; then bash ${SANDBOX_ON_START_HOOK}; rm -f ${SANDBOX_ON_START_HOOK}; fi`;
+  const readExtra = `extra=(); if [ -f ${SANDBOX_EXTRA_OPTIONS} ]; then mapfile -t extra < ${SANDBOX_EXTRA_OPTIONS}; fi`;
+  const server = `"$server" ${[...serverOptions(flavor, role, serverId, { bufferPoolMb: opts.bufferPoolMb, redoLogMb: opts.redoLogMb }), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')} "\${extra[@]}"`;
+  const start = opts.restartInPlace
+    ? [
+        'stopping=0; pid=0',
+        `trap 'stopping=1; if [ "$pid" != 0 ]; then kill -TERM "$pid" 2>/dev/null || true; fi' TERM INT`,
+        'while :; do',
+        `  ${runHook}`,
+        `  ${readExtra}`,
+        `  ${server} &`,
+        '  pid=$!; code=0',
+        // wait returns early when a trapped signal arrives: wait again until the server is gone.
+        '  wait "$pid" || code=$?',
+        '  while kill -0 "$pid" 2>/dev/null; do code=0; wait "$pid" || code=$?; done',
+        '  pid=0',
+        `  if [ "$stopping" = 1 ] || [ ! -f ${SANDBOX_ON_START_HOOK} ]; then exit "$code"; fi`,
+        'done',
+      ]
+    : [runHook, readExtra, `exec ${server}`];
   const script = [
     'set -eu',
     // --secure-file-priv aborts the server when its directory is missing (MySQL).
@@ -143,12 +173,24 @@ export function serverCommand(flavor: Flavor, role: ServerRole, serverId: number
     // first start of each container forgets it so the server makes its own.
     `if [ ! -f ${CONTAINER_DATADIR}/.restore-drill-started ]; then rm -f ${CONTAINER_DATADIR}/auto.cnf; touch ${CONTAINER_DATADIR}/.restore-drill-started; fi`,
     ...initScript,
-    `if [ -f ${SANDBOX_ON_START_HOOK} ]; then bash ${SANDBOX_ON_START_HOOK}; rm -f ${SANDBOX_ON_START_HOOK}; fi`,
     `server=$(command -v ${tools.server} || command -v mysqld)`,
-    `extra=(); if [ -f ${SANDBOX_EXTRA_OPTIONS} ]; then mapfile -t extra < ${SANDBOX_EXTRA_OPTIONS}; fi`,
-    `exec "$server" ${[...serverOptions(flavor, role, serverId, { bufferPoolMb: opts.bufferPoolMb }), ...(initScript.length > 0 ? [`--init-file=${initFile}`] : [])].join(' ')} "\${extra[@]}"`,
+    ...start,
   ].join('\n');
   return ['bash', '-c', script];
+}
+
+/**
+ * Kills every process in a sandbox but PID 1, the server and the caller: what a crashed
+ * attempt left running (a restore or replay client a dead worker exec'd keeps writing). The
+ * server is PID 1 itself (serverCommand execs it) or, restarted in place, PID 1's child named
+ * by its pid file.
+ */
+export function quiesceScript(): string {
+  return [
+    `server=$(cat ${CONTAINER_SOCKET_DIR}/mysqld.pid 2>/dev/null || echo 1)`,
+    'for d in /proc/[0-9]*; do p=${d#/proc/}; case "$p" in 1|"$$"|"$server") ;; *) kill -9 "$p" 2>/dev/null || true ;; esac; done',
+    'true',
+  ].join('\n');
 }
 
 /** Shell-quotes one argument for bash -c. */

@@ -26,6 +26,8 @@ export const SandboxLabels = {
   source: 'io.restore-drill.source',
   /** A sandbox's InnoDB buffer pool in MiB: named when the kernel kills it at its memory limit. */
   bufferPoolMb: 'io.restore-drill.buffer-pool-mb',
+  /** `in-place` on a bisect's sandbox whose server restarts without the container (domain/flavors.ts serverCommand). */
+  restarts: 'io.restore-drill.restarts',
 } as const;
 
 /** Value of the {@link SandboxLabels.managed} label. */

@@ -1,13 +1,16 @@
 /**
  * Snapshots of the bisect's sandbox and rewinds to them. The datadir is copied while the
- * server is down: a hook is installed, the server shut down cleanly, and the container started
- * again; its start script runs the hook before the server (domain/bisect/snapshots.ts).
+ * server is down: a hook is installed and the server shut down cleanly; a bisect's sandbox
+ * starts it again itself after running the hook (its start script stays PID 1), an older one
+ * is started again by Docker and runs the hook before the server (domain/bisect/snapshots.ts).
  * Idempotent: a retry after a crash at any point finishes the same copy.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { waitUntilAnswering, withSession } from '../../adapters/mysql';
-import { BISECT_REDO_LOG_BYTES, bisectServerOptionsScript, installHookScript, redoLogVariable, rewindHook, snapshotCompleteTest, snapshotHook } from '../../domain/bisect/snapshots';
+import { BISECT_REDO_LOG_BYTES, RESTARTS_IN_PLACE, bisectServerOptionsScript, installHookScript, redoLogVariable, rewindHook, snapshotCompleteTest, snapshotHook } from '../../domain/bisect/snapshots';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
-import { sandboxName } from '../../domain/naming';
+import { SandboxLabels, sandboxName } from '../../domain/naming';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
 import { assertOwnSandbox } from '../sandbox/sandbox';
@@ -24,20 +27,25 @@ async function exec(deps: ActivityDeps, name: string, script: string, what: stri
   if (out.exitCode !== 0) throw new DrillError(DrillErrorTypes.ToolFailed, `${what} in sandbox ${name} failed (exit ${out.exitCode}): ${out.stderr.trim().slice(-600)}`);
 }
 
-/** Starts the container (its start script runs a pending hook first) and waits until the server answers. */
-async function startAndWait(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
-  await deps.runtime.start(sandbox.name);
+/** Waits until the server answers; fails with its last output when the container stops meanwhile (a hook or the server failed). */
+async function waitForServer(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
   await waitUntilAnswering(
     { socket: sandbox.socketPath },
     { user: 'root' },
     START_TIMEOUT_MS,
     async (attempt) => {
       if (attempt % 50 !== 0) return;
-    const now = await deps.runtime.inspect(sandbox.name);
+      const now = await deps.runtime.inspect(sandbox.name);
       if (now && !now.running) throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${sandbox.name} exited with ${now.exitCode} while its datadir was copied: ${(await deps.runtime.logs(sandbox.name, 30)).trim().slice(-1500)}`);
     },
     RESTART_POLL_MS,
   );
+}
+
+/** Starts the container (its start script runs a pending hook first) and waits until the server answers. */
+async function startAndWait(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
+  await deps.runtime.start(sandbox.name);
+  await waitForServer(deps, sandbox);
 }
 
 /**
@@ -71,22 +79,51 @@ async function shutDown(deps: ActivityDeps, sandbox: SandboxHandle): Promise<voi
   }
 }
 
-/** Restarts the sandbox with `hook` run while its server is down. */
+/** The server's pid file, beside its socket in the folder the worker shares with the container. */
+async function serverPid(sandbox: SandboxHandle): Promise<string> {
+  return (await readFile(path.join(path.dirname(sandbox.socketPath), 'mysqld.pid'), 'utf8').catch(() => '')).trim();
+}
+
+/**
+ * Shuts the server down cleanly; the start script, seeing a hook pending, runs it and starts
+ * the server again. The old server answers until its shutdown is well under way, so the wait
+ * for the new one begins once the old one's pid file is gone (removed at the end of a shutdown).
+ */
+async function restartServerInPlace(deps: ActivityDeps, sandbox: SandboxHandle): Promise<void> {
+  const before = await serverPid(sandbox);
+  if (!before) throw new DrillError(DrillErrorTypes.ToolFailed, `sandbox ${sandbox.name} has no pid file beside its socket ${sandbox.socketPath}: its server cannot be restarted in place`);
+  await withSession({ socket: sandbox.socketPath }, { user: 'root' }, (s) => s.query('SHUTDOWN')).catch(() => undefined);
+  const started = Date.now();
+  while ((await serverPid(sandbox)) === before) {
+    if (Date.now() - started > STOP_TIMEOUT_MS) throw new DrillError(DrillErrorTypes.Transient, `the server of sandbox ${sandbox.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s of SHUTDOWN`);
+    await new Promise((r) => setTimeout(r, RESTART_POLL_MS));
+  }
+  await waitForServer(deps, sandbox);
+}
+
+/** Restarts the sandbox's server with `hook` run while it is down. */
 async function restartWithHook(deps: ActivityDeps, drillId: string, sandbox: SandboxHandle, hook: string, what: string): Promise<{ seconds: number }> {
   const started = Date.now();
   const name = sandboxName(drillId);
   const info = assertOwnSandbox(await deps.runtime.inspect(name), name, drillId);
+  const inPlace = info.labels[SandboxLabels.restarts] === RESTARTS_IN_PLACE;
   return withHeartbeat(
     () => ({ phase: 'bisect', step: what, seconds: Math.round((Date.now() - started) / 1000) }),
     async () => {
       // An earlier attempt stopped it: starting it runs (finishes) that attempt's hook first.
       if (!info.running) await startAndWait(deps, sandbox);
+      // Or its server is still restarting, in place, from an earlier attempt.
+      else if (inPlace) await waitForServer(deps, sandbox);
       await shrinkRedoLog(deps, sandbox);
       // The restart alone: the search prices later restarts by it, and the shrink happens once.
       const restarting = Date.now();
       await exec(deps, name, installHookScript(hook), `installing the ${what} hook`);
-      await shutDown(deps, sandbox);
-      await startAndWait(deps, sandbox);
+      if (inPlace) {
+        await restartServerInPlace(deps, sandbox);
+      } else {
+        await shutDown(deps, sandbox);
+        await startAndWait(deps, sandbox);
+      }
       return { seconds: (Date.now() - restarting) / 1000 };
     },
   );

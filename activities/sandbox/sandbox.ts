@@ -10,7 +10,8 @@ import { log } from '@temporalio/activity';
 import type { ContainerInfo } from '../../adapters/container-runtime';
 import { waitUntilAnswering, withSession } from '../../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
-import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
+import { RESTARTS_IN_PLACE, bisectStartRedoLogMb } from '../../domain/bisect/snapshots';
+import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, quiesceScript, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
 import { sandboxAdminInitSql } from '../../domain/physical/backups';
 import { MANAGED_LABEL_VALUE, SandboxLabels, checkSocketPathLength, sandboxLabels, sandboxName } from '../../domain/naming';
 import { sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage, sandboxSizingMemoryBytes } from '../../domain/resources';
@@ -49,6 +50,11 @@ export interface CreateSandboxRequest {
   /** The container's memory limit (MiB) and CPU limit (cores); absent: derived (domain/resources.ts). An adopted sandbox is given these limits. */
   memoryMb?: number;
   cpus?: number;
+  /**
+   * A bisect's sandbox: its server restarts in place for snapshots and rewinds, and a small
+   * restore starts with the small redo log every snapshot copies (domain/bisect/snapshots.ts).
+   */
+  bisect?: boolean;
 }
 
 /**
@@ -149,8 +155,13 @@ export function sandboxActivities(deps: ActivityDeps) {
           cmd: serverCommand(req.flavor, 'sandbox', SANDBOX_SERVER_ID, {
             ...(req.datadir ? { initSql: sandboxAdminInitSql(req.flavor) } : {}),
             bufferPoolMb,
+            ...(req.bisect ? { redoLogMb: bisectStartRedoLogMb(req), restartInPlace: true } : {}),
           }),
-          labels: { ...sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }), [SandboxLabels.bufferPoolMb]: String(bufferPoolMb) },
+          labels: {
+            ...sandboxLabels({ role: 'sandbox', run: req.drillId, source: req.source, expires: expiresAt }),
+            [SandboxLabels.bufferPoolMb]: String(bufferPoolMb),
+            ...(req.bisect ? { [SandboxLabels.restarts]: RESTARTS_IN_PLACE } : {}),
+          },
           binds: [
             `${socketDir}:${CONTAINER_SOCKET_DIR}`,
             `${await stagedBackupDir(deps, req.backupDir, req.drillId, 'folder')}:${SANDBOX_BACKUP_DIR}:ro`,
@@ -202,8 +213,7 @@ export function sandboxActivities(deps: ActivityDeps) {
     async quiesceSandbox(req: { drillId: string }): Promise<{ killedConnections: number }> {
       const name = sandboxName(req.drillId);
       assertOwnSandbox(await deps.runtime.inspect(name), name, req.drillId);
-      // kill -1 signals every process but PID 1 (the server: serverCommand execs it) and the caller.
-      await deps.runtime.exec(name, ['bash', '-c', 'kill -9 -1 2>/dev/null; true']);
+      await deps.runtime.exec(name, ['bash', '-c', quiesceScript()]);
       const socket = path.join(sandboxSocketDir(deps, req.drillId), 'mysqld.sock');
       return withSession({ socket }, { user: 'root' }, async (s) => {
         const rows = await s.query<{ id: number }>(

@@ -1,10 +1,12 @@
 /**
  * Snapshots of a stopped sandbox's datadir, kept inside the sandbox container (removed with
- * it). The server is the container's PID 1, so its datadir is only ever still when the
- * container is stopped: a copy is made by a hook that the container's start script runs once,
- * before the server starts (domain/flavors.ts serverCommand). Pure: the scripts only.
+ * it). The datadir is only ever still while the server is down: a copy is made by a hook that
+ * the container's start script runs once before the server starts (domain/flavors.ts
+ * serverCommand). A bisect's sandbox restarts its server in place (the start script stays PID
+ * 1 and runs the hook between the server's stop and its next start); an older one, whose
+ * server is PID 1, restarts with its container. Pure: the scripts and decisions only.
  */
-import { CONTAINER_DATADIR, SANDBOX_EXTRA_OPTIONS, SANDBOX_ON_START_HOOK } from '../flavors';
+import { CONTAINER_DATADIR, SANDBOX_EXTRA_OPTIONS, SANDBOX_ON_START_HOOK, restoredBytesEstimate } from '../flavors';
 import type { Flavor } from '../types';
 
 export const SANDBOX_SNAPSHOT_DIR = '/var/lib/restore-drill/snapshots';
@@ -62,6 +64,24 @@ export function snapshotCompleteTest(point: number): string {
  * a restore wants (domain/flavors.ts) made a copy take seconds. A window's steps are small.
  */
 export const BISECT_REDO_LOG_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The restored size up to which a bisect's sandbox starts with the small redo log: its restore
+ * then writes little redo, and no resize is needed before the first snapshot (MariaDB finishes
+ * an online resize only at its next checkpoint, about 1 s). A larger restore loads with the
+ * 1 GiB log (a small one would make it wait for checkpoints) and is shrunk once, before the
+ * first snapshot.
+ */
+export const BISECT_SMALL_RESTORE_BYTES = 256 * 1024 * 1024;
+
+/** The redo log (MiB) a bisect's sandbox starts with: the small one for a small restore, else the drill's (undefined). */
+export function bisectStartRedoLogMb(restore: { sourceDataBytes?: number; artifactBytes?: number }): number | undefined {
+  const bytes = restoredBytesEstimate(restore);
+  return bytes <= BISECT_SMALL_RESTORE_BYTES ? BISECT_REDO_LOG_BYTES / (1024 * 1024) : undefined;
+}
+
+/** The value of the `restarts` label on a sandbox whose server restarts without its container. */
+export const RESTARTS_IN_PLACE = 'in-place';
 
 /** The server variable holding the redo log's size, resizable while the server runs (MariaDB 10.9+, MySQL 8.0.30+). */
 export function redoLogVariable(flavor: Flavor): string {

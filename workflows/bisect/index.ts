@@ -27,6 +27,8 @@ import { scanSearch } from './scan-search';
 const BISECT_SCANS = 'bisect-scans';
 /** Without --from, a start on which the query fails makes the bisect try the next older backup. */
 const BISECT_OLDER_STARTS = 'bisect-older-starts';
+/** The sandbox restarts its server in place and, for a small restore, starts with the small redo log. */
+const BISECT_SANDBOX = 'bisect-sandbox';
 
 /** Replay steps lost with their worker, redone from a snapshot, before the bisect gives up. */
 const LOST_STEPS_ALLOWED = 5;
@@ -66,6 +68,7 @@ export async function bisectWorkflow(request: BisectRequest): Promise<BisectAnsw
 async function bisect(d: Drill, request: BisectRequest): Promise<BisectAnswer> {
   const started = Date.now();
   const { drillId } = d;
+  d.bisectSandbox = patched(BISECT_SANDBOX);
   const facts = await inspectSource(d);
   const given = request.drill.backup?.manifest;
   const expected = describeExpectation(request.expect);

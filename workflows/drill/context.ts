@@ -52,6 +52,8 @@ export class Drill {
   placement?: SandboxHost;
   /** Whether the sandbox's removal is registered (once, whichever host it ends up on). */
   sandboxRemovalRegistered = false;
+  /** A bisect's sandbox: restarted in place for snapshots and rewinds (activities/sandbox: `bisect`). */
+  bisectSandbox = false;
 
   constructor(readonly request: DrillRequest) {
     this.target = describeTarget(request.target);

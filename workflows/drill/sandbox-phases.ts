@@ -89,6 +89,7 @@ function sandboxRequest(d: Drill, facts: SourceFacts, { published }: ObtainedBac
     // After the kernel killed it at its memory limit: the larger limit of its one retry.
     ...(state.memoryRetry ? { memoryMb: state.memoryRetry.toMb } : request.sandbox?.memoryMb !== undefined ? { memoryMb: request.sandbox.memoryMb } : {}),
     ...(request.sandbox?.cpus !== undefined ? { cpus: request.sandbox.cpus } : {}),
+    ...(d.bisectSandbox ? { bisect: true } : {}),
   };
 }
 
