@@ -5,11 +5,12 @@
  * is started again by Docker and runs the hook before the server (domain/bisect/snapshots.ts).
  * Idempotent: a retry after a crash at any point finishes the same copy.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { waitUntilAnswering, withSession } from '../../adapters/mysql';
 import { BISECT_REDO_LOG_BYTES, RESTARTS_IN_PLACE, bisectServerOptionsScript, installHookScript, redoLogVariable, rewindHook, snapshotCompleteTest, snapshotHook } from '../../domain/bisect/snapshots';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
+import { SANDBOX_HOOK_DIR_NAME } from '../../domain/flavors';
 import { SandboxLabels, sandboxName } from '../../domain/naming';
 import { withHeartbeat } from '../boundary';
 import type { ActivityDeps } from '../deps';
@@ -85,6 +86,21 @@ async function serverPid(sandbox: SandboxHandle): Promise<string> {
 }
 
 /**
+ * Installs a hook for the server's next start from the worker's side of the socket folder
+ * (written with a rename, so a half-written one never runs). Refuses a hook folder anyone but
+ * the worker could write in: the container runs its hooks as root.
+ */
+async function installHookInPlace(sandbox: SandboxHandle, hook: string): Promise<void> {
+  const dir = path.join(path.dirname(sandbox.socketPath), SANDBOX_HOOK_DIR_NAME);
+  const st = await lstat(dir).catch(() => undefined);
+  if (!st?.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0)
+    throw new DrillError(DrillErrorTypes.UnsafeTarget, `refusing to install a hook for sandbox ${sandbox.name}: its hook folder ${dir} is ${st ? `not a folder only this worker may write in (mode ${(st.mode & 0o7777).toString(8)}, uid ${st.uid})` : 'missing'}`);
+  const file = path.join(dir, 'on-start.sh');
+  await writeFile(`${file}.new`, `${hook}\n`, { mode: 0o644 });
+  await rename(`${file}.new`, file);
+}
+
+/**
  * Shuts the server down cleanly; the start script, seeing a hook pending, runs it and starts
  * the server again. The old server answers until its shutdown is well under way, so the wait
  * for the new one begins once the old one's pid file is gone (removed at the end of a shutdown).
@@ -102,7 +118,7 @@ async function restartServerInPlace(deps: ActivityDeps, sandbox: SandboxHandle):
 }
 
 /** Restarts the sandbox's server with `hook` run while it is down. */
-async function restartWithHook(deps: ActivityDeps, drillId: string, sandbox: SandboxHandle, hook: string, what: string): Promise<{ seconds: number }> {
+async function restartWithHook(deps: ActivityDeps, drillId: string, sandbox: SandboxHandle, hook: string, what: string): Promise<{ seconds: number; inPlace: boolean }> {
   const started = Date.now();
   const name = sandboxName(drillId);
   const info = assertOwnSandbox(await deps.runtime.inspect(name), name, drillId);
@@ -117,14 +133,15 @@ async function restartWithHook(deps: ActivityDeps, drillId: string, sandbox: San
       await shrinkRedoLog(deps, sandbox);
       // The restart alone: the search prices later restarts by it, and the shrink happens once.
       const restarting = Date.now();
-      await exec(deps, name, installHookScript(hook), `installing the ${what} hook`);
       if (inPlace) {
+        await installHookInPlace(sandbox, hook);
         await restartServerInPlace(deps, sandbox);
       } else {
+        await exec(deps, name, installHookScript(hook), `installing the ${what} hook`);
         await shutDown(deps, sandbox);
         await startAndWait(deps, sandbox);
       }
-      return { seconds: (Date.now() - restarting) / 1000 };
+      return { seconds: (Date.now() - restarting) / 1000, inPlace };
     },
   );
 }
@@ -133,14 +150,16 @@ export function bisectSnapshotActivities(deps: ActivityDeps) {
   return {
     /** Copies the stopped sandbox's datadir as the snapshot of `point` (kept inside the container). */
     async snapshotSandbox(req: { drillId: string; sandbox: SandboxHandle; point: number }): Promise<{ seconds: number }> {
-      const result = await restartWithHook(deps, req.drillId, req.sandbox, snapshotHook(req.point), `snapshot at point ${req.point}`);
-      await exec(deps, req.sandbox.name, snapshotCompleteTest(req.point), `checking the snapshot at point ${req.point}`);
-      return result;
+      const { seconds, inPlace } = await restartWithHook(deps, req.drillId, req.sandbox, snapshotHook(req.point), `snapshot at point ${req.point}`);
+      // Restarted in place, the server is up again only after the hook succeeded (a failed one ends the container).
+      if (!inPlace) await exec(deps, req.sandbox.name, snapshotCompleteTest(req.point), `checking the snapshot at point ${req.point}`);
+      return { seconds };
     },
 
     /** Puts the snapshot of `point` back as the sandbox's datadir: the sandbox stands at that point again. */
     async rewindSandbox(req: { drillId: string; sandbox: SandboxHandle; point: number }): Promise<{ seconds: number }> {
-      return restartWithHook(deps, req.drillId, req.sandbox, rewindHook(req.point), `rewind to point ${req.point}`);
+      const { seconds } = await restartWithHook(deps, req.drillId, req.sandbox, rewindHook(req.point), `rewind to point ${req.point}`);
+      return { seconds };
     },
   };
 }

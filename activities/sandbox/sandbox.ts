@@ -11,7 +11,7 @@ import type { ContainerInfo } from '../../adapters/container-runtime';
 import { waitUntilAnswering, withSession } from '../../adapters/mysql';
 import { DrillError, DrillErrorTypes } from '../../domain/errors';
 import { RESTARTS_IN_PLACE, bisectStartRedoLogMb } from '../../domain/bisect/snapshots';
-import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, quiesceScript, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
+import { CONTAINER_DATADIR, CONTAINER_SOCKET_DIR, SANDBOX_HOOK_DIR_NAME, quiesceScript, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
 import { sandboxAdminInitSql } from '../../domain/physical/backups';
 import { MANAGED_LABEL_VALUE, SandboxLabels, checkSocketPathLength, sandboxLabels, sandboxName } from '../../domain/naming';
 import { sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage, sandboxSizingMemoryBytes } from '../../domain/resources';
@@ -146,8 +146,11 @@ export function sandboxActivities(deps: ActivityDeps) {
         // The archive may not exist yet: the sandbox can start before the binlogs are archived.
         const binlogDir = req.binlogDir ? await localArchiveDir(deps.paths, req.binlogDir) : binlogArchiveDir(deps.paths, req.source);
         await mkdir(binlogDir, { recursive: true });
-        // The server inside may run as another uid (official images): let it create its socket.
-        await chmod(socketDir, 0o777);
+        // Restarted in place, the server runs hooks the worker writes here: only the worker may write them.
+        if (req.bisect) await mkdir(path.join(socketDir, SANDBOX_HOOK_DIR_NAME), { recursive: true, mode: 0o755 });
+        // The server inside may run as another uid (official images): let it create its socket
+        // (sticky: nobody else may rename or remove what the worker made there).
+        await chmod(socketDir, 0o1777);
         info = await deps.runtime.createAndStart({
           name,
           image: req.image,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { BISECT_SMALL_RESTORE_BYTES, bisectStartRedoLogMb } from '../../domain/bisect/snapshots';
-import { SANDBOX_ON_START_HOOK, quiesceScript, serverCommand, serverOptions } from '../../domain/flavors';
+import { SANDBOX_IN_PLACE_HOOK, quiesceScript, serverCommand, serverOptions } from '../../domain/flavors';
 
 const MIB = 1024 * 1024;
 const bashParses = (script: string) => execFileSync('bash', ['-n', '-c', script]);
@@ -26,7 +26,8 @@ describe("a bisect's sandbox", () => {
     bashParses(script);
     expect(script).not.toContain('exec "$server"');
     expect(script).toMatch(/while :; do\n {2}if \[ -f \S+ \]; then bash \S+; rm -f \S+; fi\n/);
-    expect(script).toContain(`if [ "$stopping" = 1 ] || [ ! -f ${SANDBOX_ON_START_HOOK} ]; then exit "$code"; fi`);
+    expect(SANDBOX_IN_PLACE_HOOK).toBe('/sock/hooks/on-start.sh');
+    expect(script).toContain(`if [ "$stopping" = 1 ] || [ ! -f ${SANDBOX_IN_PLACE_HOOK} ]; then exit "$code"; fi`);
     expect(script).toContain('trap ');
     expect(script).toContain('--innodb-log-file-size=64M');
   });
