@@ -32,6 +32,7 @@ import { ensureSampleSource } from '../sample/source-container';
 import { createDrillWorker } from '../workers/drill-worker';
 import { BENCH_TABLES, SIZES, datasetSql, scaledSize, totalRows, workloadShape, workloadSql } from './dataset';
 import type { BenchSize, WorkloadKind } from './dataset';
+import { CpuSampler } from './cpu';
 import { checkPartsOf, drillTimeline, restorePhasesOf } from './history';
 import { renderSvg } from './plot';
 import { candidateMedians, concurrencySeries, growthPoint, ratiosOf, renderTable } from './summary';
@@ -127,6 +128,8 @@ async function main(): Promise<void> {
     flavors: {},
   };
   let drillSeq = 0;
+  const cpu = new CpuSampler();
+  cpu.start();
   /** Source containers this run created: removed at the end, also when a step fails. */
   const sources: string[] = [];
 
@@ -178,6 +181,12 @@ async function main(): Promise<void> {
           restoreParts: restorePhasesOf(timeline),
           checkParts: checkPartsOf(timeline),
         };
+        // The restore's CPU: the sandbox server's and the worker's (this process: the restore's reader and converter, and whatever else the worker ran meanwhile).
+        const restoreSpan = timeline.spans.filter((s) => s.activity === 'restoreLogicalDump' && s.outcome === 'completed').pop();
+        if (restoreSpan) {
+          const used = cpu.between(restoreSpan.startMs, restoreSpan.endMs, (n) => n.startsWith('rd-sandbox-'));
+          timings.restoreCpu = { server: used.server, worker: used.worker };
+        }
         timings.restoreSide = timings.ready + timings.restore + timings.replay + timings.checks + timings.cleanup;
         timings.other = Math.max(0, timeline.wallSeconds - timings.restoreSide - timeline.overheadSeconds);
         const sideline = ['sandbox-start', 'restore', 'replay', 'checks', 'cleanup'];
@@ -291,9 +300,15 @@ async function main(): Promise<void> {
       await writeFile(serverScript, serverCommand(flavor, 'sandbox', 4242, { bufferPoolMb })[2]);
 
       const baseline = async (candidate: string, rep: number, script: string, scriptArgs: string[], restoreOnly: boolean): Promise<Sample> => {
+        const began = Date.now();
         const out = await run('bash', [path.join(BENCH_DIR, script), flavor, spec.image!, ...scriptArgs], { maxBuffer: 16 << 20 });
         const j = JSON.parse(out.stdout.trim().split('\n').pop()!);
         const timings: Timings = restoreOnly ? { ready: j.ready, restore: j.restore, replay: NaN, checks: NaN, cleanup: NaN, restoreSide: NaN, total: j.ready + j.restore } : { ...j, restoreSide: j.total };
+        if (restoreOnly) {
+          // The whole baseline run (its server's start and final checksums included): its server's container, and its tool's (myloader) as the client.
+          const used = cpu.between(began, Date.now(), (n) => n.startsWith(`bench-${candidate.replace('-', '')}-`), (n) => !n.startsWith('bench-') && !n.startsWith('rd-'));
+          timings.restoreCpu = { server: used.server, client: used.other };
+        }
         return { candidate, rep, match: j.match === true, timings };
       };
       const runners: Record<string, (rep: number) => Promise<Sample>> = {
@@ -379,6 +394,7 @@ async function main(): Promise<void> {
       await runtime.remove(name);
     }
   } finally {
+    cpu.stop();
     for (const name of sources) await runtime.remove(name).catch((err) => log(`source ${name} not removed: ${err}`));
     worker.shutdown();
     await running;

@@ -28,6 +28,11 @@ export interface Timings {
   backup?: number;
   restoreParts?: Record<string, number>;
   checkParts?: Record<string, number>;
+  /**
+   * CPU seconds of the restore: `server` (its server's container cgroup), `worker` (the
+   * in-process worker, engine drills) and `client` (a baseline's tool container).
+   */
+  restoreCpu?: Record<string, number>;
 }
 
 export interface Sample {
@@ -44,10 +49,10 @@ export const median = (xs: number[]): number => {
 };
 
 type TimingKey = 'ready' | 'restore' | 'replay' | 'checks' | 'cleanup' | 'restoreSide' | 'total' | 'rto' | 'temporalOverhead' | 'other';
-export type CandidateMedians = Record<TimingKey, number> & { counted: number; restoreParts: Record<string, number>; checkParts: Record<string, number> };
+export type CandidateMedians = Record<TimingKey, number> & { counted: number; restoreParts: Record<string, number>; checkParts: Record<string, number>; restoreCpu: Record<string, number> };
 
 /** Medians of each sub-phase any of the samples reports. */
-function partMedians(samples: readonly Sample[], key: 'restoreParts' | 'checkParts'): Record<string, number> {
+function partMedians(samples: readonly Sample[], key: 'restoreParts' | 'checkParts' | 'restoreCpu'): Record<string, number> {
   const parts = [...new Set(samples.flatMap((s) => Object.keys(s.timings[key] ?? {})))];
   return Object.fromEntries(parts.map((p) => [p, median(samples.map((s) => s.timings[key]?.[p] ?? NaN))]));
 }
@@ -70,6 +75,7 @@ export function candidateMedians(samples: readonly Sample[], candidate: string):
     other: of('other'),
     restoreParts: partMedians(counted, 'restoreParts'),
     checkParts: partMedians(counted, 'checkParts'),
+    restoreCpu: partMedians(counted, 'restoreCpu'),
   };
 }
 
@@ -204,6 +210,13 @@ export function renderTable(flavors: Record<string, FlavorResult>): string {
       return text ? ` (${text})` : '';
     };
     lines.push(`| ${flavor} | ${fmt(m.ready)} | ${fmt(m.restore)}${partsOf(m.restoreParts)} | ${fmt(m.replay)} | ${fmt(m.checks)}${partsOf(m.checkParts)} | ${fmt(m.cleanup)} | ${fmt(m.other)} | ${fmt(m.temporalOverhead)} | ${fmt(m.total)} |`);
+  }
+  // The engine's over its restore activity; a restore-only baseline's over its whole run (its server's start and final checksums too).
+  const cpuOf = (m: CandidateMedians | undefined, seconds: (m: CandidateMedians) => number) =>
+    m && Object.keys(m.restoreCpu ?? {}).length ? Object.entries(m.restoreCpu).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ') + ` in ${fmt(seconds(m), 1)} s` : 'n/a';
+  if (Object.values(flavors).some((f) => Object.keys(f.medians['engine-fast']?.restoreCpu ?? {}).length)) {
+    lines.push('', '| flavor | CPU s, medians: engine-fast restore | load-data run | myloader run |', '|---|---|---|---|');
+    for (const [flavor, f] of Object.entries(flavors)) lines.push(`| ${flavor} | ${cpuOf(f.medians['engine-fast'], (m) => m.restore)} | ${cpuOf(f.medians['load-data'], (m) => m.total)} | ${cpuOf(f.medians.myloader, (m) => m.total)} |`);
   }
   if (Object.values(flavors).some((f) => Number.isFinite(f.ratios.teamDumpRestoreVsOwn))) {
     lines.push('', "| flavor | a team's mysqldump \\| gzip / the engine's own dump: restore (≤1.05) | RTO |", '|---|---|---|');

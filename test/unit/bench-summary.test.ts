@@ -31,6 +31,16 @@ describe('bench: medians', () => {
   });
 });
 
+describe('bench: restore CPU', () => {
+  test("the restore's CPU gets medians per part and a table beside the baselines'", () => {
+    const withCpu = (candidate: string, rep: number, restoreCpu: Record<string, number>): Sample => ({ ...sample(rep, 10), candidate, timings: { ...sample(rep, 10).timings, restoreCpu } });
+    const engine = candidateMedians([withCpu('engine-fast', 1, { server: 10, worker: 2 }), withCpu('engine-fast', 2, { server: 12, worker: 4 })], 'engine-fast');
+    const loadData = candidateMedians([withCpu('load-data', 1, { server: 9, client: 0 })], 'load-data');
+    expect(engine.restoreCpu).toEqual({ server: 11, worker: 3 });
+    expect(renderTable({ mariadb: { dumpBytes: 1, rows: 1, transactions: 1, medians: { 'engine-fast': engine, 'load-data': loadData }, ratios: {} } })).toContain('| mariadb | server 11.0, worker 3.0 in 2.0 s | server 9.0, client 0.0 in 10.0 s | n/a |');
+  });
+});
+
 describe('bench: several drills at once', () => {
   const c = (drills: number, rep: number, wallSeconds: number, match = true): ConcurrencySample => ({ drills, rep, wallSeconds, match, drillSeconds: Array(drills).fill(wallSeconds), rtoSeconds: Array(drills).fill(wallSeconds - 1) });
 
