@@ -21,7 +21,7 @@ import type { BackupFormat, Compression } from '../domain/backups/format';
 import { DUMP_TAIL_BYTES, keepDumpTail } from '../domain/dump/format';
 import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
 import { decompressor, summariseWithTool } from './decompress';
-import type { PlainSummary } from './decompress';
+import type { PlainSummary, ToolSummariser } from './decompress';
 import type { ObjectStore } from './object-store';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -99,38 +99,105 @@ export interface ReadProgress {
   ofRawBytes: number;
 }
 
+/** The raw bytes of a read, hashed and counted as they pass. */
+function hashAsRead(raw: Readable, ofRawBytes: number, progress: (p: ReadProgress) => void): { rawBytes(): number; sha256(): string } {
+  const hash = createHash('sha256');
+  let rawBytes = 0;
+  raw.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    rawBytes += chunk.length;
+    progress({ rawBytes, ofRawBytes });
+  });
+  return { rawBytes: () => rawBytes, sha256: () => hash.digest('hex') };
+}
+
 /**
  * Reads the whole object through its decompressor: its sha256, plain size and plain tail. A
  * stream the decompressor rejects is ArtifactCorrupt, unless the object changed meanwhile: then
  * the caller's in-flight check names it. `before`: the object as observed just before.
  */
 export async function readWhole(object: BackupObject, compression: Compression, before: ArtifactObservation, progress: (p: ReadProgress) => void = () => undefined, walk?: ArchiveWalk): Promise<FullRead> {
-  const hash = createHash('sha256');
-  let rawBytes = 0;
   const raw = await object.open();
-  raw.on('data', (chunk: Buffer) => {
-    hash.update(chunk);
-    rawBytes += chunk.length;
-    progress({ rawBytes, ofRawBytes: before.size });
-  });
+  const hashed = hashAsRead(raw, before.size, progress);
+  // An archive is walked here, member by member, so its plain bytes come back whatever the compression.
+  if (walk || compression === 'gzip' || compression === 'none') return await settleRead(object, compression, before, hashed, summariseInProcess(raw, compression, walk));
+  const tool = summariseWithTool(compression, { tailBytes: DUMP_TAIL_BYTES, file: object.localPath });
+  return await settleRead(object, compression, before, hashed, feedTool(raw, tool, object.localPath !== undefined));
+}
+
+/**
+ * zstd, xz, bzip2 and not an archive: the whole read starts at once, in the host tool, and the
+ * plain head for format detection comes out of the same pass (no second decompressor, no
+ * second request to a bucket). `abandon` when the head shows an archive or no known format.
+ */
+export interface ToolRead {
+  plainHead: Promise<Buffer>;
+  finish(): Promise<FullRead>;
+  abandon(): void;
+}
+
+export async function startToolRead(object: BackupObject, compression: 'zstd' | 'xz' | 'bzip2', before: ArtifactObservation, progress: (p: ReadProgress) => void = () => undefined): Promise<ToolRead> {
+  const tool = summariseWithTool(compression, { tailBytes: DUMP_TAIL_BYTES, headBytes: BACKUP_HEAD_BYTES, file: object.localPath });
+  let raw: Readable;
+  try {
+    raw = await object.open();
+  } catch (err) {
+    tool.stop();
+    throw err;
+  }
+  const hashed = hashAsRead(raw, before.size, progress);
+  const plain = feedTool(raw, tool, object.localPath !== undefined);
+  // Awaited by finish() or the head; an abandoned read's rejection is expected.
+  plain.catch(() => undefined);
+  return {
+    plainHead: tool.head.then(async (head) => {
+      if (head.length > 0) return head;
+      const failure = await plain.then(() => undefined, (err: unknown) => err);
+      if (failure === undefined) return head;
+      throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${object.name} is not a readable ${compression} stream from its first bytes (${(failure as Error).message.slice(0, 300)}): it is corrupted, or two jobs wrote it at once`, { cause: failure });
+    }),
+    finish: () => settleRead(object, compression, before, hashed, plain),
+    abandon() {
+      tool.stop();
+      raw.destroy();
+    },
+  };
+}
+
+/**
+ * The tool's summary once the raw bytes are all read. A local file the tool reads itself while
+ * Node hashes its own read of it (two cores, one pass each, the second from the page cache); a
+ * stream (an object in a bucket) is piped into the tool.
+ */
+async function feedTool(raw: Readable, tool: ToolSummariser, toolReadsFile: boolean): Promise<PlainSummary> {
+  if (toolReadsFile) return (await Promise.all([tool.summary, pipeline(raw, new Writable({ write: (_c, _e, done) => done() }))]))[0];
+  try {
+    await pipeline(raw, tool.input!);
+  } catch (err) {
+    // The tool stopped reading a broken stream (EPIPE here): its own words say why.
+    await tool.summary;
+    throw err;
+  }
+  return await tool.summary;
+}
+
+async function settleRead(object: BackupObject, compression: Compression, before: ArtifactObservation, hashed: { rawBytes(): number; sha256(): string }, reading: Promise<PlainSummary>): Promise<FullRead> {
   let plain: PlainSummary = { plainBytes: 0, tail: Buffer.alloc(0) };
   let failure: unknown;
   try {
-    // An archive is walked here, member by member, so its plain bytes come back whatever the compression.
-    if (walk || compression === 'gzip' || compression === 'none') plain = await summariseInProcess(raw, compression, walk);
-    else if (object.localPath) [plain] = await Promise.all([summariseFileInTool(object.localPath, compression), pipeline(raw, new Writable({ write: (_c, _e, done) => done() }))]);
-    else plain = await summariseInTool(raw, compression);
+    plain = await reading;
   } catch (err) {
     failure = err;
   }
   const after = await object.observe();
+  const rawBytes = hashed.rawBytes();
   if (failure !== undefined) {
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.etag !== before.etag) return { before, after, rawBytes, sha256: '', plainBytes: plain.plainBytes, plainTail: plain.tail };
     // The archive walker's own verdict (a tar or xbstream cut short, changed bytes) names the archive.
     if (isDrillError(failure)) throw failure;
     throw new DrillError(DrillErrorTypes.ArtifactCorrupt, `${object.name} is not a complete ${compression} stream (${(failure as Error).message.slice(0, 400)}): it was cut short or corrupted`, { cause: failure, details: { rawBytes } });
   }
-  return { before, after, rawBytes, sha256: hash.digest('hex'), plainBytes: plain.plainBytes, plainTail: plain.tail };
+  return { before, after, rawBytes, sha256: hashed.sha256(), plainBytes: plain.plainBytes, plainTail: plain.tail };
 }
 
 /** gzip (zlib) and plain files, and archives: the plain bytes pass through Node, which keeps their count and tail (and walks an archive). */
@@ -155,28 +222,6 @@ async function summariseInProcess(raw: Readable, compression: Compression, walk?
     }),
   );
   return { plainBytes, tail };
-}
-
-/**
- * zstd, xz, bzip2 of a local file: the host tool reads the file itself while Node hashes its own
- * read of it (two cores, one pass each, the second from the page cache), so the raw bytes do not
- * also cross Node's pipe into the tool.
- */
-async function summariseFileInTool(file: string, compression: 'zstd' | 'xz' | 'bzip2'): Promise<PlainSummary> {
-  return await summariseWithTool(compression, DUMP_TAIL_BYTES, file).summary;
-}
-
-/** zstd, xz, bzip2 of a stream (an object in a bucket): the host tool decompresses and only the count and tail come back. */
-async function summariseInTool(raw: Readable, compression: 'zstd' | 'xz' | 'bzip2'): Promise<PlainSummary> {
-  const { input, summary } = summariseWithTool(compression, DUMP_TAIL_BYTES);
-  try {
-    await pipeline(raw, input!);
-  } catch (err) {
-    // The tool stopped reading a broken stream (EPIPE here): its own words say why.
-    await summary;
-    throw err;
-  }
-  return await summary;
 }
 
 export interface BackupInspection {
@@ -214,13 +259,28 @@ export async function inspectBackup(object: BackupObject, opts: { lastGood?: Las
   checkBackupSize(object.name, first.size, raw, opts.minSizeRatio);
   passed.push(raw ? `size ${first.size} bytes, not much smaller than ${raw.name}` : `size ${first.size} bytes, not empty`);
   // An archive's format is told from all its members (mariabackup streams its info files last).
-  const { rawHead, plainHead } = await sniffHeads(object);
-  const container = payloadContainer(plainHead);
-  const walk = container ? archiveWalk(container, object.name, crc32) : undefined;
-  let format = container ? undefined : detectBackupFormat({ head: rawHead, innerHead: plainHead, name: object.name });
+  const rawHead = await readRawHead(object);
   const compression = detectCompression(rawHead);
+  // A host tool's whole read starts now and brings the plain head with it; an archive is read again, walked in Node.
+  let toolRead = compression === 'zstd' || compression === 'xz' || compression === 'bzip2' ? await startToolRead(object, compression, first, opts.progress) : undefined;
+  let plainHead: Buffer;
+  let container: ReturnType<typeof payloadContainer>;
+  let format: BackupFormat | undefined;
+  try {
+    plainHead = compression === 'none' ? rawHead : toolRead ? await toolRead.plainHead : await readPlainHead(object, compression);
+    container = payloadContainer(plainHead);
+    format = container ? undefined : detectBackupFormat({ head: rawHead, innerHead: plainHead, name: object.name });
+  } catch (err) {
+    toolRead?.abandon();
+    throw err;
+  }
+  if (container && toolRead) {
+    toolRead.abandon();
+    toolRead = undefined;
+  }
+  const walk = container ? archiveWalk(container, object.name, crc32) : undefined;
   if (format) passed.push(`format ${describeFormat(format)}`);
-  const whole = await readWhole(object, compression, first, opts.progress, walk);
+  const whole = toolRead ? await toolRead.finish() : await readWhole(object, compression, first, opts.progress, walk);
   checkNotInFlight(object.name, first, whole.after);
   if (opts.lastGood?.measure === 'plain') {
     checkBackupSize(`${object.name} (uncompressed)`, whole.plainBytes, opts.lastGood, opts.minSizeRatio);

@@ -51,39 +51,80 @@ export interface PlainSummary {
   tail: Buffer;
 }
 
+export interface ToolSummariser {
+  /** The tool's stdin, for a stream; undefined when it reads a file itself. */
+  input: Writable | undefined;
+  /** The first `headBytes` plain bytes (all of a shorter stream), as soon as the tool has them out. */
+  head: Promise<Buffer>;
+  summary: Promise<PlainSummary>;
+  /** Ends the tool early (a reader that needs no more); the summary then rejects. */
+  stop(): void;
+}
+
 /**
- * Decompresses in the host tool and keeps only the plain byte count and the last `tailBytes`,
- * both computed outside Node (`tail -c`; the count from `zstd -v`, or `dd` for xz and bzip2):
- * the plain bytes never cross into Node, whose reading of the tool's pipe, not the tool, was
- * the limit (verify of a zstd dump took 1.8x `zstd -t`). For a whole-stream check.
+ * Decompresses in the host tool and keeps only the plain byte count, the first `headBytes` and
+ * the last `tailBytes`, all computed outside Node (`head -c`, then `tail -c` on the rest; the
+ * count from `zstd -v`, or `dd` for xz and bzip2): the plain bytes never cross into Node, whose
+ * reading of the tool's pipe, not the tool, was the limit (verify of a zstd dump took 1.8x
+ * `zstd -t`). The head comes from the same pass, so no second decompressor starts for it.
  */
-export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailBytes: number, file?: string): { input: Writable | undefined; summary: Promise<PlainSummary> } {
+export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', opts: { tailBytes: number; headBytes?: number; file?: string }): ToolSummariser {
+  const { tailBytes, headBytes = 0, file } = opts;
   const [cmd, ...args] = TOOLS[compression];
   // zstd -v ends with "/*stdin*\ : N bytes"; xz and bzip2 say nothing exact, so dd counts ("N bytes (…) copied").
   const verbose = compression === 'zstd';
+  // The tool's pid goes first to stderr (the subshell execs it), so stop() can end the pass at its source.
   // A local file is named to the tool, which reads it itself: its raw bytes need not cross Node's pipe either.
-  const script = `set -o pipefail; "$@" ${file ? '-- "$RD_FILE" ' : ''}| ${verbose ? '' : 'dd bs=1M | '}tail -c "$TAIL_BYTES"`;
+  // GNU head -c reads exactly its count from a pipe, so tail -c sees every byte after the head.
+  const sink = headBytes > 0 ? '{ head -c "$HEAD_BYTES"; tail -c "$TAIL_BYTES"; }' : 'tail -c "$TAIL_BYTES"';
+  const script = `set -o pipefail; { echo "rd-tool-pid $BASHPID" >&2; exec "$@" ${file ? '-- "$RD_FILE"' : ''}; } | ${verbose ? '' : 'dd bs=1M | '}${sink}`;
   const child = spawn('bash', ['-c', script, 'summarise', cmd!, ...(verbose ? [...args.filter((a) => a !== '-dcq'), '-dcv'] : args)], {
     stdio: [file ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TAIL_BYTES: String(tailBytes), ...(file ? { RD_FILE: file } : {}) },
+    env: { ...process.env, TAIL_BYTES: String(tailBytes), HEAD_BYTES: String(headBytes), ...(file ? { RD_FILE: file } : {}) },
   });
-  const collect = (stream: Readable): Promise<Buffer> =>
-    new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', () => resolve(Buffer.concat(chunks)));
-      stream.on('close', () => resolve(Buffer.concat(chunks)));
-    });
-  const [tail, stderr] = [collect(child.stdout!), collect(child.stderr!)];
+  let toolPid: number | undefined;
+  let stopped = false;
+  const killTool = () => {
+    if (toolPid === undefined) return;
+    try {
+      process.kill(toolPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const out: Buffer[] = [];
+  let outBytes = 0;
+  let err = '';
+  let headDone: (b: Buffer) => void = () => undefined;
+  const head = new Promise<Buffer>((resolve) => (headDone = resolve));
+  child.stdout!.on('data', (c: Buffer) => {
+    out.push(c);
+    outBytes += c.length;
+    if (headBytes > 0 && outBytes >= headBytes) headDone(Buffer.concat(out).subarray(0, headBytes));
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    err = (err + c.toString('utf8')).slice(-4000);
+    if (toolPid === undefined) {
+      const pid = /rd-tool-pid (\d+)\n/.exec(err)?.[1];
+      if (pid !== undefined) toolPid = Number(pid);
+      if (stopped) killTool();
+    }
+  });
+  const closed = (stream: Readable) => new Promise<void>((resolve) => stream.on('close', () => resolve()));
+  const streamsClosed = Promise.all([closed(child.stdout!), closed(child.stderr!)]);
   const summary = new Promise<PlainSummary>((resolve, reject) => {
-    child.on('error', (err) => reject(new Error(`bash could not run (${err.message})`)));
+    child.on('error', (e) => reject(new Error(`bash could not run (${e.message})`)));
     child.on('close', (code, sig) => {
-      void Promise.all([tail, stderr]).then(([t, e]) => {
-        const said = e.toString('utf8');
+      void streamsClosed.then(() => {
+        const all = Buffer.concat(out);
+        headDone(all.subarray(0, headBytes));
+        const said = err.replace(/^rd-tool-pid \d+\n/m, '');
+        if (stopped) return reject(new Error(`${compression} read stopped`));
         if (code !== 0) return reject(new Error(`${compression} stream is broken: ${cmd} ${sig ? `was killed by ${sig}` : `exited ${code}`}${said.trim() ? `: ${said.trim().slice(-2000)}` : ''}`));
         const count = (verbose ? /:\s*(\d+) bytes\s*$/m : /^(\d+) bytes .*copied/m).exec(said)?.[1];
         if (count === undefined) return reject(new Error(`${compression} stream: the plain byte count was not in what ${verbose ? cmd : 'dd'} printed (${JSON.stringify(said.slice(-200))})`));
-        resolve({ plainBytes: Number(count), tail: t });
+        // What came out is the head, then tail's last bytes of the rest: the stream's tail is the end of both together.
+        resolve({ plainBytes: Number(count), tail: all.subarray(Math.max(0, all.length - tailBytes)) });
       });
     });
   });
@@ -92,5 +133,16 @@ export function summariseWithTool(compression: 'zstd' | 'xz' | 'bzip2', tailByte
   const input = child.stdin ?? undefined;
   // The tool exits on a broken stream before reading it all: later writes fail with EPIPE, which the summary names.
   input?.on('error', () => undefined);
-  return { input, summary };
+  return {
+    input,
+    head,
+    summary,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      killTool();
+      input?.destroy();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }

@@ -1,13 +1,19 @@
 /**
- * The whole-stream read of a team's backup with the host's real zstd, xz and gzip: the plain
- * byte count and trailer come back from the tools, and a changed or cut stream is refused.
+ * The whole-stream read of a team's backup with the host's real zstd, xz and gzip, from a file
+ * and from the S3 server: the plain byte count, head and trailer come back from the tools in one
+ * pass, and a changed or cut stream is refused.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { inspectBackup, localBackupObject } from '../../adapters/backup-reader';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { inspectBackup, localBackupObject, storedBackupObject } from '../../adapters/backup-reader';
+import { openObjectStore } from '../../adapters/object-store';
+import { parseBackupLocation } from '../../domain/artifacts/locations';
+import { KEY_FILE, S3_ENDPOINT, SECRET_FILE, removeBucket, s3Admin } from './s3-bucket';
 
 const HEAD = [
   '-- MySQL dump 10.13  Distrib 8.0.40, for Linux (x86_64)',
@@ -76,4 +82,81 @@ test('a complete zstd stream of a dump without its trailer is DumpTruncated, not
   await writeFile(cut, plain.subarray(0, plain.length - TRAILER.length - 1000));
   execFileSync('zstd', ['-q', '-f', cut, '-o', `${cut}.zst`]);
   await expect(inspectBackup(localBackupObject(`${cut}.zst`))).rejects.toMatchObject({ type: 'DumpTruncated' });
+});
+
+test.each([[1_000, 'shorter than the head'], [70_000, 'longer than the head by less than the tail']])('a zstd dump %i bytes long (%s) keeps its count, format and trailer', async (bytes) => {
+  const file = path.join(dir, `short-${bytes}.sql`);
+  const body = Buffer.alloc(bytes - HEAD.length - TRAILER.length, 'INSERT INTO `t` VALUES (1,\'a\');\n');
+  await writeFile(file, Buffer.concat([Buffer.from(HEAD), body, Buffer.from(TRAILER)]));
+  execFileSync('zstd', ['-q', '-f', file, '-o', `${file}.zst`]);
+  const r = await inspectBackup(localBackupObject(`${file}.zst`));
+  expect(r.plainBytes).toBe(bytes);
+  expect(r.format).toMatchObject({ kind: 'logical-dump', compression: 'zstd' });
+  expect(r.passed).toContain('ends with its "-- Dump completed" trailer');
+});
+
+/** Processes whose command line names `file`. */
+function readersOf(file: string): string[] {
+  return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(file);
+    } catch {
+      return false;
+    }
+  })());
+}
+
+test('a zstd file of no backup format is refused from its head, and the whole read begun with it is stopped', async () => {
+  // 1 GiB of zeros: the tool would read on for most of a second if it were left running.
+  const file = path.join(dir, 'zeros.bin.zst');
+  execFileSync('bash', ['-c', `head -c 1G /dev/zero | zstd -q -1 -o "${file}"`]);
+  await expect(inspectBackup(localBackupObject(file))).rejects.toMatchObject({ type: 'UnknownBackupFormat' });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(readersOf(file)).toEqual([]);
+});
+
+test('a tar through zstd is walked member by member in Node, as through gzip', async () => {
+  const tar = path.join(dir, 'files.tar');
+  execFileSync('tar', ['-cf', tar, '-C', dir, 'shop.sql']);
+  execFileSync('zstd', ['-q', '-f', tar, '-o', `${tar}.zst`]);
+  await writeFile(`${tar}.gz`, gzipSync(await readFile(tar)));
+  // Its members are known only from a walk to its end: the head alone does not name them.
+  for (const name of [`${tar}.zst`, `${tar}.gz`]) await expect(inspectBackup(localBackupObject(name))).rejects.toMatchObject({ type: 'UnknownBackupFormat', message: expect.stringContaining('is a tar whose members (shop.sql) are neither') });
+});
+
+describe('a whole read from the S3 server', () => {
+  const bucket = `rd-reader-${Date.now().toString(36)}`;
+  beforeAll(async () => {
+    const s3 = await s3Admin();
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const zst = await readFile(path.join(dir, 'shop.sql.zst'));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'shop.sql.zst', Body: zst }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cut.sql.zst', Body: zst.subarray(0, Math.floor(zst.length * 0.7)) }));
+    } finally {
+      s3.destroy();
+    }
+  });
+  afterAll(async () => {
+    await removeBucket(bucket);
+  });
+  const inspectStored = async (key: string) => {
+    const store = await openObjectStore(parseBackupLocation(`s3://${bucket}/`, { endpoint: S3_ENDPOINT, accessKeyIdRef: { file: KEY_FILE }, secretAccessKeyRef: { file: SECRET_FILE } }));
+    try {
+      return await inspectBackup(storedBackupObject(store, key));
+    } finally {
+      store.close();
+    }
+  };
+
+  test('streams a zstd dump into the tool: its count, sha256 and trailer', async () => {
+    const r = await inspectStored('shop.sql.zst');
+    expect(r.plainBytes).toBe(plain.length);
+    expect(r.sha256).toBe(execFileSync('sha256sum', [path.join(dir, 'shop.sql.zst')]).toString().split(' ')[0]);
+    expect(r.passed).toContain('ends with its "-- Dump completed" trailer');
+  });
+
+  test('refuses a zstd object cut at 70% as ArtifactCorrupt', async () => {
+    await expect(inspectStored('cut.sql.zst')).rejects.toMatchObject({ type: 'ArtifactCorrupt', message: expect.stringMatching(/cut short or corrupted/) });
+  });
 });
