@@ -10,6 +10,18 @@ import type { Flavor } from '../types';
 export const MAX_APPLIER_WORKERS = 8;
 
 /**
+ * Why the request's worker count cannot be used on this flavor, or undefined when it can. The
+ * drill asks this as soon as it knows the source's flavor, before any backup or sandbox.
+ */
+export function replayWorkersProblem(flavor: Flavor, requested: number | undefined): string | undefined {
+  if (requested === undefined) return undefined;
+  if (!Number.isInteger(requested) || requested < 0 || requested > MAX_APPLIER_WORKERS) return `replayWorkers must be a whole number from 0 to ${MAX_APPLIER_WORKERS}, not ${requested}`;
+  if (flavor === 'mariadb' && requested > 0)
+    return `replayWorkers ${requested} is not available on MariaDB: its parallel replication crashes the server on relay logs made of a source's binlog files; use 0 or leave it out`;
+  return undefined;
+}
+
+/**
  * MySQL: the request's count when it names one, otherwise one worker per core, at most 4 (9.7
  * has no single-threaded applier any more: 0 runs one worker behind the coordinator).
  * MariaDB: always one SQL thread. Its parallel replication crashes the server (signal 11 in
@@ -18,13 +30,9 @@ export const MAX_APPLIER_WORKERS = 8;
  */
 export function applierWorkers(opts: { flavor: Flavor; cores: number; requested?: number }): number {
   const { requested } = opts;
-  if (requested !== undefined && (!Number.isInteger(requested) || requested < 0 || requested > MAX_APPLIER_WORKERS))
-    throw new DrillError(DrillErrorTypes.BadConfig, `replayWorkers must be a whole number from 0 to ${MAX_APPLIER_WORKERS}, not ${requested}`);
-  if (opts.flavor === 'mariadb') {
-    if (requested)
-      throw new DrillError(DrillErrorTypes.BadConfig, `replayWorkers ${requested} is not available on MariaDB: its parallel replication crashes the server on relay logs made of a source's binlog files; use 0 or leave it out`);
-    return 0;
-  }
+  const problem = replayWorkersProblem(opts.flavor, requested);
+  if (problem) throw new DrillError(DrillErrorTypes.BadConfig, problem);
+  if (opts.flavor === 'mariadb') return 0;
   if (requested !== undefined) return requested;
   const cores = Math.floor(opts.cores);
   return cores <= 1 ? 0 : Math.min(4, cores);

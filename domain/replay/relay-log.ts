@@ -77,9 +77,9 @@ export interface ApplierStatements {
 
 /**
  * `workers`: applier worker threads (domain/replay/parallel-apply.ts); 0 is one SQL thread.
- * MariaDB: no GTID positioning (the relay position is the start); the engine always asks for one
- * SQL thread (applierWorkers refuses workers: parallel replication crashes on these relay logs),
- * and the optimistic parallel mode is emitted only for a caller that asks for workers anyway. MySQL: the multi-threaded applier scheduling by the source's logical
+ * MariaDB: no GTID positioning (the relay position is the start) and always one SQL thread,
+ * whatever `workers` says: its parallel replication crashes the server on these relay logs
+ * (applierWorkers refuses a request for workers). MySQL: the multi-threaded applier scheduling by the source's logical
  * clock (its writeset dependencies), commits in relay-log order (replica_preserve_commit_order),
  * so the applier never stops with a gap; SOURCE_AUTO_POSITION stays off; transactions keep
  * their GTIDs, so gtid_executed ends where the source's did.
@@ -95,8 +95,7 @@ export function applierStatements(flavor: Flavor, workers = 0): ApplierStatement
       position: (run, first) =>
         first
           ? [
-              `SET GLOBAL slave_parallel_threads = ${workers}`,
-              ...(workers > 0 ? ["SET GLOBAL slave_parallel_mode = 'optimistic'"] : []),
+              'SET GLOBAL slave_parallel_threads = 0',
               'SET GLOBAL relay_log_purge = 0',
               `CHANGE MASTER TO MASTER_HOST=${q(RELAY_REPLAY_HOST)}, MASTER_USE_GTID=no, ${point(run)}`,
             ]

@@ -256,6 +256,28 @@ describe.each(ALL_SERVERS)('point-in-time recovery on $name', (server) => {
   });
 
   engineLogic(() => {
+    if (flavor === 'mysql') {
+      test('a requested worker count runs the multi-threaded applier with that many workers, and the replay is complete', async () => {
+        await source.admin("INSERT INTO university.audit_log (actor, action, entity, note) VALUES ('pitr-test', 'workers', 'last', 'replayed by 3 workers')");
+        const { report, seen } = await recoverAndInspect({ target: { kind: 'latest' }, replayWorkers: 3 }, async (s) => ({
+          workers: await s.query<{ w: number }>('SELECT @@global.replica_parallel_workers AS w'),
+          rows: await s.query("SELECT note FROM university.audit_log WHERE action = 'workers'"),
+        }));
+        expect(seen.workers).toEqual([{ w: 3 }]);
+        expect(seen.rows).toEqual([{ note: 'replayed by 3 workers' }]);
+        expect(report.recovery!.lastApplied).toEqual(report.recovery!.lastArchived);
+      });
+    } else {
+      test('a request for applier workers on MariaDB is refused once the flavor is known, before any backup or sandbox', async () => {
+        const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('workers'), request: { source: source.spec, target: { kind: 'latest' }, replayWorkers: 2 } });
+        const { report, failure } = await awaitDrill(handle);
+        expect(failure?.type).toBe('BadConfig');
+        expect(failure?.message).toMatch(/replayWorkers 2 is not available on MariaDB/);
+        expect(report!.phases.map((p) => p.phase)).toEqual(['inspect-source']);
+        expect(await h.leftovers(handle.workflowId)).toEqual([]);
+      });
+    }
+
     test('a target later than the last archived transaction is refused before any sandbox, naming the recoverable window', async () => {
       const at = new Date(Date.now() + 3600_000).toISOString();
       const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId: h.uniqueId('beyond'), request: { source: source.spec, target: { kind: 'time', at } } });

@@ -1,4 +1,4 @@
-import { applierWorkers, sandboxCores } from '../../domain/replay/parallel-apply';
+import { applierWorkers, replayWorkersProblem, sandboxCores } from '../../domain/replay/parallel-apply';
 import { applierProgress, applierStatements, readApplierStatus, relayLinkScript, relayReplayLayout } from '../../domain/replay/relay-log';
 import type { ApplierStatus } from '../../domain/replay/relay-log';
 import { errorType } from './expect-error';
@@ -64,10 +64,10 @@ describe('applier statements', () => {
     expect(sql.start({ relayFile: 'relay-bin.000002', position: 9 })).toBe("START REPLICA SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=9");
   });
 
-  test('MariaDB with workers applies in parallel, optimistically', () => {
+  test('MariaDB stays on one SQL thread even when handed workers: its parallel replication crashes on these relay logs', () => {
     const first = applierStatements('mariadb', 2).position({ relayFile: 'relay-bin.000001', position: 1200 }, true);
-    expect(first).toEqual(expect.arrayContaining(['SET GLOBAL slave_parallel_threads = 2', "SET GLOBAL slave_parallel_mode = 'optimistic'"]));
-    expect(first.indexOf('SET GLOBAL slave_parallel_threads = 2')).toBeLessThan(first.length - 1);
+    expect(first).toContain('SET GLOBAL slave_parallel_threads = 0');
+    expect(first.join('\n')).not.toMatch(/slave_parallel_threads = [1-9]|slave_parallel_mode/);
   });
 
   test('MySQL sets its worker count every time (the server default is 4) and preserves commit order with workers', () => {
@@ -134,6 +134,14 @@ describe('applier workers', () => {
 
   test('MariaDB refuses parallel workers, saying why', () => {
     expect(() => applierWorkers({ flavor: 'mariadb', cores: 2, requested: 2 })).toThrow(/not available on MariaDB: its parallel replication crashes the server/);
+  });
+
+  test('the early check names what is wrong with a request, per flavor, and passes what can run', () => {
+    expect(replayWorkersProblem('mariadb', 2)).toMatch(/replayWorkers 2 is not available on MariaDB/);
+    expect(replayWorkersProblem('mariadb', 0)).toBeUndefined();
+    expect(replayWorkersProblem('mariadb', undefined)).toBeUndefined();
+    expect(replayWorkersProblem('mysql', 3)).toBeUndefined();
+    expect(replayWorkersProblem('mysql', 1.5)).toMatch(/whole number from 0 to 8, not 1.5/);
   });
 
   test('a count out of range is a configuration error', () => {

@@ -6,6 +6,7 @@ import { ApplicationFailure, CancellationScope, patched } from '@temporalio/work
 import type { PublishedBackup, SourceCheckpoint, SourceFacts } from '../../activities';
 import type { DrillRequest } from '../../config/schema';
 import type { FailedStart } from '../../domain/bisect/start';
+import { replayWorkersProblem } from '../../domain/replay/parallel-apply';
 import { Phases } from '../../domain/report/report';
 import type { Drill } from './context';
 import type { DrillActivityProxy } from './activity-options';
@@ -18,10 +19,17 @@ import { adoption, long, longUntilStopped, planning, quick } from './activity-op
  */
 const CHECKPOINT_WHILE_VERIFYING = 'checkpoint-while-verifying';
 
+/** Patch id: a worker count the source's flavor cannot use is refused once the flavor is known, before any backup or sandbox. */
+const REPLAY_WORKERS_CHECKED_EARLY = 'replay-workers-checked-early';
+
 export async function inspectSource(d: Drill): Promise<SourceFacts> {
   const facts = await d.phase('inspect-source', () => quick.inspectSource(d.request.source));
   d.state.flavor = facts.identity.flavor;
   d.state.serverVersion = facts.identity.version;
+  if (d.request.replayWorkers !== undefined && patched(REPLAY_WORKERS_CHECKED_EARLY)) {
+    const problem = replayWorkersProblem(d.state.flavor, d.request.replayWorkers);
+    if (problem) throw ApplicationFailure.create({ type: 'BadConfig', nonRetryable: true, message: problem });
+  }
   return facts;
 }
 
