@@ -258,7 +258,7 @@ async function main() {
         };
       };
       // MariaDB replays with one SQL thread only (domain/replay/parallel-apply.ts says why).
-      const workerCounts = flavor === 'mariadb' ? [0] : args.workers;
+      const workerCounts = args.workers;
       for (const w of workerCounts) candidates[`applier-${w}`] = (rep) => sample(`applier-${w}`, rep, { replayMethod: 'applier', replayWorkers: w });
       if (args.client) candidates['mysqlbinlog-pipe'] = (rep) => sample('mysqlbinlog-pipe', rep, { replayMethod: 'client' });
 

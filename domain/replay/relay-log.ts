@@ -26,6 +26,12 @@ export interface RelayLink {
 export interface RelayPoint {
   relayFile: string;
   position: number;
+  /**
+   * The source binlog file this relay log is (the same bytes). MariaDB is told it as the
+   * master's file: the relay logs have no Rotate event naming it, and its parallel applier
+   * compares that name with every group's (a null name crashed it, docs/performance.md).
+   */
+  binlogFile?: string;
 }
 
 export interface RelayReplayLayout {
@@ -48,7 +54,7 @@ export function relayReplayLayout(files: readonly string[], segments: readonly {
   const at = (c: BinlogCoordinates, what: string): RelayPoint => {
     const link = links.find((l) => l.binlog === c.file);
     if (!link) throw new DrillError(DrillErrorTypes.BadTarget, `the replay ${what} ${c.file}:${c.position} is not in the planned files ${files.join(', ')}`);
-    return { relayFile: link.relay, position: c.position };
+    return { relayFile: link.relay, position: c.position, binlogFile: c.file };
   };
   return { links, runs: segments.map((seg) => ({ start: at(seg.from, 'start'), until: at(seg.to, 'stop') })) };
 }
@@ -77,9 +83,11 @@ export interface ApplierStatements {
 
 /**
  * `workers`: applier worker threads (domain/replay/parallel-apply.ts); 0 is one SQL thread.
- * MariaDB: no GTID positioning (the relay position is the start) and always one SQL thread,
- * whatever `workers` says: its parallel replication crashes the server on these relay logs
- * (applierWorkers refuses a request for workers). MySQL: the multi-threaded applier scheduling by the source's logical
+ * MariaDB: no GTID positioning (the relay position is the start); with workers, optimistic
+ * parallel replication, which commits in relay-log order. Every CHANGE MASTER also names the
+ * source binlog file and position the relay point is: these relay logs are a source's binlog
+ * files, with no Rotate event from a master to name it, and the parallel applier crashes
+ * (signal 11 in compare_log_name) when the name is missing. MySQL: the multi-threaded applier scheduling by the source's logical
  * clock (its writeset dependencies), commits in relay-log order (replica_preserve_commit_order),
  * so the applier never stops with a gap; SOURCE_AUTO_POSITION stays off; transactions keep
  * their GTIDs, so gtid_executed ends where the source's did.
@@ -90,16 +98,18 @@ export interface ApplierStatements {
 export function applierStatements(flavor: Flavor, workers = 0): ApplierStatements {
   const point = (p: RelayPoint) => `RELAY_LOG_FILE=${q(p.relayFile)}, RELAY_LOG_POS=${p.position}`;
   if (flavor === 'mariadb') {
+    const master = (p: RelayPoint) => (p.binlogFile ? `MASTER_LOG_FILE=${q(p.binlogFile)}, MASTER_LOG_POS=${p.position}, ` : '');
     return {
       reset: ['STOP SLAVE', 'RESET SLAVE ALL'],
       position: (run, first) =>
         first
           ? [
-              'SET GLOBAL slave_parallel_threads = 0',
+              `SET GLOBAL slave_parallel_threads = ${workers}`,
+              ...(workers > 0 ? ["SET GLOBAL slave_parallel_mode = 'optimistic'"] : []),
               'SET GLOBAL relay_log_purge = 0',
-              `CHANGE MASTER TO MASTER_HOST=${q(RELAY_REPLAY_HOST)}, MASTER_USE_GTID=no, ${point(run)}`,
+              `CHANGE MASTER TO MASTER_HOST=${q(RELAY_REPLAY_HOST)}, MASTER_USE_GTID=no, ${master(run)}${point(run)}`,
             ]
-          : [`CHANGE MASTER TO ${point(run)}`],
+          : [`CHANGE MASTER TO ${master(run)}${point(run)}`],
       start: (until) => `START SLAVE SQL_THREAD UNTIL ${point(until)}`,
       stop: 'STOP SLAVE SQL_THREAD',
       status: 'SHOW SLAVE STATUS',

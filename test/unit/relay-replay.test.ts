@@ -20,7 +20,9 @@ describe('relay-log replay layout', () => {
   });
 
   test('start and stop keep their byte positions in the relay log their binlog is linked as', () => {
-    expect(relayReplayLayout(files, whole).runs).toEqual([{ start: { relayFile: 'relay-bin.000001', position: 1200 }, until: { relayFile: 'relay-bin.000003', position: 880 } }]);
+    expect(relayReplayLayout(files, whole).runs).toEqual([
+      { start: { relayFile: 'relay-bin.000001', position: 1200, binlogFile: 'mysql-bin.000007' }, until: { relayFile: 'relay-bin.000003', position: 880, binlogFile: 'mysql-bin.000009' } },
+    ]);
   });
 
   test('each segment around a skipped transaction is its own applier run', () => {
@@ -50,10 +52,20 @@ describe('applier statements', () => {
     expect(applierStatements('mariadb').start({ relayFile: 'relay-bin.000003', position: 880 })).toBe("START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000003', RELAY_LOG_POS=880");
   });
 
-  test('MariaDB runs a single applier thread without GTID positioning', () => {
-    const first = applierStatements('mariadb').position({ relayFile: 'relay-bin.000001', position: 1200 }, true);
+  test('MariaDB runs a single applier thread without GTID positioning, naming the binlog file the relay point is', () => {
+    const first = applierStatements('mariadb').position({ relayFile: 'relay-bin.000001', position: 1200, binlogFile: 'mysql-bin.000007' }, true);
     expect(first).toContain('SET GLOBAL slave_parallel_threads = 0');
-    expect(first[first.length - 1]).toBe("CHANGE MASTER TO MASTER_HOST='relay-replay.invalid', MASTER_USE_GTID=no, RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=1200");
+    expect(first.join('\n')).not.toMatch(/slave_parallel_mode/);
+    expect(first[first.length - 1]).toBe(
+      "CHANGE MASTER TO MASTER_HOST='relay-replay.invalid', MASTER_USE_GTID=no, MASTER_LOG_FILE='mysql-bin.000007', MASTER_LOG_POS=1200, RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=1200",
+    );
+  });
+
+  test('the layout gives every relay point the binlog file it is a link to', () => {
+    const layout = relayReplayLayout(files, whole);
+    for (const run of layout.runs) {
+      for (const p of [run.start, run.until]) expect(layout.links.find((l) => l.relay === p.relayFile)?.binlog).toBe(p.binlogFile);
+    }
   });
 
   test('MySQL uses the replica statements and positions without auto-positioning', () => {
@@ -64,10 +76,10 @@ describe('applier statements', () => {
     expect(sql.start({ relayFile: 'relay-bin.000002', position: 9 })).toBe("START REPLICA SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=9");
   });
 
-  test('MariaDB stays on one SQL thread even when handed workers: its parallel replication crashes on these relay logs', () => {
-    const first = applierStatements('mariadb', 2).position({ relayFile: 'relay-bin.000001', position: 1200 }, true);
-    expect(first).toContain('SET GLOBAL slave_parallel_threads = 0');
-    expect(first.join('\n')).not.toMatch(/slave_parallel_threads = [1-9]|slave_parallel_mode/);
+  test('MariaDB handed workers runs optimistic parallel replication with that many threads', () => {
+    const first = applierStatements('mariadb', 2).position({ relayFile: 'relay-bin.000001', position: 1200, binlogFile: 'mysql-bin.000007' }, true);
+    expect(first).toEqual(expect.arrayContaining(['SET GLOBAL slave_parallel_threads = 2', "SET GLOBAL slave_parallel_mode = 'optimistic'"]));
+    expect(first.indexOf('SET GLOBAL slave_parallel_threads = 2')).toBeLessThan(first.findIndex((x) => x.startsWith('CHANGE MASTER')));
   });
 
   test('MySQL sets its worker count every time (the server default is 4) and preserves commit order with workers', () => {
@@ -76,8 +88,13 @@ describe('applier statements', () => {
     expect(parallel).toEqual(expect.arrayContaining(['SET GLOBAL replica_parallel_workers = 4', 'SET GLOBAL replica_preserve_commit_order = ON']));
   });
 
-  test('a later segment only moves the applier, without naming a source again', () => {
-    expect(applierStatements('mariadb').position({ relayFile: 'relay-bin.000002', position: 900 }, false)).toEqual(["CHANGE MASTER TO RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=900"]);
+  test('a later segment only moves the applier, without naming a source host again', () => {
+    expect(applierStatements('mariadb').position({ relayFile: 'relay-bin.000002', position: 900, binlogFile: 'mysql-bin.000008' }, false)).toEqual([
+      "CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000008', MASTER_LOG_POS=900, RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=900",
+    ]);
+    expect(applierStatements('mysql').position({ relayFile: 'relay-bin.000002', position: 900, binlogFile: 'mysql-bin.000008' }, false)).toEqual([
+      "CHANGE REPLICATION SOURCE TO RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=900",
+    ]);
   });
 });
 
@@ -127,21 +144,22 @@ describe('applier workers', () => {
     expect(applierWorkers({ flavor: 'mysql', cores: 2, requested: 4 })).toBe(4);
   });
 
-  test('MariaDB keeps one SQL thread, whatever the cores', () => {
+  test('MariaDB: one SQL thread unless asked, whatever the cores', () => {
     expect(applierWorkers({ flavor: 'mariadb', cores: 16 })).toBe(0);
     expect(applierWorkers({ flavor: 'mariadb', cores: 16, requested: 0 })).toBe(0);
   });
 
-  test('MariaDB refuses parallel workers, saying why', () => {
-    expect(() => applierWorkers({ flavor: 'mariadb', cores: 2, requested: 2 })).toThrow(/not available on MariaDB: its parallel replication crashes the server/);
+  test('MariaDB: a requested count is used', () => {
+    expect(applierWorkers({ flavor: 'mariadb', cores: 2, requested: 2 })).toBe(2);
   });
 
-  test('the early check names what is wrong with a request, per flavor, and passes what can run', () => {
-    expect(replayWorkersProblem('mariadb', 2)).toMatch(/replayWorkers 2 is not available on MariaDB/);
-    expect(replayWorkersProblem('mariadb', 0)).toBeUndefined();
-    expect(replayWorkersProblem('mariadb', undefined)).toBeUndefined();
-    expect(replayWorkersProblem('mysql', 3)).toBeUndefined();
-    expect(replayWorkersProblem('mysql', 1.5)).toMatch(/whole number from 0 to 8, not 1.5/);
+  test('the early check names what is wrong with a request and passes what can run', () => {
+    expect(replayWorkersProblem(2)).toBeUndefined();
+    expect(replayWorkersProblem(0)).toBeUndefined();
+    expect(replayWorkersProblem(undefined)).toBeUndefined();
+    expect(replayWorkersProblem(8)).toBeUndefined();
+    expect(replayWorkersProblem(9)).toMatch(/whole number from 0 to 8, not 9/);
+    expect(replayWorkersProblem(1.5)).toMatch(/whole number from 0 to 8, not 1.5/);
   });
 
   test('a count out of range is a configuration error', () => {

@@ -19,7 +19,7 @@ import { adoption, long, longUntilStopped, planning, quick } from './activity-op
  */
 const CHECKPOINT_WHILE_VERIFYING = 'checkpoint-while-verifying';
 
-/** Patch id: a worker count the source's flavor cannot use is refused once the flavor is known, before any backup or sandbox. */
+/** Patch id: a worker count out of range is refused once the source is inspected, before any backup or sandbox. */
 const REPLAY_WORKERS_CHECKED_EARLY = 'replay-workers-checked-early';
 
 export async function inspectSource(d: Drill): Promise<SourceFacts> {
@@ -27,7 +27,7 @@ export async function inspectSource(d: Drill): Promise<SourceFacts> {
   d.state.flavor = facts.identity.flavor;
   d.state.serverVersion = facts.identity.version;
   if (d.request.replayWorkers !== undefined && patched(REPLAY_WORKERS_CHECKED_EARLY)) {
-    const problem = replayWorkersProblem(d.state.flavor, d.request.replayWorkers);
+    const problem = replayWorkersProblem(d.request.replayWorkers);
     if (problem) throw ApplicationFailure.create({ type: 'BadConfig', nonRetryable: true, message: problem });
   }
   return facts;
