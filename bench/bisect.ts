@@ -10,7 +10,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import mysql from 'mysql2/promise';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,7 +22,7 @@ import { ensureSampleSource } from '../sample/source-container';
 import { progressQuery } from '../client/workflows';
 import { createDrillWorker } from '../workers/drill-worker';
 import { drillTimeline } from './history';
-import { barChart } from './plot';
+import { barChart, svgToPng } from './plot';
 
 /**
  * Where the search's time went: per activity type, the attempts and their seconds (the
@@ -119,7 +118,7 @@ async function main() {
         (label) => label.startsWith('bisect'),
       ),
     );
-    execFileSync('rsvg-convert', ['-o', `${out}.png`, `${out}.svg`]);
+    svgToPng(`${out}.svg`, `${out}.png`);
   } finally {
     await pool.end();
     await runtime.remove(source.containerName);

@@ -15,7 +15,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,7 +30,7 @@ import { createDrillWorker } from '../workers/drill-worker';
 import { createHostWorkers } from '../workers/host-workers';
 import type { HostWorkers } from '../workers/host-workers';
 import { activitySpans, placementSeconds, sandboxesAtOnce } from './history';
-import { barChart } from './plot';
+import { barChart, svgToPng } from './plot';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -186,7 +185,7 @@ async function main() {
         (label) => label.includes('placed') || label.startsWith('placement'),
       ),
     );
-    execFileSync('rsvg-convert', ['-o', `${out}.png`, `${out}.svg`]);
+    svgToPng(`${out}.svg`, `${out}.png`);
   } finally {
     if (sampling) clearInterval(sampling);
     for (const s of sources) await runtime.remove(s.containerName).catch(() => undefined);

@@ -4,6 +4,8 @@
  * drills at once (wall time and per-drill RTO against the number of drills), and drill time
  * against data size and against binlog volume.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { CandidateMedians, ConcurrencyPoint, GrowthPoint } from './summary';
 
 interface PlotInput {
@@ -132,4 +134,21 @@ export function barChart(values: Record<string, number>, title: string, highligh
     return `<text x="10" y="${y + 17}" font-size="13">${esc(k)}</text><rect x="190" y="${y}" width="${w.toFixed(1)}" height="24" fill="${highlight(k) ? '#4e79a7' : '#bab0ac'}"/><text x="${(196 + w).toFixed(1)}" y="${y + 17}" font-size="13">${esc(format(v))}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="${60 + entries.length * 34}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15">${esc(title)}</text>${rows.join('')}</svg>`;
+}
+
+/**
+ * Turns a saved SVG into the PNG beside it with rsvg-convert, installing Debian's librsvg2-bin
+ * through deploy/lib.sh the first time (a fresh machine has none). True when the PNG was written.
+ */
+export function svgToPng(svgPath: string, pngPath: string): boolean {
+  const has = () => spawnSync('bash', ['-c', 'command -v rsvg-convert'], { stdio: 'ignore' }).status === 0;
+  if (!has()) {
+    const lib = path.resolve(__dirname, '../../../deploy/lib.sh');
+    spawnSync('bash', ['-c', `source '${lib}' && rd_apt_install librsvg2-bin`], { stdio: 'inherit' });
+  }
+  if (!has()) {
+    process.stderr.write(`bench: rsvg-convert is missing (Debian librsvg2-bin); the plot stays an SVG: ${svgPath}\n`);
+    return false;
+  }
+  return spawnSync('rsvg-convert', ['-o', pngPath, svgPath], { stdio: 'inherit' }).status === 0;
 }

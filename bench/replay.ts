@@ -15,8 +15,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import mysql from 'mysql2/promise';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +27,7 @@ import type { BinlogCoordinates, Flavor } from '../domain/types';
 import { ensureSampleSource } from '../sample/source-container';
 import { createDrillWorker } from '../workers/drill-worker';
 import { drillTimeline } from './history';
-import { barChart } from './plot';
+import { barChart, svgToPng } from './plot';
 
 const USAGE = 'usage: node dist/bench-build/bench/replay.js [--flavor mariadb|mysql|both] [--mb N] [--workers 0,1,2,4] [--client on|off] [--reps N] [--clients N] [--tables N] [--rows N] [--save NAME]';
 
@@ -311,8 +310,7 @@ async function main() {
       for (const [name, m] of Object.entries(r.medians)) if (Number.isFinite(m.txPerSecond)) bars[`${flavor} ${name}`] = m.txPerSecond;
     }
     writeFileSync(path.join(dir, `${name}.svg`), barChart(bars, `replay of ${args.mb} MB of OLTP binlogs: transactions/s (applier-N: N workers)`, (label) => label.includes('applier'), (v) => `${v.toFixed(0)} tx/s`));
-    execFileSync('rsvg-convert', ['-o', path.join(dir, `${name}.png`), path.join(dir, `${name}.svg`)]);
-    execFileSync('rm', ['-f', path.join(dir, `${name}.svg`)]);
+    if (svgToPng(path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`))) rmSync(path.join(dir, `${name}.svg`), { force: true });
   };
   write('replay-latest');
   if (args.save) write(args.save);

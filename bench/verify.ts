@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { median } from './summary';
-import { barChart } from './plot';
+import { barChart, svgToPng } from './plot';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
@@ -119,8 +119,7 @@ async function main(): Promise<void> {
     const out = path.join(ROOT, 'bench/results', save);
     writeFileSync(`${out}.json`, JSON.stringify(result, null, 2) + '\n');
     writeFileSync(`${out}.svg`, barChart(med, `restore-drill verify vs gzip -t / zstd -t, ${mib} MiB dump, median of ${reps}`, (label) => label.startsWith('verify')));
-    execFileSync('rsvg-convert', ['-o', `${out}.png`, `${out}.svg`]);
-    await rm(`${out}.svg`);
+    if (svgToPng(`${out}.svg`, `${out}.png`)) await rm(`${out}.svg`);
     console.log(`saved ${out}.json and ${out}.png`);
   } finally {
     await rm(dir, { recursive: true, force: true });
