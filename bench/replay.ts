@@ -256,7 +256,6 @@ async function main() {
           ...(report.recovery?.proof ? { proof: report.recovery.proof } : {}),
         };
       };
-      // MariaDB replays with one SQL thread only (domain/replay/parallel-apply.ts says why).
       const workerCounts = args.workers;
       for (const w of workerCounts) candidates[`applier-${w}`] = (rep) => sample(`applier-${w}`, rep, { replayMethod: 'applier', replayWorkers: w });
       if (args.client) candidates['mysqlbinlog-pipe'] = (rep) => sample('mysqlbinlog-pipe', rep, { replayMethod: 'client' });
