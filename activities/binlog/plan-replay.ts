@@ -77,7 +77,8 @@ export async function loadArchive(deps: ActivityDeps, source: string, flavor: Fl
         }
         const wasChanged = changed(scan);
         if (wasChanged) throw wasChanged;
-        transactions.push(...scan.transactions);
+        // One push per transaction: spreading a file's (hundreds of thousands) as arguments overflows the stack.
+        for (const t of scan.transactions) transactions.push(t);
         archivedThrough = { file: name, position: scan.summary.openTransactionStart ?? scan.summary.endPosition };
       }
     },
