@@ -52,7 +52,8 @@ export function bisectScanActivities(deps: ActivityDeps) {
             await prepareRelayReplay(deps, req.sandbox, s, layout);
             setupMs = Date.now() - started;
             for (const [i, run] of layout.runs.entries()) {
-              replayMs += await runApplier(req.sandbox, s, run, { first: i === 0, stop: stops[i + 1]!, signal, workers, heartbeat: (p) => void (applier = p) });
+              const stopGtid = w.transactions[req.points[i]! - 1]?.gtid;
+              replayMs += await runApplier(req.sandbox, s, run, { first: i === 0, stop: stops[i + 1]!, signal, workers, heartbeat: (p) => void (applier = p), ...(stopGtid ? { stopGtid } : {}) });
               const r = await evaluateQuery(s, req.query, req.expect);
               results.push({ point: req.points[i]!, ...r });
               if (!r.passed) break;

@@ -58,14 +58,21 @@ export async function readWindow(deps: ActivityDeps, drillId: string): Promise<B
   const file = windowFile(deps, drillId);
   const st = await stat(file).catch(() => undefined);
   if (st === undefined) throw new DrillError(DrillErrorTypes.BadConfig, `bisect ${drillId} has no window file ${file}: its work folder is gone (another worker host, or removed); start the bisect again`);
-  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const key = windowKey(st);
   const cached = windowCache.get(file);
   if (cached?.key === key) return cached.window;
-  const window = JSON.parse(await readFile(file, 'utf8')) as BisectWindowFile;
+  return cacheWindow(file, key, JSON.parse(await readFile(file, 'utf8')) as BisectWindowFile);
+}
+
+function cacheWindow(file: string, key: string, window: BisectWindowFile): BisectWindowFile {
   windowCache.delete(file);
   windowCache.set(file, { key, window });
   for (const old of windowCache.keys()) if (windowCache.size > WINDOWS_CACHED) windowCache.delete(old);
   return window;
+}
+
+function windowKey(st: { dev: number; ino: number; size: number; mtimeMs: number }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 /** Where point k is: the backup's coordinates for 0, else the end of the k-th transaction. */
@@ -102,6 +109,8 @@ export function bisectWindowActivities(deps: ActivityDeps) {
       const content: BisectWindowFile = { archiveDir: req.plan.archiveDir, start: req.plan.start, stop: req.plan.stop, transactions };
       await writeFile(`${file}.new`, JSON.stringify(content));
       await rename(`${file}.new`, file);
+      // The first scan, on this worker, need not parse it again.
+      cacheWindow(file, windowKey(await stat(file)), content);
       return { transactions: transactions.length, ...(transactions.length > 0 ? { first: summarizeTransaction(transactions[0]!), last: summarizeTransaction(transactions.at(-1)!) } : {}) };
     },
 

@@ -43,6 +43,12 @@ async function progressOf(s: SqlSession, statusSql: string, until: RelayPoint): 
   return status ? applierProgress(status, until) : { state: 'stopped', relayFile: '', position: 0 };
 }
 
+/** Waits in the server (ApplierStatements.waitForGtid); whether it returned before its timeout. */
+async function waitInServer(s: SqlSession, wait: string): Promise<boolean> {
+  const [row] = await s.query<{ waited: unknown }>(wait);
+  return Number(row?.waited ?? 0) !== -1;
+}
+
 /** Forgets any earlier channel and links the archived binlogs of `layout` into the sandbox's datadir as relay logs. */
 export async function prepareRelayReplay(deps: ActivityDeps, sandbox: SandboxHandle, s: SqlSession, layout: RelayReplayLayout): Promise<void> {
   await stopApplier(s, sandbox.flavor);
@@ -59,14 +65,19 @@ export async function runApplier(
   sandbox: SandboxHandle,
   s: SqlSession,
   run: RelayReplayLayout['runs'][number],
-  opts: { first: boolean; stop: BinlogCoordinates; heartbeat: (p: ApplierProgress) => void; signal?: AbortSignal; workers?: number },
+  opts: { first: boolean; stop: BinlogCoordinates; heartbeat: (p: ApplierProgress) => void; signal?: AbortSignal; workers?: number; stopGtid?: string },
 ): Promise<number> {
   const sql = applierStatements(sandbox.flavor, opts.workers ?? 0);
   for (const stmt of sql.position(run.start, opts.first)) await s.query(stmt);
   const started = Date.now();
   await s.query(sql.start(run.until));
+  // With the stop's GTID, a wait in the server returns as the applier commits it; the status
+  // read after it decides. One that returned short of the stop is followed by a poll's sleep.
+  const wait = opts.stopGtid ? sql.waitForGtid(opts.stopGtid) : undefined;
   let stoppedPolls = 0;
+  let sleepNext = false;
   for (;;) {
+    if (wait && !sleepNext) sleepNext = await waitInServer(s, wait);
     const p = await progressOf(s, sql.status, run.until);
     opts.heartbeat(p);
     if (p.state === 'reached') break;
@@ -81,7 +92,10 @@ export async function runApplier(
     // Seen stopped twice, short of its stop and without an error: it will not move again.
     if (p.state === 'stopped' && ++stoppedPolls >= 2)
       throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped at relay log ${p.relayFile}:${p.position} before reaching ${run.until.relayFile}:${run.until.position} (binlog ${opts.stop.file}:${opts.stop.position})`);
-    await new Promise((r) => setTimeout(r, applierPollDelay(Date.now() - started)));
+    if (!wait || sleepNext) {
+      await new Promise((r) => setTimeout(r, applierPollDelay(Date.now() - started)));
+      sleepNext = false;
+    }
   }
   const ran = Date.now() - started;
   await s.query(sql.stop);

@@ -88,6 +88,12 @@ describe('applier statements', () => {
     expect(parallel).toEqual(expect.arrayContaining(['SET GLOBAL replica_parallel_workers = 4', 'SET GLOBAL replica_preserve_commit_order = ON']));
   });
 
+  test('MariaDB waits in the server for the stop transaction\'s GTID, bounded; MySQL polls its status', () => {
+    expect(applierStatements('mariadb').waitForGtid('0-1-60009')).toBe("SELECT MASTER_GTID_WAIT('0-1-60009', 0.5) AS waited");
+    expect(applierStatements('mariadb').waitForGtid("0-1-9'; DROP TABLE t")).toBeUndefined();
+    expect(applierStatements('mysql').waitForGtid('3e11fa47-71ca-11e1-9e33-c80aa9429562:23')).toBeUndefined();
+  });
+
   test('a later segment only moves the applier, without naming a source host again', () => {
     expect(applierStatements('mariadb').position({ relayFile: 'relay-bin.000002', position: 900, binlogFile: 'mysql-bin.000008' }, false)).toEqual([
       "CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000008', MASTER_LOG_POS=900, RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=900",
