@@ -124,7 +124,7 @@ export function applierStatements(flavor: Flavor, workers = 0): ApplierStatement
       status: 'SHOW SLAVE STATUS',
       // The SQL thread records every GTID it applies in gtid_slave_pos, MASTER_USE_GTID or
       // not, and wakes a waiter only once its GTID is reached (MASTER_POS_WAIT is woken by
-      // every transaction, and slowed the applier by a quarter on 2 cores).
+      // every transaction applied: in the one bench run with it, the applier was slower).
       // https://mariadb.com/kb/en/master_gtid_wait/
       waitForGtid: (gtid) => (/^\d+-\d+-\d+$/.test(gtid) ? `SELECT MASTER_GTID_WAIT(${q(gtid)}, ${APPLIER_WAIT_SECONDS}) AS waited` : undefined),
     };
