@@ -52,7 +52,8 @@ function windowFile(deps: ActivityDeps, drillId: string): string {
  * The file is only ever replaced whole (a rename), which changes its inode.
  */
 const windowCache = new Map<string, { key: string; window: BisectWindowFile }>();
-const WINDOWS_CACHED = 4;
+/** Two: a worker seldom runs more bisects at once, and a big window's list is large. */
+const WINDOWS_CACHED = 2;
 
 export async function readWindow(deps: ActivityDeps, drillId: string): Promise<BisectWindowFile> {
   const file = windowFile(deps, drillId);

@@ -43,10 +43,13 @@ async function progressOf(s: SqlSession, statusSql: string, until: RelayPoint): 
   return status ? applierProgress(status, until) : { state: 'stopped', relayFile: '', position: 0 };
 }
 
-/** Waits in the server (ApplierStatements.waitForGtid); whether it returned before its timeout. */
+/**
+ * Waits in the server (ApplierStatements.waitForGtid); whether it returned before its timeout.
+ * A wait that fails counts as returned: the status read next decides, and the loop sleeps.
+ */
 async function waitInServer(s: SqlSession, wait: string): Promise<boolean> {
-  const [row] = await s.query<{ waited: unknown }>(wait);
-  return Number(row?.waited ?? 0) !== -1;
+  const rows = await s.query<{ waited: unknown }>(wait).catch(() => []);
+  return Number(rows[0]?.waited ?? 0) !== -1;
 }
 
 /** Forgets any earlier channel and links the archived binlogs of `layout` into the sandbox's datadir as relay logs. */
