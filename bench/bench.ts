@@ -34,7 +34,7 @@ import { BENCH_TABLES, SIZES, datasetSql, scaledSize, totalRows, workloadShape, 
 import type { BenchSize, WorkloadKind } from './dataset';
 import { CpuSampler } from './cpu';
 import { checkPartsOf, drillTimeline, restorePhasesOf } from './history';
-import { renderSvg } from './plot';
+import { renderSvg, svgToPng } from './plot';
 import { candidateMedians, concurrencySeries, growthPoint, ratiosOf, renderTable } from './summary';
 import type { ConcurrencySample, FlavorResult, GrowthPoint, Sample, Timings } from './summary';
 
@@ -407,10 +407,7 @@ async function main(): Promise<void> {
   const outputs = [`bench-${stamp}`, 'latest', ...(args.save ? [args.save] : [])];
   const svgPath = path.join(resultsDir, 'latest.svg');
   await writeFile(svgPath, renderSvg(results as never));
-  const hasPng = await run('rsvg-convert', ['-o', path.join(resultsDir, 'latest.png'), svgPath]).then(
-    () => true,
-    () => false,
-  );
+  const hasPng = svgToPng(svgPath, path.join(resultsDir, 'latest.png'));
   for (const out of outputs) await writeFile(path.join(resultsDir, `${out}.json`), JSON.stringify(results, null, 2));
   if (hasPng && args.save) await run('cp', [path.join(resultsDir, 'latest.png'), path.join(resultsDir, `${args.save}.png`)]);
   await rm(path.join(resultsDir, 'partial.json'), { force: true });

@@ -5,8 +5,5 @@
 # Results: bench/results/placement.{json,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source deploy/lib.sh
-# The plot is an SVG turned into a PNG.
-command -v rsvg-convert >/dev/null || rd_apt_install librsvg2-bin
 npx tsc -p bench/tsconfig.json >/dev/null || echo "bench: type errors above; running what was emitted" >&2
 exec node dist/bench-build/bench/placement.js "$@"

@@ -256,8 +256,7 @@ async function main() {
           ...(report.recovery?.proof ? { proof: report.recovery.proof } : {}),
         };
       };
-      const workerCounts = args.workers;
-      for (const w of workerCounts) candidates[`applier-${w}`] = (rep) => sample(`applier-${w}`, rep, { replayMethod: 'applier', replayWorkers: w });
+      for (const w of args.workers) candidates[`applier-${w}`] = (rep) => sample(`applier-${w}`, rep, { replayMethod: 'applier', replayWorkers: w });
       if (args.client) candidates['mysqlbinlog-pipe'] = (rep) => sample('mysqlbinlog-pipe', rep, { replayMethod: 'client' });
 
       const samples: Sample[] = [];

@@ -4,9 +4,6 @@
 # Needs the S3 server and its rclone (deploy/s3.sh, run by deploy/up.sh). No Docker. Never run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source deploy/lib.sh
-# The plot is an SVG turned into a PNG.
-command -v rsvg-convert >/dev/null || rd_apt_install librsvg2-bin
 npx tsc -p tsconfig.json >/dev/null || echo "bench: type errors above; running what was emitted" >&2
 npx tsc -p bench/tsconfig.json >/dev/null || echo "bench: type errors above; running what was emitted" >&2
 exec node dist/bench-build/bench/verify.js "$@"

@@ -75,12 +75,12 @@ export async function runApplier(
   const started = Date.now();
   await s.query(sql.start(run.until));
   // With the stop's GTID, a wait in the server returns as the applier commits it; the status
-  // read after it decides. One that returned short of the stop is followed by a poll's sleep.
+  // read after it decides. One that returned short of the stop is followed by a poll's sleep;
+  // one that timed out already took its time.
   const wait = opts.stopGtid ? sql.waitForGtid(opts.stopGtid) : undefined;
   let stoppedPolls = 0;
-  let sleepNext = false;
   for (;;) {
-    if (wait && !sleepNext) sleepNext = await waitInServer(s, wait);
+    const sleepAfter = wait ? await waitInServer(s, wait) : true;
     const p = await progressOf(s, sql.status, run.until);
     opts.heartbeat(p);
     if (p.state === 'reached') break;
@@ -95,10 +95,7 @@ export async function runApplier(
     // Seen stopped twice, short of its stop and without an error: it will not move again.
     if (p.state === 'stopped' && ++stoppedPolls >= 2)
       throw new DrillError(DrillErrorTypes.ToolFailed, `the sandbox's applier stopped at relay log ${p.relayFile}:${p.position} before reaching ${run.until.relayFile}:${run.until.position} (binlog ${opts.stop.file}:${opts.stop.position})`);
-    if (!wait || sleepNext) {
-      await new Promise((r) => setTimeout(r, applierPollDelay(Date.now() - started)));
-      sleepNext = false;
-    }
+    if (sleepAfter) await new Promise((r) => setTimeout(r, applierPollDelay(Date.now() - started)));
   }
   const ran = Date.now() - started;
   await s.query(sql.stop);
