@@ -20,7 +20,7 @@ import type { ArchiveWalk, PhysicalInspection } from '../domain/physical/team-ba
 import type { BackupFormat, Compression } from '../domain/backups/format';
 import { DUMP_TAIL_BYTES, keepDumpTail } from '../domain/dump/format';
 import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
-import { decompressor, summariseWithTool } from './decompress';
+import { decompressor, summariser } from './decompress';
 import type { PlainSummary, ToolSummariser } from './decompress';
 import type { ObjectStore } from './object-store';
 
@@ -121,7 +121,7 @@ export async function readWhole(object: BackupObject, compression: Compression, 
   const hashed = hashAsRead(raw, before.size, progress);
   // An archive is walked here, member by member, so its plain bytes come back whatever the compression.
   if (walk || compression === 'gzip' || compression === 'none') return await settleRead(object, compression, before, hashed, summariseInProcess(raw, compression, walk));
-  const tool = summariseWithTool(compression, { tailBytes: DUMP_TAIL_BYTES, file: object.localPath });
+  const tool = summariser(compression, { tailBytes: DUMP_TAIL_BYTES, file: object.localPath });
   return await settleRead(object, compression, before, hashed, feedTool(raw, tool, object.localPath !== undefined));
 }
 
@@ -137,7 +137,7 @@ export interface ToolRead {
 }
 
 export async function startToolRead(object: BackupObject, compression: 'zstd' | 'xz' | 'bzip2', before: ArtifactObservation, progress: (p: ReadProgress) => void = () => undefined): Promise<ToolRead> {
-  const tool = summariseWithTool(compression, { tailBytes: DUMP_TAIL_BYTES, headBytes: BACKUP_HEAD_BYTES, file: object.localPath });
+  const tool = summariser(compression, { tailBytes: DUMP_TAIL_BYTES, headBytes: BACKUP_HEAD_BYTES, file: object.localPath });
   let raw: Readable;
   try {
     raw = await object.open();

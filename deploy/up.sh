@@ -45,6 +45,12 @@ npm_install() {
   else
     rd_note "node_modules: reused (package-lock.json unchanged)"
   fi
+  # An optional dependency: when it cannot build, zstd goes through the host's zstd, slower.
+  if node -e "require('zstd-napi/binding')" >/dev/null 2>&1; then
+    rd_note "zstd-napi: loads"
+  else
+    rd_note "zstd-napi did not build (see $RD_LOGS/npm.log): zstd backups are read through the host's zstd"
+  fi
 }
 
 npm_build() {
@@ -88,8 +94,12 @@ browser() {
 # prometheus and promtool test the alert rules in deploy/monitoring (only the binaries are used:
 # the tests start their own server; the package's service is not started here).
 # mydumper is test-time only: it makes a team's backup as a cron job would (test/integration/team-mydumper.test.ts).
+# g++, make and python3 let npm ci build the zstd-napi binding (verify decompresses zstd in-process with it).
 host_tools() {
   local missing=()
+  command -v g++ >/dev/null || missing+=(g++)
+  command -v make >/dev/null || missing+=(make)
+  command -v python3 >/dev/null || missing+=(python3)
   command -v zstd >/dev/null || missing+=(zstd)
   command -v xz >/dev/null || missing+=(xz-utils)
   command -v promtool >/dev/null || missing+=(prometheus)
@@ -98,7 +108,7 @@ host_tools() {
     rd_apt_install "${missing[@]}"
     rd_note "installed ${missing[*]}"
   else
-    rd_note "zstd, xz, prometheus, mydumper: reused"
+    rd_note "g++, zstd, xz, prometheus, mydumper: reused"
   fi
 }
 

@@ -7,10 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { inspectBackup, localBackupObject, storedBackupObject } from '../../adapters/backup-reader';
+import { summariseWithTool, type ToolSummariser } from '../../adapters/decompress';
+import { summariseZstdInThread, zstdBinding } from '../../adapters/zstd-thread';
 import { openObjectStore } from '../../adapters/object-store';
 import { parseBackupLocation } from '../../domain/artifacts/locations';
 import { KEY_FILE, S3_ENDPOINT, SECRET_FILE, removeBucket, s3Admin } from './s3-bucket';
@@ -158,5 +162,74 @@ describe('a whole read from the S3 server', () => {
 
   test('refuses a zstd object cut at 70% as ArtifactCorrupt', async () => {
     await expect(inspectStored('cut.sql.zst')).rejects.toMatchObject({ type: 'ArtifactCorrupt', message: expect.stringMatching(/cut short or corrupted/) });
+  });
+});
+
+/** The threads of this process: a stopped zstd thread is gone from it. */
+const threadCount = () => readdirSync('/proc/self/task').length;
+
+function bindingPath(): string {
+  const b = zstdBinding();
+  if ('missing' in b) throw new Error(`the zstd-napi binding did not load (${b.missing}): deploy/up.sh's npm ci builds it, with g++, make and python3`);
+  return b.path;
+}
+
+test('the zstd-napi binding built, so zstd is decompressed in a thread, not through a pipe', () => {
+  expect(bindingPath()).toMatch(/zstd-napi/);
+});
+
+describe.each(['thread', 'tool'] as const)('the zstd summary in the %s', (via) => {
+  const summarise = (opts: { tailBytes: number; headBytes?: number; file?: string; chunkBytes?: number }): ToolSummariser =>
+    via === 'thread' ? summariseZstdInThread(bindingPath(), opts) : summariseWithTool('zstd', opts);
+  const feed = async (tool: ToolSummariser, bytes: Buffer, chunk: number) => {
+    const chunks = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
+    await pipeline(Readable.from(chunks), tool.input!);
+  };
+
+  test('reads a file: the plain count, its first and its last bytes', async () => {
+    const tool = summarise({ tailBytes: 16_384, headBytes: 65_536, file: path.join(dir, 'shop.sql.zst') });
+    expect((await tool.head).equals(plain.subarray(0, 65_536))).toBe(true);
+    const s = await tool.summary;
+    expect(s.plainBytes).toBe(plain.length);
+    expect(s.tail.equals(plain.subarray(plain.length - 16_384))).toBe(true);
+  });
+
+  test('reads a stream of two concatenated frames written in small chunks', async () => {
+    // Small output chunks in the thread and small writes: the output buffer fills mid-input and the writer waits.
+    const zst = await readFile(path.join(dir, 'shop.sql.zst'));
+    const tool = summarise({ tailBytes: 16_384, headBytes: 1000, chunkBytes: 4096 });
+    await feed(tool, Buffer.concat([zst, zst]), 3000);
+    const s = await tool.summary;
+    expect(s.plainBytes).toBe(2 * plain.length);
+    expect(s.tail.equals(plain.subarray(plain.length - 16_384))).toBe(true);
+    expect((await tool.head).equals(plain.subarray(0, 1000))).toBe(true);
+  });
+
+  test('refuses a stream with a changed byte, naming it broken', async () => {
+    const zst = Buffer.from(await readFile(path.join(dir, 'shop.sql.zst')));
+    zst[Math.floor(zst.length / 2)] ^= 0x5a;
+    const tool = summarise({ tailBytes: 16_384 });
+    await feed(tool, zst, 65_536).catch(() => undefined);
+    await expect(tool.summary).rejects.toThrow(/zstd stream is broken/);
+  });
+
+  test('refuses a stream that ends inside its frame', async () => {
+    const zst = await readFile(path.join(dir, 'shop.sql.zst'));
+    const tool = summarise({ tailBytes: 16_384 });
+    await feed(tool, zst.subarray(0, zst.length - 10), 65_536);
+    await expect(tool.summary).rejects.toThrow(/zstd stream is broken/);
+  });
+
+  test('stops when asked: the summary says so and nothing is left running', async () => {
+    const file = path.join(dir, `zeros-${via}.zst`);
+    execFileSync('bash', ['-c', `head -c 2G /dev/zero | zstd -q -1 -o "${file}"`]);
+    const before = threadCount();
+    const tool = summarise({ tailBytes: 16_384, headBytes: 65_536, file });
+    await tool.head;
+    tool.stop();
+    await expect(tool.summary).rejects.toThrow(/zstd read stopped/);
+    for (let i = 0; i < 40 && (threadCount() > before || readersOf(file).length > 0); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(threadCount()).toBeLessThanOrEqual(before);
+    expect(readersOf(file)).toEqual([]);
   });
 });
