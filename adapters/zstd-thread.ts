@@ -11,8 +11,12 @@ import { Worker } from 'node:worker_threads';
 
 import type { PlainSummary, ToolSummariser } from './decompress';
 
-/** Input chunks posted to the thread and not yet decompressed, before a write waits. */
-const MAX_IN_FLIGHT = 4;
+/**
+ * Batches of input posted to the thread and not yet decompressed, before a write waits. A
+ * socket's reads (about 50 KB each) are gathered into batches of `chunkBytes`: one message per
+ * MiB, not per read, and a few MiB queued so that the thread never waits on the main one.
+ */
+const MAX_IN_FLIGHT = 8;
 
 interface ThreadData {
   bindingPath: string;
@@ -27,8 +31,12 @@ type ToThread = { chunk: Uint8Array } | { end: true };
 
 let binding: { path: string } | { missing: string } | undefined;
 
-/** Where the zstd-napi binding loads from, or undefined (with why) when it did not build. */
+/**
+ * Where the zstd-napi binding loads from, or why it is not used: it did not build, or
+ * RESTORE_DRILL_ZSTD=tool asks for the host's zstd (to compare, or to rule the binding out).
+ */
 export function zstdBinding(): { path: string } | { missing: string } {
+  if (process.env.RESTORE_DRILL_ZSTD === 'tool') return { missing: 'RESTORE_DRILL_ZSTD=tool' };
   if (binding) return binding;
   try {
     const resolved = require.resolve('zstd-napi/binding');
@@ -193,21 +201,35 @@ export function summariseZstdInThread(bindingPath: string, opts: { tailBytes: nu
     if (stopped) end(new Error('zstd read stopped'));
     else end(new Error('zstd thread exited before it finished'));
   });
+  // The batch being gathered: a buffer the thread will own once posted (transferred, not copied).
+  let batch = new Uint8Array(data.chunkBytes);
+  let batched = 0;
+  const post = () => {
+    const full = batch.subarray(0, batched);
+    worker.postMessage({ chunk: full } satisfies ToThread, [full.buffer]);
+    batch = new Uint8Array(data.chunkBytes);
+    batched = 0;
+    inFlight += 1;
+  };
   const input =
     opts.file !== undefined
       ? undefined
       : new Writable({
           write(chunk: Buffer, _enc, done) {
             if (failure) return done(failure);
-            // A copy the thread owns: a Buffer may be a view of a larger shared pool.
-            const copy = new Uint8Array(chunk);
-            worker.postMessage({ chunk: copy } satisfies ToThread, [copy.buffer]);
-            inFlight += 1;
+            for (let at = 0; at < chunk.length; ) {
+              const n = Math.min(chunk.length - at, batch.length - batched);
+              batch.set(chunk.subarray(at, at + n), batched);
+              batched += n;
+              at += n;
+              if (batched === batch.length) post();
+            }
             if (inFlight < MAX_IN_FLIGHT) done();
             else waiting = done;
           },
           final(done) {
             if (failure) return done(failure);
+            if (batched > 0) post();
             worker.postMessage({ end: true } satisfies ToThread);
             done();
           },
