@@ -11,6 +11,7 @@ import { replayPlanningActivities } from '../../activities/binlog/plan-replay';
 import type { ActivityDeps } from '../../activities/deps';
 import { binlogArchiveDir } from '../../adapters/local-layout';
 import type { SourceSpec } from '../../config/schema';
+import { BinlogWriter, UUID_A } from './binlog-fixtures';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'binlog', 'mysql', 'mysql-bin.000001');
 const SOURCE = { name: 'plan-unit' } as SourceSpec;
@@ -51,3 +52,15 @@ test('a file cut short is named as a change after archiving', async () => {
   writeFileSync(archived, bytes.subarray(0, bytes.length - 100));
   await expect(plan()).rejects.toMatchObject({ type: 'ArtifactCorrupt', message: expect.stringMatching(/changed after archiving/) });
 });
+
+test('a binlog file of 300,000 transactions plans (they are not spread as arguments, which overflowed the stack)', async () => {
+  const w = new BinlogWriter({ flavor: 'mysql' });
+  w.previousGtids([]);
+  for (let gno = 1; gno <= 300_000; gno++) w.rowTx(['shop.orders'], { gno, commitMicros: 1_795_000_000_000_000 + gno });
+  const bytes = w.bytes();
+  writeFileSync(archived, bytes);
+  const entry = { file: 'mysql-bin.000001', bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), endPosition: bytes.length, gtids: `${UUID_A}:1-300000`, sealed: true, archivedAt: '2026-11-22T00:00:00Z' };
+  writeFileSync(path.join(path.dirname(archived), 'index.json'), JSON.stringify({ format: 1, source: SOURCE.name, flavor: 'mysql', files: [entry] }));
+  const p = await plan();
+  expect(p.transactions).toBe(300_000);
+}, 60_000);
