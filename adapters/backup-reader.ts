@@ -20,7 +20,8 @@ import type { ArchiveWalk, PhysicalInspection } from '../domain/physical/team-ba
 import type { BackupFormat, Compression } from '../domain/backups/format';
 import { DUMP_TAIL_BYTES, keepDumpTail } from '../domain/dump/format';
 import { DrillError, DrillErrorTypes, isDrillError } from '../domain/errors';
-import { decompressor, summariser } from './decompress';
+import { decompressor, summariseWithTool } from './decompress';
+import { summariseZstdInThread, zstdBinding } from './zstd-thread';
 import type { PlainSummary, ToolSummariser } from './decompress';
 import type { ObjectStore } from './object-store';
 
@@ -97,6 +98,16 @@ export interface FullRead {
 export interface ReadProgress {
   rawBytes: number;
   ofRawBytes: number;
+}
+
+/**
+ * The whole-stream summariser for a compression Node's zlib lacks: zstd in a worker thread when
+ * the zstd-napi binding built (zstd-thread.ts), else, and for xz and bzip2, the host tool.
+ */
+function summariser(compression: 'zstd' | 'xz' | 'bzip2', opts: { tailBytes: number; headBytes?: number; file?: string }): ToolSummariser {
+  const zstd = compression === 'zstd' ? zstdBinding() : undefined;
+  if (zstd && 'path' in zstd) return summariseZstdInThread(zstd.path, opts);
+  return summariseWithTool(compression, opts);
 }
 
 /** The raw bytes of a read, hashed and counted as they pass. */

@@ -9,7 +9,6 @@ import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import type { Compression } from '../domain/backups/format';
-import { summariseZstdInThread, zstdBinding } from './zstd-thread';
 
 export type { Compression };
 
@@ -60,16 +59,6 @@ export interface ToolSummariser {
   summary: Promise<PlainSummary>;
   /** Ends the tool early (a reader that needs no more); the summary then rejects. */
   stop(): void;
-}
-
-/**
- * The whole-stream summariser for a compression Node's zlib lacks: zstd in a worker thread when
- * the zstd-napi binding built (zstd-thread.ts), else, and for xz and bzip2, the host tool.
- */
-export function summariser(compression: 'zstd' | 'xz' | 'bzip2', opts: { tailBytes: number; headBytes?: number; file?: string }): ToolSummariser {
-  const zstd = compression === 'zstd' ? zstdBinding() : undefined;
-  if (zstd && 'path' in zstd) return summariseZstdInThread(zstd.path, opts);
-  return summariseWithTool(compression, opts);
 }
 
 /**
