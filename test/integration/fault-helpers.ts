@@ -64,10 +64,14 @@ export async function watchContainersCreated(drillId: string, daemon: Docker = d
     for (const l of lines.filter((x) => x.trim())) names.push(String((JSON.parse(l) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name));
   });
   stream.on('error', () => undefined);
+  let stopped = false;
   return {
     async stop() {
-      await sleep(500); // events still in flight
-      stream.destroy();
+      if (!stopped) {
+        stopped = true;
+        await sleep(500); // events still in flight
+        stream.destroy();
+      }
       return names;
     },
   };

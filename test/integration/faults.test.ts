@@ -68,6 +68,17 @@ describe.each(BOTH_FLAVORS)('faults on $name', (server) => {
   let base: PublishedBackup;
   const workers: WorkerProcess[] = [];
 
+  // A test that fails before its own stop() must not leave Docker's event stream open: it keeps jest from exiting.
+  const watchers: { stop(): Promise<string[]> }[] = [];
+  const watchCreates = async (drillId: string) => {
+    const w = await watchContainersCreated(drillId);
+    watchers.push(w);
+    return w;
+  };
+  afterEach(async () => {
+    for (const w of watchers.splice(0)) await w.stop();
+  });
+
   const startWorker = async (taskQueue: string, env?: Record<string, string>) => {
     const w = startWorkerProcess({ taskQueue, home: h.home, env });
     workers.push(w);
@@ -102,7 +113,7 @@ describe.each(BOTH_FLAVORS)('faults on $name', (server) => {
   test('a drill survives SIGKILL of its worker during backup, restore and replay, and only one sandbox ever exists', async () => {
     const taskQueue = `${h.taskQueue}-kill`;
     const workflowId = h.uniqueId('kill');
-    const creates = await watchContainersCreated(workflowId);
+    const creates = await watchCreates(workflowId);
     // A table nobody writes during the drill makes the dump, and so the window between the backup's snapshot and
     // the checkpoint in which the churn below is written, a few seconds long. With bulk.pages alone the replay of
     // that churn took 0.3 s on MariaDB, and once was over before a poll saw it.
@@ -180,7 +191,7 @@ describe.each(BOTH_FLAVORS)('faults on $name', (server) => {
 
   test('a sandbox killed under the restore is restarted, restored again from the dump, and the drill passes', async () => {
     const workflowId = h.uniqueId('sbkill');
-    const creates = await watchContainersCreated(workflowId);
+    const creates = await watchCreates(workflowId);
     const handle = await startDrill({ client: h.client, taskQueue: h.taskQueue, workflowId, request: { source: source.spec } });
     await waitForProgress(handle, (p) => p.current === 'restore', 600_000, 50);
     execFileSync('docker', ['kill', sandboxName(handle.workflowId)], { timeout: 60_000 });
