@@ -4,7 +4,7 @@
  * bytes land in one reused buffer and are counted and dropped there, while the main thread hashes
  * the raw bytes on the other core. Through the host's `zstd` the plain bytes cross a pipe to
  * `tail`, which on 2 cores cost 0.5 s of system time per GiB (verify took 1.27x `zstd -t`).
- * When the binding did not build (no compiler on the worker host), decompress.ts uses the tool.
+ * When the binding did not build (no compiler on the worker host), backup-reader.ts uses the tool.
  */
 import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -80,10 +80,7 @@ function threadMain(): void {
       const take = Math.min(n, data.headBytes - headLength);
       out.copy(head, headLength, 0, take);
       headLength += take;
-      if (headLength === data.headBytes) {
-        headSent = true;
-        port.postMessage({ type: 'head', head: Uint8Array.prototype.slice.call(head) });
-      }
+      if (headLength === data.headBytes) sendHead();
     }
     if (n >= data.tailBytes) {
       out.copy(tail, 0, n - data.tailBytes, n);
@@ -106,15 +103,21 @@ function threadMain(): void {
       if (src.length === 0 && produced < out.length) return;
     }
   };
+  // The head as decoded so far (all of a shorter stream), once: a copy, since `head` is reused.
+  const sendHead = () => {
+    if (headSent) return;
+    headSent = true;
+    port.postMessage({ type: 'head', head: Uint8Array.prototype.slice.call(head, 0, headLength) });
+  };
   const fail = (err: unknown) => {
     failed = true;
     // What was decoded before the break is the head, as the tool's pass gives it.
-    if (!headSent) port.postMessage({ type: 'head', head: Uint8Array.prototype.slice.call(head, 0, headLength) });
+    sendHead();
     port.postMessage({ type: 'fail', message: `zstd stream is broken: ${(err as Error).message}` });
   };
   const finish = () => {
     if (inFrame) return fail(new Error(`it ends inside a frame, after ${plainBytes} plain bytes (truncated)`));
-    if (!headSent) port.postMessage({ type: 'head', head: Uint8Array.prototype.slice.call(head, 0, headLength) });
+    sendHead();
     port.postMessage({ type: 'done', plainBytes, tail: Uint8Array.prototype.slice.call(tail, 0, tailLength) });
   };
 
