@@ -178,6 +178,16 @@ test('the zstd-napi binding built, so zstd is decompressed in a thread, not thro
   expect(bindingPath()).toMatch(/zstd-napi/);
 });
 
+test('RESTORE_DRILL_ZSTD=tool asks for the host\'s zstd instead of the binding', () => {
+  process.env.RESTORE_DRILL_ZSTD = 'tool';
+  try {
+    expect(zstdBinding()).toEqual({ missing: 'RESTORE_DRILL_ZSTD=tool' });
+  } finally {
+    delete process.env.RESTORE_DRILL_ZSTD;
+  }
+  expect(zstdBinding()).toEqual({ path: expect.stringMatching(/zstd-napi/) });
+});
+
 describe.each(['thread', 'tool'] as const)('the zstd summary in the %s', (via) => {
   const summarise = (opts: { tailBytes: number; headBytes?: number; file?: string; chunkBytes?: number }): ToolSummariser =>
     via === 'thread' ? summariseZstdInThread(bindingPath(), opts) : summariseWithTool('zstd', opts);
