@@ -67,9 +67,12 @@ describe('archiving that resumes at the archive newest file, on mariadb', () => 
   });
 
   afterAll(async () => {
-    await new Docker().getContainer(source.containerName).unpause().catch(() => undefined);
-    await source?.destroy();
-    await h?.close();
+    try {
+      if (source) await new Docker().getContainer(source.containerName).unpause().catch(() => undefined);
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('a retry that overlaps its still-running earlier attempt archives completely: the old attempt cannot remove the retry\'s copy', async () => {

@@ -79,12 +79,18 @@ describe('artifact store on S3 (mariadb)', () => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
     if (!admin) return;
-    for (const key of await keysUnder('')) await admin.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    await admin.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
-    admin.destroy();
+    try {
+      for (const key of await keysUnder('')) await admin.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await admin.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+    } finally {
+      admin.destroy();
+    }
   });
 
   test('a drill with the store on S3 passes; its backup, report and last outcome are objects, and no result names a host path', async () => {

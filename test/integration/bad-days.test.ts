@@ -58,8 +58,11 @@ describe.each(BOTH_FLAVORS)('bad days on $name', (server) => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('a KILL of the dump connection is retried: the drill passes with 2 attempts listed, and flags the MyISAM table', async () => {

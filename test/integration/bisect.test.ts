@@ -85,8 +85,11 @@ describe.each(BOTH_FLAVORS)('bisect on $name', (server) => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   function request(query: string, expect: BisectRequestInput['expect']): BisectRequestInput {

@@ -142,11 +142,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const flavor of FLAVORS) {
-    await cli(['schedule', 'delete', sourceName(flavor)]).catch(() => undefined);
-    await sources[flavor]?.destroy();
+  try {
+    for (const flavor of FLAVORS) {
+      await cli(['schedule', 'delete', sourceName(flavor)]).catch(() => undefined);
+      await sources[flavor]?.destroy();
+    }
+  } finally {
+    await h?.close();
   }
-  await h?.close();
 });
 
 describe.each(FLAVORS)('restore-drill CLI on %s', (flavor) => {
@@ -452,6 +455,8 @@ describe('restore-drill worker', () => {
       child.kill('SIGTERM');
       await schedule.delete().catch(() => undefined);
       await hostSchedule.delete().catch(() => undefined);
+      // Also when the test failed: a worker still running would keep jest alive.
+      await exited.catch(() => undefined);
     }
     expect(await exited).toBe(0);
   });
@@ -484,6 +489,7 @@ describe('one worker entry point', () => {
       expect(swept.removedFolders.map((f) => f.split(' ')[0])).toEqual(expect.arrayContaining(leftovers));
     } finally {
       child.kill('SIGTERM');
+      await exited.catch(() => undefined);
     }
     expect(await exited).toBe(0);
     await rm(home, { recursive: true, force: true });

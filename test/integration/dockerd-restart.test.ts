@@ -77,15 +77,21 @@ describe('a Docker daemon restart', () => {
     // statement is seen waiting on that lock.
     await waitForProgress(handle, (p) => p.current === Phases.SandboxStart || p.current === Phases.Restore, 600_000, 20);
     const hold = await holdSandboxWrites(path.join(drillWorkDir(defaultPaths(home), handle.workflowId), 'sandbox-sock', 'mysqld.sock'));
-    await waitForProgress(handle, (p) => p.current === Phases.Restore, 120_000, 50);
-    const held = await waitForWaitingStatement(hold, 120_000);
-    console.log(`restore held by a global read lock in the sandbox: ${held}`);
-    // The daemon forgets its events when it stops: read the ones before the restart now.
-    const createdBefore = await containersCreated(handle.workflowId, since, d.docker);
-    const stopAt = Date.now();
-    await d.stop();
-    const stoppedMs = Date.now() - stopAt;
-    await hold.close().catch(() => undefined); // its server died with the daemon
+    let createdBefore: string[];
+    let stopAt: number;
+    let stoppedMs: number;
+    try {
+      await waitForProgress(handle, (p) => p.current === Phases.Restore, 120_000, 50);
+      const held = await waitForWaitingStatement(hold, 120_000);
+      console.log(`restore held by a global read lock in the sandbox: ${held}`);
+      // The daemon forgets its events when it stops: read the ones before the restart now.
+      createdBefore = await containersCreated(handle.workflowId, since, d.docker);
+      stopAt = Date.now();
+      await d.stop();
+      stoppedMs = Date.now() - stopAt;
+    } finally {
+      await hold.close().catch(() => undefined); // its server died with the daemon (or a wait above failed)
+    }
     await d.start();
     const downMs = Date.now() - stopAt;
     console.log(`private dockerd restart: stopped in ${stoppedMs} ms, answered again ${downMs} ms after the stop began`);

@@ -36,8 +36,11 @@ describe.each(ALL_SERVERS)('drill on $name', (server) => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('a drill of a live source restores its backup, replays binlogs to a checkpoint and matches it table by table', async () => {

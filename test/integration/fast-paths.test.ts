@@ -65,8 +65,11 @@ describe.each(ALL_SERVERS)('fast paths on $name', (server) => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   async function drill(prefix: string, request: Omit<DrillRequestInput, 'source'>): Promise<DrillReport> {

@@ -103,9 +103,12 @@ describe.each(BOTH_FLAVORS)('faults on $name', (server) => {
   });
 
   afterAll(async () => {
-    for (const w of workers) await w.kill('SIGKILL');
-    await source?.destroy();
-    await h?.close();
+    try {
+      for (const w of workers) await w.kill('SIGKILL');
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   // Crash resumption on both flavors: MariaDB's replay is not idempotent (no GTID skip), so a retried replay must
@@ -381,7 +384,8 @@ describe.each(BOTH_FLAVORS)('faults on $name', (server) => {
         expect(worker.output()).toContain(`restore-drill alert: drill of ${source.spec.name} failed`);
         for (const id of [failed.workflowId, passed.workflowId, again.workflowId]) await expectNoDebris(id);
       } finally {
-        server.close();
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
       }
     });
   }

@@ -22,8 +22,11 @@ export default async function globalSetup(): Promise<void> {
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   try {
     const connection = await Connection.connect({ address, connectTimeout: 5000 });
-    await connection.healthService.check({});
-    await connection.close();
+    try {
+      await connection.healthService.check({});
+    } finally {
+      await connection.close();
+    }
   } catch (err) {
     problems.push(`no Temporal server answers on ${address} (${(err as Error).message}): run deploy/temporal.sh start`);
   }

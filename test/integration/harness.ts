@@ -40,10 +40,19 @@ export async function startHarness(name: string, opts: { store?: ArtifactStoreCo
   const paths: EnginePaths = { artifactRoot: path.join(home, 'artifacts'), workRoot: path.join(home, 'work'), ...(opts.store ? { store: opts.store } : {}) };
   const runtime = new DockerodeRuntime();
   const nativeConnection = await NativeConnection.connect({ address });
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
   const taskQueue = `it-${name}-${process.pid}-${Date.now().toString(36)}`;
-  const worker = await createDrillWorker({ connection: nativeConnection, taskQueue, deps: { runtime, paths } });
+  let connection: Connection | undefined;
+  let worker: Worker;
+  try {
+    connection = await Connection.connect({ address });
+    worker = await createDrillWorker({ connection: nativeConnection, taskQueue, deps: { runtime, paths } });
+  } catch (err) {
+    // Nobody could close() this harness: open connections would keep jest alive.
+    await connection?.close().catch(() => undefined);
+    await nativeConnection.close().catch(() => undefined);
+    throw err;
+  }
+  const client = new Client({ connection, namespace: 'default' });
   const running = worker.run();
   let n = 0;
   return {
@@ -58,11 +67,16 @@ export async function startHarness(name: string, opts: { store?: ArtifactStoreCo
       return (await runtime.listByLabel({ [SandboxLabels.run]: drillId })).map((c) => c.name);
     },
     async close() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await nativeConnection.close();
-      await rm(home, { recursive: true, force: true });
+      // shutdown() throws unless the worker is RUNNING, and `running` rejects if the worker failed: neither may
+      // keep the connections open (they would keep jest alive).
+      try {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      } finally {
+        await connection.close().catch(() => undefined);
+        await nativeConnection.close().catch(() => undefined);
+        await rm(home, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -105,8 +105,11 @@ describe.each(BOTH_FLAVORS)('LOAD DATA restore on $name', (server) => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('awkward values restore byte-identical through LOAD DATA: row by row, by checksum, and no INSERT ran in the sandbox', async () => {

@@ -185,11 +185,14 @@ describe('metrics scraped by a real Prometheus, alert rules firing', () => {
   });
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await worker?.kill('SIGTERM');
-    await receiver?.close();
-    await source?.destroy();
-    await h?.close();
+    try {
+      await prometheus?.stop();
+      await worker?.kill('SIGTERM');
+      await receiver?.close();
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('a real drill of mariadb is scraped: outcome, RTO, phases and archive lag; its RTO over the target fires RestoreDrillRtoOverTarget', async () => {

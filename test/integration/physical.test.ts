@@ -38,8 +38,11 @@ describe.each(ALL_SERVERS)('physical drill on $name', (server) => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('a physical drill of a live source mounts the copied datadir, replays binlogs to a checkpoint and matches it table by table', async () => {

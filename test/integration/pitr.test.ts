@@ -62,8 +62,11 @@ describe.each(ALL_SERVERS)('point-in-time recovery on $name', (server) => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   /**

@@ -270,14 +270,18 @@ describe('sandbox placement over two worker hosts', () => {
     // The kill must land inside the restore: hold it with a global read lock taken in the sandbox as soon as it answers.
     await waitForProgress(handle, (p) => p.current === Phases.SandboxStart || p.current === Phases.Restore, 600_000, 20);
     const { session: hold, host: lostName } = await holdSandboxWrites(hosts.map((h) => ({ host: h.name, socket: path.join(h.workDir, handle.workflowId, 'sandbox-sock', 'mysqld.sock') })));
-    await waitForProgress(handle, (p) => p.current === Phases.Restore, 120_000, 50);
-    await waitForWaitingStatement(hold, 120_000);
     const lost = hostNamed(lostName);
     const other = hosts.find((h) => h !== lost)!;
-    const killedAt = Date.now();
-    await lost.worker!.kill('SIGKILL');
-    await lost.daemon.stop();
-    await hold.close().catch(() => undefined);
+    let killedAt: number;
+    try {
+      await waitForProgress(handle, (p) => p.current === Phases.Restore, 120_000, 50);
+      await waitForWaitingStatement(hold, 120_000);
+      killedAt = Date.now();
+      await lost.worker!.kill('SIGKILL');
+      await lost.daemon.stop();
+    } finally {
+      await hold.close().catch(() => undefined);
+    }
     const { report, failure } = await awaitDrill(handle);
     const finishedMs = Date.now() - killedAt;
 

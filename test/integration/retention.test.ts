@@ -99,8 +99,11 @@ describe('backup and binlog retention on mariadb', () => {
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('the set-up spreads the backups over several binlog files', () => {

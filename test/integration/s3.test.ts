@@ -91,10 +91,13 @@ describe('S3 object store on the rclone server', () => {
   afterAll(async () => {
     for (const s of stores) s.close();
     if (!admin) return;
-    const listed = await admin.send(new ListObjectsV2Command({ Bucket: bucket }));
-    for (const o of listed.Contents ?? []) await admin.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
-    await admin.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
-    admin.destroy();
+    try {
+      const listed = await admin.send(new ListObjectsV2Command({ Bucket: bucket }));
+      for (const o of listed.Contents ?? []) await admin.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
+      await admin.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+    } finally {
+      admin.destroy();
+    }
   });
 
   test('lists a prefix newest first, with size, time and ETag, a sub-folder as one directory entry', async () => {

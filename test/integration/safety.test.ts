@@ -113,9 +113,12 @@ describe.each(BOTH_FLAVORS)('safety on $name', (server) => {
   });
 
   afterAll(async () => {
-    await worker?.kill('SIGTERM');
-    await source?.destroy();
-    await h?.close();
+    try {
+      await worker?.kill('SIGTERM');
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test('the observed drill passes and leaves nothing labelled behind', async () => {

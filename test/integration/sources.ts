@@ -34,9 +34,16 @@ export async function startLiveSource(runtime: DockerodeRuntime, server: TestSer
     writer,
     admin: (sql, params) => withSession({ socket: source.socketPath }, { user: 'root' }, (s) => s.query(sql, params)),
     async destroy() {
-      await writer.stop();
-      await pool.end();
-      await runtime.remove(source.containerName);
+      // Each step runs even when one before it threw: an open pool or writer timer would keep jest alive.
+      try {
+        await writer.stop();
+      } finally {
+        try {
+          await pool.end();
+        } finally {
+          await runtime.remove(source.containerName);
+        }
+      }
     },
   };
 }

@@ -65,10 +65,13 @@ describe.each(BOTH_FLAVORS)('a team\'s own backups of $name', (server) => {
     source.writer.start();
   });
   afterAll(async () => {
-    if (bucket) await removeBucket(bucket);
-    await source?.destroy();
-    await h?.close();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+      if (bucket) await removeBucket(bucket).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a cron dump with --source-data through gzip passes verify, with the binlog coordinates it can roll forward from', async () => {

@@ -50,9 +50,12 @@ describe("a team's own mariabackup backups of MariaDB", () => {
     await sh(inSource(`rm -rf /tmp/bk && ${MARIABACKUP} --backup --target-dir=/tmp/bk 2>/dev/null && mariabackup --prepare --target-dir=/tmp/bk 2>/dev/null`)).done;
   });
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   const drillOf = async (team: NonNullable<NonNullable<DrillRequestInput['backup']>['team']>, id: string, extra: Partial<DrillRequestInput> = {}) => {

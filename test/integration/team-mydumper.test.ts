@@ -57,11 +57,14 @@ describe.each(BOTH_FLAVORS)("a team's mydumper directories of $name", (server) =
     s3 = await s3Admin();
   });
   afterAll(async () => {
-    s3?.destroy();
-    await removeBucket(bucket);
-    await source?.destroy();
-    await h?.close();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      s3?.destroy();
+      await source?.destroy();
+    } finally {
+      await h?.close();
+      await removeBucket(bucket).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   const drillOf = async (team: NonNullable<NonNullable<DrillRequestInput['backup']>['team']>, id: string, extra: Partial<DrillRequestInput> = {}) => {

@@ -46,10 +46,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
-  await source?.destroy();
-  await h?.close();
+  try {
+    await browser?.close().catch(() => undefined);
+    if (profile) await rm(profile, { recursive: true, force: true });
+    await source?.destroy();
+  } finally {
+    await h?.close();
+  }
 });
 
 test("a drill's page in the Temporal UI shows the completed run, its activity summaries and its search attributes", async () => {

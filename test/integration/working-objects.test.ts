@@ -68,8 +68,11 @@ describe.each(BOTH_FLAVORS)('a restored $name database works, not only holds row
   });
 
   afterAll(async () => {
-    await source?.destroy();
-    await h?.close();
+    try {
+      await source?.destroy();
+    } finally {
+      await h?.close();
+    }
   });
 
   test("#16: objects whose definer app@'%' exists only on the source pass with app@% created locked and reported; in the kept sandbox the trigger fires, the view selects, the procedure runs", async () => {
