@@ -68,10 +68,10 @@ export async function startHarness(name: string, opts: { store?: ArtifactStoreCo
     },
     async close() {
       // shutdown() throws unless the worker is RUNNING, and `running` rejects if the worker failed: neither may
-      // keep the connections open (they would keep jest alive).
+      // keep the connections open (they would keep jest alive). A worker that failed still fails the suite.
       try {
         if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => undefined);
+        await running;
       } finally {
         await connection.close().catch(() => undefined);
         await nativeConnection.close().catch(() => undefined);
