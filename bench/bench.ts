@@ -2,7 +2,8 @@
  * The benchmark: one command (`bash bench/run.sh`) builds a deterministic dataset in a source
  * container, takes the engine's backup, writes a fixed workload after it, records the ground
  * truth, then interleaves candidates for N repetitions on the same data and machine:
- *   engine-fast      the drill (Temporal worker in this process): parallel load, applier replay
+ *   engine-fast      the drill (its Temporal worker in a process of its own, bench/drill-worker-process.ts,
+ *                    or in this one with --worker inline): parallel load, applier replay
  *   engine-fallback  the same drill: one gunzip | client, mysqlbinlog | client
  *   engine-physical  the drill from a physical backup of the same snapshot (mariabackup, MySQL clone)
  *   engine-team-dump the drill of a team's mysqldump | gzip of the same snapshot, where it lies
@@ -16,7 +17,8 @@
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { execFile } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +47,8 @@ const BENCH_DIR = path.resolve(process.env.BENCH_DIR ?? path.join(process.cwd(),
 /** The growth series: fractions of the chosen data size and of the workload (1 is the main run). */
 const GROWTH_FACTORS = [0.25, 0.5] as const;
 
-const USAGE = 'usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--physical on|off] [--fallback on|off] [--save NAME]';
+const USAGE =
+  'usage: bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both] [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--physical on|off] [--fallback on|off] [--worker process|inline] [--save NAME]';
 
 interface Args {
   size: BenchSize;
@@ -59,13 +62,19 @@ interface Args {
   physical: boolean;
   /** The engine-fallback candidate (the engine's own slow paths: 2x the time of the others at 1 GB). */
   fallback: boolean;
+  /**
+   * Where the engine's drill worker runs: `process`, a process of its own as a worker host runs
+   * it (default); `inline`, in the bench's own process, whose heap also holds the whole run's
+   * state (every earlier result was measured so, until 2026-12-07).
+   */
+  worker: 'process' | 'inline';
   /** Also write bench/results/NAME.{json,png}: the outputs meant to be committed. */
   save?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const envSize = process.env.BENCH_SIZE;
-  const args: Args = { size: envSize === 'smoke' || envSize === '1g' ? envSize : 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3, concurrency: [1, 2, 4], growth: true, physical: true, fallback: true };
+  const args: Args = { size: envSize === 'smoke' || envSize === '1g' ? envSize : 'ci', workload: 'batch', flavors: ['mariadb', 'mysql'], reps: 3, concurrency: [1, 2, 4], growth: true, physical: true, fallback: true, worker: 'process' };
   for (let i = 0; i < argv.length; i++) {
     const [key, value] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[++i]];
     if (key === '--size' && (value === 'smoke' || value === 'ci' || value === '1g')) args.size = value;
@@ -78,6 +87,7 @@ function parseArgs(argv: string[]): Args {
     else if (key === '--growth' && (value === 'on' || value === 'off')) args.growth = value === 'on';
     else if (key === '--physical' && (value === 'on' || value === 'off')) args.physical = value === 'on';
     else if (key === '--fallback' && (value === 'on' || value === 'off')) args.fallback = value === 'on';
+    else if (key === '--worker' && (value === 'process' || value === 'inline')) args.worker = value;
     else if (key === '--save' && /^[a-z0-9][a-z0-9-]*$/.test(value ?? '')) args.save = value;
     else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
@@ -114,8 +124,7 @@ async function main(): Promise<void> {
   const taskQueue = `bench-${process.pid}-${Date.now().toString(36)}`;
   const paths = { artifactRoot: path.join(work, 'artifacts'), workRoot: path.join(work, 'drills') };
   // One worker for every drill, the concurrent ones included.
-  const worker = await createDrillWorker({ connection: native, taskQueue, deps: { runtime, paths } });
-  const running = worker.run();
+  const drillWorker = args.worker === 'process' ? await startWorkerProcess({ address, taskQueue, ...paths }) : await startInlineWorker(native, taskQueue, runtime, paths);
   const shape = workloadShape(size, args.workload);
   const results: Record<string, unknown> & { flavors: Record<string, unknown> } = {
     size: args.size,
@@ -124,11 +133,12 @@ async function main(): Promise<void> {
     reps: args.reps,
     concurrencyLevels: args.concurrency,
     growthFactors: args.growth ? [...GROWTH_FACTORS, 1] : [],
+    worker: args.worker,
     startedAt: new Date().toISOString(),
     flavors: {},
   };
   let drillSeq = 0;
-  const cpu = new CpuSampler();
+  const cpu = new CpuSampler(250, drillWorker.pid);
   cpu.start();
   /** Source containers this run created: removed at the end, also when a step fails. */
   const sources: string[] = [];
@@ -181,7 +191,7 @@ async function main(): Promise<void> {
           restoreParts: restorePhasesOf(timeline),
           checkParts: checkPartsOf(timeline),
         };
-        // The restore's CPU: the sandbox server's and the worker's (this process: the restore's reader and converter, and whatever else the worker ran meanwhile).
+        // The restore's CPU: the sandbox server's and the drill worker's (the restore's reader and converter, and whatever else the worker ran meanwhile).
         const restoreSpan = timeline.spans.filter((s) => s.activity === 'restoreLogicalDump' && s.outcome === 'completed').pop();
         if (restoreSpan) {
           const used = cpu.between(restoreSpan.startMs, restoreSpan.endMs, (n) => n.startsWith('rd-sandbox-'));
@@ -396,8 +406,7 @@ async function main(): Promise<void> {
   } finally {
     cpu.stop();
     for (const name of sources) await runtime.remove(name).catch((err) => log(`source ${name} not removed: ${err}`));
-    worker.shutdown();
-    await running;
+    await drillWorker.stop();
     await connection.close();
     await native.close();
   }
@@ -413,6 +422,40 @@ async function main(): Promise<void> {
   await rm(path.join(resultsDir, 'partial.json'), { force: true });
   process.stdout.write(renderTable(results.flavors as Record<string, FlavorResult>));
   process.stdout.write(`\nresults: bench/results/${outputs[0]}.json${args.save ? `, bench/results/${args.save}.json` : ''}\nplot: bench/results/${hasPng ? `latest.png${args.save ? `, bench/results/${args.save}.png` : ''}` : 'latest.svg (install librsvg2-bin for a PNG)'}\n`);
+}
+
+interface DrillWorkerHandle {
+  /** The worker's process when it runs in its own; absent: this one. */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+async function startInlineWorker(native: NativeConnection, taskQueue: string, runtime: DockerodeRuntime, paths: { artifactRoot: string; workRoot: string }): Promise<DrillWorkerHandle> {
+  const worker = await createDrillWorker({ connection: native, taskQueue, deps: { runtime, paths } });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** bench/drill-worker-process.ts in a child process; resolves once it polls its task queue. */
+async function startWorkerProcess(opts: { address: string; taskQueue: string; artifactRoot: string; workRoot: string }): Promise<DrillWorkerHandle> {
+  const child: ChildProcess = fork(path.join(__dirname, 'drill-worker-process.js'), [JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`the bench's worker process said ${String(m)}`))));
+    void exited.then(() => reject(new Error(`the bench's worker process exited with ${child.exitCode ?? child.signalCode} before polling`)));
+  });
+  return {
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 main().catch((err) => {

@@ -1,11 +1,12 @@
 /**
  * Where a restore's CPU goes on the benchmark's machine: every container's CPU seconds from its
- * cgroup (cgroup v1 `cpuacct.usage` or v2 `cpu.stat`) and this process's (the in-process
- * worker's) from process.cpuUsage, sampled a few times a second. A container removed between
+ * cgroup (cgroup v1 `cpuacct.usage` or v2 `cpu.stat`) and the drill worker's (this process's
+ * from process.cpuUsage, or a worker process's from /proc/PID/stat), sampled a few times a second. A container removed between
  * two samples loses at most one interval; the engine's restore window ends while its sandbox
  * still runs, so its numbers are whole.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
@@ -28,13 +29,41 @@ async function cgroupSeconds(dir: string, entry: string): Promise<number | undef
   return usec ? Number(usec[1]) / 1e6 : undefined;
 }
 
+function cpuUsageSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Clock ticks per second of /proc's times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** A process's user + system CPU seconds, all its threads, from /proc/PID/stat; NaN once it is gone. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    return procStatCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return NaN;
+  }
+}
+
+/** utime + stime (fields 14 and 15) of a /proc/PID/stat line, whose command name may hold spaces and parentheses. */
+export function procStatCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime field 15.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 export class CpuSampler {
   private readonly samples: CpuSample[] = [];
   private readonly names = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
 
-  constructor(private readonly everyMs = 250) {}
+  /** `workerPid`: the drill worker runs in that process; absent: in this one. */
+  constructor(
+    private readonly everyMs = 250,
+    private readonly workerPid?: number,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.sample(), this.everyMs);
@@ -61,7 +90,7 @@ export class CpuSampler {
     if (this.busy) return;
     this.busy = true;
     try {
-      const u = process.cpuUsage();
+      const workerSeconds = this.workerPid === undefined ? cpuUsageSeconds() : processCpuSeconds(this.workerPid);
       const containers = new Map<string, number>();
       for (const dir of CGROUP_DIRS) {
         const entries = await readdir(dir).catch(() => [] as string[]);
@@ -73,7 +102,7 @@ export class CpuSampler {
           if (seconds !== undefined && name) containers.set(name, seconds);
         }
       }
-      this.samples.push({ atMs: Date.now(), workerSeconds: (u.user + u.system) / 1e6, containers });
+      this.samples.push({ atMs: Date.now(), workerSeconds, containers });
     } finally {
       this.busy = false;
     }
