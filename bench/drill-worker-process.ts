@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     await running;
   } finally {
     await native.close();
+    // The IPC channel alone would keep this process alive.
+    if (process.connected) process.disconnect();
   }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for the benchmark: bash bench/run.sh [--size smoke|ci|1g] [--workload batch|oltp] [--flavor mariadb|mysql|both]
-#   [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--physical on|off] [--fallback on|off] [--save NAME]   (BENCH_SIZE=1g works as --size 1g)
+#   [--reps N] [--concurrency 1,2,4|none] [--growth on|off] [--physical on|off] [--fallback on|off] [--worker process|inline] [--save NAME]   (BENCH_SIZE=1g works as --size 1g)
 # Needs the Docker engine, the images (deploy/images.sh) and the Temporal dev server (deploy/temporal.sh).
 # Not run by deploy/test.sh: CI never gates on times. Results: bench/results/latest.{json,png}, and NAME.{json,png} with --save.
 set -euo pipefail
