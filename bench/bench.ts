@@ -63,8 +63,8 @@ interface Args {
   /** The engine-fallback candidate (the engine's own slow paths: 2x the time of the others at 1 GB). */
   fallback: boolean;
   /**
-   * Where the engine's drill worker runs: `process`, a process of its own as a worker host runs
-   * it (default); `inline`, in the bench's own process, whose heap also holds the whole run's
+   * Where the engine's drill worker runs: `process`, a process of its own, as on a worker host
+   * (default; the drill worker alone, without the host's placement); `inline`, in the bench's own process, whose heap also holds the whole run's
    * state (every earlier result was measured so, until 2026-12-07).
    */
   worker: 'process' | 'inline';

@@ -1,7 +1,8 @@
 /**
- * The benchmark's drill worker in a process of its own, as a worker host runs it in production
- * (`node dist/workers/main.js`): its heap holds only the drills' state, not the bench's, and its
- * CPU is read from /proc (bench/cpu.ts). Started by bench.ts with `fork`; argv[2] is JSON
+ * The benchmark's drill worker in a process of its own, as on a worker host (`node
+ * dist/workers/main.js`), though it is the same drill worker as `--worker inline`, without the
+ * host's placement, janitor or metrics: its heap holds only the drills' state, not the bench's,
+ * and its CPU is read from /proc (bench/cpu.ts). Started by bench.ts with `fork`; argv[2] is JSON
  * `{ address, taskQueue, artifactRoot, workRoot }`. Sends 'ready' once it polls; SIGTERM shuts
  * it down (in-flight activities finish first).
  */
