@@ -13,10 +13,33 @@ rc=0
 npx tsc --noEmit -p tsconfig.json || rc=$?
 npx eslint . || rc=$?
 # --runInBand: integration suites start workers and containers; one at a time on 2 cores.
-# --forceExit: a handle a failed test left open (a Docker event stream) must not keep the run from ending.
-npx jest --runInBand --forceExit --json --outputFile="$results" "$@" || rc=$?
+# No --forceExit: every suite closes what it opened, also when it fails. A handle left open
+# would keep jest from ending: jest writes its results file when the last test is done, and a
+# jest still running a minute later is stopped and counted as one more failure.
+node_modules/.bin/jest --runInBand --json --outputFile="$results" "$@" &
+jest_pid=$!
+hung=$RD_LOGS/jest-did-not-exit
+rm -f "$hung"
+(
+  waited=0
+  while kill -0 "$jest_pid" 2>/dev/null; do
+    if [[ -s $results ]] && (( (waited += 2) > 60 )); then
+      echo "jest finished its tests but did not exit within 60 s: a test left a handle open (find it with: node_modules/.bin/jest --runInBand --detectOpenHandles TEST_FILE)" >&2
+      touch "$hung"
+      kill "$jest_pid"
+      break
+    fi
+    sleep 2
+  done
+) &
+watchdog=$!
+wait "$jest_pid" || rc=$?
+kill "$watchdog" 2>/dev/null || true
+wait "$watchdog" 2>/dev/null || true
+extra_failed=0
+[[ -e $hung ]] && extra_failed=1 && rc=1
 if [[ -s $results ]]; then
-  node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`)' "$results"
+  node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites + Number(process.argv[2])} failed`)' "$results" "$extra_failed"
 else
   echo "0 passed, 1 failed"
 fi
