@@ -14,7 +14,7 @@ export interface DeferredIndexes {
  * load into the clustered index alone and each index is built once, sorted, afterwards.
  * Left as they are: tables with foreign keys (their keys back the constraints), PRIMARY and
  * UNIQUE keys (they decide what a duplicate is), FULLTEXT and SPATIAL keys, other engines,
- * and anything not in mysqldump's one-definition-per-line layout. Undefined when nothing
+ * system-versioned tables (MariaDB), and anything not in mysqldump's one-definition-per-line layout. Undefined when nothing
  * is deferred.
  */
 export function deferSecondaryIndexes(createTable: string): DeferredIndexes | undefined {
@@ -23,7 +23,8 @@ export function deferSecondaryIndexes(createTable: string): DeferredIndexes | un
   const tailAt = createTable.lastIndexOf('\n)');
   if (tailAt < head[0].length) return undefined;
   const options = createTable.slice(tailAt + 2);
-  if (!/\bENGINE=InnoDB\b/i.test(options) || /\bPARTITION\s+BY\b/i.test(options)) return undefined;
+  // MariaDB refuses an ALTER of a system-versioned table by default (system_versioning_alter_history).
+  if (!/\bENGINE=InnoDB\b/i.test(options) || /\bPARTITION\s+BY\b|\bWITH SYSTEM VERSIONING\b/i.test(options)) return undefined;
   const lines = createTable.slice(head[0].length, tailAt).split('\n');
   if (lines.some((l) => /\bFOREIGN KEY\b/i.test(l))) return undefined;
   const kept: string[] = [];
@@ -49,10 +50,11 @@ export function referencedTables(statement: string): { database?: string; table:
 
 /**
  * Whether to hold plain secondary keys back until a table's rows are in. MySQL's sorted index
- * build runs on several threads (about 30% less server CPU on 1 M rows with two keys);
- * MariaDB's change buffer already defers secondary-index work, so it keeps the dump's CREATE
- * TABLE as it is.
+ * build runs on several threads (about 30% less server CPU on 1 M rows with two keys). MariaDB
+ * builds one key at a time, but has no change buffer by default since 10.5.15 and 10.6.7, so
+ * each row's keys are otherwise inserted one by one: at 1 GB its sorted builds took about 10%
+ * less server CPU (docs/performance.md).
  */
 export function defersSecondaryIndexes(flavor: 'mysql' | 'mariadb'): boolean {
-  return flavor === 'mysql';
+  return flavor === 'mysql' || flavor === 'mariadb';
 }

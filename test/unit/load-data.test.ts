@@ -373,6 +373,11 @@ describe('deferSecondaryIndexes', () => {
     expect(d.addIndexes).toBe('ALTER TABLE `orders` ADD KEY `customer_id` (`customer_id`), ADD KEY `by ``created``` (`created`,`customer_id`)');
   });
 
+  test("MariaDB's ignored and commented keys go to the ALTER as they are", () => {
+    const d = deferSecondaryIndexes("CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `k` int,\n  `j` int,\n  PRIMARY KEY (`id`),\n  KEY `k` (`k`) IGNORED,\n  KEY `j` (`j`) COMMENT 'x'\n) ENGINE=InnoDB;")!;
+    expect(d.addIndexes).toBe("ALTER TABLE `t` ADD KEY `k` (`k`) IGNORED, ADD KEY `j` (`j`) COMMENT 'x'");
+  });
+
   test('the last definition loses its comma when the keys after it are deferred', () => {
     const d = deferSecondaryIndexes('CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `k` int,\n  PRIMARY KEY (`id`),\n  KEY `k` (`k`)\n) ENGINE=InnoDB;')!;
     expect(d.create).toBe('CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `k` int,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;');
@@ -382,6 +387,7 @@ describe('deferSecondaryIndexes', () => {
     ['a table with a foreign key', 'CREATE TABLE `c` (\n  `id` int,\n  `p` int,\n  KEY `p` (`p`),\n  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `parent` (`id`)\n) ENGINE=InnoDB;'],
     ['a MyISAM table', 'CREATE TABLE `m` (\n  `id` int,\n  KEY `id` (`id`)\n) ENGINE=MyISAM;'],
     ['a partitioned table', 'CREATE TABLE `p` (\n  `id` int,\n  KEY `id` (`id`)\n) ENGINE=InnoDB\n/*!50100 PARTITION BY HASH (`id`) PARTITIONS 2 */;'],
+    ['a system-versioned table (MariaDB)', 'CREATE TABLE `v` (\n  `id` int,\n  `k` int,\n  PRIMARY KEY (`id`),\n  KEY `k` (`k`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 WITH SYSTEM VERSIONING;'],
     ['a table without plain keys', 'CREATE TABLE `u` (\n  `id` int,\n  UNIQUE KEY `id` (`id`)\n) ENGINE=InnoDB;'],
     ['a statement in another layout', 'CREATE TABLE `x` (`id` int, KEY (`id`)) ENGINE=InnoDB;'],
   ])('%s keeps its keys', (_, sql) => {

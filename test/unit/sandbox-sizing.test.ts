@@ -1,4 +1,4 @@
-import { SANDBOX_BUFFER_POOL_MIN_MB, sandboxBufferPoolMb, serverCommand } from '../../domain/flavors';
+import { SANDBOX_BUFFER_POOL_MIN_MB, sandboxBufferPoolMb, sandboxSortBufferMb, serverCommand, serverOptions } from '../../domain/flavors';
 import { SANDBOX_MEMORY_OVERHEAD_MB, sandboxMemoryLimitMb, sandboxMemoryRetry, sandboxOutOfMemoryMessage, sandboxSizingMemoryBytes, toolContainerLimits } from '../../domain/resources';
 
 const GiB = 1024 ** 3;
@@ -85,4 +85,20 @@ test('a host that declares its sandboxes\' memory sizes each within its share: c
   expect(sandboxMemoryLimitMb({ bufferPoolMb: 1024, hostMemoryBytes: sizing })).toBe(1024 + SANDBOX_MEMORY_OVERHEAD_MB);
   // Without a declared memory: the machine's, as before.
   expect(sandboxSizingMemoryBytes({ hostMemoryBytes: 64 * GiB })).toBe(64 * GiB);
+});
+
+describe('sandbox sort buffer (MariaDB index builds)', () => {
+  test('a 32nd of the buffer pool, between 1 and 64 MiB', () => {
+    expect(sandboxSortBufferMb(SANDBOX_BUFFER_POOL_MIN_MB)).toBe(16);
+    expect(sandboxSortBufferMb(1280)).toBe(40);
+    expect(sandboxSortBufferMb(4096)).toBe(64);
+    expect(sandboxSortBufferMb(16)).toBe(1);
+  });
+
+  test("reaches a MariaDB sandbox's options, not a MySQL sandbox's nor a source's", () => {
+    expect(serverOptions('mariadb', 'sandbox', 1, { bufferPoolMb: 2176 })).toContain('--innodb-sort-buffer-size=64M');
+    expect(serverOptions('mariadb', 'sandbox', 1)).toContain('--innodb-sort-buffer-size=16M');
+    expect(serverOptions('mysql', 'sandbox', 1).some((o) => o.startsWith('--innodb-sort-buffer-size'))).toBe(false);
+    expect(serverOptions('mariadb', 'source', 1).some((o) => o.startsWith('--innodb-sort-buffer-size'))).toBe(false);
+  });
 });
