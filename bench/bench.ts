@@ -443,7 +443,9 @@ async function startInlineWorker(native: NativeConnection, taskQueue: string, ru
 
 /** bench/drill-worker-process.ts in a child process; resolves once it polls its task queue. */
 async function startWorkerProcess(opts: { address: string; taskQueue: string; artifactRoot: string; workRoot: string }): Promise<DrillWorkerHandle> {
-  const child: ChildProcess = fork(path.join(__dirname, 'drill-worker-process.js'), [JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_WORKER_NODE_ARGS: node options for the worker alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
+  const execArgv = [...process.execArgv, ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const child: ChildProcess = fork(path.join(__dirname, 'drill-worker-process.js'), [JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`the bench's worker process said ${String(m)}`))));

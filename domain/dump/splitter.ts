@@ -111,6 +111,22 @@ class Piece {
   }
 }
 
+/** Buffers waiting to be joined, and their length. */
+class Pending {
+  parts: Buffer[] = [];
+  length = 0;
+
+  push(part: Buffer): void {
+    this.parts.push(part);
+    this.length += part.length;
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.length = 0;
+  }
+}
+
 /** Whether `buf` holds `prefix` (ASCII) at `at`. */
 function hasAt(buf: Buffer, at: number, prefix: string): boolean {
   if (at + prefix.length > buf.length) return false;
@@ -145,7 +161,8 @@ export class DumpSplitter {
   private postDb: string | undefined;
   private ddlDb: string | undefined;
 
-  private rest: Buffer = Buffer.alloc(0);
+  /** The start of a line the reads so far cut, in the pieces they brought. */
+  private readonly rest = new Pending();
 
   constructor(private readonly chunkBytes = 8 * 1024 * 1024) {}
 
@@ -156,8 +173,27 @@ export class DumpSplitter {
    * {@link finishBytes} at the end of the stream.
    */
   pushBytes(data: Buffer): DumpPiece[] {
-    const buf = this.rest.length > 0 ? Buffer.concat([this.rest, data]) : data;
     const out: DumpPiece[] = [];
+    let buf = data;
+    if (this.rest.length > 0) {
+      // Only the line the previous read cut is joined, not the whole read: no copy of the rows.
+      const nl = data.indexOf(10);
+      if (nl === -1) {
+        this.rest.push(data);
+        return out;
+      }
+      this.rest.push(data.subarray(0, nl + 1));
+      const cut = Buffer.concat(this.rest.parts);
+      this.rest.clear();
+      this.scan(cut, out);
+      buf = data.subarray(nl + 1);
+    }
+    this.scan(buf, out);
+    return out;
+  }
+
+  /** Splits whole lines of `buf` into pieces; keeps its last, unfinished line for the next read. */
+  private scan(buf: Buffer, out: DumpPiece[]): void {
     let start = 0;
     // The start of a run of row lines not yet added to the chunk.
     let run = -1;
@@ -181,14 +217,14 @@ export class DumpSplitter {
       start = nl + 1;
     }
     if (run !== -1) this.chunk.addLines(buf.subarray(run, start));
-    this.rest = Buffer.from(buf.subarray(start));
-    return out;
+    // A copy: a slice would keep the whole read in memory.
+    if (start < buf.length) this.rest.push(Buffer.from(buf.subarray(start)));
   }
 
   /** The pieces the stream's last line (one without a newline) completes; then call {@link finish}. */
   finishBytes(): DumpPiece[] {
-    const last = this.rest;
-    this.rest = Buffer.alloc(0);
+    const last = Buffer.concat(this.rest.parts);
+    this.rest.clear();
     return last.length > 0 ? this.push(last) : [];
   }
 
