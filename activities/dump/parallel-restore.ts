@@ -470,7 +470,8 @@ class ParallelRestore {
   private async buildIndexes(build: DeferredBuild): Promise<void> {
     try {
       if (this.failure) return;
-      await this.dispatcher.acquire(build.table);
+      // Before the other tables' chunks: the build runs beside their loads, not after them.
+      await this.dispatcher.acquire(build.table, { first: true });
       const session = this.idle.pop()!;
       try {
         // The dump's own session settings (SQL_MODE, FOREIGN_KEY_CHECKS…), then the table's database.

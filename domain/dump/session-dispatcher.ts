@@ -11,11 +11,14 @@ export function parallelSessions(cpus: number): number {
  * waiting job's table is already being loaded does it join one (the oldest): two sessions
  * appending to one table contend for its index pages and use more server CPU for the same rows.
  * In dump order, with a reader ahead of the loaders, each session keeps to a table of its own
- * until only the last one is left, which they then share.
+ * until only the last one is left, which they then share. A job acquired `first` (a table's key
+ * build, once its rows are in) goes before every other waiting job: it then runs beside the other
+ * sessions' loads instead of after all of them, at the end, where one thread building keys would
+ * leave the other cores idle.
  */
 export class SessionDispatcher {
   private free: number;
-  private readonly waiting: { table: string; grant: () => void }[] = [];
+  private readonly waiting: { table: string; grant: () => void; first: boolean }[] = [];
   private readonly loading = new Map<string, number>();
 
   constructor(sessions: number) {
@@ -23,9 +26,13 @@ export class SessionDispatcher {
   }
 
   /** Resolves when a session is this job's; call `release(table)` when the job is done. */
-  acquire(table: string): Promise<void> {
+  acquire(table: string, opts: { first?: boolean } = {}): Promise<void> {
     return new Promise<void>((grant) => {
-      this.waiting.push({ table, grant });
+      const job = { table, grant, first: opts.first === true };
+      // Behind the other `first` jobs, before the rest.
+      const at = job.first ? this.waiting.findIndex((w) => !w.first) : -1;
+      if (at === -1) this.waiting.push(job);
+      else this.waiting.splice(at, 0, job);
       this.pump();
     });
   }

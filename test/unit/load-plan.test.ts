@@ -228,6 +228,27 @@ describe('SessionDispatcher: which waiting job a free session takes', () => {
     expect(h.started.at(-1)).toBe('orders#4');
   });
 
+  test("a table's key build, acquired first, goes before the chunks that waited longer", async () => {
+    const h = harness(2);
+    const queueFirst = (job: string) => void h.dispatcher.acquire(job.split('#')[0], { first: true }).then(() => h.started.push(job));
+    for (const job of ['customers#1', 'orders#1', 'orders#2', 'skewed#1', 'wide#1']) h.queue(job);
+    await h.settle();
+    expect(h.started).toEqual(['customers#1', 'orders#1']);
+    // customers' rows are in: its keys are built next, by the session that loaded them, beside orders.
+    queueFirst('customers#keys');
+    await h.finish('customers#1');
+    expect(h.started.at(-1)).toBe('customers#keys');
+    // Two builds wait: in the order they came, both before the chunks.
+    queueFirst('a#keys');
+    queueFirst('b#keys');
+    await h.finish('orders#1');
+    expect(h.started.at(-1)).toBe('a#keys');
+    await h.finish('customers#keys');
+    expect(h.started.at(-1)).toBe('b#keys');
+    await h.finish('a#keys');
+    expect(h.started.at(-1)).toBe('orders#2');
+  });
+
   test('when every waiting job is of a table being loaded, a free session joins the oldest', async () => {
     const h = harness(2);
     for (const job of ['orders#1', 'orders#2', 'orders#3']) h.queue(job);
