@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { decompressor } from '../../adapters/decompress';
 import { openSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
-import { defersSecondaryIndexes, deferSecondaryIndexes, referencedTables } from '../../domain/dump/deferred-indexes';
+import { deferSecondaryIndexes, referencedTables } from '../../domain/dump/deferred-indexes';
 import { incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
 import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
 import { DumpSplitter, statementsOf } from '../../domain/dump/splitter';
@@ -167,7 +167,6 @@ class ParallelRestore {
   private readToEnd = false;
   private readonly chunkNumbers = new Map<string, number>();
   private ddlDone: Promise<void> = Promise.resolve();
-  private readonly deferIndexes: boolean;
   private readonly indexBuilds = new Map<string, DeferredBuild>();
   /** Tables named by a foreign key so far (db.table). */
   private readonly referenced = new Set<string>();
@@ -198,7 +197,6 @@ class ParallelRestore {
     this.readAhead = new ReadAhead(opts.spillDir, opts.memoryBytes ?? HELD_IN_MEMORY_BYTES);
     this.ddlSession = pool[pool.length - 1];
     this.idle = pool.slice(0, pool.length - 1);
-    this.deferIndexes = defersSecondaryIndexes(sandbox.flavor);
     this.hash = opts.expectedSha256 !== undefined ? createHash('sha256') : undefined;
     this.schemaFilter = input.skipSystemSchemas ? new SystemSchemaFilter() : undefined;
     this.into = input.intoDatabase ? new IntoDatabase(input.intoDatabase) : undefined;
@@ -448,7 +446,7 @@ class ParallelRestore {
             await this.indexBuilds.get(parent)?.done;
           }
           // A table some earlier table's foreign key references keeps its keys: the constraint may need one.
-          const split = this.deferIndexes && !this.referenced.has(`${db}.${create[1].replace(/``/g, '`')}`) ? deferSecondaryIndexes(statement) : undefined;
+          const split = !this.referenced.has(`${db}.${create[1].replace(/``/g, '`')}`) ? deferSecondaryIndexes(statement) : undefined;
           if (split) {
             sql = split.create;
             let finish!: () => void;

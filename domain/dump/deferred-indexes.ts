@@ -47,14 +47,3 @@ export function referencedTables(statement: string): { database?: string; table:
   const unquote = (q: string) => q.slice(1, -1).replace(/``/g, '`');
   return [...statement.matchAll(/\bREFERENCES\s+(?:(`(?:[^`]|``)+`)\.)?(`(?:[^`]|``)+`)/gi)].map((m) => ({ ...(m[1] ? { database: unquote(m[1]) } : {}), table: unquote(m[2]) }));
 }
-
-/**
- * Whether to hold plain secondary keys back until a table's rows are in. MySQL's sorted index
- * build runs on several threads (about 30% less server CPU on 1 M rows with two keys). MariaDB
- * builds one key at a time, but has no change buffer by default since 10.5.15 and 10.6.7, so
- * each row's keys are otherwise inserted one by one: at 1 GB its sorted builds took about 10%
- * less server CPU (docs/performance.md).
- */
-export function defersSecondaryIndexes(flavor: 'mysql' | 'mariadb'): boolean {
-  return flavor === 'mysql' || flavor === 'mariadb';
-}
