@@ -23,7 +23,7 @@ import { janitorWorkflow, releaseSignal, sourceLockWorkflowId } from '../../work
 import { recordHistoryIfAsked, sleep, unlabelledContainers, waitForProgress, watchContainersCreated } from './fault-helpers';
 import type { ContainerState } from './fault-helpers';
 import { BOTH_FLAVORS } from './servers';
-import { startHarness } from './harness';
+import { freePort, startHarness } from './harness';
 import type { Harness } from './harness';
 import { addBulkPages, startLiveSource } from './sources';
 import type { LiveSource } from './sources';
@@ -166,8 +166,9 @@ describe.each(BOTH_FLAVORS)('faults on $name', (server) => {
   test('a drill finishes after the Temporal server restarts in the middle of it', async () => {
     // A private server (same script, own port and database): restarting the shared one would break everyone else's runs.
     const serverHome = await mkdtemp(path.join(os.tmpdir(), 'rd-it-temporal-'));
-    const port = 20000 + (process.pid % 20000);
-    const env = { ...process.env, RESTORE_DRILL_HOME: serverHome, TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(port + 1) };
+    // Ports the kernel hands out as free: a port derived from the pid fell in the ephemeral range, where a client socket had it.
+    const port = await freePort();
+    const env = { ...process.env, RESTORE_DRILL_HOME: serverHome, TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(await freePort()) };
     const temporal = (cmd: string) => execFileSync('bash', [path.join(root, 'deploy/temporal.sh'), cmd], { env, stdio: 'pipe', timeout: 120_000 });
     temporal('start');
     const connection = await Connection.connect({ address: `127.0.0.1:${port}` });

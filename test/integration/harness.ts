@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DockerodeRuntime } from '../../adapters/docker';
@@ -79,4 +80,13 @@ export async function startHarness(name: string, opts: { store?: ArtifactStoreCo
       }
     },
   };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick, not a guess in its ephemeral range). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -14,7 +14,6 @@ import { createHmac } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
@@ -23,7 +22,7 @@ import { readReports } from '../../adapters/report-files';
 import { awaitDrill, startDrill } from '../../client/drills';
 import { testServer } from './servers';
 import { binlogArchiverWorkflow } from '../../workflows';
-import { startHarness } from './harness';
+import { freePort, startHarness } from './harness';
 import type { Harness } from './harness';
 import { startLiveSource } from './sources';
 import type { LiveSource } from './sources';
@@ -34,14 +33,6 @@ const MONITORING = path.resolve(__dirname, '../../deploy/monitoring');
 const RULES = path.join(MONITORING, 'restore-drill.rules.yml');
 
 jest.setTimeout(8 * 60_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
