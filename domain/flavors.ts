@@ -82,6 +82,7 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
   if (role === 'source') {
     return [...common, ...gtid, '--local-infile=0', '--log-bin=mysql-bin', '--binlog-format=ROW', '--innodb-buffer-pool-size=256M', ...(flavor === 'mariadb' ? ['--log-slave-updates=ON'] : [])];
   }
+  const bufferPoolMb = opts.bufferPoolMb ?? SANDBOX_BUFFER_POOL_MIN_MB;
   return [
     ...common,
     ...gtid,
@@ -91,10 +92,10 @@ export function serverOptions(flavor: Flavor, role: ServerRole, serverId: number
     '--local-infile=1',
     '--innodb-flush-log-at-trx-commit=0',
     '--innodb-doublewrite=0',
-    `--innodb-buffer-pool-size=${opts.bufferPoolMb ?? SANDBOX_BUFFER_POOL_MIN_MB}M`,
+    `--innodb-buffer-pool-size=${bufferPoolMb}M`,
     // The deferred secondary keys are built by a merge sort in buffers of this size (MariaDB;
     // MySQL 8.0.27+ has innodb_ddl_buffer_size): the 1 MB default merges in many passes.
-    ...(flavor === 'mariadb' ? [`--innodb-sort-buffer-size=${sandboxSortBufferMb(opts.bufferPoolMb ?? SANDBOX_BUFFER_POOL_MIN_MB)}M`] : []),
+    ...(flavor === 'mariadb' ? [`--innodb-sort-buffer-size=${sandboxSortBufferMb(bufferPoolMb)}M`] : []),
     // A big redo log: a bulk load or replay is not throttled by checkpoint flushing (cost at
     // start-up measured at under 0.1 s). A bisect of a small restore asks for less (domain/bisect/snapshots.ts).
     `--${flavor === 'mysql' ? 'innodb-redo-log-capacity' : 'innodb-log-file-size'}=${opts.redoLogMb !== undefined ? `${opts.redoLogMb}M` : '1G'}`,

@@ -111,22 +111,6 @@ class Piece {
   }
 }
 
-/** Buffers waiting to be joined, and their length. */
-class Pending {
-  parts: Buffer[] = [];
-  length = 0;
-
-  push(part: Buffer): void {
-    this.parts.push(part);
-    this.length += part.length;
-  }
-
-  clear(): void {
-    this.parts = [];
-    this.length = 0;
-  }
-}
-
 /** Whether `buf` holds `prefix` (ASCII) at `at`. */
 function hasAt(buf: Buffer, at: number, prefix: string): boolean {
   if (at + prefix.length > buf.length) return false;
@@ -161,8 +145,8 @@ export class DumpSplitter {
   private postDb: string | undefined;
   private ddlDb: string | undefined;
 
-  /** The start of a line the reads so far cut, in the pieces they brought. */
-  private readonly rest = new Pending();
+  /** The start of a line the reads so far cut, in the pieces they brought (none empty). */
+  private rest: Buffer[] = [];
 
   constructor(private readonly chunkBytes = 8 * 1024 * 1024) {}
 
@@ -179,12 +163,11 @@ export class DumpSplitter {
       // Only the line the previous read cut is joined, not the whole read: no copy of the rows.
       const nl = data.indexOf(10);
       if (nl === -1) {
-        this.rest.push(data);
+        if (data.length > 0) this.rest.push(data);
         return out;
       }
-      this.rest.push(data.subarray(0, nl + 1));
-      const cut = Buffer.concat(this.rest.parts);
-      this.rest.clear();
+      const cut = Buffer.concat([...this.rest, data.subarray(0, nl + 1)]);
+      this.rest = [];
       this.scan(cut, out);
       buf = data.subarray(nl + 1);
     }
@@ -223,8 +206,8 @@ export class DumpSplitter {
 
   /** The pieces the stream's last line (one without a newline) completes; then call {@link finish}. */
   finishBytes(): DumpPiece[] {
-    const last = Buffer.concat(this.rest.parts);
-    this.rest.clear();
+    const last = Buffer.concat(this.rest);
+    this.rest = [];
     return last.length > 0 ? this.push(last) : [];
   }
 

@@ -202,7 +202,7 @@ describe('SessionDispatcher: which waiting job a free session takes', () => {
   function harness(sessions: number) {
     const dispatcher = new SessionDispatcher(sessions);
     const started: string[] = [];
-    const queue = (job: string) => void dispatcher.acquire(job.split('#')[0]).then(() => started.push(job));
+    const queue = (job: string, opts: { first?: boolean } = {}) => void dispatcher.acquire(job.split('#')[0], opts).then(() => started.push(job));
     const finish = async (job: string) => {
       dispatcher.release(job.split('#')[0]);
       await new Promise((r) => setImmediate(r));
@@ -230,7 +230,7 @@ describe('SessionDispatcher: which waiting job a free session takes', () => {
 
   test("a table's key build, acquired first, goes before the chunks that waited longer", async () => {
     const h = harness(2);
-    const queueFirst = (job: string) => void h.dispatcher.acquire(job.split('#')[0], { first: true }).then(() => h.started.push(job));
+    const queueFirst = (job: string) => h.queue(job, { first: true });
     for (const job of ['customers#1', 'orders#1', 'orders#2', 'skewed#1', 'wide#1']) h.queue(job);
     await h.settle();
     expect(h.started).toEqual(['customers#1', 'orders#1']);
@@ -260,7 +260,7 @@ describe('SessionDispatcher: which waiting job a free session takes', () => {
   test('never more jobs at once than sessions, and every job gets one', async () => {
     const h = harness(3);
     const jobs = Array.from({ length: 20 }, (_, i) => `t${i % 4}#${i}`);
-    jobs.forEach(h.queue);
+    jobs.forEach((job) => h.queue(job));
     await h.settle();
     expect(h.started.length).toBe(3);
     let done = 0;
