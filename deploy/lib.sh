@@ -136,3 +136,32 @@ rd_stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$pidfile"
 }
+
+# rd_run_watched RESULTS MARKER GRACE CMD...: run CMD (jest), which writes RESULTS when its last
+# test is done. If CMD is still running GRACE seconds after RESULTS appeared (a test left a handle
+# open), it is stopped and MARKER is made. Returns CMD's exit status (1 when it was stopped).
+rd_run_watched() {
+  local results=$1 marker=$2 grace=$3 pid watchdog rc=0
+  shift 3
+  rm -f "$marker"
+  "$@" &
+  pid=$!
+  (
+    waited=0
+    while kill -0 "$pid" 2>/dev/null; do
+      if [[ -s $results ]] && (((waited += 1) > grace)); then
+        echo "jest finished its tests but did not exit within $grace s: a test left a handle open (find it with: node_modules/.bin/jest --runInBand --detectOpenHandles TEST_FILE)" >&2
+        touch "$marker"
+        kill "$pid"
+        break
+      fi
+      sleep 1
+    done
+  ) &
+  watchdog=$!
+  wait "$pid" || rc=$?
+  kill "$watchdog" 2>/dev/null || true
+  wait "$watchdog" 2>/dev/null || true
+  [[ -e $marker ]] && rc=1
+  return "$rc"
+}

@@ -16,28 +16,10 @@ npx eslint . || rc=$?
 # No --forceExit: every suite closes what it opened, also when it fails. A handle left open
 # would keep jest from ending: jest writes its results file when the last test is done, and a
 # jest still running a minute later is stopped and counted as one more failure.
-node_modules/.bin/jest --runInBand --json --outputFile="$results" "$@" &
-jest_pid=$!
 hung=$RD_LOGS/jest-did-not-exit
-rm -f "$hung"
-(
-  waited=0
-  while kill -0 "$jest_pid" 2>/dev/null; do
-    if [[ -s $results ]] && (( (waited += 2) > 60 )); then
-      echo "jest finished its tests but did not exit within 60 s: a test left a handle open (find it with: node_modules/.bin/jest --runInBand --detectOpenHandles TEST_FILE)" >&2
-      touch "$hung"
-      kill "$jest_pid"
-      break
-    fi
-    sleep 2
-  done
-) &
-watchdog=$!
-wait "$jest_pid" || rc=$?
-kill "$watchdog" 2>/dev/null || true
-wait "$watchdog" 2>/dev/null || true
+rd_run_watched "$results" "$hung" 60 node_modules/.bin/jest --runInBand --json --outputFile="$results" "$@" || rc=$?
 extra_failed=0
-[[ -e $hung ]] && extra_failed=1 && rc=1
+[[ -e $hung ]] && extra_failed=1
 if [[ -s $results ]]; then
   node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites + Number(process.argv[2])} failed`)' "$results" "$extra_failed"
 else

@@ -138,12 +138,14 @@ describe.each(ALL_SERVERS)('drill on $name', (server) => {
     const restored = await withSession({ socket: progress!.sandbox!.socketPath }, { user: 'root' }, async (s) => {
       const t = await groundTruth((sql) => s.query(sql), UNIVERSITY_TABLES);
       const [g] = flavor === 'mysql' ? await s.query<{ g: string }>('SELECT @@GLOBAL.gtid_executed AS g') : [{ g: '' }];
-      const [pool] = await s.query<{ b: string | number }>('SELECT @@GLOBAL.innodb_buffer_pool_size AS b');
-      return { truth: t, gtid: g.g, bufferPool: Number(pool.b) };
+      const [pool] = await s.query<{ b: string | number; sort: string | number }>('SELECT @@GLOBAL.innodb_buffer_pool_size AS b, @@GLOBAL.innodb_sort_buffer_size AS sort');
+      return { truth: t, gtid: g.g, bufferPool: Number(pool.b), sortBuffer: Number(pool.sort) };
     });
     expect(restored.truth).toEqual(truth);
     // The configured sandbox buffer pool, instead of the one sized from the backup.
     expect(restored.bufferPool).toBe(384 * 1024 * 1024);
+    // MariaDB's deferred key builds sort in a buffer sized from that pool (384/32 = 12 MiB); MySQL keeps its default.
+    expect(restored.sortBuffer).toBe(flavor === 'mariadb' ? 12 * 1024 * 1024 : 1024 * 1024);
     expect(restored.gtid.replace(/\s/g, '')).toEqual(sourceGtid.g.replace(/\s/g, ''));
 
     // The checks' per-table items on several sessions give exactly what one session gives
