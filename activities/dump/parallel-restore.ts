@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { decompressor } from '../../adapters/decompress';
 import { openSession } from '../../adapters/mysql';
 import type { SqlSession } from '../../adapters/mysql';
-import { deferSecondaryIndexes, referencedTables } from '../../domain/dump/deferred-indexes';
+import { deferSecondaryIndexes, loadsIntoClusteredIndexOnly, referencedTables } from '../../domain/dump/deferred-indexes';
 import { incompleteDumpError, keepDumpTail } from '../../domain/dump/format';
 import { SessionDispatcher, parallelSessions } from '../../domain/dump/session-dispatcher';
 import { DumpSplitter, statementsOf } from '../../domain/dump/splitter';
@@ -170,6 +170,8 @@ class ParallelRestore {
   private readonly indexBuilds = new Map<string, DeferredBuild>();
   /** Tables named by a foreign key so far (db.table). */
   private readonly referenced = new Set<string>();
+  /** Tables (db.table) whose rows go into their clustered index alone: their chunks share sessions. */
+  private readonly clusteredOnly = new Set<string>();
   private indexesBuilt = 0;
   private schemaMs = 0;
   private indexesMs = 0;
@@ -357,7 +359,7 @@ class ParallelRestore {
    */
   private async chunkTask(table: string, waiting: Held, after: Promise<void>, chunkNumber: number): Promise<void> {
     await after;
-    await this.dispatcher.acquire(table);
+    await this.dispatcher.acquire(table, { shared: this.clusteredOnly.has(table) });
     const session = this.idle.pop()!;
     try {
       if (this.failure || this.signal?.aborted) return;
@@ -446,7 +448,8 @@ class ParallelRestore {
             await this.indexBuilds.get(parent)?.done;
           }
           // A table some earlier table's foreign key references keeps its keys: the constraint may need one.
-          const split = !this.referenced.has(`${db}.${create[1].replace(/``/g, '`')}`) ? deferSecondaryIndexes(statement) : undefined;
+          const name = `${db}.${create[1].replace(/``/g, '`')}`;
+          const split = !this.referenced.has(name) ? deferSecondaryIndexes(statement) : undefined;
           if (split) {
             sql = split.create;
             let finish!: () => void;
@@ -455,6 +458,7 @@ class ParallelRestore {
             this.indexBuilds.set(build.table, build);
             deferred.push(build);
           }
+          if (loadsIntoClusteredIndexOnly(sql)) this.clusteredOnly.add(name);
         }
         await this.ddlSession.query(sql);
       } catch (err) {

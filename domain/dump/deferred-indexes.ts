@@ -18,14 +18,10 @@ export interface DeferredIndexes {
  * is deferred.
  */
 export function deferSecondaryIndexes(createTable: string): DeferredIndexes | undefined {
-  const head = /^CREATE TABLE (`(?:[^`]|``)+`) \(\n/.exec(createTable);
-  if (!head) return undefined;
-  const tailAt = createTable.lastIndexOf('\n)');
-  if (tailAt < head[0].length) return undefined;
-  const options = createTable.slice(tailAt + 2);
+  const parts = dumpedTable(createTable);
   // MariaDB refuses an ALTER of a system-versioned table by default (system_versioning_alter_history).
-  if (!/\bENGINE=InnoDB\b/i.test(options) || /\bPARTITION\s+BY\b|\bWITH SYSTEM VERSIONING\b/i.test(options)) return undefined;
-  const lines = createTable.slice(head[0].length, tailAt).split('\n');
+  if (!parts || !/\bENGINE=InnoDB\b/i.test(parts.options) || /\bPARTITION\s+BY\b|\bWITH SYSTEM VERSIONING\b/i.test(parts.options)) return undefined;
+  const { head, lines } = parts;
   if (lines.some((l) => /\bFOREIGN KEY\b/i.test(l))) return undefined;
   const kept: string[] = [];
   const deferred: string[] = [];
@@ -36,10 +32,31 @@ export function deferSecondaryIndexes(createTable: string): DeferredIndexes | un
   }
   if (deferred.length === 0 || kept.length === 0) return undefined;
   return {
-    table: head[1].slice(1, -1).replace(/``/g, '`'),
-    create: `${head[0]}${kept.join(',\n')}${createTable.slice(tailAt)}`,
-    addIndexes: `ALTER TABLE ${head[1]} ${deferred.map((d) => `ADD ${d}`).join(', ')}`,
+    table: parts.name.slice(1, -1).replace(/``/g, '`'),
+    create: `${head}${kept.join(',\n')}${createTable.slice(parts.tailAt)}`,
+    addIndexes: `ALTER TABLE ${parts.name} ${deferred.map((d) => `ADD ${d}`).join(', ')}`,
   };
+}
+
+/**
+ * Whether the rows of a CREATE TABLE as run (its keys deferred or not) go into its clustered
+ * index alone: an InnoDB table with no key but its primary key, in mysqldump's layout. Sessions
+ * loading such a table together append to one B-tree and contend little; a secondary, unique,
+ * fulltext or foreign key, another engine (MyISAM locks the whole table) or partitions say no.
+ */
+export function loadsIntoClusteredIndexOnly(createTable: string): boolean {
+  const parts = dumpedTable(createTable);
+  if (!parts || !/\bENGINE=InnoDB\b/i.test(parts.options) || /\bPARTITION\s+BY\b/i.test(parts.options)) return false;
+  return parts.lines.every((l) => !/^ {2}((UNIQUE|FULLTEXT|SPATIAL) )?(KEY|INDEX) |^ {2}CONSTRAINT /i.test(l));
+}
+
+/** A dumped CREATE TABLE's head (`CREATE TABLE `t` (\n`), quoted name, definition lines and table options (from `tailAt`). */
+function dumpedTable(createTable: string): { head: string; name: string; lines: string[]; options: string; tailAt: number } | undefined {
+  const head = /^CREATE TABLE (`(?:[^`]|``)+`) \(\n/.exec(createTable);
+  if (!head) return undefined;
+  const tailAt = createTable.lastIndexOf('\n)');
+  if (tailAt < head[0].length) return undefined;
+  return { head: head[0], name: head[1], lines: createTable.slice(head[0].length, tailAt).split('\n'), options: createTable.slice(tailAt + 2), tailAt };
 }
 
 /** Tables a statement's foreign keys reference (`REFERENCES [`db`.]`t``), names unquoted. */

@@ -6,19 +6,24 @@ export function parallelSessions(cpus: number): number {
 }
 
 /**
- * Hands a restore's sessions to waiting jobs (a table's row chunks, a table's key build).
- * A free session goes to the oldest job whose table no session is loading; only when every
- * waiting job's table is already being loaded does it join one (the oldest): two sessions
- * appending to one table contend for its index pages and use more server CPU for the same rows.
- * In dump order, with a reader ahead of the loaders, each session keeps to a table of its own
- * until only the last one is left, which they then share. A job acquired `first` (a table's key
- * build, once its rows are in) goes before every other waiting job: it then runs beside the other
- * sessions' loads instead of after all of them, at the end, where one thread building keys would
- * leave the other cores idle.
+ * Hands a restore's sessions to waiting jobs (a table's row chunks, a table's key build), oldest
+ * first, with two exceptions:
+ * - A job acquired `first` (a table's key build, once its rows are in) goes before every other
+ *   waiting job: it then runs beside the other sessions' loads instead of after all of them, at
+ *   the end, where one thread building keys would leave the other cores idle.
+ * - A job not `shared` (the rows of a table that keeps secondary keys while it loads) waits
+ *   while its table is being loaded, and a free session takes a younger job of another table:
+ *   two sessions maintaining one table's secondary indexes contend for their pages and use more
+ *   server CPU for the same rows. Only when every waiting job is held back so does it join one.
+ * Rows that go into the clustered index alone (keys deferred, or none) are `shared`: several
+ * sessions finish such a table together, in dump order, so each table's key build starts as
+ * early as it can and overlaps the loads of the tables after it. A session keeping to a table
+ * of its own would leave the biggest table's rows, and then its key build on one thread, for
+ * the end.
  */
 export class SessionDispatcher {
   private free: number;
-  private readonly waiting: { table: string; grant: () => void; first: boolean }[] = [];
+  private readonly waiting: { table: string; grant: () => void; first: boolean; shared: boolean }[] = [];
   private readonly loading = new Map<string, number>();
 
   constructor(sessions: number) {
@@ -26,9 +31,9 @@ export class SessionDispatcher {
   }
 
   /** Resolves when a session is this job's; call `release(table)` when the job is done. */
-  acquire(table: string, opts: { first?: boolean } = {}): Promise<void> {
+  acquire(table: string, opts: { first?: boolean; shared?: boolean } = {}): Promise<void> {
     return new Promise<void>((grant) => {
-      const job = { table, grant, first: opts.first === true };
+      const job = { table, grant, first: opts.first === true, shared: opts.shared === true };
       // Behind the other `first` jobs, before the rest.
       const at = job.first ? this.waiting.findIndex((w) => !w.first) : -1;
       if (at === -1) this.waiting.push(job);
@@ -52,7 +57,7 @@ export class SessionDispatcher {
 
   private pump(): void {
     while (this.free > 0 && this.waiting.length > 0) {
-      let pick = this.waiting.findIndex((w) => !this.loading.has(w.table));
+      let pick = this.waiting.findIndex((w) => w.shared || !this.loading.has(w.table));
       if (pick === -1) pick = 0;
       const [job] = this.waiting.splice(pick, 1);
       this.free--;

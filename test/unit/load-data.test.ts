@@ -1,4 +1,4 @@
-import { deferSecondaryIndexes, referencedTables } from '../../domain/dump/deferred-indexes';
+import { deferSecondaryIndexes, loadsIntoClusteredIndexOnly, referencedTables } from '../../domain/dump/deferred-indexes';
 import { convertInsert } from '../../domain/dump/insert-convert';
 import { scanInsert } from '../../domain/dump/insert-scan';
 import type { ConvertedInsert } from '../../domain/dump/insert-syntax';
@@ -392,6 +392,25 @@ describe('deferSecondaryIndexes', () => {
     ['a statement in another layout', 'CREATE TABLE `x` (`id` int, KEY (`id`)) ENGINE=InnoDB;'],
   ])('%s keeps its keys', (_, sql) => {
     expect(deferSecondaryIndexes(sql)).toBeUndefined();
+  });
+
+  test('rows load into the clustered index alone once the plain keys are deferred, or when there are none', () => {
+    const plain = 'CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `k` int,\n  PRIMARY KEY (`id`),\n  KEY `k` (`k`)\n) ENGINE=InnoDB;';
+    expect(loadsIntoClusteredIndexOnly(plain)).toBe(false);
+    expect(loadsIntoClusteredIndexOnly(deferSecondaryIndexes(plain)!.create)).toBe(true);
+    expect(loadsIntoClusteredIndexOnly('CREATE TABLE `n` (\n  `id` int NOT NULL,\n  `v` text\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;')).toBe(true);
+    // Unique and fulltext keys stay in the CREATE: the rows go into them too.
+    expect(loadsIntoClusteredIndexOnly(deferSecondaryIndexes(ORDERS)!.create)).toBe(false);
+  });
+
+  test.each([
+    ['a unique key', 'CREATE TABLE `u` (\n  `id` int,\n  UNIQUE KEY `id` (`id`)\n) ENGINE=InnoDB;'],
+    ['a foreign key', 'CREATE TABLE `c` (\n  `id` int,\n  `p` int,\n  PRIMARY KEY (`id`),\n  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `parent` (`id`)\n) ENGINE=InnoDB;'],
+    ['a MyISAM table', 'CREATE TABLE `m` (\n  `id` int,\n  PRIMARY KEY (`id`)\n) ENGINE=MyISAM;'],
+    ['a partitioned table', 'CREATE TABLE `p` (\n  `id` int,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB\n/*!50100 PARTITION BY HASH (`id`) PARTITIONS 2 */;'],
+    ['a statement in another layout', 'CREATE TABLE `x` (`id` int PRIMARY KEY) ENGINE=InnoDB;'],
+  ])('rows of a table with %s do not load into the clustered index alone', (_, sql) => {
+    expect(loadsIntoClusteredIndexOnly(sql)).toBe(false);
   });
 
   test('referencedTables names the parents of a CREATE TABLE’s foreign keys', () => {

@@ -202,7 +202,7 @@ describe('SessionDispatcher: which waiting job a free session takes', () => {
   function harness(sessions: number) {
     const dispatcher = new SessionDispatcher(sessions);
     const started: string[] = [];
-    const queue = (job: string, opts: { first?: boolean } = {}) => void dispatcher.acquire(job.split('#')[0], opts).then(() => started.push(job));
+    const queue = (job: string, opts: { first?: boolean; shared?: boolean } = {}) => void dispatcher.acquire(job.split('#')[0], opts).then(() => started.push(job));
     const finish = async (job: string) => {
       dispatcher.release(job.split('#')[0]);
       await new Promise((r) => setImmediate(r));
@@ -247,6 +247,36 @@ describe('SessionDispatcher: which waiting job a free session takes', () => {
     expect(h.started.at(-1)).toBe('b#keys');
     await h.finish('a#keys');
     expect(h.started.at(-1)).toBe('orders#2');
+  });
+
+  test('shared chunks (rows into the clustered index alone) go oldest first: sessions finish a table together, so its key build starts early', async () => {
+    const h = harness(2);
+    const queueShared = (job: string) => h.queue(job, { shared: true });
+    for (const job of ['orders#1', 'orders#2', 'orders#3', 'wide#1', 'wide#2']) queueShared(job);
+    await h.settle();
+    expect(h.started).toEqual(['orders#1', 'orders#2']);
+    // orders is being loaded by the other session; its next chunk still goes before wide's.
+    await h.finish('orders#1');
+    expect(h.started.at(-1)).toBe('orders#3');
+    await h.finish('orders#2');
+    expect(h.started.at(-1)).toBe('wide#1');
+    await h.finish('orders#3');
+    expect(h.started.at(-1)).toBe('wide#2');
+    // orders' rows are in: its keys go first, beside wide's rows on the other session.
+    h.queue('orders#keys', { first: true });
+    await h.finish('wide#1');
+    expect(h.started.at(-1)).toBe('orders#keys');
+    // A chunk that is not shared waits while its table is loaded: a younger shared one goes first.
+    h.queue('kept#1');
+    h.queue('kept#2');
+    queueShared('wide#3');
+    await h.finish('wide#2');
+    expect(h.started.at(-1)).toBe('kept#1');
+    await h.finish('orders#keys');
+    expect(h.started.at(-1)).toBe('wide#3');
+    // Only kept's is left: it joins its table.
+    await h.finish('wide#3');
+    expect(h.started.at(-1)).toBe('kept#2');
   });
 
   test('when every waiting job is of a table being loaded, a free session joins the oldest', async () => {
