@@ -12,60 +12,99 @@ const DATABASE_MARKER = '-- Current Database: `';
 /** Lines after the last database: the dump's closing session statements and trailer. */
 const CLOSING_MARKERS = ['-- The deferred gtid setting', 'SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;', '/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;', '-- Dump completed'];
 
-const MARKER_STARTS = [DATABASE_MARKER, ...CLOSING_MARKERS].map((m) => `\n${m}`);
+const MARKERS = [DATABASE_MARKER, ...CLOSING_MARKERS];
+const MARKER_STARTS = MARKERS.map((m) => `\n${m}`);
 
+/**
+ * Bytes from a line's start that decide whether a marker opens there: the longest marker and a
+ * database name (64 characters, up to 4 bytes each) with its closing backquote. A line shorter
+ * than that is decided at its newline.
+ */
+const LINE_HEAD_BYTES = 512;
+
+/**
+ * Streaming, and copying almost nothing: a read without a marker line passes through as it is
+ * (a subarray). Only a line start in the last {@link LINE_HEAD_BYTES} of a read, not yet
+ * decidable, waits (those few bytes) for the next read.
+ */
 export class SystemSchemaFilter {
   private skipping = false;
-  /** A line start that may be a marker, cut by the end of the last push. */
-  private carry: Buffer = Buffer.alloc(0);
+  /** The start of the current line, not yet decided; the stream's first line starts out here, empty. */
+  private held: Buffer | undefined = Buffer.alloc(0);
+  /** The last byte passed on was not a newline: finish ends the line. */
+  private openLine = false;
   /** Schemas whose sections were left out. */
   readonly skipped = new Set<string>();
 
   constructor(private readonly schemas: readonly string[] = SANDBOX_OWNED_SCHEMAS) {}
 
-  /** The bytes of `data` to load; a partial last line waits for the next push. */
+  /** The bytes of `data` to load; an undecided line start waits for the next push. */
   push(data: Buffer): Buffer {
-    // A leading newline lets a marker on the very first line be found like any other.
-    const buf = Buffer.concat([Buffer.from('\n'), this.carry, data]);
-    const lastNl = buf.lastIndexOf(10);
-    this.carry = Buffer.from(buf.subarray(lastNl + 1));
-    return this.filterLines(buf.subarray(0, lastNl + 1)).subarray(1);
+    const out: Buffer[] = [];
+    let from = 0;
+    if (this.held) {
+      const probe = Buffer.concat([this.held, data.subarray(0, LINE_HEAD_BYTES)]);
+      if (probe.length < LINE_HEAD_BYTES && probe.indexOf(10) === -1) {
+        this.held = probe;
+        return Buffer.alloc(0);
+      }
+      this.decideLine(probe, 0);
+      this.emit(out, this.held);
+      this.held = undefined;
+    }
+    // The last line start that cannot be decided from this read waits for the next.
+    const lastNl = data.lastIndexOf(10);
+    let end = data.length;
+    if (lastNl !== -1 && data.length - (lastNl + 1) < LINE_HEAD_BYTES) {
+      end = lastNl + 1;
+      this.held = data.subarray(end);
+    }
+    for (;;) {
+      const marker = this.nextMarker(data, from, end - 1);
+      const stop = marker === -1 ? end : marker + 1;
+      this.emit(out, data.subarray(from, stop));
+      if (marker === -1) break;
+      from = marker + 1;
+      this.decideLine(data, from);
+    }
+    return out.length === 1 ? out[0] : Buffer.concat(out);
   }
 
   /** The stream's last line, if it had no newline (a newline is added after it). */
   finish(): Buffer {
-    if (this.carry.length === 0) return Buffer.alloc(0);
-    const rest = Buffer.concat([Buffer.from('\n'), this.carry, Buffer.from('\n')]);
-    this.carry = Buffer.alloc(0);
-    return this.filterLines(rest).subarray(1);
-  }
-
-  /**
-   * `buf` starts and ends with a newline. It is cut before each marker line; each part is kept
-   * or left out by the section its marker opens (the first part continues the current one).
-   */
-  private filterLines(buf: Buffer): Buffer {
-    const out: Buffer[] = [Buffer.from('\n')];
-    let start = 1;
-    let searchFrom = 0;
-    for (;;) {
-      const marker = this.nextMarker(buf, searchFrom);
-      const end = marker === -1 ? buf.length : marker + 1;
-      if (!this.skipping && end > start) out.push(buf.subarray(start, end));
-      if (marker === -1) break;
-      start = marker + 1;
-      searchFrom = start;
-      this.skipping = this.startsSkippedSection(buf, start);
+    const out: Buffer[] = [];
+    if (this.held && this.held.length > 0) {
+      this.decideLine(Buffer.concat([this.held, Buffer.from('\n')]), 0);
+      this.emit(out, this.held);
     }
+    this.held = undefined;
+    if (this.openLine && !this.skipping) out.push(Buffer.from('\n'));
+    this.openLine = false;
     return Buffer.concat(out);
   }
 
-  /** Position of the newline that starts the next marker line, at or after `from`. */
-  private nextMarker(buf: Buffer, from: number): number {
+  private emit(out: Buffer[], bytes: Buffer): void {
+    if (this.skipping || bytes.length === 0) return;
+    out.push(bytes);
+    this.openLine = bytes[bytes.length - 1] !== 10;
+  }
+
+  /** A line starts at `lineStart` of `buf`: a marker there opens a section, kept or left out. */
+  private decideLine(buf: Buffer, lineStart: number): void {
+    for (const m of MARKERS) {
+      if (buf.toString('latin1', lineStart, lineStart + m.length) === m) {
+        this.skipping = this.startsSkippedSection(buf, lineStart);
+        return;
+      }
+    }
+  }
+
+  /** Position of the newline that starts the next marker line, at or after `from` and before `before`. */
+  private nextMarker(buf: Buffer, from: number, before: number): number {
     let best = -1;
     for (const m of MARKER_STARTS) {
       const i = buf.indexOf(m, from, 'latin1');
-      if (i !== -1 && (best === -1 || i < best)) best = i;
+      if (i !== -1 && i < before && (best === -1 || i < best)) best = i;
     }
     return best;
   }
