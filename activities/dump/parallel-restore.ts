@@ -374,13 +374,8 @@ class ParallelRestore {
       this.failPiece({ kind: 'chunk', table, sql: Buffer.alloc(0) }, err);
     } finally {
       this.idle.push(session);
-      try {
-        await this.readAhead.done(waiting);
-      } finally {
-        // Handed on on the next turn of the event loop, once this task has settled: after a
-        // table's last chunk its key build is queued by then, and goes first.
-        setImmediate(() => this.dispatcher.release(table));
-      }
+      this.dispatcher.release(table);
+      await this.readAhead.done(waiting);
     }
   }
 
